@@ -3,5 +3,12 @@
 //! Data flows one way: target → probes ([`engine`]) → facts ([`report`]) → findings → report
 //! renderers ([`render`]). The [`wire`] layer and the [`registry`] are sans-IO.
 
+pub mod cli;
+pub mod demo;
+pub mod engine;
 pub mod registry;
+pub mod render;
+pub mod report;
+pub mod scan;
+pub mod servers;
 pub mod wire;

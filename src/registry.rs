@@ -135,6 +135,12 @@ fn build() -> Registry {
             },
         };
         let aead = s.mac == TlsCipherMac::Aead || tls13;
+        // ChaCha20 keys are 256 bits (RFC 7905); the upstream table lists the MAC tag size.
+        let bits = if s.enc == TlsCipherEnc::Chacha20_Poly1305 {
+            256
+        } else {
+            s.enc_size
+        };
         let kx = kx_name(s.kx, s.au);
         suites.insert(
             id,
@@ -146,7 +152,7 @@ fn build() -> Registry {
                 auth: au_name(s.au),
                 cipher: enc,
                 mode,
-                bits: s.enc_size,
+                bits,
                 mac: mac_name(s.mac),
                 aead,
                 forward_secrecy: tls13

@@ -1,0 +1,76 @@
+//! `tlsaudit demo`: real servers with contrasting configurations on loopback, scanned for real.
+//! Needs only the `openssl` command, which every machine has.
+
+use std::io::IsTerminal;
+
+use anyhow::Context;
+
+use crate::cli::EXIT_OK;
+use crate::engine::{Engine, EngineConfig};
+use crate::render::{text::Style, Format};
+use crate::scan::ScanOptions;
+use crate::servers::{openssl_s_server, self_signed, KeyType};
+
+/// The seed's six TLS 1.2 suites (`shared/seed/tls-protocols.md`), in OpenSSL's names.
+pub const SEED_TLS12_OPENSSL: &str = "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA:AES128-GCM-SHA256:AES256-GCM-SHA384";
+
+pub async fn run(format: Format) -> anyhow::Result<u8> {
+    let rsa = self_signed(KeyType::Rsa2048).context("making a throwaway certificate")?;
+    let modern = openssl_s_server(
+        "modern: TLS 1.2 + 1.3, the seed's suites, server order",
+        &rsa,
+        &[
+            "-min_protocol",
+            "TLSv1.2",
+            "-cipher",
+            SEED_TLS12_OPENSSL,
+            "-serverpref",
+        ],
+    )?;
+    let legacy = openssl_s_server(
+        "legacy: TLS 1.0-1.2, CBC and static RSA, client order",
+        &rsa,
+        &[
+            "-min_protocol",
+            "TLSv1",
+            "-max_protocol",
+            "TLSv1.2",
+            "-cipher",
+            "AES128-SHA:AES256-SHA:CAMELLIA128-SHA:SEED-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA256:@SECLEVEL=0",
+        ],
+    )?;
+    let servers = [&modern, &legacy];
+    if format == Format::Text {
+        println!(
+            "tlsaudit demo: scanning {} local servers started just now on loopback\n",
+            servers.len()
+        );
+        for s in servers {
+            println!("  {}  {}", s.target(), s.name);
+        }
+        println!();
+    }
+    let targets = servers.iter().map(|s| s.target()).collect();
+    let style = Style::detect(std::io::stdout().is_terminal());
+    let report = crate::cli::scan_and_render(
+        targets,
+        Engine::new(EngineConfig::default()),
+        ScanOptions {
+            sni: Some("localhost".into()),
+            ..ScanOptions::default()
+        },
+        4,
+        format,
+        Box::new(std::io::stdout()),
+        style,
+    )
+    .await?;
+    if let Some(t) = report.targets.iter().find(|t| t.error.is_some()) {
+        anyhow::bail!(
+            "demo target {} failed: {}",
+            t.target,
+            t.error.clone().unwrap_or_default()
+        );
+    }
+    Ok(EXIT_OK)
+}

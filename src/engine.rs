@@ -1,0 +1,533 @@
+//! The probe engine: the only module that opens sockets. One probe is one TCP connection, one
+//! hello, and the server's answer read until the flight is complete, an alert, a close or the
+//! deadline. Whatever the server does is a [`ProbeOutcome`], never an error or a panic.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+use tokio::time::{timeout, timeout_at, Instant};
+
+use crate::wire::sslv2::{Sslv2ClientHello, Sslv2ServerHello};
+use crate::wire::{
+    encode_records, Alert, CertificateStatus, ClientHello, Codec, ContentType, Deframer, Frame,
+    HandshakeJoiner, HandshakeMessage, HandshakeType, ProtocolVersion, ServerHello,
+};
+
+/// Limits and timeouts; every wait has one.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub connect_timeout: Duration,
+    /// Deadline for the server's whole answer to one hello.
+    pub read_timeout: Duration,
+    /// Connections open at once to one host.
+    pub per_host_limit: usize,
+    /// Connections open at once across all hosts.
+    pub global_limit: usize,
+    /// Extra attempts after a connect failure or a timeout (never after an answer).
+    pub retries: u32,
+    /// Bytes read from one server for one probe before giving up on it.
+    pub max_flight_bytes: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(8),
+            per_host_limit: 4,
+            global_limit: 256,
+            retries: 1,
+            max_flight_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// What to send.
+#[derive(Debug, Clone)]
+pub enum Hello {
+    Tls {
+        record_version: ProtocolVersion,
+        hello: ClientHello,
+    },
+    Sslv2(Sslv2ClientHello),
+}
+
+impl Hello {
+    pub fn to_wire(&self) -> Vec<u8> {
+        match self {
+            Hello::Tls {
+                record_version,
+                hello,
+            } => {
+                let msg = HandshakeMessage::ClientHello(hello.clone()).to_bytes();
+                encode_records(ContentType::HANDSHAKE, *record_version, &msg)
+            }
+            Hello::Sslv2(h) => h.to_record(),
+        }
+    }
+}
+
+/// The server's flight up to ServerHelloDone (TLS <= 1.2) or its ServerHello (TLS 1.3, HRR).
+#[derive(Debug, Clone)]
+pub struct ServerFlight {
+    pub hello: ServerHello,
+    pub record_version: ProtocolVersion,
+    /// DER certificates, leaf first (TLS <= 1.2 only: TLS 1.3 sends them encrypted).
+    pub certificates: Option<Vec<Vec<u8>>>,
+    pub server_key_exchange: Option<Vec<u8>>,
+    pub certificate_status: Option<CertificateStatus>,
+    pub certificate_request: Option<Vec<u8>>,
+    /// True once ServerHelloDone arrived; false when the server stopped early.
+    pub complete: bool,
+    /// A fatal alert that ended the flight after the ServerHello, if any.
+    pub trailing_alert: Option<Alert>,
+}
+
+/// Everything a probe can end in. Server behaviour is data.
+#[derive(Debug, Clone)]
+pub enum ProbeOutcome {
+    ServerHello(Box<ServerFlight>),
+    Sslv2ServerHello(Box<Sslv2ServerHello>),
+    Alert(Alert),
+    /// The server closed the connection without answering.
+    Closed,
+    /// The connection was reset.
+    Reset,
+    /// No complete answer before the deadline.
+    Timeout,
+    /// Bytes that are not TLS, or TLS that does not parse.
+    Malformed(String),
+    /// No connection could be made: an error of the target, not an answer.
+    ConnectFailed(String),
+}
+
+impl ProbeOutcome {
+    /// A short, human description for evidence fields.
+    pub fn describe(&self) -> String {
+        match self {
+            ProbeOutcome::ServerHello(f) => format!(
+                "ServerHello {} {}",
+                f.hello.negotiated_version(),
+                f.hello.cipher_suite
+            ),
+            ProbeOutcome::Sslv2ServerHello(h) => format!(
+                "SSLv2 SERVER-HELLO with {} cipher kinds",
+                h.cipher_specs.len()
+            ),
+            ProbeOutcome::Alert(a) => format!("alert {}", a.description),
+            ProbeOutcome::Closed => "connection closed without an answer".into(),
+            ProbeOutcome::Reset => "connection reset".into(),
+            ProbeOutcome::Timeout => "no answer before the timeout".into(),
+            ProbeOutcome::Malformed(m) => format!("malformed answer: {m}"),
+            ProbeOutcome::ConnectFailed(m) => format!("connect failed: {m}"),
+        }
+    }
+}
+
+/// One host: its address, its own connection limit and its connection counter.
+#[derive(Debug, Clone)]
+pub struct HostHandle {
+    pub addr: SocketAddr,
+    per_host: Arc<Semaphore>,
+    connections: Arc<AtomicU64>,
+}
+
+impl HostHandle {
+    /// Connections opened to this host so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+}
+
+/// Owns the limits; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    cfg: Arc<EngineConfig>,
+    global: Arc<Semaphore>,
+}
+
+impl Engine {
+    pub fn new(cfg: EngineConfig) -> Self {
+        let global = Arc::new(Semaphore::new(cfg.global_limit.max(1)));
+        Self {
+            cfg: Arc::new(cfg),
+            global,
+        }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    pub fn host(&self, addr: SocketAddr) -> HostHandle {
+        HostHandle {
+            addr,
+            per_host: Arc::new(Semaphore::new(self.cfg.per_host_limit.max(1))),
+            connections: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Opens a TCP connection under both limits, counting it. The permits live as long as the stream.
+    pub async fn connect(&self, host: &HostHandle) -> Result<Connection, String> {
+        let mut last_err = String::new();
+        for attempt in 0..=self.cfg.retries {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(100 * attempt as u64)).await;
+            }
+            let host_permit = host
+                .per_host
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|e| e.to_string())?;
+            let global_permit = self
+                .global
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|e| e.to_string())?;
+            match timeout(self.cfg.connect_timeout, TcpStream::connect(host.addr)).await {
+                Ok(Ok(stream)) => {
+                    host.connections.fetch_add(1, Ordering::Relaxed);
+                    let _ = stream.set_nodelay(true);
+                    return Ok(Connection {
+                        stream,
+                        _permits: (host_permit, global_permit),
+                    });
+                }
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    return Err(format!("{}: connection refused", host.addr));
+                }
+                Ok(Err(e)) => last_err = format!("{}: {e}", host.addr),
+                Err(_) => {
+                    last_err = format!(
+                        "{}: connect timed out after {:?}",
+                        host.addr, self.cfg.connect_timeout
+                    )
+                }
+            }
+        }
+        Err(last_err)
+    }
+
+    /// One probe: connect, send `hello`, read the answer.
+    pub async fn probe(&self, host: &HostHandle, hello: &Hello) -> ProbeOutcome {
+        let wire = hello.to_wire();
+        let mut outcome = ProbeOutcome::Timeout;
+        for attempt in 0..=self.cfg.retries {
+            let mut conn = match self.connect(host).await {
+                Ok(c) => c,
+                Err(e) => return ProbeOutcome::ConnectFailed(e),
+            };
+            outcome = self
+                .exchange(&mut conn.stream, &wire, matches!(hello, Hello::Sslv2(_)))
+                .await;
+            // Only a silent server is worth asking again; any answer is the answer.
+            if !matches!(outcome, ProbeOutcome::Timeout) || attempt == self.cfg.retries {
+                break;
+            }
+        }
+        outcome
+    }
+
+    async fn exchange(&self, stream: &mut TcpStream, wire: &[u8], sslv2: bool) -> ProbeOutcome {
+        let deadline = Instant::now() + self.cfg.read_timeout;
+        match timeout_at(deadline, stream.write_all(wire)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return io_outcome(&e),
+            Err(_) => return ProbeOutcome::Timeout,
+        }
+        let mut reader = FlightReader::new(self.cfg.max_flight_bytes, sslv2);
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match timeout_at(deadline, stream.read(&mut buf)).await {
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => return reader.finish_early(io_outcome(&e)),
+                Err(_) => return reader.finish_early(ProbeOutcome::Timeout),
+            };
+            if n == 0 {
+                return reader.finish_early(ProbeOutcome::Closed);
+            }
+            if let Some(done) = reader.feed(&buf[..n]) {
+                return done;
+            }
+        }
+    }
+}
+
+/// A counted connection holding its permits.
+pub struct Connection {
+    pub stream: TcpStream,
+    _permits: (
+        tokio::sync::OwnedSemaphorePermit,
+        tokio::sync::OwnedSemaphorePermit,
+    ),
+}
+
+fn io_outcome(e: &std::io::Error) -> ProbeOutcome {
+    match e.kind() {
+        std::io::ErrorKind::ConnectionReset
+        | std::io::ErrorKind::ConnectionAborted
+        | std::io::ErrorKind::BrokenPipe => ProbeOutcome::Reset,
+        _ => ProbeOutcome::Malformed(e.to_string()),
+    }
+}
+
+/// Sans-IO state of reading one server flight: feed bytes, get an outcome when it is decided.
+pub struct FlightReader {
+    deframer: Deframer,
+    joiner: HandshakeJoiner,
+    flight: Option<ServerFlight>,
+    read: usize,
+    max: usize,
+    sslv2: bool,
+}
+
+impl FlightReader {
+    pub fn new(max: usize, sslv2: bool) -> Self {
+        Self {
+            deframer: Deframer::default(),
+            joiner: HandshakeJoiner::new(max),
+            flight: None,
+            read: 0,
+            max,
+            sslv2,
+        }
+    }
+
+    /// Feeds bytes; `Some` once the outcome is decided.
+    pub fn feed(&mut self, data: &[u8]) -> Option<ProbeOutcome> {
+        self.read += data.len();
+        if self.read > self.max {
+            return Some(self.finish_early(ProbeOutcome::Malformed(format!(
+                "answer exceeds {} bytes",
+                self.max
+            ))));
+        }
+        self.deframer.push(data);
+        loop {
+            let frame = match self.deframer.pop() {
+                Ok(Some(f)) => f,
+                Ok(None) => return None,
+                Err(e) => return Some(self.finish_early(ProbeOutcome::Malformed(e.to_string()))),
+            };
+            match frame {
+                Frame::Sslv2(payload) => {
+                    if !self.sslv2 {
+                        return Some(ProbeOutcome::Malformed(
+                            "SSLv2 record in answer to a TLS hello".into(),
+                        ));
+                    }
+                    // An SSLv2 ERROR message (type 0) is the server's refusal.
+                    if payload.first() == Some(&0) {
+                        return Some(ProbeOutcome::Closed);
+                    }
+                    return Some(match Sslv2ServerHello::from_bytes(&payload) {
+                        Ok(h) => ProbeOutcome::Sslv2ServerHello(Box::new(h)),
+                        Err(e) => ProbeOutcome::Malformed(e.to_string()),
+                    });
+                }
+                Frame::Record {
+                    content_type,
+                    version,
+                    payload,
+                } => {
+                    if let Some(done) = self.record(content_type, version, &payload) {
+                        return Some(done);
+                    }
+                }
+            }
+        }
+    }
+
+    fn record(
+        &mut self,
+        ct: ContentType,
+        version: ProtocolVersion,
+        payload: &[u8],
+    ) -> Option<ProbeOutcome> {
+        match ct {
+            ContentType::ALERT => {
+                let alert = match Alert::from_bytes(payload.get(..2).unwrap_or(payload)) {
+                    Ok(a) => a,
+                    Err(e) => return Some(ProbeOutcome::Malformed(e.to_string())),
+                };
+                // A warning alert (e.g. unrecognized_name) does not end the handshake.
+                if alert.level == 1 && self.flight.is_none() {
+                    return None;
+                }
+                Some(match self.flight.take() {
+                    Some(mut f) => {
+                        f.trailing_alert = Some(alert);
+                        ProbeOutcome::ServerHello(Box::new(f))
+                    }
+                    None => ProbeOutcome::Alert(alert),
+                })
+            }
+            ContentType::HANDSHAKE => {
+                self.joiner.push(payload);
+                loop {
+                    match self.joiner.pop() {
+                        Ok(None) => return None,
+                        Ok(Some((msg, _raw))) => {
+                            if let Some(done) = self.message(msg, version) {
+                                return Some(done);
+                            }
+                        }
+                        Err(e) => {
+                            return Some(self.finish_early(ProbeOutcome::Malformed(e.to_string())))
+                        }
+                    }
+                }
+            }
+            // After a TLS 1.3 ServerHello everything is encrypted; we stopped before that.
+            ContentType::CHANGE_CIPHER_SPEC | ContentType::APPLICATION_DATA
+                if self.flight.is_some() =>
+            {
+                Some(self.finish_early(ProbeOutcome::Closed))
+            }
+            other => Some(ProbeOutcome::Malformed(format!(
+                "unexpected {other:?} record"
+            ))),
+        }
+    }
+
+    fn message(
+        &mut self,
+        msg: HandshakeMessage,
+        record_version: ProtocolVersion,
+    ) -> Option<ProbeOutcome> {
+        let Some(flight) = self.flight.as_mut() else {
+            return match msg {
+                HandshakeMessage::ServerHello(hello) => {
+                    let stop = hello.is_hello_retry_request()
+                        || hello.negotiated_version() == ProtocolVersion::TLS13;
+                    let f = ServerFlight {
+                        hello,
+                        record_version,
+                        certificates: None,
+                        server_key_exchange: None,
+                        certificate_status: None,
+                        certificate_request: None,
+                        complete: stop,
+                        trailing_alert: None,
+                    };
+                    if stop {
+                        Some(ProbeOutcome::ServerHello(Box::new(f)))
+                    } else {
+                        self.flight = Some(f);
+                        None
+                    }
+                }
+                other => Some(ProbeOutcome::Malformed(format!(
+                    "expected ServerHello, got {:?}",
+                    other.typ()
+                ))),
+            };
+        };
+        match msg {
+            HandshakeMessage::Certificate(c) => flight.certificates = Some(c.0),
+            HandshakeMessage::CertificateStatus(s) => flight.certificate_status = Some(s),
+            HandshakeMessage::Other {
+                typ: HandshakeType::SERVER_KEY_EXCHANGE,
+                body,
+            } => flight.server_key_exchange = Some(body),
+            HandshakeMessage::Other {
+                typ: HandshakeType::CERTIFICATE_REQUEST,
+                body,
+            } => flight.certificate_request = Some(body),
+            HandshakeMessage::ServerHelloDone => {
+                let mut f = self.flight.take()?;
+                f.complete = true;
+                return Some(ProbeOutcome::ServerHello(Box::new(f)));
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// The outcome when the stream ends (`why`) before the flight is complete: what was
+    /// received so far wins over the reason it stopped.
+    pub fn finish_early(&mut self, why: ProbeOutcome) -> ProbeOutcome {
+        match self.flight.take() {
+            Some(f) => ProbeOutcome::ServerHello(Box::new(f)),
+            None => why,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::handshake::{CertificateList, ServerHello};
+    use crate::wire::{AlertDescription, CipherSuite};
+
+    fn sh(version: ProtocolVersion) -> ServerHello {
+        ServerHello {
+            legacy_version: version,
+            random: [1; 32],
+            session_id: vec![],
+            cipher_suite: CipherSuite(0xc02f),
+            compression_method: 0,
+            extensions: None,
+        }
+    }
+
+    #[test]
+    fn reads_a_tls12_flight_split_into_tiny_records() {
+        let mut hs = Vec::new();
+        hs.extend(HandshakeMessage::ServerHello(sh(ProtocolVersion::TLS12)).to_bytes());
+        hs.extend(HandshakeMessage::Certificate(CertificateList(vec![vec![0x30, 0]])).to_bytes());
+        hs.extend(HandshakeMessage::ServerHelloDone.to_bytes());
+        let mut wire = Vec::new();
+        for c in hs.chunks(5) {
+            wire.extend(encode_records(
+                ContentType::HANDSHAKE,
+                ProtocolVersion::TLS12,
+                c,
+            ));
+        }
+        let mut r = FlightReader::new(1 << 20, false);
+        let mut out = None;
+        for b in wire.chunks(3) {
+            if let Some(o) = r.feed(b) {
+                out = Some(o);
+                break;
+            }
+        }
+        let Some(ProbeOutcome::ServerHello(f)) = out else {
+            panic!("{out:?}")
+        };
+        assert!(f.complete);
+        assert_eq!(f.certificates, Some(vec![vec![0x30, 0]]));
+    }
+
+    #[test]
+    fn alert_before_hello_is_the_answer() {
+        let mut r = FlightReader::new(1 << 20, false);
+        let wire = encode_records(ContentType::ALERT, ProtocolVersion::TLS12, &[2, 40]);
+        let Some(ProbeOutcome::Alert(a)) = r.feed(&wire) else {
+            panic!()
+        };
+        assert_eq!(a.description, AlertDescription::HANDSHAKE_FAILURE);
+    }
+
+    #[test]
+    fn garbage_and_floods_are_malformed() {
+        let mut r = FlightReader::new(1 << 20, false);
+        assert!(matches!(
+            r.feed(b"HTTP/1.0 400 Bad Request\r\n"),
+            Some(ProbeOutcome::Malformed(_))
+        ));
+        let mut r = FlightReader::new(100, false);
+        assert!(matches!(
+            r.feed(&[22u8; 200]),
+            Some(ProbeOutcome::Malformed(_))
+        ));
+    }
+}

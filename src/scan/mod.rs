@@ -1,0 +1,489 @@
+//! Enumeration strategies: plan probes, fold their outcomes into facts.
+//!
+//! Protocol versions and cipher suites are found by elimination: offer every candidate, record
+//! the one the server picks, remove it, repeat until the server refuses — |accepted| + 1
+//! handshakes per version, plus one to learn whether the server imposes its order.
+
+pub mod hello;
+pub mod target;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use crate::engine::{Engine, HostHandle, ProbeOutcome, ServerFlight};
+use crate::registry;
+use crate::report::{ProtocolResult, SectionStatus, SuiteResult, TargetReport, TlsVersion};
+use crate::wire::{AlertDescription, CipherSuite, ProtocolVersion};
+use hello::{sslv2_hello, HelloSpec, COMPACT_CHUNK};
+pub use target::Target;
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub versions: Vec<TlsVersion>,
+    /// Send this name in SNI instead of the target's host name.
+    pub sni: Option<String>,
+    /// Send no SNI at all.
+    pub no_sni: bool,
+    /// Connect to this address instead of resolving the host.
+    pub ip: Option<IpAddr>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self {
+            versions: TlsVersion::ALL.to_vec(),
+            sni: None,
+            no_sni: false,
+            ip: None,
+        }
+    }
+}
+
+/// Facts gathered on the way that later stages (certificates, groups) use; not serialised.
+#[derive(Debug, Default, Clone)]
+pub struct Gathered {
+    /// The first complete flight per accepted version (TLS <= 1.2 carry certificates).
+    pub flights: Vec<(TlsVersion, Box<ServerFlight>)>,
+    /// The SSLv2 server's certificate, if it sent one.
+    pub sslv2_certificate: Option<Vec<u8>>,
+}
+
+/// One probe context: the engine, the host and the name to send.
+#[derive(Clone)]
+pub struct Ctx {
+    pub engine: Engine,
+    pub host: HostHandle,
+    pub sni: Option<String>,
+}
+
+/// Resolves `target`, honouring `--ip`.
+pub async fn resolve(target: &Target, opts: &ScanOptions) -> Result<SocketAddr, String> {
+    if let Some(ip) = opts.ip {
+        return Ok(SocketAddr::new(ip, target.port));
+    }
+    if let Some(ip) = target.ip_literal() {
+        return Ok(SocketAddr::new(ip, target.port));
+    }
+    let lookup = tokio::net::lookup_host((target.host.as_str(), target.port));
+    match tokio::time::timeout(std::time::Duration::from_secs(10), lookup).await {
+        Ok(Ok(mut addrs)) => addrs
+            .next()
+            .ok_or_else(|| format!("{}: no address found", target.host)),
+        Ok(Err(e)) => Err(format!("{}: cannot resolve: {e}", target.host)),
+        Err(_) => Err(format!("{}: name resolution timed out", target.host)),
+    }
+}
+
+/// The name to send in SNI: `--sni`, else the host when it is a name, never an IP literal (RFC 6066 section 3).
+pub fn sni_for(target: &Target, opts: &ScanOptions) -> Option<String> {
+    if opts.no_sni {
+        return None;
+    }
+    opts.sni
+        .clone()
+        .or_else(|| target.ip_literal().is_none().then(|| target.host.clone()))
+}
+
+/// Scans one target. Never fails: an unreachable target is a report with `error` set.
+pub async fn scan_target(
+    engine: &Engine,
+    target: &Target,
+    opts: &ScanOptions,
+) -> (TargetReport, Gathered) {
+    let started = Instant::now();
+    let sni = sni_for(target, opts);
+    let mut report = TargetReport {
+        target: target.input.clone(),
+        host: target.host.clone(),
+        port: target.port,
+        sni: sni.clone(),
+        ..Default::default()
+    };
+    let addr = match resolve(target, opts).await {
+        Ok(a) => a,
+        Err(e) => {
+            report.error = Some(e);
+            report.protocols = not_scheduled(&opts.versions);
+            return (report, Gathered::default());
+        }
+    };
+    report.ip = Some(addr.ip().to_string());
+    let ctx = Ctx {
+        engine: engine.clone(),
+        host: engine.host(addr),
+        sni,
+    };
+    let (protocols, gathered) = scan_protocols(&ctx, &opts.versions).await;
+    report.protocols = protocols;
+    // A target that does not accept TCP is an error of the target, not a set of "no" answers.
+    if report
+        .protocols
+        .iter()
+        .all(|p| p.status != SectionStatus::Completed)
+    {
+        report.error = report.protocols.iter().find_map(|p| p.error.clone());
+    }
+    report.connections = ctx.host.connections();
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    (report, gathered)
+}
+
+fn not_scheduled(versions: &[TlsVersion]) -> Vec<ProtocolResult> {
+    versions
+        .iter()
+        .map(|&v| ProtocolResult {
+            version: v,
+            supported: false,
+            status: SectionStatus::NotScheduled,
+            error: None,
+            server_preference: None,
+            cipher_suites: vec![],
+            evidence: String::new(),
+        })
+        .collect()
+}
+
+/// How a server's answer to one suite-enumeration hello reads.
+#[derive(Debug)]
+enum Answer {
+    /// It picked this suite at the version asked for.
+    Accepted(CipherSuite, Box<ServerFlight>),
+    /// It does not speak the version asked for.
+    NotSupported(String),
+    /// It speaks the version but will take none of the offered suites.
+    Refused(String),
+    /// No clean answer (closed, reset, timeout, garbage): refusal or intolerance of the hello.
+    Ambiguous(String),
+    /// The scan itself failed (no connection).
+    Failed(String),
+}
+
+fn classify(outcome: ProbeOutcome, version: ProtocolVersion, offered: &[CipherSuite]) -> Answer {
+    let describe = outcome.describe();
+    match outcome {
+        ProbeOutcome::ServerHello(flight) => {
+            let got = flight.hello.negotiated_version();
+            if got != version {
+                return Answer::NotSupported(format!("server negotiated {got} instead"));
+            }
+            let suite = flight.hello.cipher_suite;
+            if !offered.contains(&suite) {
+                return Answer::Failed(format!("server chose {suite}, which was not offered"));
+            }
+            Answer::Accepted(suite, flight)
+        }
+        ProbeOutcome::Alert(a) => match a.description {
+            AlertDescription::PROTOCOL_VERSION => Answer::NotSupported(describe),
+            AlertDescription::HANDSHAKE_FAILURE | AlertDescription::INSUFFICIENT_SECURITY => {
+                Answer::Refused(describe)
+            }
+            // decode_error / illegal_parameter and friends may be intolerance of our hello.
+            _ => Answer::Ambiguous(describe),
+        },
+        ProbeOutcome::Sslv2ServerHello(_) => {
+            Answer::NotSupported("server answered in SSLv2".into())
+        }
+        ProbeOutcome::ConnectFailed(e) => Answer::Failed(e),
+        ProbeOutcome::Closed
+        | ProbeOutcome::Reset
+        | ProbeOutcome::Timeout
+        | ProbeOutcome::Malformed(_) => Answer::Ambiguous(describe),
+    }
+}
+
+/// Whether the server takes our full-size hellos, or needs compact ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Full,
+    Compact,
+}
+
+impl Ctx {
+    async fn probe_suites(
+        &self,
+        version: ProtocolVersion,
+        suites: &[CipherSuite],
+        shape: Shape,
+    ) -> ProbeOutcome {
+        let mut spec = HelloSpec::new(version, suites.to_vec(), self.sni.clone());
+        if shape == Shape::Compact {
+            spec = spec.compact();
+        }
+        self.engine.probe(&self.host, &spec.build()).await
+    }
+}
+
+/// Suites most servers have, to tell "intolerant of big hellos" from "speaks no TLS".
+fn popular_suites() -> Vec<CipherSuite> {
+    [
+        0xc02f, 0xc030, 0xc02b, 0xc02c, 0xcca8, 0xcca9, 0x009c, 0x009d, 0xc013, 0xc014, 0x002f,
+        0x0035, 0x000a, 0x0005,
+    ]
+    .into_iter()
+    .map(CipherSuite)
+    .collect()
+}
+
+/// Every scheduled version, enumerated. Versions run in parallel; within a version probes are
+/// sequential, so the result does not depend on the parallelism chosen.
+pub async fn scan_protocols(ctx: &Ctx, versions: &[TlsVersion]) -> (Vec<ProtocolResult>, Gathered) {
+    // First probes of TLS 1.2 and 1.3 also decide the hello shape for every version.
+    let first12 = async {
+        if versions.contains(&TlsVersion::Tls12) {
+            let c = registry::candidates(ProtocolVersion::TLS12);
+            Some(
+                ctx.probe_suites(ProtocolVersion::TLS12, &c, Shape::Full)
+                    .await,
+            )
+        } else {
+            None
+        }
+    };
+    let first13 = async {
+        if versions.contains(&TlsVersion::Tls13) {
+            let c = registry::candidates(ProtocolVersion::TLS13);
+            Some(
+                ctx.probe_suites(ProtocolVersion::TLS13, &c, Shape::Full)
+                    .await,
+            )
+        } else {
+            None
+        }
+    };
+    let (first12, first13) = tokio::join!(first12, first13);
+    // No TCP connection at all: stop here instead of failing every other version too.
+    let unreachable = [&first12, &first13]
+        .into_iter()
+        .flatten()
+        .find_map(|o| match o {
+            ProbeOutcome::ConnectFailed(e) => Some(e.clone()),
+            _ => None,
+        });
+    if let Some(e) = unreachable {
+        let mut failed = not_scheduled(versions);
+        for p in &mut failed {
+            p.status = SectionStatus::Error;
+            p.error = Some(e.clone());
+        }
+        return (failed, Gathered::default());
+    }
+    let clean = |o: &Option<ProbeOutcome>, v| {
+        o.clone()
+            .map(|o| !matches!(classify(o, v, &[]), Answer::Ambiguous(_)))
+            .unwrap_or(false)
+    };
+    let mut shape = Shape::Full;
+    if !clean(&first12, ProtocolVersion::TLS12) && !clean(&first13, ProtocolVersion::TLS13) {
+        let probe = ctx
+            .probe_suites(ProtocolVersion::TLS12, &popular_suites(), Shape::Compact)
+            .await;
+        if matches!(probe, ProbeOutcome::ServerHello(_)) {
+            shape = Shape::Compact;
+        }
+    }
+    let firsts = |v: TlsVersion| match (shape, v) {
+        (Shape::Full, TlsVersion::Tls12) => first12.clone(),
+        (Shape::Full, TlsVersion::Tls13) => first13.clone(),
+        _ => None,
+    };
+    let tasks = versions.iter().map(|&v| {
+        let first = firsts(v);
+        async move {
+            if v == TlsVersion::Ssl2 {
+                scan_sslv2(ctx).await
+            } else {
+                scan_version(ctx, v, shape, first).await
+            }
+        }
+    });
+    let results = futures::future::join_all(tasks).await;
+    let mut gathered = Gathered::default();
+    let mut out = Vec::new();
+    for (result, flight, sslv2_cert) in results {
+        if let Some(f) = flight {
+            gathered.flights.push((result.version, f));
+        }
+        if sslv2_cert.is_some() {
+            gathered.sslv2_certificate = sslv2_cert;
+        }
+        out.push(result);
+    }
+    (out, gathered)
+}
+
+type VersionOutcome = (ProtocolResult, Option<Box<ServerFlight>>, Option<Vec<u8>>);
+
+async fn scan_sslv2(ctx: &Ctx) -> VersionOutcome {
+    let kinds: Vec<_> = registry::SSLV2_KINDS.iter().map(|k| k.id).collect();
+    let outcome = ctx.engine.probe(&ctx.host, &sslv2_hello(&kinds)).await;
+    let evidence = outcome.describe();
+    let mut result = ProtocolResult {
+        version: TlsVersion::Ssl2,
+        supported: false,
+        status: SectionStatus::Completed,
+        error: None,
+        server_preference: None,
+        cipher_suites: vec![],
+        evidence,
+    };
+    match outcome {
+        // One SERVER-HELLO lists every cipher kind the server shares with us; the client picks.
+        ProbeOutcome::Sslv2ServerHello(h) => {
+            result.supported = true;
+            result.cipher_suites = h
+                .cipher_specs
+                .iter()
+                .map(|k| SuiteResult::from_sslv2(*k))
+                .collect();
+            let cert = (!h.certificate.is_empty()).then(|| h.certificate.clone());
+            (result, None, cert)
+        }
+        ProbeOutcome::ConnectFailed(e) => {
+            result.status = SectionStatus::Error;
+            result.error = Some(e);
+            (result, None, None)
+        }
+        _ => (result, None, None),
+    }
+}
+
+async fn scan_version(
+    ctx: &Ctx,
+    v: TlsVersion,
+    shape: Shape,
+    first: Option<ProbeOutcome>,
+) -> VersionOutcome {
+    let version = v.wire();
+    let candidates = registry::candidates(version);
+    let mut result = ProtocolResult {
+        version: v,
+        supported: false,
+        status: SectionStatus::Completed,
+        error: None,
+        server_preference: None,
+        cipher_suites: vec![],
+        evidence: String::new(),
+    };
+    let chunks: Vec<Vec<CipherSuite>> = match shape {
+        Shape::Full => vec![candidates],
+        Shape::Compact => candidates
+            .chunks(COMPACT_CHUNK)
+            .map(<[_]>::to_vec)
+            .collect(),
+    };
+    let mut accepted = Vec::new();
+    let mut flight = None;
+    let mut first = first;
+    let mut evidence = Vec::new();
+    for chunk in &chunks {
+        match eliminate(ctx, version, shape, chunk.clone(), first.take()).await {
+            Ok(e) => {
+                if flight.is_none() {
+                    flight = e.flight;
+                }
+                accepted.extend(e.accepted);
+                evidence.push(e.stop);
+            }
+            Err(e) => {
+                result.status = SectionStatus::Error;
+                result.error = Some(e);
+                break;
+            }
+        }
+    }
+    result.supported = !accepted.is_empty();
+    result.evidence = if let Some(f) = &flight {
+        format!(
+            "ServerHello {} {}",
+            f.hello.negotiated_version(),
+            f.hello.cipher_suite
+        )
+    } else {
+        evidence.first().cloned().unwrap_or_default()
+    };
+    if result.status == SectionStatus::Completed && accepted.len() >= 2 {
+        if chunks.len() > 1 && accepted.len() <= COMPACT_CHUNK {
+            // Chunks were enumerated separately: one more elimination over the accepted
+            // suites alone puts them in the server's order.
+            if let Ok(e) = eliminate(ctx, version, shape, accepted.clone(), None).await {
+                if e.accepted.len() == accepted.len() {
+                    accepted = e.accepted;
+                }
+            }
+        }
+        if chunks.len() == 1 || accepted.len() <= COMPACT_CHUNK {
+            result.server_preference = preference(ctx, version, shape, &accepted).await;
+        }
+    }
+    result.cipher_suites = accepted
+        .iter()
+        .map(|s| SuiteResult::from_suite(*s))
+        .collect();
+    (result, flight, None)
+}
+
+struct Eliminated {
+    accepted: Vec<CipherSuite>,
+    flight: Option<Box<ServerFlight>>,
+    /// What ended it: the refusal that said "no more".
+    stop: String,
+}
+
+/// Offer `remaining`, record the pick, remove it, repeat until the server refuses.
+async fn eliminate(
+    ctx: &Ctx,
+    version: ProtocolVersion,
+    shape: Shape,
+    mut remaining: Vec<CipherSuite>,
+    mut first: Option<ProbeOutcome>,
+) -> Result<Eliminated, String> {
+    let mut out = Eliminated {
+        accepted: Vec::new(),
+        flight: None,
+        stop: String::new(),
+    };
+    // Bounded: each round removes one suite or stops.
+    for _ in 0..=remaining.len() {
+        if remaining.is_empty() {
+            out.stop = "every offered suite was accepted".into();
+            break;
+        }
+        let outcome = match first.take() {
+            Some(o) => o,
+            None => ctx.probe_suites(version, &remaining, shape).await,
+        };
+        match classify(outcome, version, &remaining) {
+            Answer::Accepted(suite, flight) => {
+                if out.flight.is_none() {
+                    out.flight = Some(flight);
+                }
+                out.accepted.push(suite);
+                remaining.retain(|c| *c != suite);
+            }
+            Answer::NotSupported(e) | Answer::Refused(e) | Answer::Ambiguous(e) => {
+                out.stop = e;
+                break;
+            }
+            Answer::Failed(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// One probe with the accepted suites reversed: a server that imposes its order picks its
+/// favourite again; one that follows the client picks our new first choice.
+async fn preference(
+    ctx: &Ctx,
+    version: ProtocolVersion,
+    shape: Shape,
+    accepted: &[CipherSuite],
+) -> Option<bool> {
+    let reversed: Vec<CipherSuite> = accepted.iter().rev().copied().collect();
+    let outcome = ctx.probe_suites(version, &reversed, shape).await;
+    match classify(outcome, version, &reversed) {
+        Answer::Accepted(s, _) if Some(&s) == accepted.first() => Some(true),
+        Answer::Accepted(s, _) if Some(&s) == accepted.last() => Some(false),
+        _ => None,
+    }
+}

@@ -1,0 +1,243 @@
+//! Local TLS servers on loopback, for `tlsaudit demo`, the tests and the benchmark: real
+//! `openssl s_server`, `nginx` and `gnutls-serv` processes with known configurations and a
+//! throwaway certificate made on the spot. Each server dies with its handle.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+/// Key types for throwaway certificates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    Rsa2048,
+    EcdsaP256,
+}
+
+/// A self-signed certificate and its key, as PEM files in a temporary directory.
+pub struct CertFiles {
+    pub dir: tempfile::TempDir,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Makes a self-signed certificate for `localhost` / 127.0.0.1 with the `openssl` command.
+pub fn self_signed(key: KeyType) -> Result<CertFiles> {
+    let dir = tempfile::tempdir()?;
+    let cert = dir.path().join("cert.pem");
+    let keyf = dir.path().join("key.pem");
+    let newkey: &[&str] = match key {
+        KeyType::Rsa2048 => &["-newkey", "rsa:2048"],
+        KeyType::EcdsaP256 => &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    };
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .args(newkey)
+        .arg("-keyout")
+        .arg(&keyf)
+        .arg("-out")
+        .arg(&cert)
+        .stdin(Stdio::null())
+        .output()
+        .context("running openssl req (is the openssl command installed?)")?;
+    if !out.status.success() {
+        bail!(
+            "openssl req failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(CertFiles {
+        dir,
+        cert,
+        key: keyf,
+    })
+}
+
+/// A running server process, killed on drop.
+pub struct ServerProcess {
+    pub name: String,
+    pub addr: SocketAddr,
+    child: Child,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl ServerProcess {
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `127.0.0.1:PORT`, the form `tlsaudit scan` takes.
+    pub fn target(&self) -> String {
+        self.addr.to_string()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether a program is on PATH.
+pub fn have(program: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+        || Path::new("/usr/sbin").join(program).exists()
+}
+
+/// Starts `openssl s_server` on 127.0.0.1 with a port the kernel picks, with `args` added.
+/// `cert` is served unless `args` bring their own `-cert`.
+pub fn openssl_s_server(name: &str, cert: &CertFiles, args: &[&str]) -> Result<ServerProcess> {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_server", "-accept", "127.0.0.1:0", "-naccept", "1000000"]);
+    if !args.contains(&"-cert") {
+        cmd.arg("-cert").arg(&cert.cert).arg("-key").arg(&cert.key);
+    }
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().context("starting openssl s_server")?;
+    let stdout = child.stdout.take().context("s_server stdout")?;
+    // s_server prints "ACCEPT 127.0.0.1:PORT" once it listens; read it on a thread so a
+    // silent server cannot hang us.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let mut sent = false;
+        for line in lines.by_ref().map_while(|l| l.ok()) {
+            if !sent {
+                if let Some(rest) = line.strip_prefix("ACCEPT ") {
+                    let _ = tx.send(rest.trim().to_string());
+                    sent = true;
+                }
+            }
+            // Keep draining so the server never blocks on a full pipe.
+        }
+    });
+    let addr_text = match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(a) => a,
+        Err(_) => {
+            let _ = child.kill();
+            let status = child.wait().ok();
+            bail!("openssl s_server {args:?} did not start listening ({status:?})");
+        }
+    };
+    let addr: SocketAddr = addr_text
+        .parse()
+        .with_context(|| format!("s_server printed '{addr_text}'"))?;
+    Ok(ServerProcess {
+        name: name.into(),
+        addr,
+        child,
+        _dir: None,
+    })
+}
+
+/// A free loopback port: bind port 0, read it, release it.
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_listening(addr: SocketAddr, child: &mut Child, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            bail!("{what} exited with {status} before listening");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("{what} did not listen on {addr} within 10 s")
+}
+
+/// Starts nginx on 127.0.0.1 with `ssl_directives` (e.g. `ssl_protocols TLSv1.2;`) in its server block.
+pub fn nginx(name: &str, cert: &CertFiles, ssl_directives: &str) -> Result<ServerProcess> {
+    let dir = tempfile::tempdir()?;
+    let port = free_port()?;
+    let conf = format!(
+        "daemon off;\nmaster_process off;\nworker_processes 1;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log;\n\
+         events {{ worker_connections 256; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {dir};\n  proxy_temp_path {dir};\n  fastcgi_temp_path {dir};\n  uwsgi_temp_path {dir};\n  scgi_temp_path {dir};\n\
+           server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {cert};\n    ssl_certificate_key {key};\n    {ssl_directives}\n    location / {{ return 200 \"ok\\n\"; }}\n  }}\n}}\n",
+        dir = dir.path().display(),
+        cert = cert.cert.display(),
+        key = cert.key.display(),
+    );
+    let conf_path = dir.path().join("nginx.conf");
+    std::fs::write(&conf_path, conf)?;
+    let bin = if Path::new("/usr/sbin/nginx").exists() {
+        "/usr/sbin/nginx"
+    } else {
+        "nginx"
+    };
+    let mut child = Command::new(bin)
+        .arg("-c")
+        .arg(&conf_path)
+        .arg("-p")
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting nginx")?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    if let Err(e) = wait_listening(addr, &mut child, "nginx") {
+        let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+        let _ = child.kill();
+        bail!("{e}: {log}");
+    }
+    Ok(ServerProcess {
+        name: name.into(),
+        addr,
+        child,
+        _dir: Some(dir),
+    })
+}
+
+/// Starts gnutls-serv with a GnuTLS priority string. It listens on every address of the port;
+/// we only ever connect to 127.0.0.1.
+pub fn gnutls_serv(name: &str, cert: &CertFiles, priority: &str) -> Result<ServerProcess> {
+    let port = free_port()?;
+    let mut child = Command::new("gnutls-serv")
+        .args(["--port", &port.to_string(), "--priority", priority])
+        .arg("--x509certfile")
+        .arg(&cert.cert)
+        .arg("--x509keyfile")
+        .arg(&cert.key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting gnutls-serv")?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    wait_listening(addr, &mut child, "gnutls-serv")?;
+    Ok(ServerProcess {
+        name: name.into(),
+        addr,
+        child,
+        _dir: None,
+    })
+}
