@@ -115,13 +115,8 @@ fn protocol(out: &mut dyn Write, p: &ProtocolResult, style: &Style) -> std::io::
         return writeln!(out, "  {} {} {}", name, style.red("error:"), e);
     }
     if !p.supported {
-        return writeln!(
-            out,
-            "  {} {}  {}",
-            name,
-            "not offered",
-            style.dim(&format!("({})", p.evidence))
-        );
+        let evidence = style.dim(&format!("({})", p.evidence));
+        return writeln!(out, "  {name} not offered  {evidence}");
     }
     let (label, col) = version_rating(p.version);
     let order = match p.server_preference {

@@ -137,7 +137,7 @@ pub trait Codec: Sized {
 /// Writes `body` behind a big-endian length prefix of `prefix_len` bytes (1, 2 or 3).
 pub fn put_len_prefixed(out: &mut Vec<u8>, prefix_len: usize, body: impl FnOnce(&mut Vec<u8>)) {
     let at = out.len();
-    out.extend(std::iter::repeat(0).take(prefix_len));
+    out.extend(std::iter::repeat_n(0, prefix_len));
     body(out);
     let len = out.len() - at - prefix_len;
     let bytes = (len as u32).to_be_bytes();

@@ -27,7 +27,7 @@ impl Codec for CipherKind {
 }
 
 fn read_kinds(bytes: &[u8]) -> Result<Vec<CipherKind>, DecodeError> {
-    if bytes.len() % 3 != 0 {
+    if !bytes.len().is_multiple_of(3) {
         return Err(DecodeError::Invalid(
             "cipher specs",
             format!("length {} is not a multiple of 3", bytes.len()),

@@ -1,0 +1,76 @@
+//! Shared test helpers: real servers on loopback, and the rule that a missing server program
+//! skips a test on a laptop but fails it under CI=true.
+
+use tlsaudit::engine::{Engine, EngineConfig};
+use tlsaudit::report::{TargetReport, TlsVersion};
+use tlsaudit::scan::{self, Gathered, ScanOptions, Target};
+
+/// True when `program` is installed. Under CI=true a missing program is a test failure.
+pub fn require(program: &str) -> bool {
+    if tlsaudit::servers::have(program) {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{program} is not installed, and CI=true: .ci/run must install it");
+    }
+    eprintln!("skipping: {program} is not installed");
+    false
+}
+
+/// Scans `target` (e.g. "127.0.0.1:4433") with default limits, SNI "localhost".
+pub async fn scan(target: &str) -> (TargetReport, Gathered) {
+    scan_with(
+        target,
+        EngineConfig::default(),
+        ScanOptions {
+            sni: Some("localhost".into()),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+pub async fn scan_with(
+    target: &str,
+    cfg: EngineConfig,
+    opts: ScanOptions,
+) -> (TargetReport, Gathered) {
+    let t = Target::parse(target, 443).expect("target parses");
+    scan::scan_target(&Engine::new(cfg), &t, &opts).await
+}
+
+/// The supported versions, in order.
+pub fn versions(r: &TargetReport) -> Vec<TlsVersion> {
+    r.protocols
+        .iter()
+        .filter(|p| p.supported)
+        .map(|p| p.version)
+        .collect()
+}
+
+/// The accepted suites of `v` as lower-case hex ids, in reported order.
+pub fn suites(r: &TargetReport, v: TlsVersion) -> Vec<String> {
+    r.protocol(v)
+        .map(|p| p.cipher_suites.iter().map(|s| s.id.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Hex ids from numbers, for readable expectations.
+pub fn ids(codes: &[u32]) -> Vec<String> {
+    codes
+        .iter()
+        .map(|c| {
+            if *c > 0xffff {
+                format!("0x{c:06x}")
+            } else {
+                format!("0x{c:04x}")
+            }
+        })
+        .collect()
+}
+
+/// Sorted copy, for set comparisons where the server follows the client's order.
+pub fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
