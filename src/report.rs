@@ -54,9 +54,43 @@ pub struct TargetReport {
     pub error: Option<String>,
     /// One entry per protocol version, SSLv2 to TLS 1.3.
     pub protocols: Vec<ProtocolResult>,
+    /// Certificate chains and their verdicts; null when not scanned.
+    #[serde(default)]
+    pub certificates: Option<CertificatesSection>,
     /// TCP connections the scan opened to this target.
     pub connections: u64,
     pub duration_ms: u64,
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A fact worth acting on, with a stable dotted id (`cert.expired`, `protocol.tls1_0.offered`)
+/// and a message that says what to change.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Finding {
+    pub id: String,
+    pub severity: Severity,
+    /// What is wrong and what to change.
+    pub message: String,
+    /// The fact that shows it, for people (e.g. "notAfter 2026-01-01T00:00:00Z").
+    #[serde(default)]
+    pub evidence: Option<String>,
+}
+
+/// Certificates: every distinct chain the server presents, and what is wrong with them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+pub struct CertificatesSection {
+    pub status: SectionStatus,
+    pub error: Option<String>,
+    /// Findings about the certificates (`cert.*` ids); empty when nothing is wrong.
+    pub findings: Vec<Finding>,
 }
 
 /// Protocol versions as the report names them.
