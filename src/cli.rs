@@ -83,6 +83,10 @@ pub struct ScanArgs {
     /// Extra attempts after a connect failure or a silent server.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=5))]
     pub retries: u32,
+    /// Scan only shard K of N of the target list (1-based), e.g. 2/8: N workers with the same
+    /// list and K = 1..N cover it exactly once, with no coordination.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -95,6 +99,30 @@ pub struct DemoArgs {
 fn parse_version(s: &str) -> Result<TlsVersion, String> {
     TlsVersion::parse(s)
         .ok_or_else(|| format!("unknown protocol version '{s}' (use ssl2, ssl3, tls1.0 … tls1.3)"))
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("--shard takes K/N, not '{s}'"))?;
+    let (k, n) = (k.trim().parse::<usize>(), n.trim().parse::<usize>());
+    match (k, n) {
+        (Ok(k), Ok(n)) if n >= 1 && (1..=n).contains(&k) => Ok((k, n)),
+        _ => Err(format!("--shard K/N needs 1 <= K <= N, not '{s}'")),
+    }
+}
+
+/// The targets of shard `k` of `n`: every n-th line, starting at line k (deterministic).
+pub fn shard<T>(targets: Vec<T>, shard: Option<(usize, usize)>) -> Vec<T> {
+    match shard {
+        None => targets,
+        Some((k, n)) => targets
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == k - 1)
+            .map(|(_, t)| t)
+            .collect(),
+    }
 }
 
 fn seconds(what: &str, s: f64) -> Result<Duration, String> {
@@ -208,7 +236,7 @@ pub fn scan_options(args: &ScanArgs) -> ScanOptions {
 
 /// `tlsaudit scan`.
 pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
-    let raw = collect_targets(&args)?;
+    let raw = shard(collect_targets(&args)?, args.shard);
     if raw.is_empty() {
         anyhow::bail!("no targets: give HOST[:PORT] arguments or -i FILE");
     }
@@ -302,5 +330,25 @@ fn is_broken_pipe(r: std::io::Result<()>) -> anyhow::Result<bool> {
         Ok(()) => Ok(false),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_the_list_exactly_once() {
+        let list: Vec<usize> = (0..10).collect();
+        let mut seen: Vec<usize> = (1..=3)
+            .flat_map(|k| shard(list.clone(), Some((k, 3))))
+            .collect();
+        seen.sort();
+        assert_eq!(seen, list);
+        assert_eq!(shard(list.clone(), Some((2, 3))), vec![1, 4, 7]);
+        assert_eq!(parse_shard("2/8"), Ok((2, 8)));
+        assert!(
+            parse_shard("0/8").is_err() && parse_shard("9/8").is_err() && parse_shard("x").is_err()
+        );
     }
 }
