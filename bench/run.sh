@@ -104,3 +104,5 @@ for server in modern legacy nginx gnutls; do
     rt=$(echo "scale=1; $t / $base_t" | bc -l); rc=$(echo "scale=2; $c / ($base_c + 0.0001)" | bc -l)
     printf '%-8s %-11s %10.2f %12d %10s %12s\n' "$server" "$tool" "$t" "$c" "$rt" "$rc"
   done
+
+done
