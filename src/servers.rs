@@ -108,8 +108,24 @@ pub fn have(program: &str) -> bool {
 /// Starts `openssl s_server` on 127.0.0.1 with a port the kernel picks, with `args` added.
 /// `cert` is served unless `args` bring their own `-cert`.
 pub fn openssl_s_server(name: &str, cert: &CertFiles, args: &[&str]) -> Result<ServerProcess> {
+    openssl_s_server_on(name, "127.0.0.1", cert, args)
+}
+
+/// Like [`openssl_s_server`], listening on `host` (`127.0.0.1` or `[::1]`).
+pub fn openssl_s_server_on(
+    name: &str,
+    host: &str,
+    cert: &CertFiles,
+    args: &[&str],
+) -> Result<ServerProcess> {
     let mut cmd = Command::new("openssl");
-    cmd.args(["s_server", "-accept", "127.0.0.1:0", "-naccept", "1000000"]);
+    cmd.args([
+        "s_server",
+        "-accept",
+        &format!("{host}:0"),
+        "-naccept",
+        "1000000",
+    ]);
     if !args.contains(&"-cert") {
         cmd.arg("-cert").arg(&cert.cert).arg("-key").arg(&cert.key);
     }
