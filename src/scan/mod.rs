@@ -13,7 +13,7 @@ use std::time::Instant;
 use crate::engine::{Engine, HostHandle, ProbeOutcome, ServerFlight};
 use crate::registry;
 use crate::report::{ProtocolResult, SectionStatus, SuiteResult, TargetReport, TlsVersion};
-use crate::wire::{AlertDescription, CipherSuite, ProtocolVersion};
+use crate::wire::{AlertDescription, CipherSuite, KeyShareEntry, NamedGroup, ProtocolVersion};
 use hello::{sslv2_hello, HelloSpec, COMPACT_CHUNK};
 pub use target::Target;
 
@@ -197,6 +197,8 @@ fn classify(outcome: ProbeOutcome, version: ProtocolVersion, offered: &[CipherSu
 enum Shape {
     Full,
     Compact,
+    /// TLS 1.3 with a real X25519 key share, for servers that refuse an empty `key_share`.
+    FullWithKeyShare,
 }
 
 impl Ctx {
@@ -207,8 +209,19 @@ impl Ctx {
         shape: Shape,
     ) -> ProbeOutcome {
         let mut spec = HelloSpec::new(version, suites.to_vec(), self.sni.clone());
-        if shape == Shape::Compact {
-            spec = spec.compact();
+        match shape {
+            Shape::Full => {}
+            Shape::Compact => spec = spec.compact(),
+            Shape::FullWithKeyShare => {
+                // Any 32 bytes are an X25519 public key (RFC 7748 section 5); we never
+                // finish the handshake, so no private key is needed.
+                let mut key = vec![0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut key);
+                spec.key_shares = vec![KeyShareEntry {
+                    group: NamedGroup::X25519,
+                    key_exchange: key,
+                }];
+            }
         }
         self.engine.probe(&self.host, &spec.build()).await
     }
@@ -365,32 +378,48 @@ async fn scan_version(
         cipher_suites: vec![],
         evidence: String::new(),
     };
-    let chunks: Vec<Vec<CipherSuite>> = match shape {
-        Shape::Full => vec![candidates],
-        Shape::Compact => candidates
-            .chunks(COMPACT_CHUNK)
-            .map(<[_]>::to_vec)
-            .collect(),
-    };
-    let mut accepted = Vec::new();
-    let mut flight = None;
+    let mut shape = shape;
     let mut first = first;
-    let mut evidence = Vec::new();
-    for chunk in &chunks {
-        match eliminate(ctx, version, shape, chunk.clone(), first.take()).await {
-            Ok(e) => {
-                if flight.is_none() {
-                    flight = e.flight;
+    let (mut accepted, mut flight, mut evidence, mut chunks);
+    loop {
+        chunks = match shape {
+            Shape::Compact => candidates
+                .chunks(COMPACT_CHUNK)
+                .map(<[_]>::to_vec)
+                .collect(),
+            Shape::Full | Shape::FullWithKeyShare => vec![candidates.clone()],
+        };
+        accepted = Vec::new();
+        flight = None;
+        evidence = Vec::new();
+        let mut all_ambiguous = true;
+        for chunk in &chunks {
+            match eliminate(ctx, version, shape, chunk.clone(), first.take()).await {
+                Ok(e) => {
+                    if flight.is_none() {
+                        flight = e.flight;
+                    }
+                    accepted.extend(e.accepted);
+                    evidence.push(e.stop);
+                    all_ambiguous &= e.ambiguous;
                 }
-                accepted.extend(e.accepted);
-                evidence.push(e.stop);
-            }
-            Err(e) => {
-                result.status = SectionStatus::Error;
-                result.error = Some(e);
-                break;
+                Err(e) => {
+                    result.status = SectionStatus::Error;
+                    result.error = Some(e);
+                    break;
+                }
             }
         }
+        // No clean answer to an empty key_share: ask once more with a real one.
+        let retry = version == ProtocolVersion::TLS13
+            && shape == Shape::Full
+            && accepted.is_empty()
+            && all_ambiguous
+            && result.status == SectionStatus::Completed;
+        if !retry {
+            break;
+        }
+        shape = Shape::FullWithKeyShare;
     }
     result.supported = !accepted.is_empty();
     result.evidence = if let Some(f) = &flight {
@@ -428,6 +457,8 @@ struct Eliminated {
     flight: Option<Box<ServerFlight>>,
     /// What ended it: the refusal that said "no more".
     stop: String,
+    /// The stop was not a clean refusal (closed, reset, timeout, odd alert).
+    ambiguous: bool,
 }
 
 /// Offer `remaining`, record the pick, remove it, repeat until the server refuses.
@@ -442,6 +473,7 @@ async fn eliminate(
         accepted: Vec::new(),
         flight: None,
         stop: String::new(),
+        ambiguous: false,
     };
     // Bounded: each round removes one suite or stops.
     for _ in 0..=remaining.len() {
@@ -461,8 +493,13 @@ async fn eliminate(
                 out.accepted.push(suite);
                 remaining.retain(|c| *c != suite);
             }
-            Answer::NotSupported(e) | Answer::Refused(e) | Answer::Ambiguous(e) => {
+            Answer::NotSupported(e) | Answer::Refused(e) => {
                 out.stop = e;
+                break;
+            }
+            Answer::Ambiguous(e) => {
+                out.stop = e;
+                out.ambiguous = true;
                 break;
             }
             Answer::Failed(e) => return Err(e),

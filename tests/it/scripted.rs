@@ -14,8 +14,9 @@ use tlsaudit::report::TlsVersion::*;
 use tlsaudit::scan::ScanOptions;
 use tlsaudit::wire::sslv2::{CipherKind, Sslv2ClientHello, Sslv2ServerHello};
 use tlsaudit::wire::{
-    encode_records, CertificateList, CipherSuite, Codec, ContentType, Deframer, Frame,
-    HandshakeMessage, ProtocolVersion, ServerHello,
+    encode_records, CertificateList, CipherSuite, Codec, ContentType, Deframer, Extension,
+    ExtensionType, Frame, HandshakeMessage, KeyShareClientHello, KeyShareEntry, NamedGroup,
+    ProtocolVersion, ProtocolVersionList, ServerHello, HRR_RANDOM,
 };
 
 use crate::common::{ids, scan, scan_with, suites, versions};
@@ -35,6 +36,11 @@ struct Script {
     raw_answer: Option<Vec<u8>>,
     /// Accept and never answer.
     silent: bool,
+    /// TLS 1.3 suites in its preference order; empty means no TLS 1.3.
+    tls13: Vec<CipherSuite>,
+    /// Answer a TLS 1.3 hello with an empty key_share with illegal_parameter instead of a
+    /// HelloRetryRequest.
+    reject_empty_key_share: bool,
 }
 
 async fn start(script: Script) -> SocketAddr {
@@ -113,6 +119,15 @@ async fn serve(mut stream: TcpStream, s: Script) {
             else {
                 return;
             };
+            let offers13 = ch
+                .extension(ExtensionType::SUPPORTED_VERSIONS)
+                .and_then(|e| e.parse::<ProtocolVersionList>().ok())
+                .is_some_and(|l| l.0.contains(&ProtocolVersion::TLS13));
+            if offers13 && !s.tls13.is_empty() {
+                let _ = stream.write_all(&tls13_answer(&s, &ch)).await;
+                let _ = stream.read(&mut buf).await;
+                return;
+            }
             let Some(version) = s
                 .versions
                 .iter()
@@ -161,6 +176,60 @@ async fn serve(mut stream: TcpStream, s: Script) {
     };
     let _ = stream.write_all(&answer).await;
     let _ = stream.read(&mut buf).await;
+}
+
+/// A TLS 1.3 server's first answer: a HelloRetryRequest for an empty key_share, else a
+/// ServerHello. Only that matters to a scanner: everything after it is encrypted.
+fn tls13_answer(s: &Script, ch: &tlsaudit::wire::ClientHello) -> Vec<u8> {
+    let shares: KeyShareClientHello = ch
+        .extension(ExtensionType::KEY_SHARE)
+        .and_then(|e| e.parse().ok())
+        .unwrap_or_default();
+    let Some(suite) = s
+        .tls13
+        .iter()
+        .copied()
+        .find(|c| ch.cipher_suites.contains(c))
+    else {
+        return encode_records(ContentType::ALERT, ProtocolVersion::TLS12, &[2, 40]);
+    };
+    let mut exts = vec![Extension::new(
+        ExtensionType::SUPPORTED_VERSIONS,
+        &ProtocolVersion::TLS13,
+    )];
+    let mut random = [4; 32];
+    match shares.0.first() {
+        None if s.reject_empty_key_share => {
+            return encode_records(ContentType::ALERT, ProtocolVersion::TLS12, &[2, 47]);
+        }
+        None => {
+            random = HRR_RANDOM;
+            exts.push(Extension::new(
+                ExtensionType::KEY_SHARE,
+                &NamedGroup::X25519,
+            ));
+        }
+        Some(k) => exts.push(Extension::new(
+            ExtensionType::KEY_SHARE,
+            &KeyShareEntry {
+                group: k.group,
+                key_exchange: vec![9; 32],
+            },
+        )),
+    }
+    let sh = ServerHello {
+        legacy_version: ProtocolVersion::TLS12,
+        random,
+        session_id: ch.session_id.clone(),
+        cipher_suite: suite,
+        compression_method: 0,
+        extensions: Some(exts),
+    };
+    encode_records(
+        ContentType::HANDSHAKE,
+        ProtocolVersion::TLS12,
+        &HandshakeMessage::ServerHello(sh).to_bytes(),
+    )
 }
 
 #[tokio::test]
@@ -276,4 +345,35 @@ async fn silent_server_times_out_on_every_probe() {
         "{:?}",
         r.protocols
     );
+}
+
+#[tokio::test]
+async fn tls13_server_that_refuses_an_empty_key_share_is_asked_again_with_one() {
+    let addr = start(Script {
+        versions: vec![ProtocolVersion::TLS12],
+        suites: vec![CipherSuite(0xc02f)],
+        tls13: vec![CipherSuite(0x1302), CipherSuite(0x1301)],
+        reject_empty_key_share: true,
+        ..Default::default()
+    })
+    .await;
+    let (r, _) = scan(&addr.to_string()).await;
+    assert_eq!(versions(&r), vec![Tls12, Tls13]);
+    assert_eq!(suites(&r, Tls13), ids(&[0x1302, 0x1301]));
+    assert_eq!(r.protocol(Tls13).unwrap().server_preference, Some(true));
+}
+
+#[tokio::test]
+async fn tls13_by_hello_retry_request() {
+    let addr = start(Script {
+        tls13: vec![CipherSuite(0x1303), CipherSuite(0x1301)],
+        ..Default::default()
+    })
+    .await;
+    let (r, g) = scan(&addr.to_string()).await;
+    assert_eq!(versions(&r), vec![Tls13], "{:?}", r.protocol(Tls13));
+    assert_eq!(suites(&r, Tls13), ids(&[0x1303, 0x1301]));
+    // (1 + accepted) elimination probes, no retry with a key share: the HRR answered.
+    let flight = &g.flights.iter().find(|(v, _)| *v == Tls13).unwrap().1;
+    assert!(flight.hello.is_hello_retry_request());
 }
