@@ -56,6 +56,9 @@ pub struct ScanArgs {
     /// Connect to ADDR instead of resolving the host name (SNI still names the host).
     #[arg(long, value_name = "ADDR")]
     pub ip: Option<IpAddr>,
+    /// Speak PROTO's STARTTLS before TLS on every connection (default port: smtp 25, imap 143, pop3 110).
+    #[arg(long, value_enum, value_name = "PROTO")]
+    pub starttls: Option<crate::starttls::Starttls>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -231,6 +234,7 @@ pub fn scan_options(args: &ScanArgs) -> ScanOptions {
         sni: args.sni.clone(),
         no_sni: args.no_sni,
         ip: args.ip,
+        starttls: args.starttls,
     }
 }
 
@@ -286,7 +290,7 @@ pub async fn scan_and_render(
         let engine = engine.clone();
         let opts = opts.clone();
         async move {
-            match Target::parse(&input, 443) {
+            match Target::parse(&input, opts.default_port()) {
                 Ok(t) => scan::scan_target(&engine, &t, &opts).await.0,
                 Err(e) => TargetReport {
                     target: input,

@@ -12,6 +12,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::time::{timeout, timeout_at, Instant};
 
+use crate::starttls::{self, Starttls};
 use crate::wire::sslv2::{Sslv2ClientHello, Sslv2ServerHello};
 use crate::wire::{
     encode_records, Alert, CertificateStatus, ClientHello, Codec, ContentType, Deframer, Frame,
@@ -133,6 +134,8 @@ impl ProbeOutcome {
 #[derive(Debug, Clone)]
 pub struct HostHandle {
     pub addr: SocketAddr,
+    /// The plaintext preamble every connection runs before TLS, if any.
+    pub starttls: Option<Starttls>,
     per_host: Arc<Semaphore>,
     connections: Arc<AtomicU64>,
 }
@@ -167,6 +170,7 @@ impl Engine {
     pub fn host(&self, addr: SocketAddr) -> HostHandle {
         HostHandle {
             addr,
+            starttls: None,
             per_host: Arc::new(Semaphore::new(self.cfg.per_host_limit.max(1))),
             connections: Arc::new(AtomicU64::new(0)),
         }
@@ -192,9 +196,27 @@ impl Engine {
                 .await
                 .map_err(|e| e.to_string())?;
             match timeout(self.cfg.connect_timeout, TcpStream::connect(host.addr)).await {
-                Ok(Ok(stream)) => {
+                Ok(Ok(mut stream)) => {
                     host.connections.fetch_add(1, Ordering::Relaxed);
                     let _ = stream.set_nodelay(true);
+                    if let Some(proto) = host.starttls {
+                        match timeout(
+                            self.cfg.read_timeout,
+                            starttls::negotiate(&mut stream, proto),
+                        )
+                        .await
+                        {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => return Err(format!("{}: {e}", host.addr)),
+                            Err(_) => {
+                                return Err(format!(
+                                    "{}: STARTTLS ({}) timed out",
+                                    host.addr,
+                                    proto.name()
+                                ))
+                            }
+                        }
+                    }
                     return Ok(Connection {
                         stream,
                         _permits: (host_permit, global_permit),

@@ -11,4 +11,5 @@ pub mod render;
 pub mod report;
 pub mod scan;
 pub mod servers;
+pub mod starttls;
 pub mod wire;

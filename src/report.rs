@@ -50,6 +50,9 @@ pub struct TargetReport {
     pub ip: Option<String>,
     /// The server name sent in SNI, or null when none was sent.
     pub sni: Option<String>,
+    /// The STARTTLS protocol spoken before TLS ("smtp", "imap", "pop3"), or null.
+    #[serde(default)]
+    pub starttls: Option<crate::starttls::Starttls>,
     /// Why the target could not be scanned, or null.
     pub error: Option<String>,
     /// One entry per protocol version, SSLv2 to TLS 1.3.

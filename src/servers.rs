@@ -191,16 +191,56 @@ fn wait_listening(addr: SocketAddr, child: &mut Child, what: &str) -> Result<()>
 
 /// Starts nginx on 127.0.0.1 with `ssl_directives` (e.g. `ssl_protocols TLSv1.2;`) in its server block.
 pub fn nginx(name: &str, cert: &CertFiles, ssl_directives: &str) -> Result<ServerProcess> {
+    nginx_with(name, |dir, port| {
+        format!(
+            "http {{\n  access_log off;\n  client_body_temp_path {dir};\n  proxy_temp_path {dir};\n  fastcgi_temp_path {dir};\n  uwsgi_temp_path {dir};\n  scgi_temp_path {dir};\n\
+               server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {cert};\n    ssl_certificate_key {key};\n    {ssl_directives}\n    location / {{ return 200 \"ok\\n\"; }}\n  }}\n}}\n",
+            cert = cert.cert.display(),
+            key = cert.key.display(),
+        )
+    })
+}
+
+/// Debian's dynamic nginx mail module (package libnginx-mod-mail).
+pub const NGINX_MAIL_MODULE: &str = "/usr/lib/nginx/modules/ngx_mail_module.so";
+
+/// Starts nginx's mail proxy on 127.0.0.1 speaking `proto` with STARTTLS required, with
+/// `ssl_directives` in its server block. No login ever reaches the (absent) auth server.
+pub fn nginx_mail(
+    name: &str,
+    cert: &CertFiles,
+    proto: crate::starttls::Starttls,
+    ssl_directives: &str,
+) -> Result<ServerProcess> {
+    if !Path::new(NGINX_MAIL_MODULE).exists() {
+        bail!("{NGINX_MAIL_MODULE} is missing: install libnginx-mod-mail");
+    }
+    nginx_with(name, |_dir, port| {
+        format!(
+            "mail {{\n  auth_http 127.0.0.1:9/auth;\n  ssl_certificate {cert};\n  ssl_certificate_key {key};\n\
+               server {{\n    listen 127.0.0.1:{port};\n    protocol {proto};\n    starttls only;\n    {ssl_directives}\n  }}\n}}\n",
+            cert = cert.cert.display(),
+            key = cert.key.display(),
+            proto = proto.name(),
+        )
+    })
+}
+
+/// Writes an nginx.conf around `body(dir, port)` and starts nginx in the foreground.
+fn nginx_with(name: &str, body: impl FnOnce(&str, u16) -> String) -> Result<ServerProcess> {
     let dir = tempfile::tempdir()?;
     let port = free_port()?;
+    let d = dir.path().display().to_string();
+    let body = body(&d, port);
+    // The mail module must be loaded at the very top of the file.
+    let load = if body.starts_with("mail") {
+        format!("load_module {NGINX_MAIL_MODULE};\n")
+    } else {
+        String::new()
+    };
     let conf = format!(
-        "daemon off;\nmaster_process off;\nworker_processes 1;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log;\n\
-         events {{ worker_connections 256; }}\n\
-         http {{\n  access_log off;\n  client_body_temp_path {dir};\n  proxy_temp_path {dir};\n  fastcgi_temp_path {dir};\n  uwsgi_temp_path {dir};\n  scgi_temp_path {dir};\n\
-           server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {cert};\n    ssl_certificate_key {key};\n    {ssl_directives}\n    location / {{ return 200 \"ok\\n\"; }}\n  }}\n}}\n",
-        dir = dir.path().display(),
-        cert = cert.cert.display(),
-        key = cert.key.display(),
+        "{load}daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 256; }}\n{body}"
     );
     let conf_path = dir.path().join("nginx.conf");
     std::fs::write(&conf_path, conf)?;

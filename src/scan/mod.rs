@@ -13,6 +13,7 @@ use std::time::Instant;
 use crate::engine::{Engine, HostHandle, ProbeOutcome, ServerFlight};
 use crate::registry;
 use crate::report::{ProtocolResult, SectionStatus, SuiteResult, TargetReport, TlsVersion};
+use crate::starttls::Starttls;
 use crate::wire::{AlertDescription, CipherSuite, KeyShareEntry, NamedGroup, ProtocolVersion};
 use hello::{sslv2_hello, HelloSpec, COMPACT_CHUNK};
 pub use target::Target;
@@ -27,6 +28,15 @@ pub struct ScanOptions {
     pub no_sni: bool,
     /// Connect to this address instead of resolving the host.
     pub ip: Option<IpAddr>,
+    /// Run this plaintext preamble before every hello.
+    pub starttls: Option<Starttls>,
+}
+
+impl ScanOptions {
+    /// The port a target without one gets: 443, or the STARTTLS protocol's own.
+    pub fn default_port(&self) -> u16 {
+        self.starttls.map_or(443, Starttls::default_port)
+    }
 }
 
 impl Default for ScanOptions {
@@ -36,6 +46,7 @@ impl Default for ScanOptions {
             sni: None,
             no_sni: false,
             ip: None,
+            starttls: None,
         }
     }
 }
@@ -98,6 +109,7 @@ pub async fn scan_target(
         host: target.host.clone(),
         port: target.port,
         sni: sni.clone(),
+        starttls: opts.starttls,
         ..Default::default()
     };
     let addr = match resolve(target, opts).await {
@@ -109,11 +121,14 @@ pub async fn scan_target(
         }
     };
     report.ip = Some(addr.ip().to_string());
+    let mut host = engine.host(addr);
+    host.starttls = opts.starttls;
     let ctx = Ctx {
         engine: engine.clone(),
-        host: engine.host(addr),
+        host,
         sni,
     };
+
     let (protocols, gathered) = scan_protocols(&ctx, &opts.versions).await;
     report.protocols = protocols;
     // A target that does not accept TCP is an error of the target, not a set of "no" answers.

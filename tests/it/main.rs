@@ -5,3 +5,4 @@ mod cli;
 mod common;
 mod scan;
 mod scripted;
+mod starttls;

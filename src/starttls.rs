@@ -1,0 +1,168 @@
+//! STARTTLS preambles: the plaintext exchange that turns a mail connection into a TLS one
+//! (SMTP RFC 3207, IMAP RFC 2595 / RFC 9051 section 6.2.1, POP3 RFC 2595 section 4). Each
+//! reply is bounded in size and the whole exchange in time by the caller.
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Protocols whose STARTTLS we speak.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Starttls {
+    Smtp,
+    Imap,
+    Pop3,
+}
+
+/// A server reply line longer than this is not a mail server talking.
+const MAX_LINE: usize = 4096;
+/// Nor is a reply of more lines than this.
+const MAX_LINES: usize = 64;
+
+impl Starttls {
+    /// The port the protocol's plaintext service listens on.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Starttls::Smtp => 25,
+            Starttls::Imap => 143,
+            Starttls::Pop3 => 110,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Starttls::Smtp => "smtp",
+            Starttls::Imap => "imap",
+            Starttls::Pop3 => "pop3",
+        }
+    }
+}
+
+/// Reads CRLF-terminated lines without reading past the last one asked for.
+struct Lines<'a> {
+    stream: &'a mut TcpStream,
+}
+
+impl Lines<'_> {
+    async fn line(&mut self) -> Result<String, String> {
+        let mut line = Vec::new();
+        loop {
+            let mut b = [0u8; 1];
+            // One byte at a time: after its final reply the server waits for our TLS hello,
+            // and nothing of that may be swallowed here.
+            match self.stream.read(&mut b).await {
+                Ok(0) => return Err("server closed the connection during STARTTLS".into()),
+                Ok(_) => {}
+                Err(e) => return Err(format!("reading the STARTTLS reply: {e}")),
+            }
+            if b[0] == b'\n' {
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return Ok(String::from_utf8_lossy(&line).into_owned());
+            }
+            line.push(b[0]);
+            if line.len() > MAX_LINE {
+                return Err("STARTTLS reply line too long: not a mail server?".into());
+            }
+        }
+    }
+
+    /// An SMTP reply (RFC 5321 section 4.2): `250-more`, …, `250 last`. Returns its code and text.
+    async fn smtp_reply(&mut self) -> Result<(u16, String), String> {
+        let mut text = String::new();
+        for _ in 0..MAX_LINES {
+            let line = self.line().await?;
+            let code = line.get(..3).and_then(|c| c.parse::<u16>().ok());
+            let Some(code) = code else {
+                return Err(format!("not an SMTP reply: {line:?}"));
+            };
+            text.push_str(line.get(4..).unwrap_or(""));
+            text.push('\n');
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Ok((code, text));
+            }
+        }
+        Err("SMTP reply has too many lines".into())
+    }
+}
+
+async fn send(stream: &mut TcpStream, line: &str) -> Result<(), String> {
+    stream
+        .write_all(line.as_bytes())
+        .await
+        .map_err(|e| format!("sending {:?}: {e}", line.trim_end()))
+}
+
+/// Runs the preamble on a fresh connection; on success the next bytes are TLS.
+pub async fn negotiate(stream: &mut TcpStream, proto: Starttls) -> Result<(), String> {
+    let fail = |what: &str, got: &str| {
+        format!(
+            "STARTTLS ({}): {what}, server said {:?}",
+            proto.name(),
+            got.trim_end()
+        )
+    };
+    match proto {
+        Starttls::Smtp => {
+            let mut r = Lines { stream };
+            let (code, text) = r.smtp_reply().await?;
+            if code != 220 {
+                return Err(fail("no 220 greeting", &text));
+            }
+            send(r.stream, "EHLO tlsaudit.invalid\r\n").await?;
+            let (code, text) = r.smtp_reply().await?;
+            if code != 250 {
+                return Err(fail("EHLO refused", &text));
+            }
+            send(r.stream, "STARTTLS\r\n").await?;
+            let (code, text) = r.smtp_reply().await?;
+            if code != 220 {
+                return Err(fail("STARTTLS refused", &text));
+            }
+        }
+        Starttls::Imap => {
+            let mut r = Lines { stream };
+            let greeting = r.line().await?;
+            if !greeting.starts_with("* OK") {
+                return Err(fail("no * OK greeting", &greeting));
+            }
+            send(r.stream, "a1 STARTTLS\r\n").await?;
+            for _ in 0..MAX_LINES {
+                let line = r.line().await?;
+                if let Some(status) = line.strip_prefix("a1 ") {
+                    return if status.starts_with("OK") {
+                        Ok(())
+                    } else {
+                        Err(fail("STARTTLS refused", &line))
+                    };
+                }
+            }
+            return Err("IMAP server never answered the STARTTLS command".into());
+        }
+        Starttls::Pop3 => {
+            let mut r = Lines { stream };
+            let greeting = r.line().await?;
+            if !greeting.starts_with("+OK") {
+                return Err(fail("no +OK greeting", &greeting));
+            }
+            send(r.stream, "STLS\r\n").await?;
+            let reply = r.line().await?;
+            if !reply.starts_with("+OK") {
+                return Err(fail("STLS refused", &reply));
+            }
+        }
+    }
+    Ok(())
+}
