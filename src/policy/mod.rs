@@ -19,6 +19,7 @@
 //! `@not_aead`. Kinds for groups, signature schemes and features come with the facts they need;
 //! an unknown kind is an error that names it, so an old tlsaudit never silently ignores a rule.
 
+pub mod cli;
 mod eval;
 pub mod profiles;
 
@@ -788,9 +789,15 @@ fn default_title(kind: &RuleKind) -> String {
             "{version} accepts at least one of {} listed suites",
             suites.len()
         ),
-        RuleKind::AllowOnly { versions, .. } => {
-            format!("{} accept only the listed suites", names(versions))
-        }
+        RuleKind::AllowOnly { versions, .. } => format!(
+            "{} {} only the listed suites",
+            names(versions),
+            if versions.len() == 1 {
+                "accepts"
+            } else {
+                "accept"
+            }
+        ),
         RuleKind::Forbid { .. } => "none of the listed suites is accepted".into(),
         RuleKind::RequireVersion { versions } => format!("one of {} is offered", names(versions)),
         RuleKind::ForbidVersion { version } => format!("{version} is not offered"),
