@@ -36,7 +36,8 @@ const EXIT_HELP: &str = "Exit codes: 0 compliant (with --policy none: every targ
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Scan servers: protocol versions and every cipher suite they accept.
+    /// Scan servers: protocol versions and every cipher suite they accept, judged by a policy.
+    #[command(after_help = EXIT_HELP)]
     Scan(ScanArgs),
     /// Start local TLS servers on loopback with contrasting configurations and scan them (offline).
     Demo(DemoArgs),
@@ -57,6 +58,7 @@ pub enum PolicyCommand {
         name: String,
     },
     /// Judge a saved report (`scan --format json` or `jsonl`) without scanning again.
+    #[command(after_help = EXIT_HELP)]
     Check(CheckArgs),
 }
 

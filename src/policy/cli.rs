@@ -25,7 +25,7 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<u8> {
                 };
                 let line = writeln!(
                     out,
-                    "{name:<22} {}{default}\n{:<22} source: {}, version {}",
+                    "{name:<22} {}{default}\n{:<22} source: {}; version: {}",
                     p.title, "", p.source, p.source_version
                 );
                 if is_broken_pipe(line)? {

@@ -116,3 +116,16 @@ pub fn write(out: &mut dyn Write, report: &ScanReport) -> std::io::Result<()> {
         total.tests, total.failures, total.errors, total.skipped
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_markup_and_drops_what_xml_cannot_hold() {
+        assert_eq!(
+            escape("a<b>&\"c\" 'd'\u{1}\n"),
+            "a&lt;b&gt;&amp;&quot;c&quot; &apos;d&apos;\n"
+        );
+    }
+}
