@@ -341,7 +341,8 @@ struct RawRule {
 
 /// Line and column (1-based) of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    // toml's spans fall on character boundaries; be safe if one does not.
+    let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let col = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
     (line, col)

@@ -332,6 +332,26 @@ async fn tls13_only_server_fails_multisafepay() {
         "json",
     ]);
     assert_eq!(out.status.code(), Some(1));
+    // Scanning TLS 1.3 alone leaves the TLS 1.2 rule without its facts: INCOMPLETE, exit 3,
+    // never a pass.
+    let out = tlsaudit(&[
+        "scan",
+        &s.target(),
+        "--versions",
+        "tls1.3",
+        "--ignore-rule",
+        "cert.chain.invalid",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &v["targets"][0]["policy"];
+    assert_eq!(p["verdict"], "incomplete");
+    let rule = &p["rules"][0];
+    assert_eq!(rule["id"], "suites.tls1_2.none_required");
+    assert_eq!(rule["status"], "incomplete");
+    assert_eq!(rule["evidence"], "TLSv1.2 was not scanned");
 }
 
 #[tokio::test]
