@@ -787,24 +787,22 @@ fn default_title(kind: &RuleKind) -> String {
         RuleKind::RequireAny {
             version, suites, ..
         } => format!(
-            "{version} accepts at least one of {} listed suites",
+            "{version} must accept at least one of {} listed suites",
             suites.len()
         ),
-        RuleKind::AllowOnly { versions, .. } => format!(
-            "{} {} only the listed suites",
-            names(versions),
-            if versions.len() == 1 {
-                "accepts"
-            } else {
-                "accept"
-            }
-        ),
-        RuleKind::Forbid { .. } => "none of the listed suites is accepted".into(),
-        RuleKind::RequireVersion { versions } => format!("one of {} is offered", names(versions)),
-        RuleKind::ForbidVersion { version } => format!("{version} is not offered"),
-        RuleKind::MinVersion { version } => format!("nothing older than {version} is offered"),
-        RuleKind::MaxVersion { version } => format!("nothing newer than {version} is offered"),
-        RuleKind::Certificate { .. } => "the certificate has none of the listed problems".into(),
+        RuleKind::AllowOnly { versions, .. } => {
+            format!("{} must accept only the listed suites", names(versions))
+        }
+        RuleKind::Forbid { .. } => "none of the listed suites may be accepted".into(),
+        RuleKind::RequireVersion { versions } => {
+            format!("one of {} must be offered", names(versions))
+        }
+        RuleKind::ForbidVersion { version } => format!("{version} must not be offered"),
+        RuleKind::MinVersion { version } => format!("nothing older than {version} may be offered"),
+        RuleKind::MaxVersion { version } => format!("nothing newer than {version} may be offered"),
+        RuleKind::Certificate { .. } => {
+            "the certificate must have none of the listed problems".into()
+        }
     }
 }
 
