@@ -348,6 +348,32 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// The key of the `key = value` line that holds `offset`, or of the nearest one above it (for
+/// an offset inside a multi-line array); `None` at a table header.
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset).unwrap_or(text);
+    let end_of_line = text[before.len()..]
+        .find('\n')
+        .map_or(text.len(), |i| before.len() + i);
+    let upto = text.get(..end_of_line).unwrap_or(text);
+    for line in upto.lines().rev() {
+        let t = line.trim_start();
+        if t.starts_with('[') && !t.starts_with("[\"") {
+            return None;
+        }
+        if let Some((k, _)) = t.split_once('=') {
+            let k = k.trim();
+            if !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            {
+                return Some(k.to_string());
+            }
+        }
+    }
+    None
+}
+
 struct Ctx<'a> {
     origin: &'a str,
     text: &'a str,
@@ -497,8 +523,16 @@ impl Policy {
     /// names the line, column and field.
     pub fn from_toml(text: &str, origin: &str) -> Result<Policy, PolicyError> {
         let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
-            PolicyError(format!("{origin}:{line}:{col}: {}", e.message().trim_end()))
+            let start = e.span().map(|s| s.start);
+            let (line, col) = start.map(|s| line_col(text, s)).unwrap_or((0, 0));
+            let field = start
+                .and_then(|s| key_before(text, s))
+                .map(|k| format!("field `{k}`: "))
+                .unwrap_or_default();
+            PolicyError(format!(
+                "{origin}:{line}:{col}: {field}{}",
+                e.message().trim_end()
+            ))
         })?;
         let ctx = Ctx { origin, text };
         let name = raw.policy.name.get_ref().trim().to_string();

@@ -571,12 +571,12 @@ fn bad_policy_files_name_file_line_and_field() {
         // A misspelt key: toml names it.
         (
             "[policy]\nname = \"x\"\n[[rule]]\nid = \"a\"\nkind = \"forbid\"\nseverity = \"error\"\nsutes = [\"@rc4\"]\nmessage = \"m\"\n",
-            "my.toml:7:1: unknown field `sutes`",
+            "my.toml:7:1: field `sutes`: unknown field `sutes`",
         ),
         // A bad severity.
         (
             "[policy]\nname = \"x\"\n[[rule]]\nid = \"a\"\nkind = \"forbid\"\nseverity = \"fatal\"\nsuites = [\"@rc4\"]\nmessage = \"m\"\n",
-            "my.toml:6:12: unknown variant `fatal`",
+            "my.toml:6:12: field `severity`: unknown variant `fatal`",
         ),
         (
             "[policy]\nname = \"x\"\n[[rule]]\nid = \"a\"\nkind = \"require_group\"\nseverity = \"error\"\nmessage = \"m\"\n",
@@ -599,6 +599,10 @@ fn bad_policy_files_name_file_line_and_field() {
             "my.toml:10:6: field `id`: duplicate rule id 'a'",
         ),
         ("[policy\n", "my.toml:1:"),
+        (
+            "[policy]\nname = \"x\"\n[[rule]]\nid = \"a\"\nkind = \"forbid_version\"\nseverity = \"error\"\nversion = \"SSLv3\"\n",
+            "my.toml:3:1: missing field `message`",
+        ),
     ];
     for (text, want) in cases {
         let e = Policy::from_toml(text, "my.toml").unwrap_err().to_string();
