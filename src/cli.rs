@@ -448,6 +448,9 @@ pub async fn scan_and_judge(
     if format.is_document() && pipe_open {
         is_broken_pipe(render::document(&mut out, format, &report))?;
     }
+    if format == Format::Text && pipe_open {
+        pipe_open &= !is_broken_pipe(render::verdict::summary(&mut out, &report.targets))?;
+    }
     if pipe_open {
         is_broken_pipe(out.flush())?;
     }
