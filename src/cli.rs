@@ -1,7 +1,8 @@
 //! The command line: parse what the user typed, build the real objects, run, pick an exit code.
 //!
-//! Exit codes mean one thing each: 0 done (and compliant, once policies judge), 2 usage or
-//! configuration error, 3 a target could not be scanned. A closed pipe is not an error.
+//! Exit codes mean one thing each: 0 compliant (with `--policy none`: scanned), 1 not compliant,
+//! 2 usage or configuration error, 3 a target could not be scanned, or not fully enough to judge
+//! it. A closed pipe is not an error.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::IpAddr;
@@ -13,11 +14,13 @@ use clap::{Args, Parser, Subcommand};
 use futures::StreamExt;
 
 use crate::engine::{Engine, EngineConfig};
+use crate::policy::{self, Policy, Verdict};
 use crate::render::{self, text::Style, Format};
-use crate::report::{ScanReport, TargetReport, TlsVersion, ToolInfo, SCHEMA_VERSION};
+use crate::report::{ScanReport, Severity, TargetReport, TlsVersion, ToolInfo, SCHEMA_VERSION};
 use crate::scan::{self, ScanOptions, Target};
 
 pub const EXIT_OK: u8 = 0;
+pub const EXIT_NOT_COMPLIANT: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_UNREACHABLE: u8 = 3;
 
@@ -28,16 +31,113 @@ pub struct Cli {
     pub command: Command,
 }
 
-const EXIT_HELP: &str = "Exit codes: 0 scan completed, 2 usage or configuration error, 3 a target could not be scanned.";
+const EXIT_HELP: &str = "Exit codes: 0 compliant (with --policy none: every target scanned), 1 not compliant, \
+2 usage or configuration error, 3 a target could not be scanned (or not fully enough to judge it: INCOMPLETE).";
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Scan servers: protocol versions and every cipher suite they accept.
+    /// Scan servers: protocol versions and every cipher suite they accept, judged by a policy.
+    #[command(after_help = EXIT_HELP)]
     Scan(ScanArgs),
     /// Start local TLS servers on loopback with contrasting configurations and scan them (offline).
     Demo(DemoArgs),
     /// Print the JSON Schema of the scan report.
     Schema,
+    /// Policies: list the built-in profiles, print one as TOML, judge a saved JSON report.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// List the built-in profiles.
+    List,
+    /// Print a profile as TOML (copy it, edit it, pass the file to --policy).
+    Show {
+        /// A built-in profile name or a TOML file.
+        name: String,
+    },
+    /// Judge a saved report (`scan --format json` or `jsonl`) without scanning again.
+    #[command(after_help = EXIT_HELP)]
+    Check(CheckArgs),
+}
+
+/// How a policy judges: which one, which severity fails, which rules to leave out.
+#[derive(Args, Debug, Clone)]
+pub struct JudgeArgs {
+    /// Policy: a built-in profile (see `tlsaudit policy list`), a TOML file, or `none` for facts only.
+    #[arg(long, value_name = "NAME|FILE", default_value = policy::profiles::DEFAULT)]
+    pub policy: String,
+    /// The lowest severity of a failed rule that makes a target NOT COMPLIANT.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Leave out these rules (ids, comma-separated or repeated), e.g. a waiver in CI.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub ignore_rule: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+impl From<FailOn> for Severity {
+    fn from(f: FailOn) -> Severity {
+        match f {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Info => Severity::Info,
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// A JSON report from `tlsaudit scan --format json` (or JSON Lines from `--format jsonl`); `-` reads stdin.
+    pub report: String,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the result to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// A loaded policy with its threshold: what `scan` and `policy check` judge with.
+#[derive(Debug, Clone)]
+pub struct Judge {
+    pub policy: Policy,
+    pub fail_on: Severity,
+    pub ignored: Vec<String>,
+}
+
+impl Judge {
+    /// Loads the policy `--policy` names; `None` for `--policy none`.
+    pub fn from_args(args: &JudgeArgs) -> anyhow::Result<Option<Judge>> {
+        if args.policy == "none" {
+            if !args.ignore_rule.is_empty() {
+                anyhow::bail!("--ignore-rule needs a policy, not --policy none");
+            }
+            return Ok(None);
+        }
+        let policy = Policy::load(&args.policy)?.without(&args.ignore_rule)?;
+        Ok(Some(Judge {
+            policy,
+            fail_on: args.fail_on.into(),
+            ignored: args.ignore_rule.clone(),
+        }))
+    }
+
+    /// Judges one target and stores the result in it.
+    pub fn judge(&self, t: &mut TargetReport) {
+        let mut r = policy::evaluate(t, &self.policy, self.fail_on);
+        r.ignored = self.ignored.clone();
+        t.policy = Some(r);
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -90,6 +190,8 @@ pub struct ScanArgs {
     /// list and K = 1..N cover it exactly once, with no coordination.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(usize, usize)>,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -166,6 +268,7 @@ pub fn main() -> ExitCode {
                 print!("{}", crate::report::json_schema());
                 Ok(EXIT_OK)
             }
+            Command::Policy(cmd) => crate::policy::cli::run(cmd),
         }
     });
     match code {
@@ -244,6 +347,13 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
     if raw.is_empty() {
         anyhow::bail!("no targets: give HOST[:PORT] arguments or -i FILE");
     }
+    let judge = Judge::from_args(&args.judge)?;
+    if judge.is_none() && args.format.needs_policy() {
+        anyhow::bail!(
+            "--format {:?} reports policy results: give a --policy, not none",
+            args.format
+        );
+    }
     let cfg = engine_config(&args)?;
     let opts = scan_options(&args);
     let out: Box<dyn Write + Send> = match &args.output {
@@ -254,7 +364,7 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
         None => Box::new(std::io::stdout()),
     };
     let style = Style::detect(args.output.is_none() && std::io::stdout().is_terminal());
-    let report = scan_and_render(
+    let report = scan_and_judge(
         raw,
         Engine::new(cfg),
         opts,
@@ -262,18 +372,66 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
         args.format,
         out,
         style,
+        judge.as_ref(),
     )
     .await?;
-    Ok(if report.targets.iter().any(|t| t.error.is_some()) {
+    Ok(exit_code(&report))
+}
+
+/// The exit code of a run: 3 when a target could not be scanned; else 1 when a target is NOT
+/// COMPLIANT; else 3 when a target is INCOMPLETE (the scan lacks facts a rule needs); else 0.
+pub fn exit_code(report: &ScanReport) -> u8 {
+    let verdicts = || {
+        report
+            .targets
+            .iter()
+            .filter_map(|t| t.policy.as_ref().map(|p| p.verdict))
+    };
+    if report.targets.iter().any(|t| t.error.is_some()) {
+        EXIT_UNREACHABLE
+    } else if verdicts().any(|v| v == Verdict::NotCompliant) {
+        EXIT_NOT_COMPLIANT
+    } else if verdicts().any(|v| v == Verdict::Incomplete) {
         EXIT_UNREACHABLE
     } else {
         EXIT_OK
-    })
+    }
+}
+
+/// Renders one target in a per-target format (text: the verdict first, then the facts).
+pub fn render_target(
+    out: &mut dyn Write,
+    format: Format,
+    t: &TargetReport,
+    style: &Style,
+) -> std::io::Result<()> {
+    match format {
+        Format::Text => {
+            render::verdict::target(out, t, style)?;
+            render::text::target(out, t, style)
+        }
+        Format::Jsonl => render::jsonl(out, t),
+        Format::Json | Format::Junit | Format::Sarif => Ok(()),
+    }
 }
 
 /// Scans every target (a bad one is an entry with an error, never the end of the run) and
-/// renders as results arrive, in input order.
+/// renders as results arrive, in input order. No policy judges them.
 pub async fn scan_and_render(
+    raw: Vec<String>,
+    engine: Engine,
+    opts: ScanOptions,
+    concurrency: usize,
+    format: Format,
+    out: Box<dyn Write + Send>,
+    style: Style,
+) -> anyhow::Result<ScanReport> {
+    scan_and_judge(raw, engine, opts, concurrency, format, out, style, None).await
+}
+
+/// [`scan_and_render`], judging each target by `judge` as it arrives.
+#[allow(clippy::too_many_arguments)]
+pub async fn scan_and_judge(
     raw: Vec<String>,
     engine: Engine,
     opts: ScanOptions,
@@ -281,6 +439,7 @@ pub async fn scan_and_render(
     format: Format,
     mut out: Box<dyn Write + Send>,
     style: Style,
+    judge: Option<&Judge>,
 ) -> anyhow::Result<ScanReport> {
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -303,12 +462,11 @@ pub async fn scan_and_render(
     .buffered(concurrency.max(1));
     let mut targets = Vec::new();
     let mut pipe_open = true;
-    while let Some(t) = stream.next().await {
-        let written = match format {
-            Format::Text => render::text::target(&mut out, &t, &style),
-            Format::Jsonl => render::jsonl(&mut out, &t),
-            Format::Json => Ok(()),
-        };
+    while let Some(mut t) = stream.next().await {
+        if let Some(j) = judge {
+            j.judge(&mut t);
+        }
+        let written = render_target(&mut out, format, &t, &style);
         pipe_open &= !is_broken_pipe(written)?;
         targets.push(t);
     }
@@ -319,8 +477,11 @@ pub async fn scan_and_render(
         duration_ms: started.elapsed().as_millis() as u64,
         targets,
     };
-    if format == Format::Json && pipe_open {
-        is_broken_pipe(render::json(&mut out, &report))?;
+    if format.is_document() && pipe_open {
+        is_broken_pipe(render::document(&mut out, format, &report))?;
+    }
+    if format == Format::Text && pipe_open {
+        pipe_open &= !is_broken_pipe(render::verdict::summary(&mut out, &report.targets))?;
     }
     if pipe_open {
         is_broken_pipe(out.flush())?;
@@ -329,7 +490,7 @@ pub async fn scan_and_render(
 }
 
 /// A closed pipe (e.g. `| head`) is not an error: stop writing quietly.
-fn is_broken_pipe(r: std::io::Result<()>) -> anyhow::Result<bool> {
+pub(crate) fn is_broken_pipe(r: std::io::Result<()>) -> anyhow::Result<bool> {
     match r {
         Ok(()) => Ok(false),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod demo;
 pub mod engine;
+pub mod policy;
 pub mod registry;
 pub mod render;
 pub mod report;

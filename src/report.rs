@@ -63,6 +63,9 @@ pub struct TargetReport {
     /// TCP connections the scan opened to this target.
     pub connections: u64,
     pub duration_ms: u64,
+    /// The verdict of the policy the target was judged by (`--policy`); null with `--policy none`.
+    #[serde(default)]
+    pub policy: Option<crate::policy::PolicyResult>,
 }
 
 /// How bad a finding is.

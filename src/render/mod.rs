@@ -1,6 +1,9 @@
 //! Report renderers: they read facts and never probe.
 
+pub mod junit;
+pub mod sarif;
 pub mod text;
+pub mod verdict;
 
 use std::io::Write;
 
@@ -15,6 +18,32 @@ pub enum Format {
     Json,
     /// JSON Lines: one target object per line, written as each target finishes.
     Jsonl,
+    /// JUnit XML: one test case per policy rule per target (needs a policy).
+    Junit,
+    /// SARIF 2.1.0: one result per policy rule per target (needs a policy).
+    Sarif,
+}
+
+impl Format {
+    /// Formats written once at the end, from the whole report.
+    pub fn is_document(self) -> bool {
+        matches!(self, Format::Json | Format::Junit | Format::Sarif)
+    }
+
+    /// Formats made of policy results only.
+    pub fn needs_policy(self) -> bool {
+        matches!(self, Format::Junit | Format::Sarif)
+    }
+}
+
+/// Writes a whole-report format (JSON, JUnit, SARIF); the others are written per target.
+pub fn document(out: &mut dyn Write, format: Format, report: &ScanReport) -> std::io::Result<()> {
+    match format {
+        Format::Json => json(out, report),
+        Format::Junit => junit::write(out, report),
+        Format::Sarif => sarif::write(out, report),
+        Format::Text | Format::Jsonl => Ok(()),
+    }
 }
 
 /// Writes one JSON document.

@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod policy;
 mod scan;
 mod scripted;
 mod starttls;

@@ -1,0 +1,844 @@
+//! Policies: a verdict on a scan. A policy is data (TOML, see `policies/*.toml` and the README's
+//! "Policies" section); [`evaluate`] is a pure function of (facts, policy) that never touches the
+//! network. A rule that needs a fact the scan did not gather is *incomplete*, never a pass.
+//!
+//! Rule kinds (the `kind` key of a `[[rule]]`):
+//!
+//! | kind | keys | fails when |
+//! |---|---|---|
+//! | `require_any` | `version`, `suites`, `only_if_offered` | the version accepts none of `suites` (or is not offered, unless `only_if_offered`) |
+//! | `allow_only` | `version`/`versions`, `suites` | a listed version accepts a suite outside `suites` |
+//! | `forbid` | `version`/`versions` (all when absent), `suites` | a listed version accepts one of `suites` |
+//! | `require_version` | `version`/`versions` | none of the versions is offered |
+//! | `forbid_version` | `version` | the version is offered |
+//! | `min_version` / `max_version` | `version` | a version below / above it is offered |
+//! | `certificate` | `forbid_findings` | the certificate analysis reported one of those `cert.*` findings |
+//!
+//! Suites are IANA names, OpenSSL names or hex code points, or classes by property:
+//! `@null`, `@anon`, `@export`, `@rc4`, `@des`, `@3des`, `@md5`, `@cbc`, `@no_forward_secrecy`,
+//! `@not_aead`. Kinds for groups, signature schemes and features come with the facts they need;
+//! an unknown kind is an error that names it, so an old tlsaudit never silently ignores a rule.
+
+pub mod cli;
+mod eval;
+pub mod profiles;
+
+use std::fmt;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::registry;
+use crate::report::{Severity, SuiteResult, TlsVersion};
+use crate::wire::CipherSuite;
+
+pub use eval::evaluate;
+
+/// A loaded, checked policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub name: String,
+    pub title: String,
+    /// Where the rules come from (a URL or document), and which version of it.
+    pub source: String,
+    pub source_version: String,
+    pub description: String,
+    pub rules: Vec<Rule>,
+    /// The TOML text the policy was read from (`tlsaudit policy show`).
+    pub text: String,
+}
+
+/// One rule: a stable dotted id, how bad a failure is, and what to change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub id: String,
+    pub severity: Severity,
+    /// What the rule checks, in a few words.
+    pub title: String,
+    /// What to change when it fails.
+    pub message: String,
+    pub kind: RuleKind,
+}
+
+/// What a rule checks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleKind {
+    RequireAny {
+        version: TlsVersion,
+        suites: Vec<SuiteSpec>,
+        only_if_offered: bool,
+    },
+    AllowOnly {
+        versions: Vec<TlsVersion>,
+        suites: Vec<SuiteSpec>,
+    },
+    Forbid {
+        versions: Vec<TlsVersion>,
+        suites: Vec<SuiteSpec>,
+    },
+    RequireVersion {
+        versions: Vec<TlsVersion>,
+    },
+    ForbidVersion {
+        version: TlsVersion,
+    },
+    MinVersion {
+        version: TlsVersion,
+    },
+    MaxVersion {
+        version: TlsVersion,
+    },
+    Certificate {
+        forbid_findings: Vec<String>,
+    },
+}
+
+/// A suite in a rule: one code point, or a class of suites by property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuiteSpec {
+    Suite(CipherSuite),
+    Class(SuiteClass),
+}
+
+/// Classes of suites by property (`@export`, `@rc4` …), matched on the report's suite metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuiteClass {
+    Null,
+    Anon,
+    Export,
+    Rc4,
+    Des,
+    TripleDes,
+    Md5,
+    Cbc,
+    NoForwardSecrecy,
+    NotAead,
+}
+
+impl SuiteClass {
+    const ALL: [(&'static str, SuiteClass); 10] = [
+        ("@null", Self::Null),
+        ("@anon", Self::Anon),
+        ("@export", Self::Export),
+        ("@rc4", Self::Rc4),
+        ("@des", Self::Des),
+        ("@3des", Self::TripleDes),
+        ("@md5", Self::Md5),
+        ("@cbc", Self::Cbc),
+        ("@no_forward_secrecy", Self::NoForwardSecrecy),
+        ("@not_aead", Self::NotAead),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("@?")
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(s))
+            .map(|(_, c)| *c)
+    }
+
+    fn matches(self, s: &SuiteResult) -> bool {
+        match self {
+            Self::Null => s.cipher == "NULL",
+            Self::Anon => s.auth == "anon",
+            Self::Export => s.export,
+            Self::Rc4 => s.cipher == "RC4",
+            Self::Des => s.cipher == "DES",
+            Self::TripleDes => s.cipher == "3DES",
+            Self::Md5 => s.mac == "MD5",
+            Self::Cbc => s.mode == "CBC",
+            Self::NoForwardSecrecy => !s.forward_secrecy,
+            Self::NotAead => !s.aead,
+        }
+    }
+}
+
+impl SuiteSpec {
+    /// Whether an accepted suite of the report falls under this spec.
+    pub fn matches(&self, s: &SuiteResult) -> bool {
+        match self {
+            Self::Suite(cs) => s.code() == Some(u32::from(cs.0)),
+            Self::Class(c) => c.matches(s),
+        }
+    }
+}
+
+impl fmt::Display for SuiteSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Suite(cs) => write!(f, "{cs}"),
+            Self::Class(c) => f.write_str(c.name()),
+        }
+    }
+}
+
+/// The `cert.*` finding ids the certificate analysis reports (the `CertificatesSection` contract).
+pub const CERT_FINDINGS: [&str; 11] = [
+    "cert.expired",
+    "cert.not_yet_valid",
+    "cert.expires_soon",
+    "cert.hostname_mismatch",
+    "cert.untrusted",
+    "cert.self_signed",
+    "cert.chain.incomplete",
+    "cert.chain.wrong_order",
+    "cert.key.weak",
+    "cert.signature.weak",
+    "cert.eku.no_server_auth",
+];
+
+// ---- The judgement, as it appears in the JSON report ----
+
+/// The outcome of one rule on one target.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleStatus {
+    Pass,
+    Fail,
+    /// The scan did not gather the facts this rule needs (section not scanned, failed, or
+    /// not scheduled): never counted as a pass.
+    Incomplete,
+}
+
+/// A target's verdict under a policy.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Compliant,
+    NotCompliant,
+    Incomplete,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Compliant => "COMPLIANT",
+            Self::NotCompliant => "NOT COMPLIANT",
+            Self::Incomplete => "INCOMPLETE",
+        })
+    }
+}
+
+/// One rule's result, with the fact that decided it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct RuleResult {
+    /// The rule's stable dotted id (`suites.tls1_2.none_required`, `protocol.tls1_0.offered` …).
+    pub id: String,
+    pub severity: Severity,
+    pub status: RuleStatus,
+    /// What the rule checks.
+    pub title: String,
+    /// What to change when it fails.
+    pub message: String,
+    /// The facts that decided the status, for people.
+    pub evidence: String,
+}
+
+/// A target judged by one policy.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct PolicyResult {
+    /// The policy's name (`multisafepay`, `mozilla-intermediate`, or a custom one).
+    pub policy: String,
+    pub verdict: Verdict,
+    /// The lowest severity that makes a failed rule count against the verdict.
+    pub fail_on: Severity,
+    /// Rules left out on request (`--ignore-rule`).
+    #[serde(default)]
+    pub ignored: Vec<String>,
+    /// Every rule's result, in the policy's order.
+    pub rules: Vec<RuleResult>,
+}
+
+impl PolicyResult {
+    pub fn failed(&self) -> impl Iterator<Item = &RuleResult> {
+        self.rules.iter().filter(|r| r.status == RuleStatus::Fail)
+    }
+
+    /// Whether a rule's result counts against the verdict at this `fail_on`.
+    pub fn counts(&self, r: &RuleResult) -> bool {
+        r.severity >= self.fail_on
+    }
+}
+
+/// The verdict from the rule results: a counted failure makes it NOT COMPLIANT; otherwise a
+/// counted incomplete rule makes it INCOMPLETE.
+pub fn verdict(rules: &[RuleResult], fail_on: Severity) -> Verdict {
+    let counted = || rules.iter().filter(|r| r.severity >= fail_on);
+    if counted().any(|r| r.status == RuleStatus::Fail) {
+        Verdict::NotCompliant
+    } else if counted().any(|r| r.status == RuleStatus::Incomplete) {
+        Verdict::Incomplete
+    } else {
+        Verdict::Compliant
+    }
+}
+
+// ---- Loading ----
+
+/// A policy that could not be loaded: says which file, line and field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError(pub String);
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    policy: RawMeta,
+    #[serde(default)]
+    rule: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeta {
+    name: Spanned<String>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    source_version: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    kind: Spanned<String>,
+    severity: Severity,
+    message: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    version: Option<Spanned<String>>,
+    #[serde(default)]
+    versions: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    suites: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    only_if_offered: Option<bool>,
+    #[serde(default)]
+    forbid_findings: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// Line and column (1-based) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    // toml's spans fall on character boundaries; be safe if one does not.
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
+    (line, col)
+}
+
+/// The key of the `key = value` line that holds `offset`, or of the nearest one above it (for
+/// an offset inside a multi-line array); `None` at a table header.
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset).unwrap_or(text);
+    let end_of_line = text[before.len()..]
+        .find('\n')
+        .map_or(text.len(), |i| before.len() + i);
+    let upto = text.get(..end_of_line).unwrap_or(text);
+    for line in upto.lines().rev() {
+        let t = line.trim_start();
+        if t.starts_with('[') && !t.starts_with("[\"") {
+            return None;
+        }
+        if let Some((k, _)) = t.split_once('=') {
+            let k = k.trim();
+            if !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            {
+                return Some(k.to_string());
+            }
+        }
+    }
+    None
+}
+
+struct Ctx<'a> {
+    origin: &'a str,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, span: std::ops::Range<usize>, field: &str, msg: String) -> PolicyError {
+        let (line, col) = line_col(self.text, span.start);
+        PolicyError(format!(
+            "{}:{line}:{col}: field `{field}`: {msg}",
+            self.origin
+        ))
+    }
+
+    fn version(&self, s: &Spanned<String>, field: &str) -> Result<TlsVersion, PolicyError> {
+        TlsVersion::parse(s.get_ref()).ok_or_else(|| {
+            self.err(
+                s.span(),
+                field,
+                format!(
+                    "unknown protocol version '{}' (use SSLv2, SSLv3, TLSv1.0, TLSv1.1, TLSv1.2, TLSv1.3)",
+                    s.get_ref()
+                ),
+            )
+        })
+    }
+
+    fn suites(
+        &self,
+        list: &Option<Spanned<Vec<Spanned<String>>>>,
+        kind: &Spanned<String>,
+    ) -> Result<Vec<SuiteSpec>, PolicyError> {
+        let Some(list) = list else {
+            return Err(self.err(
+                kind.span(),
+                "suites",
+                format!("a `{}` rule needs a `suites` list", kind.get_ref()),
+            ));
+        };
+        if list.get_ref().is_empty() {
+            return Err(self.err(list.span(), "suites", "the list is empty".into()));
+        }
+        list.get_ref()
+            .iter()
+            .map(|s| parse_suite(s.get_ref()).ok_or_else(|| {
+                self.err(
+                    s.span(),
+                    "suites",
+                    format!(
+                        "unknown cipher suite '{}' (use an IANA or OpenSSL name, a hex code like 0xc02f, or a class: {})",
+                        s.get_ref(),
+                        SuiteClass::ALL.map(|(n, _)| n).join(", ")
+                    ),
+                )
+            }))
+            .collect()
+    }
+
+    /// `version = "…"` or `versions = [...]`; `None` when neither is given.
+    fn versions(&self, r: &RawRule) -> Result<Option<Vec<TlsVersion>>, PolicyError> {
+        match (&r.version, &r.versions) {
+            (Some(v), None) => Ok(Some(vec![self.version(v, "version")?])),
+            (None, Some(vs)) => {
+                if vs.get_ref().is_empty() {
+                    return Err(self.err(vs.span(), "versions", "the list is empty".into()));
+                }
+                let mut out = vs
+                    .get_ref()
+                    .iter()
+                    .map(|v| self.version(v, "versions"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                out.sort();
+                out.dedup();
+                Ok(Some(out))
+            }
+            (Some(v), Some(_)) => Err(self.err(
+                v.span(),
+                "version",
+                "give `version` or `versions`, not both".into(),
+            )),
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn one_version(&self, r: &RawRule) -> Result<TlsVersion, PolicyError> {
+        match self.versions(r)? {
+            Some(v) if v.len() == 1 => Ok(v[0]),
+            Some(_) => Err(self.err(
+                r.versions
+                    .as_ref()
+                    .map(|v| v.span())
+                    .unwrap_or(r.kind.span()),
+                "versions",
+                format!("a `{}` rule takes one `version`", r.kind.get_ref()),
+            )),
+            None => Err(self.err(
+                r.kind.span(),
+                "version",
+                format!("a `{}` rule needs a `version`", r.kind.get_ref()),
+            )),
+        }
+    }
+}
+
+fn parse_suite(s: &str) -> Option<SuiteSpec> {
+    if s.starts_with('@') {
+        return SuiteClass::parse(s).map(SuiteSpec::Class);
+    }
+    let lower = s.to_ascii_lowercase();
+    if let Some(hex) = lower.strip_prefix("0x") {
+        // A code point the registry does not know is still a valid thing to name.
+        return u16::from_str_radix(hex, 16)
+            .ok()
+            .map(|v| SuiteSpec::Suite(CipherSuite(v)));
+    }
+    registry::suite_by_name(s).map(|i| SuiteSpec::Suite(i.id))
+}
+
+/// Only keys that only some kinds take; a key a kind does not use is an error, not ignored.
+fn reject_unused(ctx: &Ctx<'_>, r: &RawRule, allowed: &[&str]) -> Result<(), PolicyError> {
+    let present: [(&str, Option<std::ops::Range<usize>>); 5] = [
+        ("version", r.version.as_ref().map(|v| v.span())),
+        ("versions", r.versions.as_ref().map(|v| v.span())),
+        ("suites", r.suites.as_ref().map(|v| v.span())),
+        ("only_if_offered", r.only_if_offered.map(|_| r.kind.span())),
+        (
+            "forbid_findings",
+            r.forbid_findings.as_ref().map(|v| v.span()),
+        ),
+    ];
+    for (name, span) in present {
+        if let Some(span) = span {
+            if !allowed.contains(&name) {
+                return Err(ctx.err(
+                    span,
+                    name,
+                    format!("a `{}` rule does not take `{name}`", r.kind.get_ref()),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Policy {
+    /// Parses a policy from TOML text. `origin` (a file name) prefixes every error, which also
+    /// names the line, column and field.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Policy, PolicyError> {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| {
+            let start = e.span().map(|s| s.start);
+            let (line, col) = start.map(|s| line_col(text, s)).unwrap_or((0, 0));
+            let field = start
+                .and_then(|s| key_before(text, s))
+                .map(|k| format!("field `{k}`: "))
+                .unwrap_or_default();
+            PolicyError(format!(
+                "{origin}:{line}:{col}: {field}{}",
+                e.message().trim_end()
+            ))
+        })?;
+        let ctx = Ctx { origin, text };
+        let name = raw.policy.name.get_ref().trim().to_string();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err(ctx.err(
+                raw.policy.name.span(),
+                "name",
+                "a policy name is one word (like `my-api`)".into(),
+            ));
+        }
+        let mut rules = Vec::with_capacity(raw.rule.len());
+        let mut seen = std::collections::HashSet::new();
+        for r in &raw.rule {
+            let id = r.id.get_ref().trim().to_string();
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            {
+                return Err(ctx.err(
+                    r.id.span(),
+                    "id",
+                    format!("'{id}' is not a dotted id (letters, digits, `.`, `_`, `-`)"),
+                ));
+            }
+            if !seen.insert(id.clone()) {
+                return Err(ctx.err(r.id.span(), "id", format!("duplicate rule id '{id}'")));
+            }
+            let kind = match r.kind.get_ref().as_str() {
+                "require_any" => {
+                    reject_unused(&ctx, r, &["version", "versions", "suites", "only_if_offered"])?;
+                    RuleKind::RequireAny {
+                        version: ctx.one_version(r)?,
+                        suites: ctx.suites(&r.suites, &r.kind)?,
+                        only_if_offered: r.only_if_offered.unwrap_or(false),
+                    }
+                }
+                "allow_only" => {
+                    reject_unused(&ctx, r, &["version", "versions", "suites"])?;
+                    let Some(versions) = ctx.versions(r)? else {
+                        return Err(ctx.err(
+                            r.kind.span(),
+                            "version",
+                            "an `allow_only` rule needs a `version` or `versions`".into(),
+                        ));
+                    };
+                    RuleKind::AllowOnly {
+                        versions,
+                        suites: ctx.suites(&r.suites, &r.kind)?,
+                    }
+                }
+                "forbid" => {
+                    reject_unused(&ctx, r, &["version", "versions", "suites"])?;
+                    RuleKind::Forbid {
+                        versions: ctx.versions(r)?.unwrap_or_else(|| TlsVersion::ALL.to_vec()),
+                        suites: ctx.suites(&r.suites, &r.kind)?,
+                    }
+                }
+                "require_version" => {
+                    reject_unused(&ctx, r, &["version", "versions"])?;
+                    let Some(versions) = ctx.versions(r)? else {
+                        return Err(ctx.err(
+                            r.kind.span(),
+                            "versions",
+                            "a `require_version` rule needs a `version` or `versions`".into(),
+                        ));
+                    };
+                    RuleKind::RequireVersion { versions }
+                }
+                "forbid_version" => {
+                    reject_unused(&ctx, r, &["version", "versions"])?;
+                    RuleKind::ForbidVersion {
+                        version: ctx.one_version(r)?,
+                    }
+                }
+                "min_version" => {
+                    reject_unused(&ctx, r, &["version", "versions"])?;
+                    RuleKind::MinVersion {
+                        version: ctx.one_version(r)?,
+                    }
+                }
+                "max_version" => {
+                    reject_unused(&ctx, r, &["version", "versions"])?;
+                    RuleKind::MaxVersion {
+                        version: ctx.one_version(r)?,
+                    }
+                }
+                "certificate" => {
+                    reject_unused(&ctx, r, &["forbid_findings"])?;
+                    let Some(list) = &r.forbid_findings else {
+                        return Err(ctx.err(
+                            r.kind.span(),
+                            "forbid_findings",
+                            "a `certificate` rule needs a `forbid_findings` list".into(),
+                        ));
+                    };
+                    if list.get_ref().is_empty() {
+                        return Err(ctx.err(
+                            list.span(),
+                            "forbid_findings",
+                            "the list is empty".into(),
+                        ));
+                    }
+                    let mut ids = Vec::new();
+                    for f in list.get_ref() {
+                        if !CERT_FINDINGS.contains(&f.get_ref().as_str()) {
+                            return Err(ctx.err(
+                                f.span(),
+                                "forbid_findings",
+                                format!(
+                                    "unknown certificate finding '{}' (known: {})",
+                                    f.get_ref(),
+                                    CERT_FINDINGS.join(", ")
+                                ),
+                            ));
+                        }
+                        ids.push(f.get_ref().clone());
+                    }
+                    RuleKind::Certificate { forbid_findings: ids }
+                }
+                other => {
+                    return Err(ctx.err(
+                        r.kind.span(),
+                        "kind",
+                        format!(
+                            "unknown rule kind '{other}' (known: require_any, allow_only, forbid, require_version, forbid_version, min_version, max_version, certificate)"
+                        ),
+                    ))
+                }
+            };
+            let title = r.title.clone().unwrap_or_else(|| default_title(&kind));
+            rules.push(Rule {
+                id,
+                severity: r.severity,
+                title,
+                message: r.message.trim().to_string(),
+                kind,
+            });
+        }
+        Ok(Policy {
+            name,
+            title: raw.policy.title,
+            source: raw.policy.source,
+            source_version: raw.policy.source_version,
+            description: raw.policy.description,
+            rules,
+            text: text.to_string(),
+        })
+    }
+
+    /// A built-in profile by name, or a TOML file by path. `none` is not a policy (the CLI
+    /// handles it).
+    pub fn load(name_or_path: &str) -> Result<Policy, PolicyError> {
+        if let Some(text) = profiles::builtin(name_or_path) {
+            return Policy::from_toml(text, &format!("built-in policy {name_or_path}"));
+        }
+        let path = Path::new(name_or_path);
+        if !path.exists() && !name_or_path.contains(['/', '.']) {
+            return Err(PolicyError(format!(
+                "no built-in policy '{name_or_path}' and no such file (built-in: {}, or none)",
+                profiles::NAMES.join(", ")
+            )));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PolicyError(format!("cannot read policy {name_or_path}: {e}")))?;
+        Policy::from_toml(&text, name_or_path)
+    }
+
+    /// The policy without the rules whose ids are listed (`--ignore-rule`). Unknown ids are an
+    /// error so that a typo never waives nothing in silence.
+    pub fn without(mut self, ids: &[String]) -> Result<Policy, PolicyError> {
+        for id in ids {
+            if !self.rules.iter().any(|r| &r.id == id) {
+                return Err(PolicyError(format!(
+                    "--ignore-rule {id}: policy {} has no such rule (its rules: {})",
+                    self.name,
+                    self.rules
+                        .iter()
+                        .map(|r| r.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        self.rules.retain(|r| !ids.contains(&r.id));
+        Ok(self)
+    }
+
+    /// The protocol versions a server following this policy would offer, oldest first: every
+    /// version no rule forbids (`forbid_version` of any severity, `min_version`, `max_version`).
+    /// A policy that says nothing about versions allows them all.
+    pub fn allowed_versions(&self) -> Vec<TlsVersion> {
+        TlsVersion::ALL
+            .into_iter()
+            .filter(|v| {
+                self.rules.iter().all(|r| match &r.kind {
+                    RuleKind::ForbidVersion { version } => version != v,
+                    RuleKind::MinVersion { version } => v >= version,
+                    RuleKind::MaxVersion { version } => v <= version,
+                    _ => true,
+                })
+            })
+            .collect()
+    }
+
+    /// The cipher suites a server following this policy would accept in `version`, in the
+    /// policy's order of preference (the order its list gives them): the `allow_only` list for
+    /// that version when there is one, otherwise the `require_any` lists; minus every suite a
+    /// `forbid` rule names. Classes (`@cbc` …) are not suites and are left out of the lists.
+    ///
+    /// `None` when the version is not allowed, or when the policy names no suites for it
+    /// (then any suite is acceptable to it).
+    ///
+    /// For the client check: a client that shares at least one of these suites in one of
+    /// [`Policy::allowed_versions`] can talk to such a server.
+    pub fn server_suites(&self, version: TlsVersion) -> Option<Vec<CipherSuite>> {
+        if !self.allowed_versions().contains(&version) {
+            return None;
+        }
+        let concrete = |specs: &[SuiteSpec], out: &mut Vec<CipherSuite>| {
+            for s in specs {
+                if let SuiteSpec::Suite(cs) = s {
+                    if !out.contains(cs) {
+                        out.push(*cs);
+                    }
+                }
+            }
+        };
+        let mut list = Vec::new();
+        let allow: Vec<_> = self
+            .rules
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RuleKind::AllowOnly { versions, suites } if versions.contains(&version) => {
+                    Some(suites)
+                }
+                _ => None,
+            })
+            .collect();
+        if allow.is_empty() {
+            for r in &self.rules {
+                if let RuleKind::RequireAny {
+                    version: v, suites, ..
+                } = &r.kind
+                {
+                    if *v == version {
+                        concrete(suites, &mut list);
+                    }
+                }
+            }
+        } else {
+            // Several allow_only rules for one version: a suite must pass each of them.
+            concrete(allow[0], &mut list);
+            list.retain(|cs| {
+                allow[1..].iter().all(|a| {
+                    a.iter()
+                        .any(|s| matches!(s, SuiteSpec::Suite(x) if x == cs))
+                })
+            });
+        }
+        if list.is_empty() {
+            return None;
+        }
+        let forbidden: Vec<&SuiteSpec> = self
+            .rules
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RuleKind::Forbid { versions, suites } if versions.contains(&version) => {
+                    Some(suites)
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        list.retain(|cs| {
+            let s = SuiteResult::from_suite(*cs);
+            !forbidden.iter().any(|f| f.matches(&s))
+        });
+        Some(list)
+    }
+}
+
+fn default_title(kind: &RuleKind) -> String {
+    let names = |vs: &[TlsVersion]| vs.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ");
+    match kind {
+        RuleKind::RequireAny {
+            version, suites, ..
+        } => format!(
+            "{version} must accept at least one of {} listed suites",
+            suites.len()
+        ),
+        RuleKind::AllowOnly { versions, .. } => {
+            format!("{} must accept only the listed suites", names(versions))
+        }
+        RuleKind::Forbid { .. } => "none of the listed suites may be accepted".into(),
+        RuleKind::RequireVersion { versions } => {
+            format!("one of {} must be offered", names(versions))
+        }
+        RuleKind::ForbidVersion { version } => format!("{version} must not be offered"),
+        RuleKind::MinVersion { version } => format!("nothing older than {version} may be offered"),
+        RuleKind::MaxVersion { version } => format!("nothing newer than {version} may be offered"),
+        RuleKind::Certificate { .. } => {
+            "the certificate must have none of the listed problems".into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,131 @@
+//! JUnit XML for CI systems: one `<testsuite>` per target, one `<testcase>` per rule.
+//!
+//! A failed rule at or above `--fail-on` is a `<failure>`; an incomplete one (the scan lacks the
+//! facts) an `<error>`; a failed or incomplete rule below `--fail-on` is `<skipped>` with the
+//! reason, so the counts agree with the exit code.
+
+use std::io::Write;
+
+use crate::policy::RuleStatus;
+use crate::report::ScanReport;
+
+/// Escapes text for XML content and attribute values; drops characters XML 1.0 forbids.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[derive(Default)]
+struct Counts {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+/// Writes the whole document. Targets judged by no policy are left out.
+pub fn write(out: &mut dyn Write, report: &ScanReport) -> std::io::Result<()> {
+    let mut suites = String::new();
+    let mut total = Counts::default();
+    for t in &report.targets {
+        let Some(p) = &t.policy else { continue };
+        let mut c = Counts::default();
+        let mut cases = String::new();
+        for r in &p.rules {
+            c.tests += 1;
+            let class = escape(&format!("tlsaudit.{}", p.policy));
+            let name = escape(&r.id);
+            let detail = escape(&format!(
+                "{}\nevidence: {}\nfix: {}",
+                r.title, r.evidence, r.message
+            ));
+            let sev = match r.severity {
+                crate::report::Severity::Error => "error",
+                crate::report::Severity::Warning => "warning",
+                crate::report::Severity::Info => "info",
+            };
+            let body = match (r.status, p.counts(r)) {
+                (RuleStatus::Pass, _) => String::new(),
+                (RuleStatus::Fail, true) => {
+                    c.failures += 1;
+                    format!(
+                        "      <failure type=\"{sev}\" message=\"{}\">{detail}</failure>\n",
+                        escape(&r.evidence)
+                    )
+                }
+                (RuleStatus::Incomplete, true) => {
+                    c.errors += 1;
+                    format!(
+                        "      <error type=\"incomplete\" message=\"{}\">{detail}</error>\n",
+                        escape(&format!("incomplete: {}", r.evidence))
+                    )
+                }
+                (status, false) => {
+                    c.skipped += 1;
+                    let what = if status == RuleStatus::Fail {
+                        "failed"
+                    } else {
+                        "incomplete"
+                    };
+                    format!(
+                        "      <skipped message=\"{}\"/>\n",
+                        escape(&format!("{what}, {sev} below --fail-on: {}", r.evidence))
+                    )
+                }
+            };
+            if body.is_empty() {
+                cases.push_str(&format!(
+                    "    <testcase classname=\"{class}\" name=\"{name}\"/>\n"
+                ));
+            } else {
+                cases.push_str(&format!(
+                    "    <testcase classname=\"{class}\" name=\"{name}\">\n{body}    </testcase>\n"
+                ));
+            }
+        }
+        suites.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n    <properties>\n      <property name=\"policy\" value=\"{}\"/>\n      <property name=\"verdict\" value=\"{}\"/>\n    </properties>\n{cases}  </testsuite>\n",
+            escape(&t.target),
+            c.tests,
+            c.failures,
+            c.errors,
+            c.skipped,
+            escape(&p.policy),
+            p.verdict,
+        ));
+        total.tests += c.tests;
+        total.failures += c.failures;
+        total.errors += c.errors;
+        total.skipped += c.skipped;
+    }
+    write!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tlsaudit\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n{suites}</testsuites>\n",
+        total.tests, total.failures, total.errors, total.skipped
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_markup_and_drops_what_xml_cannot_hold() {
+        assert_eq!(
+            escape("a<b>&\"c\" 'd'\u{1}\n"),
+            "a&lt;b&gt;&amp;&quot;c&quot; &apos;d&apos;\n"
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! The policy verdict for people: the verdict first, then each failed (or undecided) rule with
+//! its severity, the evidence and the change that fixes it.
+
+use std::io::Write;
+
+use crate::policy::{PolicyResult, RuleStatus, Verdict};
+use crate::report::{Severity, TargetReport};
+
+use super::text::Style;
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// Writes a target's verdict block; nothing when the target was not judged.
+pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::Result<()> {
+    let Some(p) = &t.policy else {
+        return Ok(());
+    };
+    if let Some(e) = &t.error {
+        // Every rule is incomplete for the same reason: say it once.
+        return writeln!(
+            out,
+            "{}: {}  {}\n",
+            style.bold(&format!("{}  policy {}", t.target, p.policy)),
+            style.bold(&style.yellow(&p.verdict.to_string())),
+            style.dim(&format!("(not scanned: {e})"))
+        );
+    }
+    block(out, &t.target, p, style)
+}
+
+/// Writes the verdict block of one judged target.
+pub fn block(
+    out: &mut dyn Write,
+    name: &str,
+    p: &PolicyResult,
+    style: &Style,
+) -> std::io::Result<()> {
+    let verdict = p.verdict.to_string();
+    let verdict = match p.verdict {
+        Verdict::Compliant => style.green(&verdict),
+        Verdict::NotCompliant => style.red(&verdict),
+        Verdict::Incomplete => style.yellow(&verdict),
+    };
+    let passed = p
+        .rules
+        .iter()
+        .filter(|r| r.status == RuleStatus::Pass)
+        .count();
+    writeln!(
+        out,
+        "{}: {}  {}",
+        style.bold(&format!("{name}  policy {}", p.policy)),
+        style.bold(&verdict),
+        style.dim(&format!(
+            "({passed} of {} rules passed; failing on {} and above{})",
+            p.rules.len(),
+            severity_name(p.fail_on),
+            if p.ignored.is_empty() {
+                String::new()
+            } else {
+                format!("; ignored: {}", p.ignored.join(", "))
+            }
+        ))
+    )?;
+    for r in p.rules.iter().filter(|r| r.status != RuleStatus::Pass) {
+        let counts = p.counts(r);
+        let label = match r.status {
+            RuleStatus::Fail => "FAIL",
+            _ => "INCOMPLETE",
+        };
+        let head = format!("{label:<10} {:<7}", severity_name(r.severity));
+        let head = match (r.status, r.severity, counts) {
+            (_, _, false) => style.dim(&head),
+            (RuleStatus::Fail, Severity::Error, _) => style.red(&head),
+            _ => style.yellow(&head),
+        };
+        writeln!(out, "  {head} {}  {}", style.bold(&r.id), r.title)?;
+        writeln!(out, "  {:18} evidence: {}", "", r.evidence)?;
+        if r.status == RuleStatus::Fail {
+            writeln!(out, "  {:18} fix: {}", "", r.message)?;
+        }
+    }
+    writeln!(out)
+}
+
+/// One line over all judged targets, for runs of more than one: "3 targets: 1 COMPLIANT, …".
+pub fn summary(out: &mut dyn Write, targets: &[TargetReport]) -> std::io::Result<()> {
+    let verdicts: Vec<Verdict> = targets
+        .iter()
+        .filter_map(|t| t.policy.as_ref().map(|p| p.verdict))
+        .collect();
+    if verdicts.len() < 2 {
+        return Ok(());
+    }
+    let parts: Vec<String> = [
+        Verdict::Compliant,
+        Verdict::NotCompliant,
+        Verdict::Incomplete,
+    ]
+    .into_iter()
+    .map(|v| (v, verdicts.iter().filter(|x| **x == v).count()))
+    .filter(|(_, n)| *n > 0)
+    .map(|(v, n)| format!("{n} {v}"))
+    .collect();
+    writeln!(out, "{} targets: {}", verdicts.len(), parts.join(", "))
+}
