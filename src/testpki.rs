@@ -94,6 +94,8 @@ pub struct Leaf {
     pub cert: PathBuf,
     pub key: PathBuf,
     pub der: Vec<u8>,
+    /// The serial given to it (0 for openssl-made self-signed leaves).
+    pub serial: u64,
 }
 
 /// An RSA public key made elsewhere, for rcgen to put in a certificate it signs.
@@ -257,6 +259,7 @@ impl TestCa {
             cert: cert_path,
             key: key_path,
             der,
+            serial,
         })
     }
 
@@ -277,6 +280,7 @@ impl TestCa {
             cert: cert.into(),
             key: key.into(),
             der,
+            serial: 0,
         })
     }
 
@@ -341,6 +345,48 @@ impl TestCa {
         )?;
         std::fs::rename(&out, cert)?;
         Ok(())
+    }
+
+    /// A DER OCSP response for `leaf` (issued by the intermediate) from `openssl ocsp`, saying
+    /// "good", or "revoked" since 2025-06-01; for `s_server -status_file`.
+    pub fn ocsp_response(&self, leaf: &Leaf, revoked: bool) -> Result<PathBuf> {
+        let work = self.path(&format!("ocsp-{:x}-{revoked}", leaf.serial));
+        std::fs::create_dir_all(&work)?;
+        let req = work.join("req.der");
+        run(
+            Command::new("openssl")
+                .args(["ocsp", "-no_nonce", "-issuer"])
+                .arg(&self.intermediate_pem)
+                .arg("-cert")
+                .arg(&leaf.cert)
+                .arg("-reqout")
+                .arg(&req),
+            "openssl ocsp (request)",
+        )?;
+        // The index format of `openssl ca`: status, expiry, revocation, serial, file, subject.
+        let (status, when) = if revoked { ("R", "250601000000Z") } else { ("V", "") };
+        std::fs::write(
+            work.join("index.txt"),
+            format!("{status}\t350101000000Z\t{when}\t{:X}\tunknown\t/CN=localhost\n", leaf.serial),
+        )?;
+        let resp = work.join("resp.der");
+        run(
+            Command::new("openssl")
+                .args(["ocsp", "-ndays", "7", "-index"])
+                .arg(work.join("index.txt"))
+                .arg("-rsigner")
+                .arg(&self.intermediate_pem)
+                .arg("-rkey")
+                .arg(&self.intermediate_key_pem)
+                .arg("-CA")
+                .arg(&self.intermediate_pem)
+                .arg("-reqin")
+                .arg(&req)
+                .arg("-respout")
+                .arg(&resp),
+            "openssl ocsp (response)",
+        )?;
+        Ok(resp)
     }
 
     /// A PEM file with these certificates concatenated, for `-cert_chain` or `--ca-file`.

@@ -432,3 +432,37 @@ async fn tls13_only_server_shows_both_chains() {
     // Two rustls handshakes, one per key type.
     assert_eq!(section(&r).connections, 2);
 }
+
+#[tokio::test]
+async fn stapled_ocsp_is_read_in_tls12_and_tls13() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("ocsp").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+    let good = ca.ocsp_response(&leaf, false).unwrap();
+    for (versions, version) in [("-tls1_2", TlsVersion::Tls12), ("-tls1_3", TlsVersion::Tls13)] {
+        let s = serve(
+            &ca,
+            &leaf,
+            &[versions, "-cert_chain", &chain_arg(&ca), "-status_file", &good.display().to_string()],
+        );
+        let r = scan_certs(&s, Some(&ca.root_pem)).await;
+        assert_eq!(ids(&r), Vec::<String>::new(), "{version}");
+        let c = one_chain(&r);
+        let st = &c.ocsp_staple;
+        assert!(st.requested && st.present, "{version}: {st:?}");
+        assert_eq!(st.response_status.as_deref(), Some("successful"));
+        assert_eq!(st.cert_status.as_deref(), Some("good"), "{version}: {st:?}");
+        assert!(st.this_update.is_some() && st.next_update.is_some() && st.error.is_none());
+    }
+    let revoked = ca.ocsp_response(&leaf, true).unwrap();
+    let s = serve(
+        &ca,
+        &leaf,
+        &["-cert_chain", &chain_arg(&ca), "-status_file", &revoked.display().to_string()],
+    );
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.ocsp.revoked"]);
+    assert_eq!(one_chain(&r).ocsp_staple.cert_status.as_deref(), Some("revoked"));
+}
