@@ -30,6 +30,8 @@ pub struct Cli {
 
 const EXIT_HELP: &str = "Exit codes: 0 scan completed, 2 usage or configuration error, 3 a target could not be scanned.";
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan servers: protocol versions and every cipher suite they accept.

@@ -68,8 +68,11 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
         ScanOptions {
             sni: Some("localhost".into()),
             certificates: crate::certs::CertOptions {
-                trust: crate::certs::verify::load(&["mozilla".into()], &[ca.root_pem.clone()])
-                    .map_err(anyhow::Error::msg)?,
+                trust: crate::certs::verify::load(
+                    &["mozilla".into()],
+                    std::slice::from_ref(&ca.root_pem),
+                )
+                .map_err(anyhow::Error::msg)?,
                 ..Default::default()
             },
             ..ScanOptions::default()

@@ -364,10 +364,17 @@ impl TestCa {
             "openssl ocsp (request)",
         )?;
         // The index format of `openssl ca`: status, expiry, revocation, serial, file, subject.
-        let (status, when) = if revoked { ("R", "250601000000Z") } else { ("V", "") };
+        let (status, when) = if revoked {
+            ("R", "250601000000Z")
+        } else {
+            ("V", "")
+        };
         std::fs::write(
             work.join("index.txt"),
-            format!("{status}\t350101000000Z\t{when}\t{:X}\tunknown\t/CN=localhost\n", leaf.serial),
+            format!(
+                "{status}\t350101000000Z\t{when}\t{:X}\tunknown\t/CN=localhost\n",
+                leaf.serial
+            ),
         )?;
         let resp = work.join("resp.der");
         run(

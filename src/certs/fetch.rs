@@ -136,11 +136,14 @@ pub async fn probe_tls12(
     }
 }
 
+/// The chain (DER, as served) and the stapled OCSP response (empty when none).
+type Seen = (Vec<Vec<u8>>, Vec<u8>);
+
 /// Records what the server presents and accepts it: judgement comes later, from bytes.
 #[derive(Debug)]
 struct Recorder {
     schemes: Vec<SignatureScheme>,
-    seen: Mutex<Option<(Vec<Vec<u8>>, Vec<u8>)>>,
+    seen: Mutex<Option<Seen>>,
 }
 
 impl ServerCertVerifier for Recorder {

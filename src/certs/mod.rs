@@ -427,3 +427,101 @@ pub fn finding_ids(findings: &[Finding]) -> Vec<String> {
     let set: BTreeSet<String> = findings.iter().map(|f| f.id.clone()).collect();
     set.into_iter().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::TlsVersion;
+    use crate::testpki::{jan1, test_now, LeafKey, LeafSpec, TestCa};
+
+    fn capture(certs: Vec<Vec<u8>>) -> Capture {
+        Capture {
+            source: ChainSource {
+                version: TlsVersion::Tls12,
+                offered: "any".into(),
+                cipher_suite: None,
+            },
+            certs,
+            ocsp: None,
+        }
+    }
+
+    fn opts_trusting(ca: &TestCa) -> CertOptions {
+        CertOptions {
+            trust: verify::load(&["mozilla".into()], std::slice::from_ref(&ca.root_pem)).unwrap(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn garbage_in_a_chain_is_a_finding_not_a_crash() {
+        let ca = TestCa::new("unit").unwrap();
+        let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+        let mut truncated = ca.intermediate_der();
+        truncated.truncate(truncated.len() / 2);
+        for chain in [
+            vec![leaf.der.clone(), vec![0x30, 0x03, 1, 2, 3]],
+            vec![leaf.der.clone(), truncated],
+            vec![b"not a certificate".to_vec()],
+            vec![vec![]],
+        ] {
+            let (chains, findings) = analyse(
+                &[capture(chain)],
+                Some("localhost"),
+                &opts_trusting(&ca),
+                test_now(),
+            );
+            assert_eq!(chains.len(), 1);
+            assert!(
+                finding_ids(&findings).contains(&"cert.parse_error".to_string()),
+                "{findings:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn same_chain_from_two_handshakes_is_one_entry_and_verdict_time_matters() {
+        let ca = TestCa::new("unit").unwrap();
+        let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+        let chain = vec![leaf.der.clone(), ca.intermediate_der()];
+        let mut second = capture(chain.clone());
+        second.source.version = TlsVersion::Tls13;
+        let opts = opts_trusting(&ca);
+        let (chains, findings) = analyse(
+            &[capture(chain.clone()), second],
+            Some("localhost"),
+            &opts,
+            test_now(),
+        );
+        assert_eq!((chains.len(), chains[0].obtained.len()), (1, 2));
+        assert!(findings.is_empty() && chains[0].verdicts.trusted);
+        // 2036: the leaf (2025-2035) has expired; only that is reported.
+        let (_, findings) = analyse(
+            &[capture(chain.clone())],
+            Some("localhost"),
+            &opts,
+            jan1(2036).unix_timestamp(),
+        );
+        assert_eq!(finding_ids(&findings), vec!["cert.expired"]);
+        // By IP address: the leaf only names localhost.
+        let (chains, findings) = analyse(&[capture(chain)], Some("127.0.0.1"), &opts, test_now());
+        assert_eq!(finding_ids(&findings), vec!["cert.hostname_mismatch"]);
+        assert_eq!(chains[0].verdicts.hostname_matches, Some(false));
+    }
+
+    #[test]
+    fn leaf_issued_by_the_root_is_complete() {
+        let ca = TestCa::new("unit").unwrap();
+        let mut spec = LeafSpec::new("leaf", LeafKey::EcdsaP256);
+        spec.signer = crate::testpki::Signer::Root;
+        let leaf = ca.leaf(&spec).unwrap();
+        let (chains, findings) = analyse(
+            &[capture(vec![leaf.der])],
+            Some("localhost"),
+            &opts_trusting(&ca),
+            test_now(),
+        );
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(chains[0].verdicts.path.len(), 2);
+    }
+}

@@ -81,22 +81,28 @@ fn write_chain(out: &mut dyn Write, n: usize, c: &CertChain, style: &Style) -> s
         notes.push("contains the root".into());
     }
     let staple = &c.ocsp_staple;
-    notes.push(match (staple.present, &staple.cert_status, staple.requested) {
-        (true, Some(s), _) => format!("OCSP staple: {s}"),
-        (true, None, _) => format!(
-            "OCSP staple: {}",
-            staple
-                .response_status
-                .as_deref()
-                .or(staple.error.as_deref())
-                .unwrap_or("?")
-        ),
-        (false, _, true) => "no OCSP staple".into(),
-        (false, _, false) => "OCSP stapling not asked".into(),
-    });
+    notes.push(
+        match (staple.present, &staple.cert_status, staple.requested) {
+            (true, Some(s), _) => format!("OCSP staple: {s}"),
+            (true, None, _) => format!(
+                "OCSP staple: {}",
+                staple
+                    .response_status
+                    .as_deref()
+                    .or(staple.error.as_deref())
+                    .unwrap_or("?")
+            ),
+            (false, _, true) => "no OCSP staple".into(),
+            (false, _, false) => "OCSP stapling not asked".into(),
+        },
+    );
     writeln!(out, "      {}", style.dim(&notes.join("; ")))?;
     if !v.path.is_empty() {
-        writeln!(out, "      {}", style.dim(&format!("path: {}", v.path.join(" → "))))?;
+        writeln!(
+            out,
+            "      {}",
+            style.dim(&format!("path: {}", v.path.join(" → ")))
+        )?;
     }
     for (i, cert) in c.certificates.iter().enumerate() {
         write_cert(out, i, cert, style)?;
@@ -124,11 +130,7 @@ fn write_cert(out: &mut dyn Write, i: usize, c: &CertInfo, style: &Style) -> std
         format!("{} days left", c.days_left)
     };
     writeln!(out, "      #{i} {}", style.bold(&c.subject))?;
-    writeln!(
-        out,
-        "         issuer {}  serial {}",
-        c.issuer, c.serial
-    )?;
+    writeln!(out, "         issuer {}  serial {}", c.issuer, c.serial)?;
     writeln!(
         out,
         "         {key}, {}, {} → {} ({days})",
@@ -139,7 +141,11 @@ fn write_cert(out: &mut dyn Write, i: usize, c: &CertInfo, style: &Style) -> std
     if !c.sans.is_empty() {
         writeln!(out, "         SANs {}", c.sans.join(", "))?;
     }
-    writeln!(out, "         {}", style.dim(&format!("sha256 {}", c.sha256)))?;
+    writeln!(
+        out,
+        "         {}",
+        style.dim(&format!("sha256 {}", c.sha256))
+    )?;
     Ok(())
 }
 

@@ -441,11 +441,20 @@ async fn stapled_ocsp_is_read_in_tls12_and_tls13() {
     let ca = TestCa::new("ocsp").unwrap();
     let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
     let good = ca.ocsp_response(&leaf, false).unwrap();
-    for (versions, version) in [("-tls1_2", TlsVersion::Tls12), ("-tls1_3", TlsVersion::Tls13)] {
+    for (versions, version) in [
+        ("-tls1_2", TlsVersion::Tls12),
+        ("-tls1_3", TlsVersion::Tls13),
+    ] {
         let s = serve(
             &ca,
             &leaf,
-            &[versions, "-cert_chain", &chain_arg(&ca), "-status_file", &good.display().to_string()],
+            &[
+                versions,
+                "-cert_chain",
+                &chain_arg(&ca),
+                "-status_file",
+                &good.display().to_string(),
+            ],
         );
         let r = scan_certs(&s, Some(&ca.root_pem)).await;
         assert_eq!(ids(&r), Vec::<String>::new(), "{version}");
@@ -460,9 +469,104 @@ async fn stapled_ocsp_is_read_in_tls12_and_tls13() {
     let s = serve(
         &ca,
         &leaf,
-        &["-cert_chain", &chain_arg(&ca), "-status_file", &revoked.display().to_string()],
+        &[
+            "-cert_chain",
+            &chain_arg(&ca),
+            "-status_file",
+            &revoked.display().to_string(),
+        ],
     );
     let r = scan_certs(&s, Some(&ca.root_pem)).await;
     assert_eq!(ids(&r), vec!["cert.ocsp.revoked"]);
-    assert_eq!(one_chain(&r).ocsp_staple.cert_status.as_deref(), Some("revoked"));
+    assert_eq!(
+        one_chain(&r).ocsp_staple.cert_status.as_deref(),
+        Some("revoked")
+    );
+}
+
+#[test]
+fn cli_flags_ca_file_at_trust_and_no_certs() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("cli").unwrap();
+    let mut spec = LeafSpec::new("leaf", LeafKey::EcdsaP256);
+    spec.not_after = jan1(2030) + time::Duration::days(20);
+    let leaf = ca.leaf(&spec).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let target = s.target();
+    let root = ca.root_pem.display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            target.as_str(),
+            "--sni",
+            "localhost",
+            "--versions",
+            "tls1.2,tls1.3",
+        ];
+        args.extend_from_slice(extra);
+        std::process::Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        let mut ids: Vec<String> = v["targets"][0]["certificates"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let at = ["--at", "2030-01-01T00:00:00Z"];
+    let v = json(&run(
+        &[&at[..], &["--ca-file", &root, "-f", "json"]].concat()
+    ));
+    assert_eq!(ids(&v), vec!["cert.expires_soon"]);
+    let certs = &v["targets"][0]["certificates"];
+    assert_eq!(certs["at"], "2030-01-01T00:00:00Z");
+    assert_eq!(certs["chains"][0]["verdicts"]["trusted"], true);
+    assert_eq!(certs["chains"][0]["certificates"][0]["days_left"], 20);
+    // Without the CA file the same chain is untrusted; with a shorter warning window it is not "soon".
+    let v = json(&run(&[
+        &at[..],
+        &["--expiry-warn-days", "10", "-f", "json"],
+    ]
+    .concat()));
+    assert_eq!(ids(&v), vec!["cert.untrusted"]);
+    // --trust none with the CA file: the CA file alone decides.
+    let v = json(&run(&[
+        &at[..],
+        &["--trust", "none", "--ca-file", &root, "-f", "json"],
+    ]
+    .concat()));
+    let trust = &v["targets"][0]["certificates"]["chains"][0]["verdicts"]["trust"];
+    assert_eq!(trust.as_array().map(Vec::len), Some(1));
+    assert_eq!(trust[0]["trusted"], true);
+    // Text output has the block; --no-certs drops it.
+    let text = run(&[&at[..], &["--ca-file", &root]].concat());
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(
+        text.contains("Certificates") && text.contains("cert.expires_soon"),
+        "{text}"
+    );
+    let text = run(&["--no-certs"]);
+    assert!(!String::from_utf8_lossy(&text.stdout).contains("Certificates"));
+    // A CA file that cannot be read is a usage error, before any scan.
+    let out = run(&["--ca-file", "/nonexistent/ca.pem"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["--at", "yesterday"]);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -63,7 +63,10 @@ async fn seed_policy_server_in_server_order() {
     // one each for SSLv2, SSLv3, TLS 1.0, TLS 1.1.
     // The certificates stage counts its own handshakes separately.
     let cert_connections = r.certificates.as_ref().map_or(0, |c| c.connections);
-    assert_eq!(r.connections - cert_connections, (6 + 1 + 1) + (3 + 1 + 1) + 4);
+    assert_eq!(
+        r.connections - cert_connections,
+        (6 + 1 + 1) + (3 + 1 + 1) + 4
+    );
 }
 
 #[tokio::test]
