@@ -570,3 +570,57 @@ fn cli_flags_ca_file_at_trust_and_no_certs() {
     let out = run(&["--at", "yesterday"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn system_store_is_loaded_and_judged_beside_the_ca_file() {
+    if !require("openssl") {
+        return;
+    }
+    if !std::path::Path::new(verify::SYSTEM_BUNDLE).exists() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "{} is missing under CI=true: install ca-certificates",
+            verify::SYSTEM_BUNDLE
+        );
+        eprintln!("skipping: no {}", verify::SYSTEM_BUNDLE);
+        return;
+    }
+    let ca = TestCa::new("system").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let stores = verify::load(&["system".into()], std::slice::from_ref(&ca.root_pem)).unwrap();
+    assert!(
+        stores.0[0].anchors.len() > 50,
+        "system store has {}",
+        stores.0[0].anchors.len()
+    );
+    let opts = ScanOptions {
+        sni: Some("localhost".into()),
+        versions: vec![TlsVersion::Tls12],
+        certificates: CertOptions {
+            at: Some(test_now()),
+            trust: stores,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let r = scan_with(&s.target(), EngineConfig::default(), opts)
+        .await
+        .0;
+    assert_eq!(ids(&r), Vec::<String>::new());
+    let trust: Vec<(String, bool)> = one_chain(&r)
+        .verdicts
+        .trust
+        .iter()
+        .map(|t| {
+            (
+                t.store.split(':').next().unwrap_or("").to_string(),
+                t.trusted,
+            )
+        })
+        .collect();
+    assert_eq!(
+        trust,
+        vec![("system".into(), false), ("ca-file".into(), true)]
+    );
+}
