@@ -71,6 +71,14 @@ pub struct LeafSpec {
     pub sha1: bool,
     /// Extended key usages; serverAuth by default.
     pub eku: Vec<ExtendedKeyUsagePurpose>,
+    /// Authority information access: OCSP responder and CA-issuers URLs.
+    pub ocsp_url: Option<String>,
+    pub ca_issuers_url: Option<String>,
+    pub crl_url: Option<String>,
+    /// The TLS Feature extension with status_request (RFC 7633).
+    pub must_staple: bool,
+    /// This many (fake, unsigned) embedded SCTs (RFC 6962 section 3.3).
+    pub scts: u8,
 }
 
 impl LeafSpec {
@@ -85,6 +93,11 @@ impl LeafSpec {
             signer: Signer::Intermediate,
             sha1: false,
             eku: vec![ExtendedKeyUsagePurpose::ServerAuth],
+            ocsp_url: None,
+            ca_issuers_url: None,
+            crl_url: None,
+            must_staple: false,
+            scts: 0,
         }
     }
 }
@@ -200,6 +213,7 @@ impl TestCa {
         ];
         p.extended_key_usages = spec.eku.clone();
         p.use_authority_key_identifier_extension = spec.signer != Signer::SelfSigned;
+        add_extensions(&mut p, spec);
         for name in &spec.dns {
             if let Ok(ip) = name.parse::<std::net::IpAddr>() {
                 p.subject_alt_names.push(SanType::IpAddress(ip));
@@ -415,6 +429,77 @@ impl TestCa {
         std::fs::copy(&leaf.cert, &cert)?;
         std::fs::copy(&leaf.key, &key)?;
         Ok(CertFiles { dir, cert, key })
+    }
+}
+
+/// DER: tag, length, value.
+fn der(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = value.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(value);
+    out
+}
+
+fn add_extensions(p: &mut CertificateParams, spec: &LeafSpec) {
+    // id-ad-ocsp 1.3.6.1.5.5.7.48.1 and id-ad-caIssuers 1.3.6.1.5.5.7.48.2, DER-encoded OIDs.
+    const OCSP: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
+    const CA_ISSUERS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    let mut descriptions = Vec::new();
+    for (oid, url) in [(OCSP, &spec.ocsp_url), (CA_ISSUERS, &spec.ca_issuers_url)] {
+        if let Some(url) = url {
+            let body = [der(0x06, oid), der(0x86, url.as_bytes())].concat();
+            descriptions.extend(der(0x30, &body));
+        }
+    }
+    if !descriptions.is_empty() {
+        p.custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+                der(0x30, &descriptions),
+            ));
+    }
+    if let Some(url) = &spec.crl_url {
+        p.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec![url.clone()],
+        }];
+    }
+    if spec.must_staple {
+        p.custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 5, 5, 7, 1, 24],
+                der(0x30, &der(0x02, &[5])),
+            ));
+    }
+    if spec.scts > 0 {
+        // SignedCertificateTimestampList: u16 length, then u16-prefixed SCTs of version 0,
+        // a 32-byte log id, a timestamp, no extensions and an ECDSA-SHA256 "signature".
+        let mut list = Vec::new();
+        for i in 0..spec.scts {
+            let mut sct = vec![0u8];
+            sct.extend([i; 32]);
+            sct.extend(1_700_000_000_000u64.to_be_bytes());
+            sct.extend([0, 0, 4, 3, 0, 2, 0xde, 0xad]);
+            list.extend((sct.len() as u16).to_be_bytes());
+            list.extend(sct);
+        }
+        let mut tls = (list.len() as u16).to_be_bytes().to_vec();
+        tls.extend(list);
+        p.custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2],
+                der(0x04, &tls),
+            ));
     }
 }
 

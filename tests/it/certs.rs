@@ -624,3 +624,42 @@ async fn system_store_is_loaded_and_judged_beside_the_ca_file() {
         vec![("system".into(), false), ("ca-file".into(), true)]
     );
 }
+
+#[tokio::test]
+async fn urls_must_staple_and_scts_are_read_and_a_missing_staple_is_a_finding() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("ext").unwrap();
+    let mut spec = LeafSpec::new("leaf", LeafKey::EcdsaP256);
+    spec.ocsp_url = Some("http://ocsp.example.test/".into());
+    spec.ca_issuers_url = Some("http://ca.example.test/int.der".into());
+    spec.crl_url = Some("http://crl.example.test/int.crl".into());
+    spec.must_staple = true;
+    spec.scts = 2;
+    let leaf = ca.leaf(&spec).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.ocsp.must_staple_missing"]);
+    let c = &one_chain(&r).certificates[0];
+    assert_eq!(c.ocsp_urls, vec!["http://ocsp.example.test/"]);
+    assert_eq!(c.ca_issuers_urls, vec!["http://ca.example.test/int.der"]);
+    assert_eq!(c.crl_urls, vec!["http://crl.example.test/int.crl"]);
+    assert!(c.must_staple);
+    assert_eq!(c.sct_count, 2);
+    assert_eq!(c.parse_error, None);
+    // With a staple the must-staple finding goes away.
+    let good = ca.ocsp_response(&leaf, false).unwrap();
+    let s = serve(
+        &ca,
+        &leaf,
+        &[
+            "-cert_chain",
+            &chain_arg(&ca),
+            "-status_file",
+            &good.display().to_string(),
+        ],
+    );
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), Vec::<String>::new());
+}
