@@ -480,6 +480,34 @@ mod tests {
     }
 
     #[test]
+    fn every_truncation_and_bit_flip_of_a_certificate_is_survived() {
+        let ca = TestCa::new("unit").unwrap();
+        let mut spec = LeafSpec::new("leaf", LeafKey::EcdsaP256);
+        spec.ocsp_url = Some("http://ocsp.example.test/".into());
+        spec.must_staple = true;
+        spec.scts = 1;
+        let leaf = ca.leaf(&spec).unwrap();
+        let opts = opts_trusting(&ca);
+        for n in 0..leaf.der.len() {
+            let (_, findings) = analyse(
+                &[capture(vec![leaf.der[..n].to_vec(), ca.intermediate_der()])],
+                Some("localhost"),
+                &opts,
+                test_now(),
+            );
+            assert!(
+                finding_ids(&findings).contains(&"cert.parse_error".to_string()),
+                "{n}"
+            );
+        }
+        for i in 0..leaf.der.len() {
+            let mut der = leaf.der.clone();
+            der[i] ^= 0x41;
+            let _ = analyse(&[capture(vec![der])], Some("localhost"), &opts, test_now());
+        }
+    }
+
+    #[test]
     fn same_chain_from_two_handshakes_is_one_entry_and_verdict_time_matters() {
         let ca = TestCa::new("unit").unwrap();
         let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();

@@ -465,6 +465,12 @@ async fn stapled_ocsp_is_read_in_tls12_and_tls13() {
         assert_eq!(st.cert_status.as_deref(), Some("good"), "{version}: {st:?}");
         assert!(st.this_update.is_some() && st.next_update.is_some() && st.error.is_none());
     }
+    // Every truncation of a real response reads as an error, never a panic.
+    let bytes = std::fs::read(&good).unwrap();
+    for n in 0..bytes.len() {
+        let st = tlsaudit::certs::ocsp::read(&bytes[..n], None);
+        assert!(st.error.is_some() || st.cert_status.is_some(), "{n}");
+    }
     let revoked = ca.ocsp_response(&leaf, true).unwrap();
     let s = serve(
         &ca,
