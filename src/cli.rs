@@ -34,6 +34,8 @@ pub struct Cli {
 const EXIT_HELP: &str = "Exit codes: 0 compliant (with --policy none: every target scanned), 1 not compliant, \
 2 usage or configuration error, 3 a target could not be scanned (or not fully enough to judge it: INCOMPLETE).";
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan servers: protocol versions and every cipher suite they accept, judged by a policy.
@@ -192,6 +194,37 @@ pub struct ScanArgs {
     pub shard: Option<(usize, usize)>,
     #[command(flatten)]
     pub judge: JudgeArgs,
+    /// Skip the certificates stage.
+    #[arg(long)]
+    pub no_certs: bool,
+    /// Trust stores to judge chains against, comma-separated: mozilla (webpki-roots), system
+    /// (/etc/ssl/certs/ca-certificates.crt), none. Default: mozilla.
+    #[arg(long, value_delimiter = ',', value_name = "STORES")]
+    pub trust: Vec<String>,
+    /// Also trust the CA certificates in this PEM file (repeatable).
+    #[arg(long = "ca-file", value_name = "PEM")]
+    pub ca_files: Vec<PathBuf>,
+    /// Judge certificates at this RFC 3339 time instead of now (e.g. 2030-01-01T00:00:00Z).
+    #[arg(long, value_name = "TIME", value_parser = crate::certs::parse_at)]
+    pub at: Option<i64>,
+    /// Warn (cert.expires_soon) when a certificate expires within N days.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub expiry_warn_days: u32,
+}
+
+/// The certificates stage's options from the flags; fails on an unreadable --ca-file.
+pub fn cert_options(args: &ScanArgs) -> anyhow::Result<crate::certs::CertOptions> {
+    let stores = if args.trust.is_empty() {
+        vec!["mozilla".to_string()]
+    } else {
+        args.trust.clone()
+    };
+    Ok(crate::certs::CertOptions {
+        enabled: !args.no_certs,
+        at: args.at,
+        expiry_warn_days: args.expiry_warn_days,
+        trust: crate::certs::verify::load(&stores, &args.ca_files).map_err(anyhow::Error::msg)?,
+    })
 }
 
 #[derive(Args, Debug, Clone)]
@@ -338,6 +371,10 @@ pub fn scan_options(args: &ScanArgs) -> ScanOptions {
         no_sni: args.no_sni,
         ip: args.ip,
         starttls: args.starttls,
+        certificates: crate::certs::CertOptions {
+            enabled: !args.no_certs,
+            ..Default::default()
+        },
     }
 }
 
@@ -355,7 +392,8 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
         );
     }
     let cfg = engine_config(&args)?;
-    let opts = scan_options(&args);
+    let mut opts = scan_options(&args);
+    opts.certificates = cert_options(&args)?;
     let out: Box<dyn Write + Send> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p)

@@ -16,10 +16,20 @@ pub const SEED_TLS12_OPENSSL: &str = "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES1
 
 pub async fn run(format: Format) -> anyhow::Result<u8> {
     let rsa = self_signed(KeyType::Rsa2048).context("making a throwaway certificate")?;
+    // The modern server gets a proper chain from a throwaway CA, which the scan trusts.
+    let ca = crate::testpki::TestCa::new("demo").context("making a throwaway CA")?;
+    let leaf = ca.leaf(&crate::testpki::LeafSpec::new(
+        "modern",
+        crate::testpki::LeafKey::Rsa(2048),
+    ))?;
+    let chained = ca.cert_files(&leaf)?;
+    let chain = ca.intermediate_pem.display().to_string();
     let modern = openssl_s_server(
-        "modern: TLS 1.2 + 1.3, the seed's suites, server order",
-        &rsa,
+        "modern: TLS 1.2 + 1.3, the seed's suites, server order, CA-issued chain",
+        &chained,
         &[
+            "-cert_chain",
+            &chain,
             "-min_protocol",
             "TLSv1.2",
             "-cipher",
@@ -28,7 +38,7 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
         ],
     )?;
     let legacy = openssl_s_server(
-        "legacy: TLS 1.0-1.2, CBC and static RSA, client order",
+        "legacy: TLS 1.0-1.2, CBC and static RSA, client order, self-signed",
         &rsa,
         &[
             "-min_protocol",
@@ -57,6 +67,14 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
         Engine::new(EngineConfig::default()),
         ScanOptions {
             sni: Some("localhost".into()),
+            certificates: crate::certs::CertOptions {
+                trust: crate::certs::verify::load(
+                    &["mozilla".into()],
+                    std::slice::from_ref(&ca.root_pem),
+                )
+                .map_err(anyhow::Error::msg)?,
+                ..Default::default()
+            },
             ..ScanOptions::default()
         },
         4,

@@ -3,6 +3,7 @@
 //! Data flows one way: target → probes ([`engine`]) → facts ([`report`]) → findings → report
 //! renderers ([`render`]). The [`wire`] layer and the [`registry`] are sans-IO.
 
+pub mod certs;
 pub mod cli;
 pub mod demo;
 pub mod engine;
@@ -13,4 +14,5 @@ pub mod report;
 pub mod scan;
 pub mod servers;
 pub mod starttls;
+pub mod testpki;
 pub mod wire;

@@ -99,6 +99,15 @@ pub struct CertificatesSection {
     pub error: Option<String>,
     /// Findings about the certificates (`cert.*` ids); empty when nothing is wrong.
     pub findings: Vec<Finding>,
+    /// The time verdicts were computed at (RFC 3339): the scan's time, or `--at`.
+    #[serde(default)]
+    pub at: Option<String>,
+    /// One entry per distinct chain the server presents.
+    #[serde(default)]
+    pub chains: Vec<crate::certs::model::CertChain>,
+    /// TCP connections this section opened itself (on top of the protocol scan's).
+    #[serde(default)]
+    pub connections: u64,
 }
 
 /// Protocol versions as the report names them.

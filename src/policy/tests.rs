@@ -58,6 +58,7 @@ fn with_findings(mut t: TargetReport, ids: &[&str]) -> TargetReport {
                 evidence: Some("e".into()),
             })
             .collect(),
+        ..Default::default()
     });
     t
 }
@@ -441,6 +442,7 @@ fn missing_facts_are_incomplete_never_a_pass() {
         status: SectionStatus::Error,
         error: Some("handshake failed".into()),
         findings: vec![],
+        ..Default::default()
     });
     let r = evaluate(&t, &p, Severity::Error);
     assert_eq!(r.verdict, Verdict::Incomplete);

@@ -1,5 +1,6 @@
 //! Report renderers: they read facts and never probe.
 
+pub mod certs;
 pub mod junit;
 pub mod sarif;
 pub mod text;

@@ -95,6 +95,9 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
     for p in t.protocols.iter().filter(|_| scanned) {
         protocol(out, p, style)?;
     }
+    if let Some(c) = &t.certificates {
+        super::certs::section(out, c, style)?;
+    }
     writeln!(
         out,
         "  {}",

@@ -30,6 +30,8 @@ pub struct ScanOptions {
     pub ip: Option<IpAddr>,
     /// Run this plaintext preamble before every hello.
     pub starttls: Option<Starttls>,
+    /// The certificates stage (after protocols).
+    pub certificates: crate::certs::CertOptions,
 }
 
 impl ScanOptions {
@@ -47,6 +49,7 @@ impl Default for ScanOptions {
             no_sni: false,
             ip: None,
             starttls: None,
+            certificates: crate::certs::CertOptions::default(),
         }
     }
 }
@@ -138,6 +141,22 @@ pub async fn scan_target(
         .all(|p| p.status != SectionStatus::Completed)
     {
         report.error = report.protocols.iter().find_map(|p| p.error.clone());
+    }
+    if opts.certificates.enabled {
+        // The name a client checks the certificate against: SNI, else the host as given.
+        let name = ctx.sni.clone().unwrap_or_else(|| target.host.clone());
+        report.certificates = Some(if report.error.is_some() {
+            crate::certs::not_scheduled()
+        } else {
+            crate::certs::stage(
+                &ctx,
+                &report.protocols,
+                &gathered,
+                &opts.certificates,
+                &name,
+            )
+            .await
+        });
     }
     report.connections = ctx.host.connections();
     report.duration_ms = started.elapsed().as_millis() as u64;

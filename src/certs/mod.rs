@@ -1,0 +1,555 @@
+//! Certificates: every chain the server presents, parsed and judged.
+//!
+//! Chains come from handshakes ([`fetch`]): TLS <= 1.2 flights read by the probe engine (in the
+//! clear), with RSA-only and ECDSA-only offers to find every key type, and real TLS 1.3
+//! handshakes through rustls with a verifier that records the chain and judges nothing.
+//! [`analyse`] then works on bytes alone: x509-parser for the details, rustls-webpki for trust,
+//! at a verdict time the caller fixes, so the same chain always gets the same verdicts.
+
+pub mod fetch;
+pub mod model;
+pub mod ocsp;
+pub mod parse;
+pub mod verify;
+
+use std::collections::BTreeSet;
+
+use crate::report::{CertificatesSection, Finding, ProtocolResult, SectionStatus, Severity};
+use crate::scan::{Ctx, Gathered};
+use model::{CertChain, ChainSource, ChainVerdicts, OcspStaple, TrustVerdict};
+use parse::Parsed;
+pub use verify::TrustStores;
+
+/// What the certificates stage does.
+#[derive(Debug, Clone)]
+pub struct CertOptions {
+    /// Run the stage at all.
+    pub enabled: bool,
+    /// Verdict time (Unix seconds); None means the time of the scan.
+    pub at: Option<i64>,
+    /// `cert.expires_soon` when a certificate expires within this many days.
+    pub expiry_warn_days: u32,
+    pub trust: TrustStores,
+}
+
+impl Default for CertOptions {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            at: None,
+            expiry_warn_days: 30,
+            trust: TrustStores::default(),
+        }
+    }
+}
+
+/// One chain as one handshake returned it.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub source: ChainSource,
+    /// DER, in the order served.
+    pub certs: Vec<Vec<u8>>,
+    /// None: stapling was not asked for. Some(None): asked, nothing stapled.
+    pub ocsp: Option<Option<Vec<u8>>>,
+}
+
+/// Groups captures into distinct chains and judges each. `hostname` is the name a client
+/// would check (SNI, else the target host); `at` is the verdict time in Unix seconds.
+pub fn analyse(
+    captures: &[Capture],
+    hostname: Option<&str>,
+    opts: &CertOptions,
+    at: i64,
+) -> (Vec<CertChain>, Vec<Finding>) {
+    let mut groups: Vec<(Vec<Vec<u8>>, Vec<&Capture>)> = Vec::new();
+    for c in captures.iter().filter(|c| !c.certs.is_empty()) {
+        match groups.iter_mut().find(|(certs, _)| *certs == c.certs) {
+            Some((_, list)) => list.push(c),
+            None => groups.push((c.certs.clone(), vec![c])),
+        }
+    }
+    let mut chains = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    for (certs, sources) in groups {
+        let (chain, f) = judge_chain(&certs, &sources, hostname, opts, at);
+        for finding in f {
+            if !findings
+                .iter()
+                .any(|x| x.id == finding.id && x.evidence == finding.evidence)
+            {
+                findings.push(finding);
+            }
+        }
+        chains.push(chain);
+    }
+    (chains, findings)
+}
+
+fn finding(id: &str, severity: Severity, message: String, evidence: String) -> Finding {
+    Finding {
+        id: id.into(),
+        severity,
+        message,
+        evidence: Some(evidence),
+    }
+}
+
+fn judge_chain(
+    certs: &[Vec<u8>],
+    sources: &[&Capture],
+    hostname: Option<&str>,
+    opts: &CertOptions,
+    at: i64,
+) -> (CertChain, Vec<Finding>) {
+    let parsed: Vec<Parsed> = certs.iter().map(|d| parse::parse(d, at)).collect();
+    let leaf = &parsed[0];
+    let key_type = parse::key_type(&leaf.info.public_key);
+    let label = |p: &Parsed| {
+        if p.ok {
+            format!("{} (sha256 {})", p.info.subject, &p.info.sha256[..16])
+        } else {
+            format!("certificate sha256 {}", &p.info.sha256[..16])
+        }
+    };
+    let mut out = Vec::new();
+    let all_ok = parsed.iter().all(|p| p.ok);
+
+    // Per certificate.
+    for p in &parsed {
+        if !p.ok {
+            out.push(finding(
+                "cert.parse_error",
+                Severity::Error,
+                "A served certificate is not valid DER: clients will reject it. Re-issue or re-export the certificate.".into(),
+                format!("{}: {}", label(p), p.info.parse_error.clone().unwrap_or_default()),
+            ));
+            continue;
+        }
+        if let Some(e) = &p.info.parse_error {
+            out.push(finding(
+                "cert.parse_error",
+                Severity::Warning,
+                "An extension of a served certificate does not parse; strict clients reject it. Re-issue the certificate.".into(),
+                format!("{}: {e}", label(p)),
+            ));
+        }
+        if at > p.not_after {
+            out.push(finding(
+                "cert.expired",
+                Severity::Error,
+                "A served certificate has expired: renew it and install the new one.".into(),
+                format!("{}: notAfter {}", label(p), p.info.not_after),
+            ));
+        } else if at < p.not_before {
+            out.push(finding(
+                "cert.not_yet_valid",
+                Severity::Error,
+                "A served certificate is not valid yet: check the server's clock or the certificate's notBefore, or serve the previous certificate until then.".into(),
+                format!("{}: notBefore {}", label(p), p.info.not_before),
+            ));
+        } else if p.not_after - at <= i64::from(opts.expiry_warn_days) * 86_400 {
+            out.push(finding(
+                "cert.expires_soon",
+                Severity::Warning,
+                format!(
+                    "A served certificate expires within {} days: renew it now.",
+                    opts.expiry_warn_days
+                ),
+                format!(
+                    "{}: notAfter {} ({} days left)",
+                    label(p),
+                    p.info.not_after,
+                    p.info.days_left
+                ),
+            ));
+        }
+        let k = &p.info.public_key;
+        let weak_key = match k.algorithm.as_str() {
+            "RSA" | "DSA" => k.bits < 2048,
+            "EC" => k.bits < 256,
+            _ => false,
+        };
+        if weak_key {
+            out.push(finding(
+                "cert.key.weak",
+                Severity::Error,
+                "A served certificate has a weak key: re-issue it with RSA of at least 2048 bits or ECDSA P-256 or stronger.".into(),
+                format!("{}: {} {} bits", label(p), k.algorithm, k.bits),
+            ));
+        }
+        if !p.info.self_signed && parse::weak_signature(&p.info.signature_algorithm) {
+            out.push(finding(
+                "cert.signature.weak",
+                Severity::Error,
+                "A served certificate is signed with SHA-1 or MD5, which clients reject: re-issue it signed with SHA-256 or stronger.".into(),
+                format!("{}: {}", label(p), p.info.signature_algorithm),
+            ));
+        }
+    }
+    if leaf.ok && leaf.eku_server_auth == Some(false) {
+        out.push(finding(
+            "cert.eku.no_server_auth",
+            Severity::Error,
+            "The server certificate's extended key usage does not allow TLS server authentication: re-issue it with serverAuth.".into(),
+            format!("{}: EKU {}", label(leaf), leaf.info.extended_key_usage.join(", ")),
+        ));
+    }
+
+    // The chain as served.
+    let self_signed = leaf.ok && leaf.info.self_signed;
+    let order_correct = !all_ok
+        || parsed
+            .windows(2)
+            .all(|w| w[1].subject_raw == w[0].issuer_raw);
+    let contains_root = parsed.len() > 1 && parsed[1..].iter().any(|p| p.ok && p.info.self_signed);
+    let results = verify::verify(&parsed, &opts.trust, at);
+    let trusted_path = results.iter().find_map(|r| r.result.as_ref().ok().cloned());
+    let trusted = trusted_path.is_some();
+    // Follow issuers through the served certificates, in any order, to the top one.
+    let mut top = 0;
+    let mut seen = vec![0];
+    while let Some(next) = (0..parsed.len()).find(|&j| {
+        !seen.contains(&j) && parsed[j].ok && parsed[j].subject_raw == parsed[top].issuer_raw
+    }) {
+        seen.push(next);
+        top = next;
+    }
+    let top_cert = &parsed[top];
+    let complete = trusted
+        || !top_cert.ok
+        || top_cert.info.self_signed
+        || top_cert.is_ca
+        || verify::is_anchor_subject(&opts.trust, &top_cert.issuer_raw);
+    let missing_issuer = (!complete).then(|| top_cert.info.issuer.clone());
+    let hostname_matches = match hostname {
+        Some(name) if leaf.ok => Some(verify::hostname_matches(leaf, name)),
+        _ => None,
+    };
+    let chain_label = format!("{key_type} chain, leaf {}", label(leaf));
+    if hostname_matches == Some(false) {
+        out.push(finding(
+            "cert.hostname_mismatch",
+            Severity::Error,
+            "The certificate does not cover the name clients connect to: re-issue it with this name in its subject alternative names.".into(),
+            format!(
+                "{}: name {} not in [{}]",
+                label(leaf),
+                hostname.unwrap_or_default(),
+                leaf.info.sans.join(", ")
+            ),
+        ));
+    }
+    if self_signed {
+        out.push(finding(
+            "cert.self_signed",
+            Severity::Error,
+            "The server certificate is self-signed, so no client trusts it: install a certificate issued by a trusted CA.".into(),
+            label(leaf),
+        ));
+    }
+    if let Some(missing) = &missing_issuer {
+        out.push(finding(
+            "cert.chain.incomplete",
+            Severity::Error,
+            format!("The server does not send the intermediate certificate \"{missing}\": add it to the served chain (after the leaf)."),
+            chain_label.clone(),
+        ));
+    }
+    if !order_correct {
+        out.push(finding(
+            "cert.chain.wrong_order",
+            Severity::Warning,
+            "The chain is not served in order (each certificate followed by its issuer): reorder the chain file, leaf first.".into(),
+            format!(
+                "{chain_label}: served [{}]",
+                parsed.iter().map(|p| p.info.subject.as_str()).collect::<Vec<_>>().join(" | ")
+            ),
+        ));
+    }
+    if contains_root {
+        out.push(finding(
+            "cert.chain.contains_root",
+            Severity::Info,
+            "The server also sends the root certificate, which clients already have: drop it from the chain to save bytes.".into(),
+            chain_label.clone(),
+        ));
+    }
+    if !trusted && !self_signed && complete && all_ok {
+        // Is the path itself untrusted, or only outside its validity (already reported)?
+        let mid = parsed.iter().map(|p| p.not_before).max().unwrap_or(at) + 1;
+        let timeless_ok = mid < parsed.iter().map(|p| p.not_after).min().unwrap_or(at)
+            && verify::verify(&parsed, &opts.trust, mid)
+                .iter()
+                .any(|r| r.result.is_ok());
+        let has = |id: &str| out.iter().any(|f| f.id == id);
+        let explained = timeless_ok
+            || results.iter().any(|r| match &r.result {
+                Err(e) => {
+                    (verify::is_signature_algorithm_error(e) && has("cert.signature.weak"))
+                        || (verify::is_eku_error(e) && has("cert.eku.no_server_auth"))
+                }
+                Ok(_) => false,
+            });
+        if !explained {
+            let why: Vec<String> = results
+                .iter()
+                .map(|r| match &r.result {
+                    Err(e) => format!("{}: {}", r.store, verify::describe(e)),
+                    Ok(_) => format!("{}: trusted", r.store),
+                })
+                .collect();
+            out.push(finding(
+                "cert.untrusted",
+                Severity::Error,
+                "No trust store accepts this chain: serve a certificate from a publicly trusted CA (with its intermediates), or pass a private CA with --ca-file.".into(),
+                format!("{chain_label}: {}", why.join("; ")),
+            ));
+        }
+    }
+
+    // OCSP stapling, from the first handshake that asked for it.
+    let mut staple = OcspStaple::default();
+    for c in sources {
+        match &c.ocsp {
+            Some(Some(resp)) => {
+                let serial = leaf_serial(leaf);
+                staple = ocsp::read(resp, serial.as_deref());
+                break;
+            }
+            Some(None) => staple.requested = true,
+            None => {}
+        }
+    }
+    if staple.cert_status.as_deref() == Some("revoked") {
+        out.push(finding(
+            "cert.ocsp.revoked",
+            Severity::Error,
+            "The stapled OCSP response says the certificate is revoked: replace the certificate."
+                .into(),
+            label(leaf),
+        ));
+    }
+    if leaf.info.must_staple && staple.requested && !staple.present {
+        out.push(finding(
+            "cert.ocsp.must_staple_missing",
+            Severity::Error,
+            "The certificate requires OCSP stapling (must-staple) but the server staples nothing: enable stapling.".into(),
+            label(leaf),
+        ));
+    }
+
+    let verdicts = ChainVerdicts {
+        trusted,
+        trust: results
+            .iter()
+            .map(|r| TrustVerdict {
+                store: r.store.clone(),
+                trusted: r.result.is_ok(),
+                error: r.result.as_ref().err().map(verify::describe),
+            })
+            .collect(),
+        path: trusted_path.unwrap_or_default(),
+        hostname: hostname.map(str::to_string),
+        hostname_matches,
+        order_correct,
+        complete,
+        missing_issuer,
+        self_signed,
+        contains_root,
+    };
+    let mut obtained: Vec<ChainSource> = Vec::new();
+    for c in sources {
+        if !obtained.contains(&c.source) {
+            obtained.push(c.source.clone());
+        }
+    }
+    let chain = CertChain {
+        obtained,
+        key_type,
+        certificates: parsed.into_iter().map(|p| p.info).collect(),
+        verdicts,
+        ocsp_staple: staple,
+    };
+    (chain, out)
+}
+
+/// The leaf's serial as raw INTEGER bytes (from the colon-hex form).
+fn leaf_serial(leaf: &Parsed) -> Option<Vec<u8>> {
+    leaf.info
+        .serial
+        .split(':')
+        .map(|h| u8::from_str_radix(h, 16).ok())
+        .collect()
+}
+
+/// The certificates section of one target: chains from the protocol scan's flights plus this
+/// stage's own handshakes, judged at `opts.at` (or now). `hostname` is what a client checks.
+pub async fn stage(
+    ctx: &Ctx,
+    protocols: &[ProtocolResult],
+    gathered: &Gathered,
+    opts: &CertOptions,
+    hostname: &str,
+) -> CertificatesSection {
+    let before = ctx.host.connections();
+    let mut captures = fetch::from_gathered(gathered);
+    captures.extend(fetch::probe_all(&ctx.engine, &ctx.host, ctx.sni.clone(), protocols).await);
+    let at = opts
+        .at
+        .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
+    let (chains, findings) = analyse(&captures, Some(hostname), opts, at);
+    CertificatesSection {
+        status: SectionStatus::Completed,
+        error: None,
+        findings,
+        at: Some(parse::rfc3339(at)),
+        chains,
+        connections: ctx.host.connections().saturating_sub(before),
+    }
+}
+
+/// The section of a target that could not be scanned.
+pub fn not_scheduled() -> CertificatesSection {
+    CertificatesSection {
+        status: SectionStatus::NotScheduled,
+        ..Default::default()
+    }
+}
+
+/// Parses `--at`: RFC 3339 ("2030-01-01T00:00:00Z") to Unix seconds.
+pub fn parse_at(s: &str) -> Result<i64, String> {
+    ocsp::parse_rfc3339(s)
+        .ok_or_else(|| format!("'{s}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"))
+}
+
+/// The finding ids, sorted and without repeats: what tests compare.
+pub fn finding_ids(findings: &[Finding]) -> Vec<String> {
+    let set: BTreeSet<String> = findings.iter().map(|f| f.id.clone()).collect();
+    set.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::TlsVersion;
+    use crate::testpki::{jan1, test_now, LeafKey, LeafSpec, TestCa};
+
+    fn capture(certs: Vec<Vec<u8>>) -> Capture {
+        Capture {
+            source: ChainSource {
+                version: TlsVersion::Tls12,
+                offered: "any".into(),
+                cipher_suite: None,
+            },
+            certs,
+            ocsp: None,
+        }
+    }
+
+    fn opts_trusting(ca: &TestCa) -> CertOptions {
+        CertOptions {
+            trust: verify::load(&["mozilla".into()], std::slice::from_ref(&ca.root_pem)).unwrap(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn garbage_in_a_chain_is_a_finding_not_a_crash() {
+        let ca = TestCa::new("unit").unwrap();
+        let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+        let mut truncated = ca.intermediate_der();
+        truncated.truncate(truncated.len() / 2);
+        for chain in [
+            vec![leaf.der.clone(), vec![0x30, 0x03, 1, 2, 3]],
+            vec![leaf.der.clone(), truncated],
+            vec![b"not a certificate".to_vec()],
+            vec![vec![]],
+        ] {
+            let (chains, findings) = analyse(
+                &[capture(chain)],
+                Some("localhost"),
+                &opts_trusting(&ca),
+                test_now(),
+            );
+            assert_eq!(chains.len(), 1);
+            assert!(
+                finding_ids(&findings).contains(&"cert.parse_error".to_string()),
+                "{findings:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_of_a_certificate_is_survived() {
+        let ca = TestCa::new("unit").unwrap();
+        let mut spec = LeafSpec::new("leaf", LeafKey::EcdsaP256);
+        spec.ocsp_url = Some("http://ocsp.example.test/".into());
+        spec.must_staple = true;
+        spec.scts = 1;
+        let leaf = ca.leaf(&spec).unwrap();
+        let opts = opts_trusting(&ca);
+        for n in 0..leaf.der.len() {
+            let (_, findings) = analyse(
+                &[capture(vec![leaf.der[..n].to_vec(), ca.intermediate_der()])],
+                Some("localhost"),
+                &opts,
+                test_now(),
+            );
+            assert!(
+                finding_ids(&findings).contains(&"cert.parse_error".to_string()),
+                "{n}"
+            );
+        }
+        for i in 0..leaf.der.len() {
+            let mut der = leaf.der.clone();
+            der[i] ^= 0x41;
+            let _ = analyse(&[capture(vec![der])], Some("localhost"), &opts, test_now());
+        }
+    }
+
+    #[test]
+    fn same_chain_from_two_handshakes_is_one_entry_and_verdict_time_matters() {
+        let ca = TestCa::new("unit").unwrap();
+        let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+        let chain = vec![leaf.der.clone(), ca.intermediate_der()];
+        let mut second = capture(chain.clone());
+        second.source.version = TlsVersion::Tls13;
+        let opts = opts_trusting(&ca);
+        let (chains, findings) = analyse(
+            &[capture(chain.clone()), second],
+            Some("localhost"),
+            &opts,
+            test_now(),
+        );
+        assert_eq!((chains.len(), chains[0].obtained.len()), (1, 2));
+        assert!(findings.is_empty() && chains[0].verdicts.trusted);
+        // 2036: the leaf (2025-2035) has expired; only that is reported.
+        let (_, findings) = analyse(
+            &[capture(chain.clone())],
+            Some("localhost"),
+            &opts,
+            jan1(2036).unix_timestamp(),
+        );
+        assert_eq!(finding_ids(&findings), vec!["cert.expired"]);
+        // By IP address: the leaf only names localhost.
+        let (chains, findings) = analyse(&[capture(chain)], Some("127.0.0.1"), &opts, test_now());
+        assert_eq!(finding_ids(&findings), vec!["cert.hostname_mismatch"]);
+        assert_eq!(chains[0].verdicts.hostname_matches, Some(false));
+    }
+
+    #[test]
+    fn leaf_issued_by_the_root_is_complete() {
+        let ca = TestCa::new("unit").unwrap();
+        let mut spec = LeafSpec::new("leaf", LeafKey::EcdsaP256);
+        spec.signer = crate::testpki::Signer::Root;
+        let leaf = ca.leaf(&spec).unwrap();
+        let (chains, findings) = analyse(
+            &[capture(vec![leaf.der])],
+            Some("localhost"),
+            &opts_trusting(&ca),
+            test_now(),
+        );
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(chains[0].verdicts.path.len(), 2);
+    }
+}

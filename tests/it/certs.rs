@@ -1,0 +1,674 @@
+//! Certificates against real `openssl s_server` processes serving chains from a throwaway CA
+//! made at test time (tlsaudit::testpki). Verdicts are computed at a fixed time
+//! (2030-01-01, inside every default validity window), so no test depends on today's date.
+//! Each test asserts the exact set of finding ids; a valid chain raises none.
+
+use std::path::PathBuf;
+
+use tlsaudit::certs::model::CertChain;
+use tlsaudit::certs::{finding_ids, verify, CertOptions};
+use tlsaudit::engine::EngineConfig;
+use tlsaudit::report::{CertificatesSection, TargetReport, TlsVersion};
+use tlsaudit::scan::ScanOptions;
+use tlsaudit::servers::{openssl_s_server, ServerProcess};
+use tlsaudit::testpki::{jan1, test_now, LeafKey, LeafSpec, Signer, TestCa};
+
+use crate::common::{require, scan_with};
+
+/// Scans TLS 1.2 and 1.3 with SNI "localhost", trusting Mozilla's roots and `ca_file`.
+async fn scan_certs(s: &ServerProcess, ca_file: Option<&PathBuf>) -> TargetReport {
+    scan_opts(s, ca_file, 30).await
+}
+
+async fn scan_opts(s: &ServerProcess, ca_file: Option<&PathBuf>, warn_days: u32) -> TargetReport {
+    let ca_files: Vec<PathBuf> = ca_file.into_iter().cloned().collect();
+    let opts = ScanOptions {
+        sni: Some("localhost".into()),
+        versions: vec![TlsVersion::Tls12, TlsVersion::Tls13],
+        certificates: CertOptions {
+            at: Some(test_now()),
+            expiry_warn_days: warn_days,
+            trust: verify::load(&["mozilla".into()], &ca_files).expect("trust stores load"),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    scan_with(&s.target(), EngineConfig::default(), opts)
+        .await
+        .0
+}
+
+fn section(r: &TargetReport) -> &CertificatesSection {
+    let c = r.certificates.as_ref().expect("certificates section");
+    assert_eq!(c.error, None);
+    c
+}
+
+fn ids(r: &TargetReport) -> Vec<String> {
+    finding_ids(&section(r).findings)
+}
+
+fn one_chain(r: &TargetReport) -> &CertChain {
+    let chains = &section(r).chains;
+    assert_eq!(chains.len(), 1, "{chains:#?}");
+    &chains[0]
+}
+
+fn serve(ca: &TestCa, leaf: &tlsaudit::testpki::Leaf, extra: &[&str]) -> ServerProcess {
+    let files = ca.cert_files(leaf).unwrap();
+    let mut args: Vec<String> = Vec::new();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    openssl_s_server("certs", &files, &args).unwrap()
+}
+
+fn chain_arg(ca: &TestCa) -> String {
+    ca.intermediate_pem.display().to_string()
+}
+
+#[tokio::test]
+async fn valid_rsa_chain_raises_nothing_and_is_found_in_both_versions() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("rsa").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("rsa", LeafKey::Rsa(2048))).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), Vec::<String>::new(), "{:#?}", section(&r).findings);
+    let c = one_chain(&r);
+    assert_eq!(c.key_type, "RSA");
+    assert_eq!(c.certificates.len(), 2);
+    let leaf_info = &c.certificates[0];
+    assert_eq!(leaf_info.subject, "CN=localhost, O=tlsaudit tests");
+    assert_eq!(
+        leaf_info.issuer,
+        "CN=rsa Test Intermediate, O=tlsaudit tests"
+    );
+    assert_eq!(leaf_info.sans, vec!["DNS:localhost"]);
+    assert_eq!(leaf_info.public_key.algorithm, "RSA");
+    assert_eq!(leaf_info.public_key.bits, 2048);
+    assert_eq!(leaf_info.public_key.exponent, Some(65537));
+    assert_eq!(leaf_info.signature_algorithm, "ecdsa-with-SHA256");
+    assert_eq!(leaf_info.extended_key_usage, vec!["serverAuth"]);
+    assert_eq!(leaf_info.not_after, "2035-01-01T00:00:00Z");
+    assert_eq!(leaf_info.days_left, 1826);
+    assert_eq!(leaf_info.sha256.len(), 64);
+    assert_eq!(
+        c.certificates[1].basic_constraints.as_ref().map(|b| b.ca),
+        Some(true)
+    );
+    let v = &c.verdicts;
+    assert!(v.trusted && v.order_correct && v.complete && !v.self_signed && !v.contains_root);
+    assert_eq!(v.hostname_matches, Some(true));
+    assert_eq!(
+        v.path,
+        vec![
+            "CN=localhost, O=tlsaudit tests",
+            "CN=rsa Test Intermediate, O=tlsaudit tests",
+            "CN=rsa Test Root, O=tlsaudit tests"
+        ]
+    );
+    let stores: Vec<(&str, bool)> = v
+        .trust
+        .iter()
+        .map(|t| (t.store.as_str(), t.trusted))
+        .collect();
+    assert_eq!(stores[0], ("mozilla", false));
+    assert!(stores[1].0.starts_with("ca-file:") && stores[1].1);
+    // Seen in TLS 1.2 (protocol scan and the RSA-only probe) and TLS 1.3 (RSA-only handshake).
+    let versions: Vec<TlsVersion> = c.obtained.iter().map(|o| o.version).collect();
+    assert!(versions.contains(&TlsVersion::Tls12) && versions.contains(&TlsVersion::Tls13));
+    assert!(!c.ocsp_staple.present && c.ocsp_staple.requested);
+}
+
+#[tokio::test]
+async fn same_chain_without_the_ca_file_is_untrusted() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("untrusted").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let r = scan_certs(&s, None).await;
+    assert_eq!(ids(&r), vec!["cert.untrusted"]);
+    let c = one_chain(&r);
+    assert!(!c.verdicts.trusted && c.verdicts.complete && c.verdicts.path.is_empty());
+    assert_eq!(
+        c.verdicts.trust[0].error.as_deref(),
+        Some("unknown issuer: no path to a trusted root")
+    );
+}
+
+#[tokio::test]
+async fn valid_ecdsa_chain_raises_nothing() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("ecdsa").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("ec", LeafKey::EcdsaP256)).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), Vec::<String>::new());
+    let c = one_chain(&r);
+    assert_eq!(c.key_type, "ECDSA");
+    assert_eq!(c.certificates[0].public_key.curve.as_deref(), Some("P-256"));
+    assert_eq!(c.certificates[0].public_key.bits, 256);
+    assert!(c.verdicts.trusted);
+}
+
+#[tokio::test]
+async fn rsa_and_ecdsa_on_one_server_are_two_chains() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("dual").unwrap();
+    let rsa = ca.leaf(&LeafSpec::new("rsa", LeafKey::Rsa(2048))).unwrap();
+    let ec = ca.leaf(&LeafSpec::new("ec", LeafKey::EcdsaP256)).unwrap();
+    let chain = chain_arg(&ca);
+    let s = serve(
+        &ca,
+        &rsa,
+        &[
+            "-cert_chain",
+            &chain,
+            "-dcert",
+            &ec.cert.display().to_string(),
+            "-dkey",
+            &ec.key.display().to_string(),
+            "-dcert_chain",
+            &chain,
+        ],
+    );
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), Vec::<String>::new());
+    let chains = &section(&r).chains;
+    let mut types: Vec<&str> = chains.iter().map(|c| c.key_type.as_str()).collect();
+    types.sort();
+    assert_eq!(types, vec!["ECDSA", "RSA"]);
+    for c in chains {
+        assert!(c.verdicts.trusted, "{c:#?}");
+        let offered: Vec<(TlsVersion, &str)> = c
+            .obtained
+            .iter()
+            .map(|o| (o.version, o.offered.as_str()))
+            .collect();
+        // Each key type was found by its own offer in both versions.
+        assert!(
+            offered.contains(&(TlsVersion::Tls12, c.key_type.as_str())),
+            "{offered:?}"
+        );
+        assert!(
+            offered.contains(&(TlsVersion::Tls13, c.key_type.as_str())),
+            "{offered:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn expired_leaf() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("expired").unwrap();
+    let mut spec = LeafSpec::new("old", LeafKey::EcdsaP256);
+    spec.not_before = jan1(2020);
+    spec.not_after = jan1(2021);
+    let leaf = ca.leaf(&spec).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.expired"]);
+    let c = one_chain(&r);
+    assert!(!c.verdicts.trusted);
+    assert_eq!(c.certificates[0].days_left, -3287);
+}
+
+#[tokio::test]
+async fn not_yet_valid_leaf() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("future").unwrap();
+    let mut spec = LeafSpec::new("future", LeafKey::EcdsaP256);
+    spec.not_before = jan1(2031);
+    spec.not_after = jan1(2033);
+    let leaf = ca.leaf(&spec).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.not_yet_valid"]);
+}
+
+#[tokio::test]
+async fn expiring_leaf_warns_within_the_configured_days() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("soon").unwrap();
+    let mut spec = LeafSpec::new("soon", LeafKey::EcdsaP256);
+    spec.not_after = jan1(2030) + time::Duration::days(20);
+    let leaf = ca.leaf(&spec).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let r = scan_opts(&s, Some(&ca.root_pem), 30).await;
+    assert_eq!(ids(&r), vec!["cert.expires_soon"]);
+    let r = scan_opts(&s, Some(&ca.root_pem), 10).await;
+    assert_eq!(ids(&r), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn wrong_hostname() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("name").unwrap();
+    let mut spec = LeafSpec::new("other", LeafKey::EcdsaP256);
+    spec.dns = vec!["www.example.org".into()];
+    let leaf = ca.leaf(&spec).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.hostname_mismatch"]);
+    let c = one_chain(&r);
+    assert_eq!(c.verdicts.hostname.as_deref(), Some("localhost"));
+    assert_eq!(c.verdicts.hostname_matches, Some(false));
+    assert!(c.verdicts.trusted);
+}
+
+#[tokio::test]
+async fn self_signed_leaf() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("self").unwrap();
+    let mut spec = LeafSpec::new("self", LeafKey::EcdsaP256);
+    spec.signer = Signer::SelfSigned;
+    let leaf = ca.leaf(&spec).unwrap();
+    let s = serve(&ca, &leaf, &[]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.self_signed"]);
+    let c = one_chain(&r);
+    assert!(c.verdicts.self_signed && !c.verdicts.trusted && c.certificates[0].self_signed);
+}
+
+#[tokio::test]
+async fn missing_intermediate_names_the_missing_issuer() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("gap").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+    let s = serve(&ca, &leaf, &[]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.chain.incomplete"]);
+    let c = one_chain(&r);
+    assert!(!c.verdicts.complete && !c.verdicts.trusted);
+    assert_eq!(
+        c.verdicts.missing_issuer.as_deref(),
+        Some("CN=gap Test Intermediate, O=tlsaudit tests")
+    );
+}
+
+#[tokio::test]
+async fn chain_in_the_wrong_order_with_the_root() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("order").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+    let bundle = ca
+        .bundle(
+            "root-then-intermediate.pem",
+            &[&ca.root_der(), &ca.intermediate_der()],
+        )
+        .unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &bundle.display().to_string()]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(
+        ids(&r),
+        vec!["cert.chain.contains_root", "cert.chain.wrong_order"]
+    );
+    let c = one_chain(&r);
+    assert_eq!(c.certificates.len(), 3);
+    assert!(!c.verdicts.order_correct && c.verdicts.contains_root && c.verdicts.trusted);
+}
+
+#[tokio::test]
+async fn rsa_1024_leaf_is_a_weak_key() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("weak").unwrap();
+    let leaf = ca
+        .leaf(&LeafSpec::new("rsa1024", LeafKey::Rsa(1024)))
+        .unwrap();
+    let s = serve(
+        &ca,
+        &leaf,
+        &[
+            "-cert_chain",
+            &chain_arg(&ca),
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+        ],
+    );
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.key.weak"]);
+    assert_eq!(one_chain(&r).certificates[0].public_key.bits, 1024);
+}
+
+#[tokio::test]
+async fn sha1_signed_leaf_is_a_weak_signature() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("sha1").unwrap();
+    let mut spec = LeafSpec::new("sha1", LeafKey::EcdsaP256);
+    spec.sha1 = true;
+    let leaf = ca.leaf(&spec).unwrap();
+    let s = serve(
+        &ca,
+        &leaf,
+        &[
+            "-cert_chain",
+            &chain_arg(&ca),
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+        ],
+    );
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.signature.weak"]);
+    let c = one_chain(&r);
+    assert_eq!(c.certificates[0].signature_algorithm, "ecdsa-with-SHA1");
+    assert_eq!(c.certificates[0].not_after, "2035-01-01T00:00:00Z");
+}
+
+#[tokio::test]
+async fn leaf_without_server_auth() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("eku").unwrap();
+    let mut spec = LeafSpec::new("client", LeafKey::EcdsaP256);
+    spec.eku = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let leaf = ca.leaf(&spec).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.eku.no_server_auth"]);
+}
+
+#[tokio::test]
+async fn tls13_only_server_shows_both_chains() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("tls13").unwrap();
+    let rsa = ca.leaf(&LeafSpec::new("rsa", LeafKey::Rsa(2048))).unwrap();
+    let ec = ca.leaf(&LeafSpec::new("ec", LeafKey::EcdsaP256)).unwrap();
+    let chain = chain_arg(&ca);
+    let s = serve(
+        &ca,
+        &rsa,
+        &[
+            "-tls1_3",
+            "-cert_chain",
+            &chain,
+            "-dcert",
+            &ec.cert.display().to_string(),
+            "-dkey",
+            &ec.key.display().to_string(),
+            "-dcert_chain",
+            &chain,
+        ],
+    );
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), Vec::<String>::new());
+    let chains = &section(&r).chains;
+    assert_eq!(chains.len(), 2, "{chains:#?}");
+    for c in chains {
+        assert_eq!(c.obtained.len(), 1);
+        assert_eq!(c.obtained[0].version, TlsVersion::Tls13);
+        assert_eq!(c.obtained[0].offered, c.key_type);
+        assert!(c.verdicts.trusted && c.certificates.len() == 2);
+        assert!(c.ocsp_staple.requested && !c.ocsp_staple.present);
+    }
+    // Two rustls handshakes, one per key type.
+    assert_eq!(section(&r).connections, 2);
+}
+
+#[tokio::test]
+async fn stapled_ocsp_is_read_in_tls12_and_tls13() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("ocsp").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+    let good = ca.ocsp_response(&leaf, false).unwrap();
+    for (versions, version) in [
+        ("-tls1_2", TlsVersion::Tls12),
+        ("-tls1_3", TlsVersion::Tls13),
+    ] {
+        let s = serve(
+            &ca,
+            &leaf,
+            &[
+                versions,
+                "-cert_chain",
+                &chain_arg(&ca),
+                "-status_file",
+                &good.display().to_string(),
+            ],
+        );
+        let r = scan_certs(&s, Some(&ca.root_pem)).await;
+        assert_eq!(ids(&r), Vec::<String>::new(), "{version}");
+        let c = one_chain(&r);
+        let st = &c.ocsp_staple;
+        assert!(st.requested && st.present, "{version}: {st:?}");
+        assert_eq!(st.response_status.as_deref(), Some("successful"));
+        assert_eq!(st.cert_status.as_deref(), Some("good"), "{version}: {st:?}");
+        assert!(st.this_update.is_some() && st.next_update.is_some() && st.error.is_none());
+    }
+    // Every truncation of a real response reads as an error, never a panic.
+    let bytes = std::fs::read(&good).unwrap();
+    for n in 0..bytes.len() {
+        let st = tlsaudit::certs::ocsp::read(&bytes[..n], None);
+        assert!(st.error.is_some() || st.cert_status.is_some(), "{n}");
+    }
+    let revoked = ca.ocsp_response(&leaf, true).unwrap();
+    let s = serve(
+        &ca,
+        &leaf,
+        &[
+            "-cert_chain",
+            &chain_arg(&ca),
+            "-status_file",
+            &revoked.display().to_string(),
+        ],
+    );
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.ocsp.revoked"]);
+    assert_eq!(
+        one_chain(&r).ocsp_staple.cert_status.as_deref(),
+        Some("revoked")
+    );
+}
+
+#[test]
+fn cli_flags_ca_file_at_trust_and_no_certs() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("cli").unwrap();
+    let mut spec = LeafSpec::new("leaf", LeafKey::EcdsaP256);
+    spec.not_after = jan1(2030) + time::Duration::days(20);
+    let leaf = ca.leaf(&spec).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let target = s.target();
+    let root = ca.root_pem.display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            target.as_str(),
+            "--sni",
+            "localhost",
+            "--versions",
+            "tls1.2,tls1.3",
+            "--policy",
+            "none",
+        ];
+        args.extend_from_slice(extra);
+
+        std::process::Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        let mut ids: Vec<String> = v["targets"][0]["certificates"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let at = ["--at", "2030-01-01T00:00:00Z"];
+    let v = json(&run(
+        &[&at[..], &["--ca-file", &root, "-f", "json"]].concat()
+    ));
+    assert_eq!(ids(&v), vec!["cert.expires_soon"]);
+    let certs = &v["targets"][0]["certificates"];
+    assert_eq!(certs["at"], "2030-01-01T00:00:00Z");
+    assert_eq!(certs["chains"][0]["verdicts"]["trusted"], true);
+    assert_eq!(certs["chains"][0]["certificates"][0]["days_left"], 20);
+    // Without the CA file the same chain is untrusted; with a shorter warning window it is not "soon".
+    let v = json(&run(&[
+        &at[..],
+        &["--expiry-warn-days", "10", "-f", "json"],
+    ]
+    .concat()));
+    assert_eq!(ids(&v), vec!["cert.untrusted"]);
+    // --trust none with the CA file: the CA file alone decides.
+    let v = json(&run(&[
+        &at[..],
+        &["--trust", "none", "--ca-file", &root, "-f", "json"],
+    ]
+    .concat()));
+    let trust = &v["targets"][0]["certificates"]["chains"][0]["verdicts"]["trust"];
+    assert_eq!(trust.as_array().map(Vec::len), Some(1));
+    assert_eq!(trust[0]["trusted"], true);
+    // Text output has the block; --no-certs drops it.
+    let text = run(&[&at[..], &["--ca-file", &root]].concat());
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(
+        text.contains("Certificates") && text.contains("cert.expires_soon"),
+        "{text}"
+    );
+    let text = run(&["--no-certs"]);
+    assert!(!String::from_utf8_lossy(&text.stdout).contains("Certificates"));
+    // A CA file that cannot be read is a usage error, before any scan.
+    let out = run(&["--ca-file", "/nonexistent/ca.pem"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["--at", "yesterday"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn system_store_is_loaded_and_judged_beside_the_ca_file() {
+    if !require("openssl") {
+        return;
+    }
+    if !std::path::Path::new(verify::SYSTEM_BUNDLE).exists() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "{} is missing under CI=true: install ca-certificates",
+            verify::SYSTEM_BUNDLE
+        );
+        eprintln!("skipping: no {}", verify::SYSTEM_BUNDLE);
+        return;
+    }
+    let ca = TestCa::new("system").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let stores = verify::load(&["system".into()], std::slice::from_ref(&ca.root_pem)).unwrap();
+    assert!(
+        stores.0[0].anchors.len() > 50,
+        "system store has {}",
+        stores.0[0].anchors.len()
+    );
+    let opts = ScanOptions {
+        sni: Some("localhost".into()),
+        versions: vec![TlsVersion::Tls12],
+        certificates: CertOptions {
+            at: Some(test_now()),
+            trust: stores,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let r = scan_with(&s.target(), EngineConfig::default(), opts)
+        .await
+        .0;
+    assert_eq!(ids(&r), Vec::<String>::new());
+    let trust: Vec<(String, bool)> = one_chain(&r)
+        .verdicts
+        .trust
+        .iter()
+        .map(|t| {
+            (
+                t.store.split(':').next().unwrap_or("").to_string(),
+                t.trusted,
+            )
+        })
+        .collect();
+    assert_eq!(
+        trust,
+        vec![("system".into(), false), ("ca-file".into(), true)]
+    );
+}
+
+#[tokio::test]
+async fn urls_must_staple_and_scts_are_read_and_a_missing_staple_is_a_finding() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("ext").unwrap();
+    let mut spec = LeafSpec::new("leaf", LeafKey::EcdsaP256);
+    spec.ocsp_url = Some("http://ocsp.example.test/".into());
+    spec.ca_issuers_url = Some("http://ca.example.test/int.der".into());
+    spec.crl_url = Some("http://crl.example.test/int.crl".into());
+    spec.must_staple = true;
+    spec.scts = 2;
+    let leaf = ca.leaf(&spec).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), vec!["cert.ocsp.must_staple_missing"]);
+    let c = &one_chain(&r).certificates[0];
+    assert_eq!(c.ocsp_urls, vec!["http://ocsp.example.test/"]);
+    assert_eq!(c.ca_issuers_urls, vec!["http://ca.example.test/int.der"]);
+    assert_eq!(c.crl_urls, vec!["http://crl.example.test/int.crl"]);
+    assert!(c.must_staple);
+    assert_eq!(c.sct_count, 2);
+    assert_eq!(c.parse_error, None);
+    // With a staple the must-staple finding goes away.
+    let good = ca.ocsp_response(&leaf, false).unwrap();
+    let s = serve(
+        &ca,
+        &leaf,
+        &[
+            "-cert_chain",
+            &chain_arg(&ca),
+            "-status_file",
+            &good.display().to_string(),
+        ],
+    );
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), Vec::<String>::new());
+}
