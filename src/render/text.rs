@@ -159,7 +159,7 @@ fn protocol(out: &mut dyn Write, p: &ProtocolResult, style: &Style) -> std::io::
             format!("{}/{}", s.kx, s.auth)
         };
         let detail = format!(
-            "{:<14} {:<18} {:<4} {}",
+            "{:<14} {:<26} {:<3} {}",
             kx,
             format!("{}-{} {}", s.cipher, s.bits, s.mode),
             if s.forward_secrecy { "FS" } else { "" },
