@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use futures::StreamExt;
 
 use crate::engine::{Engine, EngineConfig};
+use crate::facts::Stage;
 use crate::render::{self, text::Style, Format};
 use crate::report::{ScanReport, TargetReport, TlsVersion, ToolInfo, SCHEMA_VERSION};
 use crate::scan::{self, ScanOptions, Target};
@@ -83,6 +84,20 @@ pub struct ScanArgs {
     /// Extra attempts after a connect failure or a silent server.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=5))]
     pub retries: u32,
+    /// Scan only these stages, comma-separated: versions,suites,groups,sigs,certs,features.
+    /// Versions and suites always run: every other stage builds on them. Default: all.
+    #[arg(long, value_delimiter = ',', value_parser = parse_stage)]
+    pub only: Vec<Stage>,
+    /// Fewer connections: no preference-order probes for groups and no full handshakes
+    /// (resumption, 0-RTT, TLS 1.3 signature schemes).
+    #[arg(long)]
+    pub quick: bool,
+}
+
+fn parse_stage(s: &str) -> Result<Stage, String> {
+    Stage::parse(s).ok_or_else(|| {
+        format!("unknown stage '{s}' (use versions, suites, groups, sigs, certs, features)")
+    })
 }
 
 #[derive(Args, Debug, Clone)]
@@ -203,6 +218,16 @@ pub fn scan_options(args: &ScanArgs) -> ScanOptions {
         sni: args.sni.clone(),
         no_sni: args.no_sni,
         ip: args.ip,
+        stages: if args.only.is_empty() {
+            Stage::ALL.into_iter().collect()
+        } else {
+            args.only
+                .iter()
+                .copied()
+                .chain([Stage::Versions, Stage::Suites])
+                .collect()
+        },
+        quick: args.quick,
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod demo;
 pub mod engine;
+pub mod facts;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -60,10 +60,21 @@ pub struct TargetReport {
     /// TCP connections the scan opened to this target.
     pub connections: u64,
     pub duration_ms: u64,
+    /// Key-exchange groups per version; null when not scanned.
+    #[serde(default)]
+    pub groups: Option<crate::facts::GroupsSection>,
+    /// Signature schemes per version; null when not scanned.
+    #[serde(default)]
+    pub signature_schemes: Option<crate::facts::SignaturesSection>,
+    /// Protocol features and behaviours; null when not scanned.
+    #[serde(default)]
+    pub features: Option<crate::facts::FeaturesSection>,
 }
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,

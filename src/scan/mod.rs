@@ -4,13 +4,19 @@
 //! the one the server picks, remove it, repeat until the server refuses — |accepted| + 1
 //! handshakes per version, plus one to learn whether the server imposes its order.
 
+pub mod features;
+pub mod fullhs;
+pub mod groups;
 pub mod hello;
+pub mod sigs;
 pub mod target;
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use crate::engine::{Engine, HostHandle, ProbeOutcome, ServerFlight};
+use crate::facts::Stage;
 use crate::registry;
 use crate::report::{ProtocolResult, SectionStatus, SuiteResult, TargetReport, TlsVersion};
 use crate::wire::{AlertDescription, CipherSuite, ProtocolVersion};
@@ -27,6 +33,17 @@ pub struct ScanOptions {
     pub no_sni: bool,
     /// Connect to this address instead of resolving the host.
     pub ip: Option<IpAddr>,
+    /// Stages to run (`--only`); all by default.
+    pub stages: BTreeSet<Stage>,
+    /// `--quick`: no preference-order probes and no full handshakes (resumption, 0-RTT,
+    /// TLS 1.3 signature schemes).
+    pub quick: bool,
+}
+
+impl ScanOptions {
+    pub fn runs(&self, stage: Stage) -> bool {
+        self.stages.contains(&stage)
+    }
 }
 
 impl Default for ScanOptions {
@@ -36,6 +53,8 @@ impl Default for ScanOptions {
             sni: None,
             no_sni: false,
             ip: None,
+            stages: Stage::ALL.into_iter().collect(),
+            quick: false,
         }
     }
 }
@@ -123,6 +142,17 @@ pub async fn scan_target(
         .all(|p| p.status != SectionStatus::Completed)
     {
         report.error = report.protocols.iter().find_map(|p| p.error.clone());
+    }
+    if report.error.is_none() {
+        // Later stages only vary the dimension under test, using what the protocol stage found.
+        let (groups, signatures, features) = tokio::join!(
+            groups::scan(&ctx, &report, opts),
+            sigs::scan(&ctx, &report, &gathered, opts),
+            features::scan(&ctx, &report, &gathered, opts),
+        );
+        report.groups = groups;
+        report.signature_schemes = signatures;
+        report.features = features;
     }
     report.connections = ctx.host.connections();
     report.duration_ms = started.elapsed().as_millis() as u64;
