@@ -1,5 +1,6 @@
 //! Report renderers: they read facts and never probe.
 
+pub mod facts_text;
 pub mod text;
 
 use std::io::Write;

@@ -95,6 +95,7 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
     for p in t.protocols.iter().filter(|_| scanned) {
         protocol(out, p, style)?;
     }
+    super::facts_text::sections(out, t, style)?;
     writeln!(
         out,
         "  {}",

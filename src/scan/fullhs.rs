@@ -168,7 +168,8 @@ impl ClientSessionStore for CountingStore {
 #[derive(Debug, Clone)]
 pub struct Setup {
     pub tls13: bool,
-    /// Signature schemes to offer (code points); rustls offers exactly these.
+    /// Signature schemes to offer (code points); rustls offers exactly these. The default is
+    /// rustls' own list; the TLS 1.3 scheme enumeration offers every known scheme.
     pub schemes: Vec<u16>,
     pub alpn: Vec<Vec<u8>>,
     /// TLS 1.2 resumption: true offers session tickets too, false session ids only.
@@ -180,9 +181,13 @@ impl Setup {
     pub fn new(tls13: bool) -> Self {
         Self {
             tls13,
-            schemes: crate::wire::SignatureScheme::KNOWN
-                .iter()
-                .map(|s| s.0)
+            // What rustls itself can check: it refuses a TLS 1.2 ServerKeyExchange signed
+            // with a scheme it does not know (e.g. rsa_pkcs1_sha224, which OpenSSL picks).
+            schemes: rustls::crypto::ring::default_provider()
+                .signature_verification_algorithms
+                .supported_schemes()
+                .into_iter()
+                .map(u16::from)
                 .collect(),
             alpn: vec![],
             tls12_tickets: true,

@@ -83,18 +83,51 @@ async fn tls12_schemes(ctx: &Ctx, report: &TargetReport) -> VersionSignatures {
         schemes: vec![],
         evidence: String::new(),
     };
-    let suites = suites_for(report, v, signed_kx);
-    if suites.is_empty() {
-        result.evidence =
-            "no ECDHE or DHE suite with a certificate accepted: nothing is signed".into();
-        return result;
+    let mut evidence = Vec::new();
+    // One elimination per certificate type: OpenSSL picks the suite before the scheme and
+    // fails the handshake, rather than try its other certificate, when the suite's key has
+    // no scheme left; offering one authentication type at a time avoids that.
+    for auth in ["ECDSA", "RSA", "DSS"] {
+        let suites = suites_for(report, v, |s| signed_kx(s) && s.auth == auth);
+        if suites.is_empty() {
+            continue;
+        }
+        match tls12_eliminate(ctx, v, suites).await {
+            Ok((schemes, stop)) => {
+                for s in schemes {
+                    if !result.schemes.iter().any(|x| x.id == s.id) {
+                        result.schemes.push(s);
+                    }
+                }
+                evidence.push(format!("{auth} suites: {stop}"));
+            }
+            Err(e) => {
+                result.status = SectionStatus::Error;
+                result.error = Some(e);
+                break;
+            }
+        }
     }
+    result.evidence = if evidence.is_empty() {
+        "no ECDHE or DHE suite with a certificate accepted: nothing is signed".into()
+    } else {
+        evidence.join("; ")
+    };
+    result
+}
+
+/// Offer `suites` with every remaining scheme, record the scheme signed with, remove it, repeat.
+async fn tls12_eliminate(
+    ctx: &Ctx,
+    v: TlsVersion,
+    suites: Vec<crate::wire::CipherSuite>,
+) -> Result<(Vec<SignatureResult>, String), String> {
     let base = HelloSpec::new(v.wire(), suites, ctx.sni.clone());
     let mut remaining: Vec<SignatureScheme> = SignatureScheme::KNOWN.to_vec();
+    let mut found = Vec::new();
     for _ in 0..=remaining.len() {
         if remaining.is_empty() {
-            result.evidence = "every offered scheme was accepted".into();
-            break;
+            return Ok((found, "every offered scheme was accepted".into()));
         }
         let mut spec = base.clone();
         spec.sigalgs = remaining.clone();
@@ -102,15 +135,8 @@ async fn tls12_schemes(ctx: &Ctx, report: &TargetReport) -> VersionSignatures {
         let describe = outcome.describe();
         let flight = match outcome {
             ProbeOutcome::ServerHello(f) => f,
-            ProbeOutcome::ConnectFailed(e) => {
-                result.status = SectionStatus::Error;
-                result.error = Some(e);
-                break;
-            }
-            _ => {
-                result.evidence = describe;
-                break;
-            }
+            ProbeOutcome::ConnectFailed(e) => return Err(e),
+            _ => return Ok((found, describe)),
         };
         let dhe = crate::registry::suite(flight.hello.cipher_suite).is_some_and(|s| s.kx == "DHE");
         let scheme = flight
@@ -128,21 +154,14 @@ async fn tls12_schemes(ctx: &Ctx, report: &TargetReport) -> VersionSignatures {
                     .as_ref()
                     .and_then(|c| c.first())
                     .and_then(|der| key_type(der));
-                result.schemes.push(SignatureResult::new(s, key));
+                found.push(SignatureResult::new(s, key));
                 remaining.retain(|x| *x != s);
             }
-            Ok(s) => {
-                result.status = SectionStatus::Error;
-                result.error = Some(format!("server signed with {s}, which was not offered"));
-                break;
-            }
-            Err(e) => {
-                result.evidence = e;
-                break;
-            }
+            Ok(s) => return Err(format!("server signed with {s}, which was not offered")),
+            Err(e) => return Ok((found, e)),
         }
     }
-    result
+    Ok((found, "every offered scheme was accepted".into()))
 }
 
 async fn tls13_schemes(ctx: &Ctx) -> VersionSignatures {

@@ -2,4 +2,5 @@
 //! that it starts itself (or, for what no local server does, a scripted one).
 
 mod common;
+mod groups;
 mod scan;
