@@ -15,7 +15,9 @@ use crate::engine::ProbeOutcome;
 use crate::facts::{DheGroup, GroupResult, GroupsSection, Stage, VersionGroups};
 use crate::registry;
 use crate::report::{SectionStatus, TargetReport, TlsVersion};
-use crate::wire::{AlertDescription, CipherSuite, NamedGroup, ServerKeyExchangeParams};
+use crate::wire::{
+    AlertDescription, CipherSuite, KeyShareEntry, NamedGroup, ServerKeyExchangeParams,
+};
 
 use super::hello::HelloSpec;
 use super::{Ctx, ScanOptions};
@@ -98,49 +100,59 @@ pub(crate) fn is_dhe(s: &registry::SuiteInfo) -> bool {
 /// How one group-enumeration answer reads.
 enum Pick {
     Group(NamedGroup),
-    /// The server will take none of the offered groups (or answered without one).
-    Stop(String),
+    /// The server will take none of the offered groups (or answered without one); `clean`
+    /// when it said so with handshake_failure or insufficient_security.
+    Stop {
+        why: String,
+        clean: bool,
+    },
     /// The scan could not go on (no connection, or an answer that contradicts the hello).
     Failed(String),
 }
 
-fn refused(a: AlertDescription) -> bool {
-    matches!(
-        a,
-        AlertDescription::HANDSHAKE_FAILURE
-            | AlertDescription::INSUFFICIENT_SECURITY
-            | AlertDescription::ILLEGAL_PARAMETER
-            | AlertDescription::MISSING_EXTENSION
-    )
+fn stop(outcome: &ProbeOutcome) -> Pick {
+    let clean = matches!(
+        outcome,
+        ProbeOutcome::Alert(a) if matches!(
+            a.description,
+            AlertDescription::HANDSHAKE_FAILURE | AlertDescription::INSUFFICIENT_SECURITY
+        )
+    );
+    Pick::Stop {
+        why: outcome.describe(),
+        clean,
+    }
 }
 
 fn read_tls13_pick(outcome: ProbeOutcome, offered: &[NamedGroup]) -> Pick {
-    let describe = outcome.describe();
-    match outcome {
-        ProbeOutcome::ServerHello(f) if f.hello.is_hello_retry_request() => {
+    match &outcome {
+        // A HelloRetryRequest names the group it wants; a ServerHello (when we sent a real
+        // key share) names the share it took.
+        ProbeOutcome::ServerHello(f)
+            if f.hello.negotiated_version() == crate::wire::ProtocolVersion::TLS13 =>
+        {
             match f.hello.key_share_group() {
                 Some(g) if offered.contains(&g) => Pick::Group(g),
-                Some(g) => Pick::Failed(format!("HelloRetryRequest asked for {g}, not offered")),
+                Some(g) => Pick::Failed(format!("server asked for {g}, which was not offered")),
                 // An HRR for a cookie alone carries no key_share.
-                None => Pick::Stop("HelloRetryRequest without a key_share".into()),
+                None => Pick::Stop {
+                    why: "HelloRetryRequest without a key_share".into(),
+                    clean: false,
+                },
             }
         }
-        ProbeOutcome::ServerHello(f) => Pick::Stop(format!(
-            "ServerHello {} without a HelloRetryRequest",
-            f.hello.negotiated_version()
-        )),
-        ProbeOutcome::ConnectFailed(e) => Pick::Failed(e),
-        ProbeOutcome::Alert(a) if refused(a.description) => Pick::Stop(describe),
-        _ => Pick::Stop(describe),
+        ProbeOutcome::ConnectFailed(e) => Pick::Failed(e.clone()),
+        _ => stop(&outcome),
     }
 }
 
 fn read_ecdhe_pick(outcome: ProbeOutcome, offered: &[NamedGroup]) -> Pick {
     let describe = outcome.describe();
-    match outcome {
+    let why = |why: String| Pick::Stop { why, clean: false };
+    match &outcome {
         ProbeOutcome::ServerHello(f) => {
             let Some(ske) = f.server_key_exchange.as_deref() else {
-                return Pick::Stop(format!("{describe} without ServerKeyExchange"));
+                return why(format!("{describe} without ServerKeyExchange"));
             };
             match ServerKeyExchangeParams::read_ecdhe(ske) {
                 Ok(ServerKeyExchangeParams::Ecdhe { group, .. }) if offered.contains(&group) => {
@@ -149,34 +161,71 @@ fn read_ecdhe_pick(outcome: ProbeOutcome, offered: &[NamedGroup]) -> Pick {
                 Ok(ServerKeyExchangeParams::Ecdhe { group, .. }) => {
                     Pick::Failed(format!("ServerKeyExchange uses {group}, not offered"))
                 }
-                Ok(ServerKeyExchangeParams::EcdheExplicit { curve_type }) => Pick::Stop(format!(
+                Ok(ServerKeyExchangeParams::EcdheExplicit { curve_type }) => why(format!(
                     "ServerKeyExchange with an explicit curve (curve_type {curve_type})"
                 )),
-                Ok(_) => Pick::Stop("unexpected ServerKeyExchange".into()),
-                Err(e) => Pick::Stop(format!("ServerKeyExchange does not parse: {e}")),
+                Ok(_) => why("unexpected ServerKeyExchange".into()),
+                Err(e) => why(format!("ServerKeyExchange does not parse: {e}")),
             }
         }
-        ProbeOutcome::ConnectFailed(e) => Pick::Failed(e),
-        _ => Pick::Stop(describe),
+        ProbeOutcome::ConnectFailed(e) => Pick::Failed(e.clone()),
+        _ => stop(&outcome),
     }
+}
+
+/// How the hellos of one enumeration are built.
+#[derive(Clone)]
+struct Plan {
+    base: HelloSpec,
+    read: fn(ProbeOutcome, &[NamedGroup]) -> Pick,
+    /// TLS 1.3: send a real key share for the first offered group we can make one for, for
+    /// servers that refuse an empty `key_share`.
+    real_share: bool,
+}
+
+impl Plan {
+    async fn probe(&self, ctx: &Ctx, groups: &[NamedGroup]) -> Pick {
+        let mut spec = self.base.clone();
+        spec.groups = groups.to_vec();
+        if self.real_share {
+            spec.key_shares = real_key_share(groups).into_iter().collect();
+        }
+        let outcome = ctx.engine.probe(&ctx.host, &spec.build()).await;
+        (self.read)(outcome, groups)
+    }
+}
+
+/// A valid key share for the first of `groups` the handshake library can make one for
+/// (x25519, secp256r1, secp384r1). We never finish the handshake; the key is thrown away.
+fn real_key_share(groups: &[NamedGroup]) -> Option<KeyShareEntry> {
+    let provider = rustls::crypto::ring::default_provider();
+    groups.iter().find_map(|g| {
+        let kx = provider
+            .kx_groups
+            .iter()
+            .find(|k| u16::from(k.name()) == g.0)?;
+        let active = kx.start().ok()?;
+        Some(KeyShareEntry {
+            group: *g,
+            key_exchange: active.pub_key().to_vec(),
+        })
+    })
 }
 
 struct Elimination {
     accepted: Vec<NamedGroup>,
     stop: String,
+    /// The stop was a clean refusal (handshake_failure / insufficient_security).
+    clean: bool,
     error: Option<String>,
 }
 
 /// Offer `remaining`, record the pick, remove it, repeat until the server refuses.
-async fn eliminate(
-    ctx: &Ctx,
-    base: &HelloSpec,
-    mut remaining: Vec<NamedGroup>,
-    read: fn(ProbeOutcome, &[NamedGroup]) -> Pick,
-) -> Elimination {
+async fn eliminate(ctx: &Ctx, plan: &Plan, mut remaining: Vec<NamedGroup>) -> Elimination {
     let mut out = Elimination {
         accepted: Vec::new(),
         stop: String::new(),
+        clean: true,
         error: None,
     };
     // Bounded: each round removes one group or stops.
@@ -185,16 +234,14 @@ async fn eliminate(
             out.stop = "every offered group was accepted".into();
             break;
         }
-        let mut spec = base.clone();
-        spec.groups = remaining.clone();
-        let outcome = ctx.engine.probe(&ctx.host, &spec.build()).await;
-        match read(outcome, &remaining) {
+        match plan.probe(ctx, &remaining).await {
             Pick::Group(g) => {
                 out.accepted.push(g);
                 remaining.retain(|x| *x != g);
             }
-            Pick::Stop(e) => {
-                out.stop = e;
+            Pick::Stop { why, clean } => {
+                out.stop = why;
+                out.clean = clean;
                 break;
             }
             Pick::Failed(e) => {
@@ -208,17 +255,9 @@ async fn eliminate(
 
 /// One probe with the accepted groups reversed: a server with its own order picks its
 /// favourite again, one that follows the client picks our new first choice.
-async fn preference(
-    ctx: &Ctx,
-    base: &HelloSpec,
-    accepted: &[NamedGroup],
-    read: fn(ProbeOutcome, &[NamedGroup]) -> Pick,
-) -> Option<bool> {
+async fn preference(ctx: &Ctx, plan: &Plan, accepted: &[NamedGroup]) -> Option<bool> {
     let reversed: Vec<NamedGroup> = accepted.iter().rev().copied().collect();
-    let mut spec = base.clone();
-    spec.groups = reversed.clone();
-    let outcome = ctx.engine.probe(&ctx.host, &spec.build()).await;
-    match read(outcome, &reversed) {
+    match plan.probe(ctx, &reversed).await {
         Pick::Group(g) if Some(&g) == accepted.first() => Some(true),
         Pick::Group(g) if Some(&g) == accepted.last() => Some(false),
         _ => None,
@@ -269,11 +308,23 @@ async fn tls13_groups(ctx: &Ctx, report: &TargetReport, quick: bool) -> VersionG
     if suites.is_empty() {
         suites = registry::candidates(v.wire());
     }
-    let base = HelloSpec::new(v.wire(), suites, ctx.sni.clone());
-    let e = eliminate(ctx, &base, tls13_candidates(), read_tls13_pick).await;
+    let mut plan = Plan {
+        base: HelloSpec::new(v.wire(), suites, ctx.sni.clone()),
+        read: read_tls13_pick,
+        real_share: false,
+    };
+    let mut e = eliminate(ctx, &plan, tls13_candidates()).await;
+    if e.accepted.is_empty() && e.error.is_none() && !e.clean {
+        // No clean answer to an empty key_share: some servers insist on a share.
+        plan.real_share = true;
+        e = eliminate(ctx, &plan, tls13_candidates()).await;
+    }
     let mut result = version_result(v, &e);
     if e.error.is_none() && e.accepted.len() >= 2 && !quick {
-        result.server_preference = preference(ctx, &base, &e.accepted, read_tls13_pick).await;
+        result.server_preference = preference(ctx, &plan, &e.accepted).await;
+    }
+    if plan.real_share {
+        result.evidence = format!("{} (hellos with a real key share)", result.evidence);
     }
     result
 }
@@ -290,10 +341,14 @@ async fn legacy_groups(
         if ecdhe.is_empty() {
             return None;
         }
-        let base = HelloSpec::new(v.wire(), ecdhe.clone(), ctx.sni.clone());
-        let e = eliminate(ctx, &base, ecdhe_candidates(), read_ecdhe_pick).await;
+        let plan = Plan {
+            base: HelloSpec::new(v.wire(), ecdhe.clone(), ctx.sni.clone()),
+            read: read_ecdhe_pick,
+            real_share: false,
+        };
+        let e = eliminate(ctx, &plan, ecdhe_candidates()).await;
         let pref = if e.error.is_none() && e.accepted.len() >= 2 && !quick {
-            preference(ctx, &base, &e.accepted, read_ecdhe_pick).await
+            preference(ctx, &plan, &e.accepted).await
         } else {
             None
         };

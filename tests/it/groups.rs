@@ -17,7 +17,8 @@ use tlsaudit::scan::ScanOptions;
 use tlsaudit::servers::{gnutls_serv_with, openssl_s_server, self_signed, KeyType};
 use tlsaudit::wire::{
     encode_records, Codec, ContentType, Deframer, Extension, ExtensionType, Frame, HandshakeJoiner,
-    HandshakeMessage, NamedGroup, NamedGroupList, ProtocolVersion, ServerHello, HRR_RANDOM,
+    HandshakeMessage, KeyShareClientHello, KeyShareEntry, NamedGroup, NamedGroupList,
+    ProtocolVersion, ServerHello, HRR_RANDOM,
 };
 
 use crate::common::{require, scan_with};
@@ -228,6 +229,7 @@ async fn tls12_dhe_with_the_rfc7919_group_is_named() {
 /// protocol_version. What no local server does: the post-quantum groups.
 fn scripted_hrr_server(
     prefs: Vec<NamedGroup>,
+    require_share: bool,
 ) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -237,7 +239,7 @@ fn scripted_hrr_server(
         for stream in listener.incoming().take(200) {
             let Ok(mut stream) = stream else { break };
             let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let reply = read_client_hello(&mut stream).map(|ch| answer(&ch, &prefs));
+            let reply = read_client_hello(&mut stream).map(|ch| answer(&ch, &prefs, require_share));
             if let Some(bytes) = reply {
                 let _ = stream.write_all(&bytes);
             }
@@ -268,7 +270,9 @@ fn read_client_hello(stream: &mut std::net::TcpStream) -> Option<tlsaudit::wire:
     None
 }
 
-fn answer(ch: &tlsaudit::wire::ClientHello, prefs: &[NamedGroup]) -> Vec<u8> {
+/// With `require_share`, an empty key_share gets the connection closed (as some servers do),
+/// and a share for the server's favourite offered group is taken with a ServerHello.
+fn answer(ch: &tlsaudit::wire::ClientHello, prefs: &[NamedGroup], require_share: bool) -> Vec<u8> {
     let alert = |d: u8| encode_records(ContentType::ALERT, ProtocolVersion::TLS12, &[2, d]);
     let tls13 = ch
         .extension(ExtensionType::SUPPORTED_VERSIONS)
@@ -286,18 +290,38 @@ fn answer(ch: &tlsaudit::wire::ClientHello, prefs: &[NamedGroup]) -> Vec<u8> {
         .extension(ExtensionType::SUPPORTED_GROUPS)
         .and_then(|e| e.parse().ok())
         .unwrap_or_default();
+    let shares: KeyShareClientHello = ch
+        .extension(ExtensionType::KEY_SHARE)
+        .and_then(|e| e.parse().ok())
+        .unwrap_or_default();
+    if require_share && shares.0.is_empty() {
+        return Vec::new();
+    }
     let Some(group) = prefs.iter().find(|g| offered.0.contains(g)) else {
         return alert(40);
     };
+    let (random, key_share) = match shares.0.iter().find(|s| s.group == *group) {
+        Some(share) => (
+            [7u8; 32],
+            Extension::new(
+                ExtensionType::KEY_SHARE,
+                &KeyShareEntry {
+                    group: share.group,
+                    key_exchange: vec![9; share.key_exchange.len()],
+                },
+            ),
+        ),
+        None => (HRR_RANDOM, Extension::new(ExtensionType::KEY_SHARE, group)),
+    };
     let hrr = ServerHello {
         legacy_version: ProtocolVersion::TLS12,
-        random: HRR_RANDOM,
+        random,
         session_id: ch.session_id.clone(),
         cipher_suite: tlsaudit::wire::CipherSuite(0x1301),
         compression_method: 0,
         extensions: Some(vec![
             Extension::new(ExtensionType::SUPPORTED_VERSIONS, &ProtocolVersion::TLS13),
-            Extension::new(ExtensionType::KEY_SHARE, group),
+            key_share,
         ]),
     };
     encode_records(
@@ -315,7 +339,7 @@ async fn post_quantum_hybrids_found_by_hello_retry_request() {
         NamedGroup::MLKEM1024,
         NamedGroup::X25519,
     ];
-    let (addr, _thread) = scripted_hrr_server(prefs);
+    let (addr, _thread) = scripted_hrr_server(prefs, false);
     let r = scan_only(&addr.to_string(), &[Stage::Groups]).await;
     assert_eq!(
         groups(&r, Tls13),
@@ -612,4 +636,53 @@ async fn quick_skips_preference_probes_and_full_handshakes() {
     // --only without groups leaves the section out.
     let r = scan_only(&s.target(), &[Stage::Sigs]).await;
     assert!(r.groups.is_none() && r.features.is_none() && r.signature_schemes.is_some());
+}
+
+/// A server that closes the connection on an empty key_share (the protocol stage learns of
+/// TLS 1.3 by sending a real share): the groups stage asks again with real key shares, and a
+/// ServerHello that takes the share counts as the group accepted.
+#[tokio::test]
+async fn groups_of_a_server_that_refuses_an_empty_key_share() {
+    use tlsaudit::engine::Engine;
+    use tlsaudit::report::{ProtocolResult, SectionStatus, SuiteResult};
+    use tlsaudit::scan::{groups, Ctx};
+    let prefs = vec![
+        NamedGroup::X25519MLKEM768,
+        NamedGroup::X25519,
+        NamedGroup::SECP256R1,
+        NamedGroup::X448,
+    ];
+    let (addr, _thread) = scripted_hrr_server(prefs, true);
+    let engine = Engine::new(EngineConfig::default());
+    let ctx = Ctx {
+        engine: engine.clone(),
+        host: engine.host(addr),
+        sni: None,
+    };
+    // What the protocol stage would have found: TLS 1.3 with one suite.
+    let report = TargetReport {
+        protocols: vec![ProtocolResult {
+            version: Tls13,
+            supported: true,
+            status: SectionStatus::Completed,
+            error: None,
+            server_preference: None,
+            cipher_suites: vec![SuiteResult::from_suite(tlsaudit::wire::CipherSuite(0x1301))],
+            evidence: String::new(),
+        }],
+        ..Default::default()
+    };
+    let section = groups::scan(&ctx, &report, &opts(&[Stage::Groups]))
+        .await
+        .unwrap();
+    let v = &section.versions[0];
+    let names: Vec<_> = v.groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, ["X25519MLKEM768", "x25519", "secp256r1", "x448"]);
+    assert_eq!(v.server_preference, Some(true));
+    assert_eq!(
+        v.evidence,
+        "alert handshake_failure (hellos with a real key share)"
+    );
+    // 1 refused empty key_share + 4 accepted + 1 refusal + 1 preference probe.
+    assert_eq!(ctx.host.connections(), 1 + 4 + 1 + 1);
 }
