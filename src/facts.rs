@@ -203,6 +203,8 @@ pub struct FeaturesSection {
     pub tls13_tickets_issued: Fact,
     /// TLS 1.3: how many tickets the server sent after one handshake.
     pub tls13_ticket_count: Option<u32>,
+    /// TLS 1.3: the ticket_lifetime of the first NewSessionTicket, in seconds.
+    pub tls13_ticket_lifetime: Option<u32>,
     /// TLS 1.3: a real PSK resumption.
     pub tls13_psk_resumption: Fact,
     /// TLS 1.3: max_early_data_size the tickets allow (0 = no 0-RTT).

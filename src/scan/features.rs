@@ -87,6 +87,7 @@ pub async fn scan(
     if let Some(t) = tls13_run {
         f.tls13_tickets_issued = t.tickets;
         f.tls13_ticket_count = t.ticket_count;
+        f.tls13_ticket_lifetime = t.ticket_lifetime;
         f.tls13_max_early_data = t.max_early_data;
         f.tls13_psk_resumption = t.resumption;
         f.early_data_accepted = t.early_data;
@@ -542,6 +543,7 @@ async fn resume_twice(ctx: &Ctx, setup: &Setup) -> Result<(fullhs::Done, fullhs:
 struct Tls13Run {
     tickets: Fact,
     ticket_count: Option<u32>,
+    ticket_lifetime: Option<u32>,
     max_early_data: Option<u32>,
     resumption: Fact,
     early_data: Fact,
@@ -580,15 +582,18 @@ async fn tls13_handshakes(ctx: &Ctx, tls13: bool, quick: bool) -> Option<Tls13Ru
         (Ok(_), None) => Fact::no("TLS 1.3 Certificate carries no OCSP response"),
         (Err(e), None) => Fact::not_determined(format!("TLS 1.3 handshake failed: {e}")),
     };
-    if let Err(e) = first {
-        let mut run = undetermined(format!("TLS 1.3 handshake failed: {e}"));
-        run.ocsp = ocsp;
-        run.cert_request = cert_request.or(Some((
-            Fact::not_determined("TLS 1.3 handshake failed"),
-            vec![],
-        )));
-        return Some(run);
-    }
+    let first = match first {
+        Ok(d) => d,
+        Err(e) => {
+            let mut run = undetermined(format!("TLS 1.3 handshake failed: {e}"));
+            run.ocsp = ocsp;
+            run.cert_request = cert_request.or(Some((
+                Fact::not_determined("TLS 1.3 handshake failed"),
+                vec![],
+            )));
+            return Some(run);
+        }
+    };
     let count = seen.tls13_tickets;
     let max_early = seen.max_early_data;
     let mut run = Tls13Run {
@@ -600,6 +605,7 @@ async fn tls13_handshakes(ctx: &Ctx, tls13: bool, quick: bool) -> Option<Tls13Ru
             Fact::no("no NewSessionTicket after the handshake")
         },
         ticket_count: Some(count),
+        ticket_lifetime: first.tls13_ticket_lifetimes.first().copied(),
         max_early_data: max_early,
         resumption: Fact::not_applicable("no ticket to resume with"),
         early_data: Fact::not_applicable("no ticket to send early data with"),
@@ -645,6 +651,7 @@ fn undetermined(why: String) -> Tls13Run {
     Tls13Run {
         tickets: nd.clone(),
         ticket_count: None,
+        ticket_lifetime: None,
         max_early_data: None,
         resumption: nd.clone(),
         early_data: nd.clone(),

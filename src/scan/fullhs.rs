@@ -201,6 +201,7 @@ impl Setup {
 pub struct Client {
     pub config: Arc<ClientConfig>,
     pub seen: Shared,
+    secrets: Arc<super::tickets13::SecretLog>,
 }
 
 impl Client {
@@ -238,9 +239,12 @@ impl Client {
             });
         config.alpn_protocols = setup.alpn.clone();
         config.enable_early_data = setup.early_data;
+        let secrets = super::tickets13::SecretLog::new();
+        config.key_log = secrets.clone();
         Ok(Self {
             config: Arc::new(config),
             seen,
+            secrets,
         })
     }
 
@@ -262,6 +266,9 @@ pub struct Done {
     pub early_data_accepted: bool,
     /// TLS 1.2: the NewSessionTicket's lifetime hint, read from the clear records.
     pub tls12_ticket_lifetime: Option<u32>,
+    /// TLS 1.3: the lifetime of each NewSessionTicket, decrypted from the records after the
+    /// handshake.
+    pub tls13_ticket_lifetimes: Vec<u32>,
 }
 
 /// Runs one handshake to completion over a counted connection, then lingers briefly so
@@ -307,6 +314,8 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
     }
     // Tickets follow the handshake (TLS 1.3 NewSessionTicket, TLS 1.2 before the server's
     // Finished): read what arrives within a short quiet period.
+    let secret = client.secrets.take();
+    let mut after = Vec::new();
     for _ in 0..16 {
         let quiet = Duration::from_millis(300);
         match timeout(quiet, stream.read(&mut buf)).await {
@@ -315,6 +324,7 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
                 if total > max || feed(&mut conn, &buf[..n]).is_err() {
                     break;
                 }
+                after.extend_from_slice(&buf[..n]);
                 if conn.process_new_packets().is_err() {
                     break;
                 }
@@ -324,7 +334,17 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
     }
     conn.send_close_notify();
     let _ = flush(&mut conn, stream, deadline).await;
+    let suite = conn.negotiated_cipher_suite().map(|s| u16::from(s.suite()));
+    let tls13_ticket_lifetimes = match (suite, secret) {
+        (Some(suite), Some(secret))
+            if conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3) =>
+        {
+            super::tickets13::ticket_lifetimes(suite, &secret, &after)
+        }
+        _ => vec![],
+    };
     Ok(Done {
+        tls13_ticket_lifetimes,
         kind: conn.handshake_kind(),
         suite: conn.negotiated_cipher_suite().map(|s| u16::from(s.suite())),
         alpn: conn.alpn_protocol().map(<[u8]>::to_vec),

@@ -10,6 +10,7 @@ pub mod groups;
 pub mod hello;
 pub mod sigs;
 pub mod target;
+pub mod tickets13;
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};

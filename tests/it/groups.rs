@@ -473,6 +473,8 @@ async fn openssl_features_with_tickets_early_data_alpn_and_stapling() {
     assert_eq!(f.session_ticket_lifetime_hint, Some(7200));
     assert_eq!(f.tls13_tickets_issued.answer, Answer::Yes);
     assert_eq!(f.tls13_ticket_count, Some(3));
+    // Decrypted from the NewSessionTicket (TLS_AES_256_GCM_SHA384 here): OpenSSL's 7200 s.
+    assert_eq!(f.tls13_ticket_lifetime, Some(7200));
     assert_eq!(f.tls13_psk_resumption.answer, Answer::Yes);
     assert_eq!(f.tls13_max_early_data, Some(16384));
     assert_eq!(f.early_data_accepted.answer, Answer::Yes);
@@ -528,10 +530,22 @@ async fn openssl_without_tickets_or_early_data() {
     assert_eq!(fact(&r, |f| &f.tls13_psk_resumption), Answer::NotApplicable);
     assert_eq!(fact(&r, |f| &f.secure_renegotiation), Answer::NotApplicable);
 
-    let s13 = openssl_s_server("tickets13", &cert, &["-tls1_3", "-num_tickets", "1"]).unwrap();
+    let s13 = openssl_s_server(
+        "tickets13",
+        &cert,
+        &[
+            "-tls1_3",
+            "-num_tickets",
+            "1",
+            "-ciphersuites",
+            "TLS_AES_128_GCM_SHA256",
+        ],
+    )
+    .unwrap();
     let r = scan_only(&s13.target(), &[Stage::Features]).await;
     let f = r.features.as_ref().unwrap();
     assert_eq!(f.tls13_ticket_count, Some(1));
+    assert_eq!(f.tls13_ticket_lifetime, Some(7200));
     assert_eq!(f.tls13_psk_resumption.answer, Answer::Yes);
     // Without -early_data the tickets allow none.
     assert_eq!(f.tls13_max_early_data, Some(0));
