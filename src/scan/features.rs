@@ -58,7 +58,7 @@ pub async fn scan(
         fallback_probe(ctx, report),
         alpn_probe(ctx, report, legacy),
         tls12_resumption(ctx, report, opts.quick),
-        tls13_handshakes(ctx, tls13, opts.quick),
+        tls13_handshakes(ctx, report, tls13, opts.quick),
     );
     if let Some(ext) = ext {
         f.ocsp_stapling = ext.ocsp;
@@ -495,6 +495,10 @@ async fn tls12_resumption(
         let nd = Fact::not_determined("not probed (--quick skips full handshakes)");
         return (nd.clone(), nd, None);
     }
+    if !fullhs::can_negotiate(&suites_for(report, TlsVersion::Tls12, |_| true)) {
+        let nd = Fact::not_determined(fullhs::CANNOT_NEGOTIATE);
+        return (nd.clone(), nd, None);
+    }
     let by_id = async {
         let mut setup = Setup::new(false);
         setup.tls12_tickets = false;
@@ -553,12 +557,21 @@ struct Tls13Run {
 
 /// Two TLS 1.3 handshakes: a full one that collects tickets (and the OCSP response and any
 /// CertificateRequest), then a resumption that sends 0-RTT data when the ticket allows it.
-async fn tls13_handshakes(ctx: &Ctx, tls13: bool, quick: bool) -> Option<Tls13Run> {
+async fn tls13_handshakes(
+    ctx: &Ctx,
+    report: &TargetReport,
+    tls13: bool,
+    quick: bool,
+) -> Option<Tls13Run> {
     if !tls13 || quick {
         return None;
     }
+    if !fullhs::can_negotiate(&suites_for(report, TlsVersion::Tls13, |_| true)) {
+        return Some(undetermined(fullhs::CANNOT_NEGOTIATE.into()));
+    }
     let mut setup = Setup::new(true);
     setup.early_data = true;
+    setup.collect_tickets = true;
     let client = match Client::new(&setup) {
         Ok(c) => c,
         Err(e) => return Some(undetermined(e)),

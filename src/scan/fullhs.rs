@@ -175,6 +175,8 @@ pub struct Setup {
     /// TLS 1.2 resumption: true offers session tickets too, false session ids only.
     pub tls12_tickets: bool,
     pub early_data: bool,
+    /// Wait a short quiet period after the handshake for TLS 1.3 NewSessionTickets.
+    pub collect_tickets: bool,
 }
 
 impl Setup {
@@ -192,9 +194,25 @@ impl Setup {
             alpn: vec![],
             tls12_tickets: true,
             early_data: false,
+            collect_tickets: false,
         }
     }
 }
+
+/// Whether the handshake client can negotiate one of `suites` (rustls with ring: ECDHE with
+/// AES-GCM or ChaCha20-Poly1305 in TLS 1.2, and the three common TLS 1.3 suites).
+pub fn can_negotiate(suites: &[crate::wire::CipherSuite]) -> bool {
+    let provider = rustls::crypto::ring::default_provider();
+    provider
+        .cipher_suites
+        .iter()
+        .any(|s| suites.iter().any(|c| c.0 == u16::from(s.suite())))
+}
+
+/// Why a full handshake cannot be tried, for evidence.
+pub const CANNOT_NEGOTIATE: &str =
+    "not determined: the handshake client (rustls) supports none of the suites the server accepts \
+     (it speaks ECDHE with AES-GCM or ChaCha20-Poly1305 only)";
 
 /// A client configuration whose callbacks write into one shared [`Seen`]; reuse it for a
 /// resumption attempt (the session cache lives in it).
@@ -202,6 +220,7 @@ pub struct Client {
     pub config: Arc<ClientConfig>,
     pub seen: Shared,
     secrets: Arc<super::tickets13::SecretLog>,
+    collect_tickets: bool,
 }
 
 impl Client {
@@ -245,6 +264,7 @@ impl Client {
             config: Arc::new(config),
             seen,
             secrets,
+            collect_tickets: setup.collect_tickets,
         })
     }
 
@@ -316,7 +336,8 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
     // Finished): read what arrives within a short quiet period.
     let secret = client.secrets.take();
     let mut after = Vec::new();
-    for _ in 0..16 {
+    let rounds = if client.collect_tickets { 16 } else { 0 };
+    for _ in 0..rounds {
         let quiet = Duration::from_millis(300);
         match timeout(quiet, stream.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => {

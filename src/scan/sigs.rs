@@ -47,6 +47,14 @@ pub async fn scan(
                 schemes: vec![],
                 evidence: String::new(),
             })
+        } else if !fullhs::can_negotiate(&suites_for(report, TlsVersion::Tls13, |_| true)) {
+            Some(VersionSignatures {
+                version: TlsVersion::Tls13,
+                status: SectionStatus::Error,
+                error: Some(fullhs::CANNOT_NEGOTIATE.into()),
+                schemes: vec![],
+                evidence: String::new(),
+            })
         } else {
             Some(tls13_schemes(ctx).await)
         }
