@@ -259,11 +259,13 @@ fn read_client_hello(stream: &mut std::net::TcpStream) -> Option<tlsaudit::wire:
         }
         deframer.push(&buf[..n]);
         while let Ok(Some(frame)) = deframer.pop() {
-            if let Frame::Record { payload, .. } = frame {
-                joiner.push(&payload);
-                if let Ok(Some((HandshakeMessage::ClientHello(ch), _))) = joiner.pop() {
-                    return Some(ch);
-                }
+            // An SSLv2 hello gets the connection closed.
+            let Frame::Record { payload, .. } = frame else {
+                return None;
+            };
+            joiner.push(&payload);
+            if let Ok(Some((HandshakeMessage::ClientHello(ch), _))) = joiner.pop() {
+                return Some(ch);
             }
         }
     }
@@ -699,4 +701,73 @@ async fn groups_of_a_server_that_refuses_an_empty_key_share() {
     );
     // 1 refused empty key_share + 4 accepted + 1 refusal + 1 preference probe.
     assert_eq!(ctx.host.connections(), 1 + 4 + 1 + 1);
+}
+
+/// A scripted server for what no local server does: it speaks TLS 1.3 (a HelloRetryRequest
+/// to x25519) and TLS 1.2 with one suite, takes DEFLATE when offered, ignores
+/// TLS_FALLBACK_SCSV and puts no downgrade sentinel in its TLS 1.2 random.
+fn scripted_careless_server() -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = std::thread::spawn(move || {
+        for stream in listener.incoming().take(200) {
+            let Ok(mut stream) = stream else { break };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            if let Some(ch) = read_client_hello(&mut stream) {
+                let _ = stream.write_all(&careless_answer(&ch));
+            }
+        }
+    });
+    (addr, handle)
+}
+
+fn careless_answer(ch: &tlsaudit::wire::ClientHello) -> Vec<u8> {
+    let alert = |d: u8| encode_records(ContentType::ALERT, ProtocolVersion::TLS12, &[2, d]);
+    let tls13 = ch
+        .extension(ExtensionType::SUPPORTED_VERSIONS)
+        .is_some_and(|e| e.data.windows(2).any(|w| w == [3, 4]));
+    if tls13 {
+        return answer(ch, &[NamedGroup::X25519], false);
+    }
+    if ch.legacy_version != ProtocolVersion::TLS12 {
+        return alert(70);
+    }
+    let suite = tlsaudit::wire::CipherSuite(0xc02f);
+    if !ch.cipher_suites.contains(&suite) {
+        return alert(40);
+    }
+    let sh = ServerHello {
+        legacy_version: ProtocolVersion::TLS12,
+        random: [5; 32],
+        session_id: vec![],
+        cipher_suite: suite,
+        compression_method: if ch.compression_methods.contains(&1) {
+            1
+        } else {
+            0
+        },
+        extensions: Some(vec![]),
+    };
+    let mut hs = HandshakeMessage::ServerHello(sh).to_bytes();
+    hs.extend(HandshakeMessage::ServerHelloDone.to_bytes());
+    encode_records(ContentType::HANDSHAKE, ProtocolVersion::TLS12, &hs)
+}
+
+#[tokio::test]
+async fn careless_server_compresses_ignores_fallback_and_has_no_sentinel() {
+    let (addr, _thread) = scripted_careless_server();
+    let r = scan_only(&addr.to_string(), &[Stage::Features]).await;
+    let f = r.features.as_ref().unwrap();
+    assert_eq!(f.legacy_version, Some(Tls12));
+    assert_eq!(f.compression.answer, Answer::Yes);
+    assert_eq!(f.fallback_scsv.answer, Answer::No);
+    assert_eq!(f.downgrade_sentinel.answer, Answer::No);
+    assert_eq!(f.secure_renegotiation.answer, Answer::No);
+    assert_eq!(f.session_id_issued.answer, Answer::No);
+    assert_eq!(f.extended_master_secret.answer, Answer::No);
+    // Its only suite is GCM: encrypt-then-MAC does not apply.
+    assert_eq!(f.encrypt_then_mac.answer, Answer::NotApplicable);
+    // No certificate, no Finished: the real handshakes cannot complete, and say so.
+    assert_eq!(f.session_id_resumption.answer, Answer::NotDetermined);
+    assert_eq!(f.tls13_psk_resumption.answer, Answer::NotDetermined);
 }
