@@ -771,3 +771,42 @@ async fn careless_server_compresses_ignores_fallback_and_has_no_sentinel() {
     assert_eq!(f.session_id_resumption.answer, Answer::NotDetermined);
     assert_eq!(f.tls13_psk_resumption.answer, Answer::NotDetermined);
 }
+
+/// GnuTLS negotiates RFC 7919 groups for TLS 1.2 DHE too, follows the client's group order,
+/// accepts 0-RTT with `--earlydata`, and issues tickets for 6 hours in both versions.
+#[tokio::test]
+async fn gnutls_groups_rfc7919_dhe_and_early_data() {
+    if !require("gnutls-serv") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let s = gnutls_serv_with(
+        "gnutls-groups",
+        &cert,
+        "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-GROUP-ALL:+GROUP-SECP384R1:+GROUP-X25519:+GROUP-FFDHE3072",
+        &["--earlydata"],
+    )
+    .unwrap();
+    let r = scan_only(&s.target(), &[Stage::Groups, Stage::Features]).await;
+    assert_eq!(
+        groups(&r, Tls13),
+        strings(&["secp384r1", "x25519", "ffdhe3072"])
+    );
+    assert_eq!(group_pref(&r, Tls13), Some(false));
+    assert_eq!(groups(&r, Tls12), strings(&["secp384r1", "x25519"]));
+    assert_eq!(group_pref(&r, Tls12), Some(false));
+    let v12 = &r.groups.as_ref().unwrap().versions[1];
+    let dhe = v12.dhe.as_ref().unwrap();
+    assert_eq!(
+        (dhe.prime_bits, dhe.known_group.as_deref()),
+        (3072, Some("ffdhe3072"))
+    );
+    let f = r.features.as_ref().unwrap();
+    assert_eq!(f.early_data_accepted.answer, Answer::Yes);
+    assert_eq!(f.tls13_ticket_lifetime, Some(21600));
+    assert_eq!(f.session_ticket_lifetime_hint, Some(21600));
+    assert_eq!(f.tls13_psk_resumption.answer, Answer::Yes);
+    // gnutls-serv asks for an (optional) client certificate and names no CA.
+    assert_eq!(f.client_certificate_requested.answer, Answer::Yes);
+    assert!(f.client_certificate_cas.is_empty());
+}
