@@ -214,10 +214,12 @@ fn features(out: &mut dyn Write, f: &FeaturesSection, style: &Style) -> std::io:
         (
             "ALPN",
             &Fact::new(
-                if f.alpn.is_empty() {
+                if !f.alpn.is_empty() {
+                    Answer::Yes
+                } else if f.alpn_evidence.starts_with("no protocol selected") {
                     Answer::No
                 } else {
-                    Answer::Yes
+                    Answer::NotDetermined
                 },
                 if f.alpn.is_empty() {
                     f.alpn_evidence.clone()

@@ -56,7 +56,7 @@ pub async fn scan(
         etm_probe(ctx, report, legacy),
         compression_probe(ctx, report, legacy),
         fallback_probe(ctx, report),
-        alpn_probe(ctx, report, legacy),
+        alpn_probe(ctx, report, legacy, opts.quick),
         tls12_resumption(ctx, report, opts.quick),
         tls13_handshakes(ctx, report, tls13, opts.quick),
     );
@@ -125,15 +125,16 @@ fn from_flight(
     tls13: bool,
 ) {
     let Some(fl) = flight else {
-        let why = if legacy.is_none() {
-            "no version below TLS 1.3 offered"
+        let fact = if legacy.is_none() {
+            Fact::not_applicable("no version below TLS 1.3 offered")
         } else {
-            "no flight recorded"
+            Fact::not_determined("no complete flight recorded by the version scan")
         };
-        f.secure_renegotiation = Fact::not_applicable(why);
-        f.session_id_issued = Fact::not_applicable(why);
-        f.downgrade_sentinel = Fact::not_applicable(why);
-        f.client_certificate_requested = Fact::not_determined(why);
+        f.secure_renegotiation = fact.clone();
+        f.session_id_issued = fact.clone();
+        f.downgrade_sentinel = fact;
+        f.client_certificate_requested =
+            Fact::not_determined("no flight below TLS 1.3 to read it from");
         return;
     };
     let v = fl.hello.negotiated_version();
@@ -413,7 +414,14 @@ async fn alpn_probe(
     ctx: &Ctx,
     report: &TargetReport,
     legacy: Option<TlsVersion>,
+    quick: bool,
 ) -> (Vec<String>, String) {
+    if legacy.is_none() && quick {
+        return (
+            vec![],
+            "not probed: TLS 1.3 only and --quick skips full handshakes".into(),
+        );
+    }
     let mut remaining: Vec<&str> = ALPN_PROTOCOLS.to_vec();
     let mut chosen = Vec::new();
     let mut evidence = String::new();

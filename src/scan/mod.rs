@@ -148,7 +148,7 @@ pub async fn scan_target(
         // Later stages only vary the dimension under test, using what the protocol stage found.
         let (groups, signatures, features) = tokio::join!(
             groups::scan(&ctx, &report, opts),
-            sigs::scan(&ctx, &report, &gathered, opts),
+            sigs::scan(&ctx, &report, opts),
             features::scan(&ctx, &report, &gathered, opts),
         );
         report.groups = groups;

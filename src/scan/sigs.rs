@@ -16,19 +16,17 @@ use crate::wire::{ServerKeyExchangeParams, SignatureScheme};
 use super::fullhs::{self, Client, Setup};
 use super::groups::{suites_for, supported};
 use super::hello::HelloSpec;
-use super::{Ctx, Gathered, ScanOptions};
+use super::{Ctx, ScanOptions};
 
 /// The signature-scheme stage, or `None` when `--only` leaves it out.
 pub async fn scan(
     ctx: &Ctx,
     report: &TargetReport,
-    gathered: &Gathered,
     opts: &ScanOptions,
 ) -> Option<SignaturesSection> {
     if !opts.runs(Stage::Sigs) {
         return None;
     }
-    let _ = gathered;
     let tls12 = async {
         if supported(report, TlsVersion::Tls12) {
             Some(tls12_schemes(ctx, report).await)
