@@ -255,3 +255,65 @@ fn features(out: &mut dyn Write, f: &FeaturesSection, style: &Style) -> std::io:
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{DheGroup, GroupResult, SignatureResult, VersionGroups, VersionSignatures};
+    use crate::report::TlsVersion;
+    use crate::wire::{NamedGroup, SignatureScheme};
+
+    #[test]
+    fn renders_every_section() {
+        let t = TargetReport {
+            groups: Some(GroupsSection {
+                versions: vec![VersionGroups {
+                    version: TlsVersion::Tls12,
+                    status: SectionStatus::Completed,
+                    error: None,
+                    groups: vec![GroupResult::from_group(NamedGroup::X25519MLKEM768)],
+                    server_preference: Some(true),
+                    dhe: Some(DheGroup {
+                        suite: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256".into(),
+                        prime_bits: 1024,
+                        generator: "02".into(),
+                        known_group: None,
+                        known_source: None,
+                    }),
+                    evidence: String::new(),
+                }],
+                ..Default::default()
+            }),
+            signature_schemes: Some(SignaturesSection {
+                versions: vec![VersionSignatures {
+                    version: TlsVersion::Tls13,
+                    status: SectionStatus::Error,
+                    error: Some("not determined: why".into()),
+                    schemes: vec![SignatureResult::new(SignatureScheme::ED25519, None)],
+                    evidence: String::new(),
+                }],
+                ..Default::default()
+            }),
+            features: Some(FeaturesSection {
+                secure_renegotiation: Fact::yes("ServerHello has renegotiation_info"),
+                alpn: vec!["h2".into()],
+                client_certificate_cas: vec!["CN=Client CA".into()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        sections(&mut out, &t, &Style { color: false }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for want in [
+            "TLSv1.2  X25519MLKEM768 (PQ)  server order",
+            "DHE 1024-bit prime, custom prime",
+            "TLSv1.3  not determined: why",
+            "secure renegotiation           yes  ServerHello has renegotiation_info",
+            "ALPN                           yes  h2",
+            "CA: CN=Client CA",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
+    }
+}
