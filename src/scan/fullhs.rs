@@ -326,10 +326,9 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
             return Err(format!("handshake exceeds {max} bytes"));
         }
         sniffer.feed(&buf[..n]);
-        feed(&mut conn, &buf[..n])?;
-        if let Err(e) = conn.process_new_packets() {
+        if let Err(e) = feed(&mut conn, &buf[..n]) {
             let _ = flush(&mut conn, stream, deadline).await;
-            return Err(e.to_string());
+            return Err(e);
         }
     }
     // Tickets follow the handshake (TLS 1.3 NewSessionTicket, TLS 1.2 before the server's
@@ -342,11 +341,8 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
         match timeout(quiet, stream.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => {
                 total += n;
-                if total > max || feed(&mut conn, &buf[..n]).is_err() {
-                    break;
-                }
                 after.extend_from_slice(&buf[..n]);
-                if conn.process_new_packets().is_err() {
+                if total > max || feed(&mut conn, &buf[..n]).is_err() {
                     break;
                 }
             }
@@ -374,6 +370,7 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
     })
 }
 
+/// Hands `data` to rustls, processing as it goes so its buffer never fills.
 fn feed(conn: &mut ClientConnection, mut data: &[u8]) -> Result<(), String> {
     while !data.is_empty() {
         match conn.read_tls(&mut data) {
@@ -381,6 +378,7 @@ fn feed(conn: &mut ClientConnection, mut data: &[u8]) -> Result<(), String> {
             Ok(_) => {}
             Err(e) => return Err(e.to_string()),
         }
+        conn.process_new_packets().map_err(|e| e.to_string())?;
     }
     Ok(())
 }
