@@ -396,6 +396,9 @@ async fn signature_schemes_follow_sigalgs_per_version() {
         sigs(&r, Tls13),
         vec![rsa("rsa_pss_rsae_sha256"), rsa("rsa_pss_rsae_sha384")]
     );
+    // Budget: (3 + 1) TLS 1.2 hellos and (2 + 1) TLS 1.3 handshakes.
+    let without = scan_only(&s.target(), &[]).await.connections;
+    assert_eq!(r.connections - without, (3 + 1) + (2 + 1));
 }
 
 #[tokio::test]
@@ -802,11 +805,35 @@ async fn gnutls_groups_rfc7919_dhe_and_early_data() {
         (3072, Some("ffdhe3072"))
     );
     let f = r.features.as_ref().unwrap();
-    assert_eq!(f.early_data_accepted.answer, Answer::Yes);
+    assert_eq!(f.early_data_accepted.answer, Answer::Yes, "{f:?}");
     assert_eq!(f.tls13_ticket_lifetime, Some(21600));
     assert_eq!(f.session_ticket_lifetime_hint, Some(21600));
     assert_eq!(f.tls13_psk_resumption.answer, Answer::Yes);
     // gnutls-serv asks for an (optional) client certificate and names no CA.
     assert_eq!(f.client_certificate_requested.answer, Answer::Yes);
     assert!(f.client_certificate_cas.is_empty());
+}
+
+#[test]
+fn only_and_quick_flags_parse_into_scan_options() {
+    use clap::Parser;
+    use tlsaudit::cli::{scan_options, Cli, Command};
+    let parse = |args: &[&str]| {
+        let cli = Cli::try_parse_from([&["tlsaudit", "scan", "h"], args].concat())?;
+        let Command::Scan(a) = cli.command else {
+            unreachable!()
+        };
+        Ok::<_, clap::Error>(scan_options(&a))
+    };
+    let o = parse(&["--only", "groups,sigs"]).unwrap();
+    assert_eq!(
+        o.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        ["versions", "suites", "groups", "sigs"]
+    );
+    assert!(!o.quick);
+    let o = parse(&["--quick"]).unwrap();
+    assert_eq!(o.stages.len(), 6);
+    assert!(o.quick);
+    let e = parse(&["--only", "groups,bogus"]).unwrap_err();
+    assert!(e.to_string().contains("unknown stage 'bogus'"), "{e}");
 }
