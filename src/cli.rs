@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use futures::StreamExt;
 
 use crate::engine::{Engine, EngineConfig};
+use crate::facts::Stage;
 use crate::policy::{self, Policy, Verdict};
 use crate::render::{self, text::Style, Format};
 use crate::report::{ScanReport, Severity, TargetReport, TlsVersion, ToolInfo, SCHEMA_VERSION};
@@ -210,6 +211,14 @@ pub struct ScanArgs {
     /// Warn (cert.expires_soon) when a certificate expires within N days.
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub expiry_warn_days: u32,
+    /// Scan only these stages, comma-separated: versions,suites,groups,sigs,certs,features.
+    /// Versions and suites always run: every other stage builds on them. Default: all.
+    #[arg(long, value_delimiter = ',', value_parser = parse_stage)]
+    pub only: Vec<Stage>,
+    /// Fewer connections: no preference-order probes for groups and no full handshakes
+    /// (resumption, 0-RTT, TLS 1.3 signature schemes).
+    #[arg(long)]
+    pub quick: bool,
 }
 
 /// The certificates stage's options from the flags; fails on an unreadable --ca-file.
@@ -224,6 +233,12 @@ pub fn cert_options(args: &ScanArgs) -> anyhow::Result<crate::certs::CertOptions
         at: args.at,
         expiry_warn_days: args.expiry_warn_days,
         trust: crate::certs::verify::load(&stores, &args.ca_files).map_err(anyhow::Error::msg)?,
+    })
+}
+
+fn parse_stage(s: &str) -> Result<Stage, String> {
+    Stage::parse(s).ok_or_else(|| {
+        format!("unknown stage '{s}' (use versions, suites, groups, sigs, certs, features)")
     })
 }
 
@@ -375,6 +390,16 @@ pub fn scan_options(args: &ScanArgs) -> ScanOptions {
             enabled: !args.no_certs,
             ..Default::default()
         },
+        stages: if args.only.is_empty() {
+            Stage::ALL.into_iter().collect()
+        } else {
+            args.only
+                .iter()
+                .copied()
+                .chain([Stage::Versions, Stage::Suites])
+                .collect()
+        },
+        quick: args.quick,
     }
 }
 

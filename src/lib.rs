@@ -7,6 +7,7 @@ pub mod certs;
 pub mod cli;
 pub mod demo;
 pub mod engine;
+pub mod facts;
 pub mod policy;
 pub mod registry;
 pub mod render;

@@ -66,6 +66,15 @@ pub struct TargetReport {
     /// The verdict of the policy the target was judged by (`--policy`); null with `--policy none`.
     #[serde(default)]
     pub policy: Option<crate::policy::PolicyResult>,
+    /// Key-exchange groups per version; null when not scanned.
+    #[serde(default)]
+    pub groups: Option<crate::facts::GroupsSection>,
+    /// Signature schemes per version; null when not scanned.
+    #[serde(default)]
+    pub signature_schemes: Option<crate::facts::SignaturesSection>,
+    /// Protocol features and behaviours; null when not scanned.
+    #[serde(default)]
+    pub features: Option<crate::facts::FeaturesSection>,
 }
 
 /// How bad a finding is.

@@ -276,9 +276,20 @@ fn nginx_with(name: &str, body: impl FnOnce(&str, u16) -> String) -> Result<Serv
 /// Starts gnutls-serv with a GnuTLS priority string. It listens on every address of the port;
 /// we only ever connect to 127.0.0.1.
 pub fn gnutls_serv(name: &str, cert: &CertFiles, priority: &str) -> Result<ServerProcess> {
+    gnutls_serv_with(name, cert, priority, &[])
+}
+
+/// [`gnutls_serv`] with extra command-line options (e.g. `--heartbeat`).
+pub fn gnutls_serv_with(
+    name: &str,
+    cert: &CertFiles,
+    priority: &str,
+    extra: &[&str],
+) -> Result<ServerProcess> {
     let port = free_port()?;
     let mut child = Command::new("gnutls-serv")
         .args(["--port", &port.to_string(), "--priority", priority])
+        .args(extra)
         .arg("--x509certfile")
         .arg(&cert.cert)
         .arg("--x509keyfile")

@@ -1,6 +1,7 @@
 //! Report renderers: they read facts and never probe.
 
 pub mod certs;
+pub mod facts_text;
 pub mod junit;
 pub mod sarif;
 pub mod text;

@@ -98,6 +98,7 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
     if let Some(c) = &t.certificates {
         super::certs::section(out, c, style)?;
     }
+    super::facts_text::sections(out, t, style)?;
     writeln!(
         out,
         "  {}",

@@ -4,13 +4,20 @@
 //! the one the server picks, remove it, repeat until the server refuses — |accepted| + 1
 //! handshakes per version, plus one to learn whether the server imposes its order.
 
+pub mod features;
+pub mod fullhs;
+pub mod groups;
 pub mod hello;
+pub mod sigs;
 pub mod target;
+pub mod tickets13;
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use crate::engine::{Engine, HostHandle, ProbeOutcome, ServerFlight};
+use crate::facts::Stage;
 use crate::registry;
 use crate::report::{ProtocolResult, SectionStatus, SuiteResult, TargetReport, TlsVersion};
 use crate::starttls::Starttls;
@@ -32,12 +39,21 @@ pub struct ScanOptions {
     pub starttls: Option<Starttls>,
     /// The certificates stage (after protocols).
     pub certificates: crate::certs::CertOptions,
+    /// Stages to run (`--only`); all by default.
+    pub stages: BTreeSet<Stage>,
+    /// `--quick`: no preference-order probes and no full handshakes (resumption, 0-RTT,
+    /// TLS 1.3 signature schemes).
+    pub quick: bool,
 }
 
 impl ScanOptions {
     /// The port a target without one gets: 443, or the STARTTLS protocol's own.
     pub fn default_port(&self) -> u16 {
         self.starttls.map_or(443, Starttls::default_port)
+    }
+
+    pub fn runs(&self, stage: Stage) -> bool {
+        self.stages.contains(&stage)
     }
 }
 
@@ -50,6 +66,8 @@ impl Default for ScanOptions {
             ip: None,
             starttls: None,
             certificates: crate::certs::CertOptions::default(),
+            stages: Stage::ALL.into_iter().collect(),
+            quick: false,
         }
     }
 }
@@ -142,7 +160,7 @@ pub async fn scan_target(
     {
         report.error = report.protocols.iter().find_map(|p| p.error.clone());
     }
-    if opts.certificates.enabled {
+    if opts.certificates.enabled && opts.runs(Stage::Certs) {
         // The name a client checks the certificate against: SNI, else the host as given.
         let name = ctx.sni.clone().unwrap_or_else(|| target.host.clone());
         report.certificates = Some(if report.error.is_some() {
@@ -157,6 +175,17 @@ pub async fn scan_target(
             )
             .await
         });
+    }
+    if report.error.is_none() {
+        // Later stages only vary the dimension under test, using what the protocol stage found.
+        let (groups, signatures, features) = tokio::join!(
+            groups::scan(&ctx, &report, opts),
+            sigs::scan(&ctx, &report, opts),
+            features::scan(&ctx, &report, &gathered, opts),
+        );
+        report.groups = groups;
+        report.signature_schemes = signatures;
+        report.features = features;
     }
     report.connections = ctx.host.connections();
     report.duration_ms = started.elapsed().as_millis() as u64;

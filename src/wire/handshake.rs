@@ -434,6 +434,38 @@ impl ServerKeyExchangeParams {
     }
 }
 
+impl ServerKeyExchangeParams {
+    /// The `SignatureAndHashAlgorithm` of a TLS 1.2 ServerKeyExchange, which follows the
+    /// params in the clear (RFC 5246 section 7.4.3, RFC 8422 section 5.4). `dhe` says whether
+    /// the params are ServerDHParams or ECParameters. TLS 1.0/1.1 carry no scheme.
+    pub fn tls12_signature_scheme(body: &[u8], dhe: bool) -> Result<SignatureScheme, DecodeError> {
+        let mut r = Reader::new(body);
+        if dhe {
+            for what in [
+                "ServerDHParams.dh_p",
+                "ServerDHParams.dh_g",
+                "ServerDHParams.dh_Ys",
+            ] {
+                r.sub_u16(what)?;
+            }
+        } else {
+            let curve_type = r.u8("ECParameters.curve_type")?;
+            if curve_type != 3 {
+                return Err(DecodeError::Invalid(
+                    "ECParameters.curve_type",
+                    format!("explicit curve {curve_type}"),
+                ));
+            }
+            NamedGroup::read(&mut r)?;
+            r.sub_u8("ECPoint")?;
+        }
+        let scheme = SignatureScheme::read(&mut r)?;
+        r.sub_u16("ServerKeyExchange.signature")?;
+        r.expect_empty("ServerKeyExchange")?;
+        Ok(scheme)
+    }
+}
+
 /// A handshake message: type, 24-bit length, body (RFC 8446 section 4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandshakeMessage {
@@ -694,5 +726,16 @@ mod tests {
             }
         );
         assert!(ServerKeyExchangeParams::read_dhe(&[0, 9, 1]).is_err());
+        let signed = [3, 0, 29, 1, 0xaa, 0x08, 0x04, 0, 2, 0xde, 0xad];
+        assert_eq!(
+            ServerKeyExchangeParams::tls12_signature_scheme(&signed, false),
+            Ok(SignatureScheme::RSA_PSS_RSAE_SHA256)
+        );
+        let signed = [0, 1, 0xf7, 0, 1, 2, 0, 1, 5, 0x04, 0x01, 0, 0];
+        assert_eq!(
+            ServerKeyExchangeParams::tls12_signature_scheme(&signed, true),
+            Ok(SignatureScheme::RSA_PKCS1_SHA256)
+        );
+        assert!(ServerKeyExchangeParams::tls12_signature_scheme(&signed[..10], true).is_err());
     }
 }

@@ -4,6 +4,7 @@
 mod certs;
 mod cli;
 mod common;
+mod groups;
 mod policy;
 mod scan;
 mod scripted;

@@ -1,0 +1,319 @@
+//! Terminal rendering of the groups, signature-scheme and features sections.
+
+use std::io::Write;
+
+use super::text::Style;
+use crate::facts::{Answer, Fact, FeaturesSection, GroupsSection, SignaturesSection};
+use crate::report::{SectionStatus, TargetReport};
+
+/// Writes the groups, signature schemes and features of one target, where they were scanned.
+pub fn sections(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::Result<()> {
+    if let Some(g) = &t.groups {
+        groups(out, g, style)?;
+    }
+    if let Some(s) = &t.signature_schemes {
+        signatures(out, s, style)?;
+    }
+    if let Some(f) = &t.features {
+        features(out, f, style)?;
+    }
+    Ok(())
+}
+
+fn status_line(
+    out: &mut dyn Write,
+    title: &str,
+    status: SectionStatus,
+    error: &Option<String>,
+    style: &Style,
+) -> std::io::Result<bool> {
+    match (status, error) {
+        (SectionStatus::Error, e) => {
+            writeln!(
+                out,
+                "  {} {} {}",
+                style.bold(title),
+                style.red("error:"),
+                e.as_deref().unwrap_or("")
+            )?;
+            Ok(false)
+        }
+        (SectionStatus::NotScheduled, _) => {
+            writeln!(out, "  {} {}", style.bold(title), style.dim("not scanned"))?;
+            Ok(false)
+        }
+        _ => {
+            writeln!(out, "  {}", style.bold(title))?;
+            Ok(true)
+        }
+    }
+}
+
+fn order(pref: Option<bool>) -> &'static str {
+    match pref {
+        Some(true) => "server order",
+        Some(false) => "client order",
+        None => "",
+    }
+}
+
+fn groups(out: &mut dyn Write, g: &GroupsSection, style: &Style) -> std::io::Result<()> {
+    if !status_line(out, "Key exchange groups", g.status, &g.error, style)? {
+        return Ok(());
+    }
+    for v in &g.versions {
+        let name = format!("{:<8}", v.version.name());
+        if let Some(e) = &v.error {
+            writeln!(out, "    {} {} {}", name, style.red("error:"), e)?;
+            continue;
+        }
+        let list: Vec<String> = v
+            .groups
+            .iter()
+            .map(|x| {
+                if x.post_quantum {
+                    style.green(&format!("{} (PQ)", x.name))
+                } else {
+                    x.name.clone()
+                }
+            })
+            .collect();
+        let list = if list.is_empty() {
+            style.dim("none")
+        } else {
+            list.join(", ")
+        };
+        writeln!(
+            out,
+            "    {} {}  {}",
+            name,
+            list,
+            style.dim(order(v.server_preference))
+        )?;
+        if let Some(d) = &v.dhe {
+            let known = match (&d.known_group, &d.known_source) {
+                (Some(n), Some(s)) => format!("{n} ({s})"),
+                _ => "custom prime".into(),
+            };
+            let text = format!("DHE {}-bit prime, {}", d.prime_bits, known);
+            let text = if d.prime_bits < 2048 {
+                style.red(&text)
+            } else {
+                text
+            };
+            writeln!(out, "    {:<8} {}", "", text)?;
+        }
+    }
+    Ok(())
+}
+
+fn signatures(out: &mut dyn Write, s: &SignaturesSection, style: &Style) -> std::io::Result<()> {
+    if !status_line(out, "Signature schemes", s.status, &s.error, style)? {
+        return Ok(());
+    }
+    for v in &s.versions {
+        let name = format!("{:<8}", v.version.name());
+        match (v.status, &v.error) {
+            (SectionStatus::Completed, None) => {}
+            (_, e) => {
+                writeln!(
+                    out,
+                    "    {} {}",
+                    name,
+                    style.dim(e.as_deref().unwrap_or("not scanned"))
+                )?;
+                continue;
+            }
+        }
+        if v.schemes.is_empty() {
+            writeln!(
+                out,
+                "    {} {}",
+                name,
+                style.dim(&format!("none ({})", v.evidence))
+            )?;
+        }
+        for (i, sc) in v.schemes.iter().enumerate() {
+            let label = if i == 0 { name.as_str() } else { "        " };
+            let key = sc.certificate_key.as_deref().unwrap_or("?");
+            let text = if sc.name.contains("sha1") || sc.name.contains("md5") {
+                style.yellow(&sc.name)
+            } else {
+                sc.name.clone()
+            };
+            writeln!(
+                out,
+                "    {} {:<8} {}  {}",
+                label,
+                sc.id,
+                text,
+                style.dim(key)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn answer(f: &Fact, style: &Style, good_when_yes: Option<bool>) -> String {
+    let (word, good) = match f.answer {
+        Answer::Yes => ("yes", good_when_yes),
+        Answer::No => ("no", good_when_yes.map(|g| !g)),
+        Answer::NotApplicable => ("n/a", None),
+        Answer::NotDetermined => ("?", None),
+    };
+    let word = format!("{word:<4}");
+    match good {
+        Some(true) => style.green(&word),
+        Some(false) => style.red(&word),
+        None => word,
+    }
+}
+
+fn features(out: &mut dyn Write, f: &FeaturesSection, style: &Style) -> std::io::Result<()> {
+    if !status_line(out, "Features", f.status, &f.error, style)? {
+        return Ok(());
+    }
+    let rows: [(&str, &Fact, Option<bool>); 18] = [
+        ("secure renegotiation", &f.secure_renegotiation, Some(true)),
+        ("TLS_FALLBACK_SCSV honoured", &f.fallback_scsv, Some(true)),
+        ("TLS compression", &f.compression, Some(false)),
+        ("session id issued", &f.session_id_issued, None),
+        ("session id resumption", &f.session_id_resumption, None),
+        (
+            "session ticket advertised",
+            &f.session_ticket_advertised,
+            None,
+        ),
+        (
+            "session ticket resumption",
+            &f.session_ticket_resumption,
+            None,
+        ),
+        ("TLS 1.3 tickets", &f.tls13_tickets_issued, None),
+        ("TLS 1.3 PSK resumption", &f.tls13_psk_resumption, None),
+        ("0-RTT early data accepted", &f.early_data_accepted, None),
+        ("OCSP stapling", &f.ocsp_stapling, Some(true)),
+        (
+            "extended master secret",
+            &f.extended_master_secret,
+            Some(true),
+        ),
+        ("encrypt-then-MAC", &f.encrypt_then_mac, None),
+        ("heartbeat", &f.heartbeat, Some(false)),
+        (
+            "TLS 1.3 downgrade sentinel",
+            &f.downgrade_sentinel,
+            Some(true),
+        ),
+        ("max_fragment_length", &f.max_fragment_length, None),
+        (
+            "client certificate requested",
+            &f.client_certificate_requested,
+            None,
+        ),
+        (
+            "ALPN",
+            &Fact::new(
+                if !f.alpn.is_empty() {
+                    Answer::Yes
+                } else if f.alpn_evidence.starts_with("no protocol selected") {
+                    Answer::No
+                } else {
+                    Answer::NotDetermined
+                },
+                if f.alpn.is_empty() {
+                    f.alpn_evidence.clone()
+                } else {
+                    f.alpn.join(", ")
+                },
+            ),
+            None,
+        ),
+    ];
+    for (label, fact, good) in rows {
+        let mut evidence = fact.evidence.clone();
+        if label == "session ticket resumption" {
+            if let Some(l) = f.session_ticket_lifetime_hint {
+                evidence.push_str(&format!("; lifetime hint {l} s"));
+            }
+        }
+        writeln!(
+            out,
+            "    {:<30} {} {}",
+            label,
+            answer(fact, style, good),
+            style.dim(&evidence)
+        )?;
+    }
+    for ca in &f.client_certificate_cas {
+        writeln!(
+            out,
+            "    {:<30}      {}",
+            "",
+            style.dim(&format!("CA: {ca}"))
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{DheGroup, GroupResult, SignatureResult, VersionGroups, VersionSignatures};
+    use crate::report::TlsVersion;
+    use crate::wire::{NamedGroup, SignatureScheme};
+
+    #[test]
+    fn renders_every_section() {
+        let t = TargetReport {
+            groups: Some(GroupsSection {
+                versions: vec![VersionGroups {
+                    version: TlsVersion::Tls12,
+                    status: SectionStatus::Completed,
+                    error: None,
+                    groups: vec![GroupResult::from_group(NamedGroup::X25519MLKEM768)],
+                    server_preference: Some(true),
+                    dhe: Some(DheGroup {
+                        suite: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256".into(),
+                        prime_bits: 1024,
+                        generator: "02".into(),
+                        known_group: None,
+                        known_source: None,
+                    }),
+                    evidence: String::new(),
+                }],
+                ..Default::default()
+            }),
+            signature_schemes: Some(SignaturesSection {
+                versions: vec![VersionSignatures {
+                    version: TlsVersion::Tls13,
+                    status: SectionStatus::Error,
+                    error: Some("not determined: why".into()),
+                    schemes: vec![SignatureResult::new(SignatureScheme::ED25519, None)],
+                    evidence: String::new(),
+                }],
+                ..Default::default()
+            }),
+            features: Some(FeaturesSection {
+                secure_renegotiation: Fact::yes("ServerHello has renegotiation_info"),
+                alpn: vec!["h2".into()],
+                client_certificate_cas: vec!["CN=Client CA".into()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        sections(&mut out, &t, &Style { color: false }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for want in [
+            "TLSv1.2  X25519MLKEM768 (PQ)  server order",
+            "DHE 1024-bit prime, custom prime",
+            "TLSv1.3  not determined: why",
+            "secure renegotiation           yes  ServerHello has renegotiation_info",
+            "ALPN                           yes  h2",
+            "CA: CN=Client CA",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
+    }
+}

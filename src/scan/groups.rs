@@ -1,0 +1,541 @@
+//! Key-exchange groups by elimination, using the suites the protocol stage found so only the
+//! group list varies.
+//!
+//! - TLS 1.3: a hello with every group and an empty `key_share` makes the server answer with a
+//!   HelloRetryRequest naming the group it wants (RFC 8446 section 4.1.4) — no key exchange.
+//!   Remove that group and ask again until the server refuses: |accepted| + 1 handshakes, plus
+//!   one with the accepted groups reversed to learn whether the server imposes its order.
+//! - TLS 1.0–1.2: offer the ECDHE suites the server accepted and every curve; the curve is in
+//!   the ServerKeyExchange (RFC 8422 section 5.4). Same elimination. One DHE probe reads the
+//!   finite-field prime and names it when it is a well-known group (`data/dh-groups.tsv`).
+
+use std::sync::LazyLock;
+
+use crate::engine::ProbeOutcome;
+use crate::facts::{DheGroup, GroupResult, GroupsSection, Stage, VersionGroups};
+use crate::registry;
+use crate::report::{SectionStatus, TargetReport, TlsVersion};
+use crate::wire::{
+    AlertDescription, CipherSuite, KeyShareEntry, NamedGroup, ServerKeyExchangeParams,
+};
+
+use super::hello::HelloSpec;
+use super::{Ctx, ScanOptions};
+
+/// The groups stage, or `None` when `--only` leaves it out.
+pub async fn scan(ctx: &Ctx, report: &TargetReport, opts: &ScanOptions) -> Option<GroupsSection> {
+    if !opts.runs(Stage::Groups) {
+        return None;
+    }
+    let mut section = GroupsSection::default();
+    let tls13 = async {
+        if supported(report, TlsVersion::Tls13) {
+            Some(tls13_groups(ctx, report, opts.quick).await)
+        } else {
+            None
+        }
+    };
+    let legacy = async {
+        match legacy_version(report) {
+            Some(v) => Some(legacy_groups(ctx, report, v, opts.quick).await),
+            None => None,
+        }
+    };
+    let (tls13, legacy) = tokio::join!(tls13, legacy);
+    section.versions.extend(tls13);
+    section.versions.extend(legacy);
+    if let Some(e) = section.versions.iter().find_map(|v| v.error.clone()) {
+        if section
+            .versions
+            .iter()
+            .all(|v| v.status == SectionStatus::Error)
+        {
+            section.status = SectionStatus::Error;
+            section.error = Some(e);
+        }
+    }
+    Some(section)
+}
+
+/// Whether the protocol stage found `v` supported.
+pub(crate) fn supported(report: &TargetReport, v: TlsVersion) -> bool {
+    report.protocol(v).is_some_and(|p| p.supported)
+}
+
+/// The highest of TLS 1.0–1.2 the server speaks: where TLS 1.2-style facts are probed.
+pub(crate) fn legacy_version(report: &TargetReport) -> Option<TlsVersion> {
+    [TlsVersion::Tls12, TlsVersion::Tls11, TlsVersion::Tls10]
+        .into_iter()
+        .find(|v| supported(report, *v))
+}
+
+/// The suites the protocol stage found for `v`, keeping those `keep` selects.
+pub(crate) fn suites_for(
+    report: &TargetReport,
+    v: TlsVersion,
+    keep: impl Fn(&registry::SuiteInfo) -> bool,
+) -> Vec<CipherSuite> {
+    report
+        .protocol(v)
+        .map(|p| {
+            p.cipher_suites
+                .iter()
+                .filter_map(|s| s.code())
+                .filter_map(|c| u16::try_from(c).ok())
+                .map(CipherSuite)
+                .filter(|c| registry::suite(*c).is_some_and(&keep))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) fn is_ecdhe(s: &registry::SuiteInfo) -> bool {
+    s.kx == "ECDHE"
+}
+
+pub(crate) fn is_dhe(s: &registry::SuiteInfo) -> bool {
+    s.kx == "DHE"
+}
+
+/// How one group-enumeration answer reads.
+enum Pick {
+    Group(NamedGroup),
+    /// The server will take none of the offered groups (or answered without one); `clean`
+    /// when it said so with handshake_failure or insufficient_security.
+    Stop {
+        why: String,
+        clean: bool,
+    },
+    /// The scan could not go on (no connection, or an answer that contradicts the hello).
+    Failed(String),
+}
+
+fn stop(outcome: &ProbeOutcome) -> Pick {
+    let clean = matches!(
+        outcome,
+        ProbeOutcome::Alert(a) if matches!(
+            a.description,
+            AlertDescription::HANDSHAKE_FAILURE | AlertDescription::INSUFFICIENT_SECURITY
+        )
+    );
+    Pick::Stop {
+        why: outcome.describe(),
+        clean,
+    }
+}
+
+fn read_tls13_pick(outcome: ProbeOutcome, offered: &[NamedGroup]) -> Pick {
+    match &outcome {
+        // A HelloRetryRequest names the group it wants; a ServerHello (when we sent a real
+        // key share) names the share it took.
+        ProbeOutcome::ServerHello(f)
+            if f.hello.negotiated_version() == crate::wire::ProtocolVersion::TLS13 =>
+        {
+            match f.hello.key_share_group() {
+                Some(g) if offered.contains(&g) => Pick::Group(g),
+                Some(g) => Pick::Failed(format!("server asked for {g}, which was not offered")),
+                // An HRR for a cookie alone carries no key_share.
+                None => Pick::Stop {
+                    why: "HelloRetryRequest without a key_share".into(),
+                    clean: false,
+                },
+            }
+        }
+        ProbeOutcome::ConnectFailed(e) => Pick::Failed(e.clone()),
+        _ => stop(&outcome),
+    }
+}
+
+fn read_ecdhe_pick(outcome: ProbeOutcome, offered: &[NamedGroup]) -> Pick {
+    let describe = outcome.describe();
+    let why = |why: String| Pick::Stop { why, clean: false };
+    match &outcome {
+        ProbeOutcome::ServerHello(f) => {
+            let Some(ske) = f.server_key_exchange.as_deref() else {
+                return why(format!("{describe} without ServerKeyExchange"));
+            };
+            match ServerKeyExchangeParams::read_ecdhe(ske) {
+                Ok(ServerKeyExchangeParams::Ecdhe { group, .. }) if offered.contains(&group) => {
+                    Pick::Group(group)
+                }
+                Ok(ServerKeyExchangeParams::Ecdhe { group, .. }) => {
+                    Pick::Failed(format!("ServerKeyExchange uses {group}, not offered"))
+                }
+                Ok(ServerKeyExchangeParams::EcdheExplicit { curve_type }) => why(format!(
+                    "ServerKeyExchange with an explicit curve (curve_type {curve_type})"
+                )),
+                Ok(_) => why("unexpected ServerKeyExchange".into()),
+                Err(e) => why(format!("ServerKeyExchange does not parse: {e}")),
+            }
+        }
+        ProbeOutcome::ConnectFailed(e) => Pick::Failed(e.clone()),
+        _ => stop(&outcome),
+    }
+}
+
+/// How the hellos of one enumeration are built.
+#[derive(Clone)]
+struct Plan {
+    base: HelloSpec,
+    read: fn(ProbeOutcome, &[NamedGroup]) -> Pick,
+    /// TLS 1.3: send a real key share for the first offered group we can make one for, for
+    /// servers that refuse an empty `key_share`.
+    real_share: bool,
+}
+
+impl Plan {
+    async fn probe(&self, ctx: &Ctx, groups: &[NamedGroup]) -> Pick {
+        let mut spec = self.base.clone();
+        spec.groups = groups.to_vec();
+        if self.real_share {
+            spec.key_shares = real_key_share(groups).into_iter().collect();
+        }
+        let outcome = ctx.engine.probe(&ctx.host, &spec.build()).await;
+        (self.read)(outcome, groups)
+    }
+}
+
+/// A valid key share for the first of `groups` the handshake library can make one for
+/// (x25519, secp256r1, secp384r1). We never finish the handshake; the key is thrown away.
+fn real_key_share(groups: &[NamedGroup]) -> Option<KeyShareEntry> {
+    let provider = rustls::crypto::ring::default_provider();
+    groups.iter().find_map(|g| {
+        let kx = provider
+            .kx_groups
+            .iter()
+            .find(|k| u16::from(k.name()) == g.0)?;
+        let active = kx.start().ok()?;
+        Some(KeyShareEntry {
+            group: *g,
+            key_exchange: active.pub_key().to_vec(),
+        })
+    })
+}
+
+struct Elimination {
+    accepted: Vec<NamedGroup>,
+    stop: String,
+    /// The stop was a clean refusal (handshake_failure / insufficient_security).
+    clean: bool,
+    error: Option<String>,
+}
+
+/// Offer `remaining`, record the pick, remove it, repeat until the server refuses.
+async fn eliminate(ctx: &Ctx, plan: &Plan, mut remaining: Vec<NamedGroup>) -> Elimination {
+    let mut out = Elimination {
+        accepted: Vec::new(),
+        stop: String::new(),
+        clean: true,
+        error: None,
+    };
+    // Bounded: each round removes one group or stops.
+    for _ in 0..=remaining.len() {
+        if remaining.is_empty() {
+            out.stop = "every offered group was accepted".into();
+            break;
+        }
+        match plan.probe(ctx, &remaining).await {
+            Pick::Group(g) => {
+                out.accepted.push(g);
+                remaining.retain(|x| *x != g);
+            }
+            Pick::Stop { why, clean } => {
+                out.stop = why;
+                out.clean = clean;
+                break;
+            }
+            Pick::Failed(e) => {
+                out.error = Some(e);
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// One probe with the accepted groups reversed: a server with its own order picks its
+/// favourite again, one that follows the client picks our new first choice.
+async fn preference(ctx: &Ctx, plan: &Plan, accepted: &[NamedGroup]) -> Option<bool> {
+    let reversed: Vec<NamedGroup> = accepted.iter().rev().copied().collect();
+    match plan.probe(ctx, &reversed).await {
+        Pick::Group(g) if Some(&g) == accepted.first() => Some(true),
+        Pick::Group(g) if Some(&g) == accepted.last() => Some(false),
+        _ => None,
+    }
+}
+
+fn version_result(v: TlsVersion, e: &Elimination) -> VersionGroups {
+    VersionGroups {
+        version: v,
+        status: if e.error.is_some() {
+            SectionStatus::Error
+        } else {
+            SectionStatus::Completed
+        },
+        error: e.error.clone(),
+        groups: e
+            .accepted
+            .iter()
+            .map(|g| GroupResult::from_group(*g))
+            .collect(),
+        server_preference: None,
+        dhe: None,
+        evidence: e.stop.clone(),
+    }
+}
+
+/// Every group a TLS 1.3 hello may carry.
+pub fn tls13_candidates() -> Vec<NamedGroup> {
+    NamedGroup::KNOWN
+        .iter()
+        .copied()
+        .filter(|g| g.valid_for_tls13())
+        .collect()
+}
+
+/// Every curve a TLS 1.0–1.2 ECDHE hello may carry.
+pub fn ecdhe_candidates() -> Vec<NamedGroup> {
+    NamedGroup::KNOWN
+        .iter()
+        .copied()
+        .filter(|g| g.valid_for_tls12_ecdhe())
+        .collect()
+}
+
+async fn tls13_groups(ctx: &Ctx, report: &TargetReport, quick: bool) -> VersionGroups {
+    let v = TlsVersion::Tls13;
+    let mut suites = suites_for(report, v, |_| true);
+    if suites.is_empty() {
+        suites = registry::candidates(v.wire());
+    }
+    let mut plan = Plan {
+        base: HelloSpec::new(v.wire(), suites, ctx.sni.clone()),
+        read: read_tls13_pick,
+        real_share: false,
+    };
+    let mut e = eliminate(ctx, &plan, tls13_candidates()).await;
+    if e.accepted.is_empty() && e.error.is_none() && !e.clean {
+        // No clean answer to an empty key_share: some servers insist on a share.
+        plan.real_share = true;
+        e = eliminate(ctx, &plan, tls13_candidates()).await;
+    }
+    let mut result = version_result(v, &e);
+    if e.error.is_none() && e.accepted.len() >= 2 && !quick {
+        result.server_preference = preference(ctx, &plan, &e.accepted).await;
+    }
+    if plan.real_share {
+        result.evidence = format!("{} (hellos with a real key share)", result.evidence);
+    }
+    result
+}
+
+async fn legacy_groups(
+    ctx: &Ctx,
+    report: &TargetReport,
+    v: TlsVersion,
+    quick: bool,
+) -> VersionGroups {
+    let ecdhe = suites_for(report, v, is_ecdhe);
+    let dhe = suites_for(report, v, is_dhe);
+    let ecdhe_part = async {
+        if ecdhe.is_empty() {
+            return None;
+        }
+        let plan = Plan {
+            base: HelloSpec::new(v.wire(), ecdhe.clone(), ctx.sni.clone()),
+            read: read_ecdhe_pick,
+            real_share: false,
+        };
+        let e = eliminate(ctx, &plan, ecdhe_candidates()).await;
+        let pref = if e.error.is_none() && e.accepted.len() >= 2 && !quick {
+            preference(ctx, &plan, &e.accepted).await
+        } else {
+            None
+        };
+        Some((e, pref))
+    };
+    let dhe_part = async {
+        if dhe.is_empty() {
+            None
+        } else {
+            Some(dhe_group(ctx, v, &dhe).await)
+        }
+    };
+    let (ecdhe_result, dhe_result) = tokio::join!(ecdhe_part, dhe_part);
+    let mut result = match ecdhe_result {
+        Some((e, pref)) => {
+            let mut r = version_result(v, &e);
+            r.server_preference = pref;
+            r
+        }
+        None => VersionGroups {
+            version: v,
+            status: SectionStatus::Completed,
+            error: None,
+            groups: vec![],
+            server_preference: None,
+            dhe: None,
+            evidence: "no ECDHE suite accepted".into(),
+        },
+    };
+    match dhe_result {
+        Some(Ok(d)) => result.dhe = Some(d),
+        Some(Err(e)) => {
+            if !result.evidence.is_empty() {
+                result.evidence.push_str("; ");
+            }
+            result.evidence.push_str(&format!("DHE: {e}"));
+        }
+        None => {}
+    }
+    result
+}
+
+/// One probe with the accepted DHE suites: the prime and generator of the ServerKeyExchange.
+async fn dhe_group(ctx: &Ctx, v: TlsVersion, suites: &[CipherSuite]) -> Result<DheGroup, String> {
+    let spec = HelloSpec::new(v.wire(), suites.to_vec(), ctx.sni.clone());
+    let outcome = ctx.engine.probe(&ctx.host, &spec.build()).await;
+    let describe = outcome.describe();
+    let ProbeOutcome::ServerHello(f) = outcome else {
+        return Err(describe);
+    };
+    let ske = f
+        .server_key_exchange
+        .as_deref()
+        .ok_or_else(|| format!("{describe} without ServerKeyExchange"))?;
+    match ServerKeyExchangeParams::read_dhe(ske) {
+        Ok(ServerKeyExchangeParams::Dhe { p, g, .. }) => {
+            let p = strip_zeros(&p);
+            let known = known_dh_group(p);
+            Ok(DheGroup {
+                suite: f.hello.cipher_suite.to_string(),
+                prime_bits: bit_len(p),
+                generator: crate::wire::hex(strip_zeros(&g)),
+                known_group: known.map(|k| k.name.to_string()),
+                known_source: known.map(|k| k.source.to_string()),
+            })
+        }
+        Ok(_) => Err("unexpected ServerKeyExchange".into()),
+        Err(e) => Err(format!("ServerKeyExchange does not parse: {e}")),
+    }
+}
+
+fn strip_zeros(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|x| *x != 0).unwrap_or(b.len());
+    &b[start..]
+}
+
+/// Bits of a big-endian number without leading zero bytes.
+pub fn bit_len(b: &[u8]) -> u32 {
+    match b.first() {
+        Some(first) => (b.len() as u32 - 1) * 8 + (8 - first.leading_zeros()),
+        None => 0,
+    }
+}
+
+/// A well-known finite-field group from `data/dh-groups.tsv`.
+#[derive(Debug)]
+pub struct KnownDhGroup {
+    pub name: &'static str,
+    pub source: &'static str,
+    pub prime: Vec<u8>,
+}
+
+static DH_GROUPS_TSV: &str = include_str!("../../data/dh-groups.tsv");
+
+static KNOWN_DH_GROUPS: LazyLock<Vec<KnownDhGroup>> = LazyLock::new(|| {
+    DH_GROUPS_TSV
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            let name = cols.next()?;
+            let source = cols.next()?;
+            let _bits = cols.next()?;
+            let prime = decode_hex(cols.next()?.trim())?;
+            Some(KnownDhGroup {
+                name,
+                source,
+                prime,
+            })
+        })
+        .collect()
+});
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    let s = if s.len() % 2 == 1 {
+        format!("0{s}")
+    } else {
+        s.to_string()
+    };
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The well-known group whose prime is `p` (big-endian, no leading zeros).
+pub fn known_dh_group(p: &[u8]) -> Option<&'static KnownDhGroup> {
+    KNOWN_DH_GROUPS.iter().find(|k| k.prime == p)
+}
+
+/// Every well-known group, for tests and documentation.
+pub fn known_dh_groups() -> &'static [KnownDhGroup] {
+    &KNOWN_DH_GROUPS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dh_table_parses_and_sizes_match() {
+        let all = known_dh_groups();
+        assert_eq!(all.len(), 16);
+        for k in all {
+            let declared: u32 = DH_GROUPS_TSV
+                .lines()
+                .find(|l| l.starts_with(&format!("{}\t", k.name)))
+                .and_then(|l| l.split('\t').nth(2))
+                .and_then(|b| b.parse().ok())
+                .unwrap();
+            assert_eq!(bit_len(&k.prime), declared, "{}", k.name);
+        }
+        let ffdhe2048 = all.iter().find(|k| k.name == "ffdhe2048").unwrap();
+        assert_eq!(known_dh_group(&ffdhe2048.prime).unwrap().source, "RFC7919");
+        assert!(known_dh_group(&[0xff; 128]).is_none());
+    }
+
+    #[test]
+    fn candidates_cover_pq_and_ffdhe_for_tls13_only() {
+        let t13 = tls13_candidates();
+        for g in [
+            NamedGroup::X25519MLKEM768,
+            NamedGroup::SECP256R1MLKEM768,
+            NamedGroup::SECP384R1MLKEM1024,
+            NamedGroup::MLKEM768,
+            NamedGroup::FFDHE8192,
+            NamedGroup::BRAINPOOLP256R1TLS13,
+            NamedGroup::X448,
+        ] {
+            assert!(t13.contains(&g), "{g}");
+        }
+        let t12 = ecdhe_candidates();
+        assert!(t12.contains(&NamedGroup::SECP256R1) && !t12.contains(&NamedGroup::FFDHE2048));
+        assert!(!t12.contains(&NamedGroup::X25519MLKEM768));
+    }
+
+    #[test]
+    fn group_kinds() {
+        assert_eq!(
+            GroupResult::from_group(NamedGroup::X25519MLKEM768).kind,
+            "post_quantum_hybrid"
+        );
+        assert_eq!(
+            GroupResult::from_group(NamedGroup::MLKEM1024).kind,
+            "post_quantum"
+        );
+        assert_eq!(GroupResult::from_group(NamedGroup::FFDHE3072).kind, "ffdhe");
+        assert_eq!(GroupResult::from_group(NamedGroup::X25519).id, "0x001d");
+    }
+}

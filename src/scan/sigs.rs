@@ -1,0 +1,269 @@
+//! Signature schemes the server signs with, by elimination over `signature_algorithms`.
+//!
+//! - TLS 1.2: the ServerKeyExchange of an ECDHE or DHE suite carries the scheme in the clear
+//!   right after the params (RFC 5246 section 7.4.3), so one hello per accepted scheme, plus
+//!   the refusal that ends it. The certificate the server picked for it is in the same flight.
+//! - TLS 1.3: the scheme is in the encrypted CertificateVerify, so each step is a complete
+//!   handshake with rustls whose verifier offers exactly the remaining schemes and records the
+//!   one used. rustls speaks x25519, secp256r1 and secp384r1 and the AES-GCM and ChaCha20 suites
+//!   only: a server with none of those is reported as not determined.
+
+use crate::engine::ProbeOutcome;
+use crate::facts::{SignatureResult, SignaturesSection, Stage, VersionSignatures};
+use crate::report::{SectionStatus, TargetReport, TlsVersion};
+use crate::wire::{ServerKeyExchangeParams, SignatureScheme};
+
+use super::fullhs::{self, Client, Setup};
+use super::groups::{suites_for, supported};
+use super::hello::HelloSpec;
+use super::{Ctx, ScanOptions};
+
+/// The signature-scheme stage, or `None` when `--only` leaves it out.
+pub async fn scan(
+    ctx: &Ctx,
+    report: &TargetReport,
+    opts: &ScanOptions,
+) -> Option<SignaturesSection> {
+    if !opts.runs(Stage::Sigs) {
+        return None;
+    }
+    let tls12 = async {
+        if supported(report, TlsVersion::Tls12) {
+            Some(tls12_schemes(ctx, report).await)
+        } else {
+            None
+        }
+    };
+    let tls13 = async {
+        if !supported(report, TlsVersion::Tls13) {
+            None
+        } else if opts.quick {
+            Some(VersionSignatures {
+                version: TlsVersion::Tls13,
+                status: SectionStatus::NotScheduled,
+                error: Some("--quick skips the full handshakes TLS 1.3 schemes need".into()),
+                schemes: vec![],
+                evidence: String::new(),
+            })
+        } else if !fullhs::can_negotiate(&suites_for(report, TlsVersion::Tls13, |_| true)) {
+            Some(VersionSignatures {
+                version: TlsVersion::Tls13,
+                status: SectionStatus::Error,
+                error: Some(fullhs::CANNOT_NEGOTIATE.into()),
+                schemes: vec![],
+                evidence: String::new(),
+            })
+        } else {
+            Some(tls13_schemes(ctx).await)
+        }
+    };
+    let (tls12, tls13) = tokio::join!(tls12, tls13);
+    let versions: Vec<VersionSignatures> = tls12.into_iter().chain(tls13).collect();
+    let mut section = SignaturesSection {
+        versions,
+        ..Default::default()
+    };
+    if !section.versions.is_empty()
+        && section
+            .versions
+            .iter()
+            .all(|v| v.status == SectionStatus::Error)
+    {
+        section.status = SectionStatus::Error;
+        section.error = section.versions.iter().find_map(|v| v.error.clone());
+    }
+    Some(section)
+}
+
+/// Suites whose ServerKeyExchange is signed: (EC)DHE with certificate authentication.
+fn signed_kx(s: &crate::registry::SuiteInfo) -> bool {
+    matches!(s.kx, "ECDHE" | "DHE") && matches!(s.auth, "RSA" | "ECDSA" | "DSS")
+}
+
+async fn tls12_schemes(ctx: &Ctx, report: &TargetReport) -> VersionSignatures {
+    let v = TlsVersion::Tls12;
+    let mut result = VersionSignatures {
+        version: v,
+        status: SectionStatus::Completed,
+        error: None,
+        schemes: vec![],
+        evidence: String::new(),
+    };
+    let mut evidence = Vec::new();
+    // One elimination per certificate type: OpenSSL picks the suite before the scheme and
+    // fails the handshake, rather than try its other certificate, when the suite's key has
+    // no scheme left; offering one authentication type at a time avoids that.
+    for auth in ["ECDSA", "RSA", "DSS"] {
+        let suites = suites_for(report, v, |s| signed_kx(s) && s.auth == auth);
+        if suites.is_empty() {
+            continue;
+        }
+        match tls12_eliminate(ctx, v, suites).await {
+            Ok((schemes, stop)) => {
+                for s in schemes {
+                    if !result.schemes.iter().any(|x| x.id == s.id) {
+                        result.schemes.push(s);
+                    }
+                }
+                evidence.push(format!("{auth} suites: {stop}"));
+            }
+            Err(e) => {
+                result.status = SectionStatus::Error;
+                result.error = Some(e);
+                break;
+            }
+        }
+    }
+    result.evidence = if evidence.is_empty() {
+        "no ECDHE or DHE suite with a certificate accepted: nothing is signed".into()
+    } else {
+        evidence.join("; ")
+    };
+    result
+}
+
+/// Offer `suites` with every remaining scheme, record the scheme signed with, remove it, repeat.
+async fn tls12_eliminate(
+    ctx: &Ctx,
+    v: TlsVersion,
+    suites: Vec<crate::wire::CipherSuite>,
+) -> Result<(Vec<SignatureResult>, String), String> {
+    let base = HelloSpec::new(v.wire(), suites, ctx.sni.clone());
+    let mut remaining: Vec<SignatureScheme> = SignatureScheme::KNOWN.to_vec();
+    let mut found = Vec::new();
+    for _ in 0..=remaining.len() {
+        if remaining.is_empty() {
+            return Ok((found, "every offered scheme was accepted".into()));
+        }
+        let mut spec = base.clone();
+        spec.sigalgs = remaining.clone();
+        let outcome = ctx.engine.probe(&ctx.host, &spec.build()).await;
+        let describe = outcome.describe();
+        let flight = match outcome {
+            ProbeOutcome::ServerHello(f) => f,
+            ProbeOutcome::ConnectFailed(e) => return Err(e),
+            _ => return Ok((found, describe)),
+        };
+        let dhe = crate::registry::suite(flight.hello.cipher_suite).is_some_and(|s| s.kx == "DHE");
+        let scheme = flight
+            .server_key_exchange
+            .as_deref()
+            .ok_or_else(|| format!("{describe} without ServerKeyExchange"))
+            .and_then(|ske| {
+                ServerKeyExchangeParams::tls12_signature_scheme(ske, dhe)
+                    .map_err(|e| format!("ServerKeyExchange does not parse: {e}"))
+            });
+        match scheme {
+            Ok(s) if remaining.contains(&s) => {
+                let key = flight
+                    .certificates
+                    .as_ref()
+                    .and_then(|c| c.first())
+                    .and_then(|der| key_type(der));
+                found.push(SignatureResult::new(s, key));
+                remaining.retain(|x| *x != s);
+            }
+            Ok(s) => return Err(format!("server signed with {s}, which was not offered")),
+            Err(e) => return Ok((found, e)),
+        }
+    }
+    Ok((found, "every offered scheme was accepted".into()))
+}
+
+async fn tls13_schemes(ctx: &Ctx) -> VersionSignatures {
+    let mut result = VersionSignatures {
+        version: TlsVersion::Tls13,
+        status: SectionStatus::Completed,
+        error: None,
+        schemes: vec![],
+        evidence: String::new(),
+    };
+    let mut remaining: Vec<u16> = SignatureScheme::KNOWN.iter().map(|s| s.0).collect();
+    for _ in 0..=remaining.len() {
+        if remaining.is_empty() {
+            result.evidence = "every offered scheme was accepted".into();
+            break;
+        }
+        let mut setup = Setup::new(true);
+        setup.schemes = remaining.clone();
+        let client = match Client::new(&setup) {
+            Ok(c) => c,
+            Err(e) => {
+                result.status = SectionStatus::Error;
+                result.error = Some(e);
+                break;
+            }
+        };
+        let done = fullhs::handshake(ctx, &client, None).await;
+        let seen = client.take_seen();
+        match (done, seen.scheme) {
+            (Ok(_), Some(s)) if remaining.contains(&s) => {
+                let key = seen.leaf.as_deref().and_then(key_type);
+                result
+                    .schemes
+                    .push(SignatureResult::new(SignatureScheme(s), key));
+                remaining.retain(|x| *x != s);
+            }
+            (Ok(_), other) => {
+                result.status = SectionStatus::Error;
+                result.error = Some(format!(
+                    "handshake completed with an unexpected scheme {other:?}"
+                ));
+                break;
+            }
+            (Err(e), _) if result.schemes.is_empty() => {
+                // The very first handshake failed with every scheme offered: that is rustls
+                // and this server not sharing a group or suite, not an answer about schemes.
+                result.status = SectionStatus::Error;
+                result.error = Some(format!(
+                    "not determined: no TLS 1.3 handshake completed ({e}); the handshake client \
+                     speaks only x25519/secp256r1/secp384r1 and AES-GCM/ChaCha20"
+                ));
+                break;
+            }
+            (Err(e), _) => {
+                result.evidence = e;
+                break;
+            }
+        }
+    }
+    result
+}
+
+/// "RSA 2048", "EC P-256", "Ed25519" … for a DER certificate's public key.
+pub fn key_type(der: &[u8]) -> Option<String> {
+    use x509_parser::public_key::PublicKey;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let spki = cert.public_key();
+    let alg = spki.algorithm.algorithm.to_id_string();
+    Some(match spki.parsed() {
+        Ok(PublicKey::RSA(k)) if alg == "1.2.840.113549.1.1.10" => {
+            format!("RSA-PSS {}", k.key_size())
+        }
+        Ok(PublicKey::RSA(k)) => format!("RSA {}", k.key_size()),
+        Ok(PublicKey::EC(_)) => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string());
+            match curve.as_deref() {
+                Some("1.2.840.10045.3.1.7") => "EC P-256".into(),
+                Some("1.3.132.0.34") => "EC P-384".into(),
+                Some("1.3.132.0.35") => "EC P-521".into(),
+                Some("1.3.36.3.3.2.8.1.1.7") => "EC brainpoolP256r1".into(),
+                Some("1.3.36.3.3.2.8.1.1.11") => "EC brainpoolP384r1".into(),
+                Some("1.3.36.3.3.2.8.1.1.13") => "EC brainpoolP512r1".into(),
+                Some(o) => format!("EC {o}"),
+                None => "EC".into(),
+            }
+        }
+        Ok(PublicKey::DSA(_)) => "DSA".into(),
+        _ => match alg.as_str() {
+            "1.3.101.112" => "Ed25519".into(),
+            "1.3.101.113" => "Ed448".into(),
+            other => other.to_string(),
+        },
+    })
+}
