@@ -46,7 +46,7 @@ sleep 1
 sed 's/^/127.0.0.1:/' "$work/ports" >"$work/targets"
 
 printf '%-9s %8s %10s %16s %14s\n' tool targets "wall (s)" "conns/target" "peak RSS (MB)"
-/usr/bin/time -f '%e %M' -o "$work/t.tlsaudit" "$BIN" scan -i "$work/targets" --format jsonl -o "$work/out.jsonl" --concurrency 64
+/usr/bin/time -f '%e %M' -o "$work/t.tlsaudit" "$BIN" scan --only versions,suites --policy none -i "$work/targets" --format jsonl -o "$work/out.jsonl" --concurrency 64
 read -r t m <"$work/t.tlsaudit"
 conns=$(python3 -c "import json,sys; r=[json.loads(l) for l in open('$work/out.jsonl')]; print(round(sum(x['connections'] for x in r)/len(r),1), sum(1 for x in r if x['error']))")
 printf '%-9s %8d %10.2f %16s %14.1f   (errors: %s)\n' tlsaudit "$N" "$t" "${conns% *}" "$(echo "$m/1024" | bc -l)" "${conns#* }"

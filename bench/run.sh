@@ -72,7 +72,7 @@ fi
 SSLYZE=$(command -v sslyze || { [ -x /opt/sslyze-venv/bin/sslyze ] && echo /opt/sslyze-venv/bin/sslyze; } || true)
 TESTSSL=$(command -v testssl || command -v testssl.sh || true)
 declare -A CMD
-CMD[tlsaudit]="$BIN scan --format json -o /dev/null 127.0.0.1:{port}"
+CMD[tlsaudit]="$BIN scan --only versions,suites --policy none --format json -o /dev/null 127.0.0.1:{port}"
 [ -n "$SSLYZE" ] && CMD[sslyze]="$SSLYZE --sslv2 --sslv3 --tlsv1 --tlsv1_1 --tlsv1_2 --tlsv1_3 127.0.0.1:{port}"
 [ -n "$TESTSSL" ] && CMD[testssl.sh]="$TESTSSL --quiet --color 0 --warnings off -p -E 127.0.0.1:{port}"
 command -v sslscan >/dev/null && CMD[sslscan]="sslscan --no-colour --no-check-certificate --no-heartbleed --no-renegotiation --no-compression --no-fallback --no-groups 127.0.0.1:{port}"
