@@ -427,7 +427,7 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
         None => Box::new(std::io::stdout()),
     };
     let style = Style::detect(args.output.is_none() && std::io::stdout().is_terminal());
-    let report = scan_and_judge(
+    let (_, tally) = scan_and_judge(
         raw,
         Engine::new(cfg),
         opts,
@@ -436,29 +436,61 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
         out,
         style,
         judge.as_ref(),
+        false,
     )
     .await?;
-    Ok(exit_code(&report))
+    Ok(tally.exit_code())
 }
 
-/// The exit code of a run: 3 when a target could not be scanned; else 1 when a target is NOT
-/// COMPLIANT; else 3 when a target is INCOMPLETE (the scan lacks facts a rule needs); else 0.
-pub fn exit_code(report: &ScanReport) -> u8 {
-    let verdicts = || {
-        report
-            .targets
-            .iter()
-            .filter_map(|t| t.policy.as_ref().map(|p| p.verdict))
-    };
-    if report.targets.iter().any(|t| t.error.is_some()) {
-        EXIT_UNREACHABLE
-    } else if verdicts().any(|v| v == Verdict::NotCompliant) {
-        EXIT_NOT_COMPLIANT
-    } else if verdicts().any(|v| v == Verdict::Incomplete) {
-        EXIT_UNREACHABLE
-    } else {
-        EXIT_OK
+/// What a run amounts to, counted as targets stream past (so a run of a hundred thousand
+/// targets in a streaming format keeps none of them in memory).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub targets: usize,
+    pub unreachable: usize,
+    pub compliant: usize,
+    pub not_compliant: usize,
+    pub incomplete: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, t: &TargetReport) {
+        self.targets += 1;
+        if t.error.is_some() {
+            self.unreachable += 1;
+        }
+        match t.policy.as_ref().map(|p| p.verdict) {
+            Some(Verdict::Compliant) => self.compliant += 1,
+            Some(Verdict::NotCompliant) => self.not_compliant += 1,
+            Some(Verdict::Incomplete) => self.incomplete += 1,
+            None => {}
+        }
     }
+
+    pub fn of(targets: &[TargetReport]) -> Tally {
+        let mut t = Tally::default();
+        targets.iter().for_each(|x| t.add(x));
+        t
+    }
+
+    /// 3 when a target could not be scanned; else 1 when a target is NOT COMPLIANT; else 3
+    /// when a target is INCOMPLETE (the scan lacks facts a rule needs); else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.unreachable > 0 {
+            EXIT_UNREACHABLE
+        } else if self.not_compliant > 0 {
+            EXIT_NOT_COMPLIANT
+        } else if self.incomplete > 0 {
+            EXIT_UNREACHABLE
+        } else {
+            EXIT_OK
+        }
+    }
+}
+
+/// The exit code of a run: see [`Tally::exit_code`].
+pub fn exit_code(report: &ScanReport) -> u8 {
+    Tally::of(&report.targets).exit_code()
 }
 
 /// Renders one target in a per-target format (text: the verdict first, then the facts).
@@ -489,10 +521,24 @@ pub async fn scan_and_render(
     out: Box<dyn Write + Send>,
     style: Style,
 ) -> anyhow::Result<ScanReport> {
-    scan_and_judge(raw, engine, opts, concurrency, format, out, style, None).await
+    Ok(scan_and_judge(
+        raw,
+        engine,
+        opts,
+        concurrency,
+        format,
+        out,
+        style,
+        None,
+        true,
+    )
+    .await?
+    .0)
 }
 
-/// [`scan_and_render`], judging each target by `judge` as it arrives.
+/// [`scan_and_render`], judging each target by `judge` as it arrives. The report keeps the
+/// targets only for whole-document formats (JSON, JUnit, SARIF); streaming formats (text, JSON
+/// Lines) write each target and forget it, and the [`Tally`] says what the run amounted to.
 #[allow(clippy::too_many_arguments)]
 pub async fn scan_and_judge(
     raw: Vec<String>,
@@ -503,7 +549,8 @@ pub async fn scan_and_judge(
     mut out: Box<dyn Write + Send>,
     style: Style,
     judge: Option<&Judge>,
-) -> anyhow::Result<ScanReport> {
+    keep_targets: bool,
+) -> anyhow::Result<(ScanReport, Tally)> {
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
@@ -524,14 +571,18 @@ pub async fn scan_and_judge(
     }))
     .buffered(concurrency.max(1));
     let mut targets = Vec::new();
+    let mut tally = Tally::default();
     let mut pipe_open = true;
     while let Some(mut t) = stream.next().await {
         if let Some(j) = judge {
             j.judge(&mut t);
         }
+        tally.add(&t);
         let written = render_target(&mut out, format, &t, &style);
         pipe_open &= !is_broken_pipe(written)?;
-        targets.push(t);
+        if format.is_document() || keep_targets {
+            targets.push(t);
+        }
     }
     let report = ScanReport {
         schema_version: SCHEMA_VERSION.into(),
@@ -544,12 +595,12 @@ pub async fn scan_and_judge(
         is_broken_pipe(render::document(&mut out, format, &report))?;
     }
     if format == Format::Text && pipe_open {
-        pipe_open &= !is_broken_pipe(render::verdict::summary(&mut out, &report.targets))?;
+        pipe_open &= !is_broken_pipe(render::verdict::summary(&mut out, &tally))?;
     }
     if pipe_open {
         is_broken_pipe(out.flush())?;
     }
-    Ok(report)
+    Ok((report, tally))
 }
 
 /// A closed pipe (e.g. `| head`) is not an error: stop writing quietly.

@@ -41,6 +41,11 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
         "legacy: TLS 1.0-1.2, CBC and static RSA, client order, self-signed",
         &rsa,
         &[
+            // SEED lives in OpenSSL 3's legacy provider.
+            "-provider",
+            "default",
+            "-provider",
+            "legacy",
             "-min_protocol",
             "TLSv1",
             "-max_protocol",
@@ -62,7 +67,13 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
     }
     let targets = servers.iter().map(|s| s.target()).collect();
     let style = Style::detect(std::io::stdout().is_terminal());
-    let report = crate::cli::scan_and_render(
+    // Judged by the default profile, the seed's own rule.
+    let judge = crate::cli::Judge {
+        policy: crate::policy::Policy::load("multisafepay")?,
+        fail_on: crate::report::Severity::Error,
+        ignored: vec![],
+    };
+    let (report, _) = crate::cli::scan_and_judge(
         targets,
         Engine::new(EngineConfig::default()),
         ScanOptions {
@@ -81,6 +92,8 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
         format,
         Box::new(std::io::stdout()),
         style,
+        Some(&judge),
+        true,
     )
     .await?;
     if let Some(t) = report.targets.iter().find(|t| t.error.is_some()) {

@@ -90,23 +90,19 @@ pub fn block(
 }
 
 /// One line over all judged targets, for runs of more than one: "3 targets: 1 COMPLIANT, …".
-pub fn summary(out: &mut dyn Write, targets: &[TargetReport]) -> std::io::Result<()> {
-    let verdicts: Vec<Verdict> = targets
-        .iter()
-        .filter_map(|t| t.policy.as_ref().map(|p| p.verdict))
-        .collect();
-    if verdicts.len() < 2 {
+pub fn summary(out: &mut dyn Write, tally: &crate::cli::Tally) -> std::io::Result<()> {
+    let judged = tally.compliant + tally.not_compliant + tally.incomplete;
+    if judged < 2 {
         return Ok(());
     }
     let parts: Vec<String> = [
-        Verdict::Compliant,
-        Verdict::NotCompliant,
-        Verdict::Incomplete,
+        (Verdict::Compliant, tally.compliant),
+        (Verdict::NotCompliant, tally.not_compliant),
+        (Verdict::Incomplete, tally.incomplete),
     ]
     .into_iter()
-    .map(|v| (v, verdicts.iter().filter(|x| **x == v).count()))
     .filter(|(_, n)| *n > 0)
     .map(|(v, n)| format!("{n} {v}"))
     .collect();
-    writeln!(out, "{} targets: {}", verdicts.len(), parts.join(", "))
+    writeln!(out, "{judged} targets: {}", parts.join(", "))
 }
