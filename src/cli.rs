@@ -34,6 +34,9 @@ const EXIT_HELP: &str = "Exit codes: 0 scan completed, 2 usage or configuration 
 pub enum Command {
     /// Scan servers: protocol versions and every cipher suite they accept.
     Scan(ScanArgs),
+    /// Check a TLS client: capture its ClientHello, judge it against a server policy
+    /// (exit 0 compliant, 1 not compliant, 3 no client connected).
+    Client(crate::client::ClientArgs),
     /// Start local TLS servers on loopback with contrasting configurations and scan them (offline).
     Demo(DemoArgs),
     /// Print the JSON Schema of the scan report.
@@ -130,6 +133,7 @@ pub fn main() -> ExitCode {
     let code = rt.block_on(async {
         match cli.command {
             Command::Scan(args) => run_scan(args).await,
+            Command::Client(args) => crate::client::run(args).await,
             Command::Demo(args) => crate::demo::run(args.format).await,
             Command::Schema => {
                 print!("{}", crate::report::json_schema());

@@ -4,6 +4,7 @@
 //! renderers ([`render`]). The [`wire`] layer and the [`registry`] are sans-IO.
 
 pub mod cli;
+pub mod client;
 pub mod demo;
 pub mod engine;
 pub mod registry;
