@@ -11,8 +11,7 @@ use crate::wire::{
 
 use super::fingerprint;
 use super::report::{
-    Code, HelloFacts, OfferedExtension, OfferedGroup, OfferedKeyShare, OfferedSuite,
-    SuiteSecurity,
+    Code, HelloFacts, OfferedExtension, OfferedGroup, OfferedKeyShare, OfferedSuite, SuiteSecurity,
 };
 
 /// The hello as read off the wire.
@@ -60,7 +59,7 @@ impl CapturedHello {
                     Some(l) => (true, l.0.into_iter().filter(|v| !v.is_grease()).collect()),
                     None => (false, vec![h.legacy_version]),
                 };
-                versions.sort_by(|a, b| b.0.cmp(&a.0));
+                versions.sort_by_key(|v| std::cmp::Reverse(v.0));
                 versions.dedup();
                 let groups = h
                     .extension(ExtensionType::SUPPORTED_GROUPS)
@@ -189,7 +188,9 @@ fn sslv2_kind(k: CipherKind) -> OfferedSuite {
     let info = registry::sslv2_kind(k);
     OfferedSuite {
         id: k.hex_id(),
-        name: info.map(|i| i.name.to_string()).unwrap_or_else(|| k.hex_id()),
+        name: info
+            .map(|i| i.name.to_string())
+            .unwrap_or_else(|| k.hex_id()),
         openssl_name: info.map(|i| i.openssl_name.to_string()),
         security: SuiteSecurity::Insecure,
         reasons: vec!["SSLv2 cipher kind".into()],
@@ -267,14 +268,13 @@ pub fn facts(c: &Captured) -> HelloFacts {
                     }
                     ExtensionType::KEY_SHARE => {
                         if let Ok(l) = e.parse::<KeyShareClientHello>() {
-                            f.key_shares = l
-                                .0
-                                .iter()
-                                .map(|k| OfferedKeyShare {
-                                    group: group(k.group),
-                                    length: k.key_exchange.len(),
-                                })
-                                .collect();
+                            f.key_shares =
+                                l.0.iter()
+                                    .map(|k| OfferedKeyShare {
+                                        group: group(k.group),
+                                        length: k.key_exchange.len(),
+                                    })
+                                    .collect();
                             if l.0.iter().any(|k| is_grease_u16(k.group.0)) {
                                 grease.push("key_share");
                             }
@@ -290,11 +290,10 @@ pub fn facts(c: &Captured) -> HelloFacts {
                     }
                     ExtensionType::ALPN => {
                         if let Ok(l) = e.parse::<ProtocolNameList>() {
-                            f.alpn = l
-                                .0
-                                .iter()
-                                .map(|p| String::from_utf8_lossy(&p.0).into_owned())
-                                .collect();
+                            f.alpn =
+                                l.0.iter()
+                                    .map(|p| String::from_utf8_lossy(&p.0).into_owned())
+                                    .collect();
                         }
                     }
                     ExtensionType::SERVER_NAME => {
@@ -335,7 +334,12 @@ mod tests {
         // Debian's OpenSSL still lists TLS 1.1 and 1.0 (refused later by its security level).
         assert_eq!(
             f.versions,
-            vec![TlsVersion::Tls13, TlsVersion::Tls12, TlsVersion::Tls11, TlsVersion::Tls10]
+            vec![
+                TlsVersion::Tls13,
+                TlsVersion::Tls12,
+                TlsVersion::Tls11,
+                TlsVersion::Tls10
+            ]
         );
         assert_eq!(f.cipher_suites.len(), 31);
         assert_eq!(f.cipher_suites[0].name, "TLS_AES_256_GCM_SHA384");
@@ -379,7 +383,11 @@ mod tests {
         assert_eq!(classify(CipherSuite(0xfeee)).0, SuiteSecurity::Unknown);
         assert_eq!(
             classify(CipherSuite(0x0018)).1,
-            vec!["anonymous key exchange".to_string(), "RC4".into(), "MD5 MAC".into()]
+            vec![
+                "anonymous key exchange".to_string(),
+                "RC4".into(),
+                "MD5 MAC".into()
+            ]
         );
     }
 

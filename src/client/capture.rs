@@ -47,7 +47,14 @@ impl CaptureOutcome {
 
 fn is_http(raw: &[u8]) -> bool {
     const METHODS: [&[u8]; 9] = [
-        b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PATCH ", b"CONNECT ",
+        b"GET ",
+        b"POST ",
+        b"HEAD ",
+        b"PUT ",
+        b"DELETE ",
+        b"OPTIONS ",
+        b"PATCH ",
+        b"CONNECT ",
         b"TRACE ",
     ];
     METHODS.iter().any(|m| raw.starts_with(m))
@@ -131,7 +138,8 @@ pub async fn read_client_hello<R: AsyncRead + Unpin>(
                         } else {
                             format!("a {content_type} record")
                         };
-                        let result = Err(format!("the client sent {what} instead of a ClientHello"));
+                        let result =
+                            Err(format!("the client sent {what} instead of a ClientHello"));
                         return CaptureOutcome { result, raw };
                     }
                     records += 1;
@@ -230,7 +238,11 @@ mod tests {
         let msg = &whole[5..];
         let mut split = Vec::new();
         for chunk in msg.chunks(5) {
-            split.extend(encode_records(ContentType::HANDSHAKE, ProtocolVersion::TLS10, chunk));
+            split.extend(encode_records(
+                ContentType::HANDSHAKE,
+                ProtocolVersion::TLS10,
+                chunk,
+            ));
         }
         let many = capture(&split).await.result.unwrap();
         assert_eq!(many.records, 103);
@@ -241,7 +253,10 @@ mod tests {
     #[tokio::test]
     async fn bad_input_gives_clear_errors() {
         let e = capture(b"").await.result.unwrap_err();
-        assert_eq!(e, "the client connected and closed without sending anything");
+        assert_eq!(
+            e,
+            "the client connected and closed without sending anything"
+        );
         let e = capture(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
         assert!(e.looks_like_http());
         assert_eq!(
@@ -250,13 +265,22 @@ mod tests {
         );
         let whole = unhex(CURL_HELLO_HEX);
         let e = capture(&whole[..300]).await.result.unwrap_err();
-        assert!(e.contains("after 300 bytes") && e.contains("truncated"), "{e}");
+        assert!(
+            e.contains("after 300 bytes") && e.contains("truncated"),
+            "{e}"
+        );
         let e = capture(&[0x00, 0x01, 0x02, 0x03]).await.result.unwrap_err();
         assert_eq!(e, "the client sent bytes that are not TLS: 00 01 02 03");
         let e = capture(&[21, 3, 3, 0, 2, 2, 40]).await.result.unwrap_err();
-        assert_eq!(e, "the client sent alert handshake_failure instead of a ClientHello");
+        assert_eq!(
+            e,
+            "the client sent alert handshake_failure instead of a ClientHello"
+        );
         // A handshake header announcing more than the cap.
-        let e = capture(&[22, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff]).await.result.unwrap_err();
+        let e = capture(&[22, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff])
+            .await
+            .result
+            .unwrap_err();
         assert!(e.starts_with("malformed ClientHello"), "{e}");
     }
 

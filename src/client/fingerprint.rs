@@ -27,12 +27,7 @@ pub fn ja3(hello: &ClientHello) -> (String, String) {
     };
     let ciphers = join(hello.cipher_suites.iter().map(|c| c.0).collect());
     let extensions = join(hello.extensions().iter().map(|e| e.typ.0).collect());
-    let groups = join(
-        groups(hello)
-            .into_iter()
-            .map(|g| g.0)
-            .collect::<Vec<u16>>(),
-    );
+    let groups = join(groups(hello).into_iter().map(|g| g.0).collect::<Vec<u16>>());
     let formats = hello
         .extension(ExtensionType::EC_POINT_FORMATS)
         .and_then(|e| e.parse::<EcPointFormatList>().ok())

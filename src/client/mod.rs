@@ -137,7 +137,12 @@ fn options(args: &ClientArgs) -> anyhow::Result<ServerOptions> {
     })
 }
 
-fn write_report(out: &mut dyn Write, r: &ClientReport, format: Format, style: &Style) -> std::io::Result<()> {
+fn write_report(
+    out: &mut dyn Write,
+    r: &ClientReport,
+    format: Format,
+    style: &Style,
+) -> std::io::Result<()> {
     match format {
         Format::Text => {
             render::text(out, r, style)?;
@@ -231,10 +236,8 @@ async fn run_exec(command: &str, args: &ClientArgs, opts: ServerOptions) -> anyh
             last_activity = now;
         }
         let settled = exited_at.is_some_and(|t| now >= t + Duration::from_millis(200));
-        if (settled && open == 0)
-            || (open == 0 && now >= last_activity + timeout)
-            || now >= started + timeout * 4
-        {
+        let idle = open == 0 && (settled || now >= last_activity + timeout);
+        if idle || now >= started + timeout * 4 {
             break;
         }
     }

@@ -42,7 +42,11 @@ pub fn text(out: &mut dyn Write, r: &ClientReport, style: &Style) -> std::io::Re
             "supported_versions"
         };
         writeln!(out, "  versions      {} ({source})", versions.join(", "))?;
-        writeln!(out, "  sni           {}", h.sni.as_deref().unwrap_or("none"))?;
+        writeln!(
+            out,
+            "  sni           {}",
+            h.sni.as_deref().unwrap_or("none")
+        )?;
         writeln!(
             out,
             "  alpn          {}",
@@ -52,7 +56,11 @@ pub fn text(out: &mut dyn Write, r: &ClientReport, style: &Style) -> std::io::Re
                 h.alpn.join(", ")
             }
         )?;
-        writeln!(out, "  cipher suites ({}, in the client's order)", h.cipher_suites.len())?;
+        writeln!(
+            out,
+            "  cipher suites ({}, in the client's order)",
+            h.cipher_suites.len()
+        )?;
         for s in &h.cipher_suites {
             let mut notes: Vec<String> = Vec::new();
             match s.security {
@@ -109,7 +117,13 @@ pub fn text(out: &mut dyn Write, r: &ClientReport, style: &Style) -> std::io::Re
         let comp: Vec<String> = h
             .compression_methods
             .iter()
-            .map(|c| if *c == 0 { "null".into() } else { c.to_string() })
+            .map(|c| {
+                if *c == 0 {
+                    "null".into()
+                } else {
+                    c.to_string()
+                }
+            })
             .collect();
         writeln!(out, "  compression   {}", comp.join(", "))?;
         let exts: Vec<String> = h

@@ -114,7 +114,7 @@ impl ResolvesServerCert for Fixed {
 fn provider(profile: &ServerProfile) -> rustls::crypto::CryptoProvider {
     let order: Vec<CipherSuite> = {
         let mut v = profile.versions.clone();
-        v.sort_by(|a, b| b.0.cmp(&a.0));
+        v.sort_by_key(|x| std::cmp::Reverse(x.0));
         v.into_iter().flat_map(|(_, s)| s).collect()
     };
     let mut p = rustls::crypto::ring::default_provider();
@@ -205,9 +205,7 @@ async fn handshake(
 ) -> Result<(), String> {
     let mut result = feed(conn, raw);
     while result.is_ok() && conn.is_handshaking() {
-        if let Err(e) = flush(conn, sock).await {
-            return Err(e);
-        }
+        flush(conn, sock).await?;
         result = match read_more(conn, sock, deadline).await {
             Ok(true) => Ok(()),
             Ok(false) => Err("the client closed the connection during the handshake".into()),
@@ -290,7 +288,8 @@ pub async fn handle_connection(
         Err(e) => {
             report.error = Some(e);
             if is_http {
-                let body = b"This is tlsaudit's TLS client check: connect with https://, not http://\n";
+                let body =
+                    b"This is tlsaudit's TLS client check: connect with https://, not http://\n";
                 let resp = http_response("400 Bad Request", "text/plain; charset=utf-8", body);
                 let _ = tokio::time::timeout(Duration::from_secs(2), sock.write_all(&resp)).await;
             }
@@ -306,14 +305,16 @@ pub async fn handle_connection(
     if is_sslv2 {
         // rustls reads no SSLv2 records: say so instead of failing obscurely.
         report.handshake = Some(HandshakeFacts {
-            error: Some("not attempted: SSLv2-format hellos are not accepted by the TLS stack".into()),
+            error: Some(
+                "not attempted: SSLv2-format hellos are not accepted by the TLS stack".into(),
+            ),
             ..Default::default()
         });
         let _ = sock.shutdown().await;
         return report;
     }
     let provider = provider(&opts.profile);
-    let facts = report.hello.as_ref().map(|f| f.clone()).unwrap_or_default();
+    let facts = report.hello.clone().unwrap_or_default();
     let Some((cert, cert_kind)) = choose_cert(&opts.certs, &offer, &facts, &provider) else {
         report.handshake = Some(HandshakeFacts {
             error: Some("no certificate available".into()),
@@ -327,7 +328,10 @@ pub async fn handle_connection(
     };
     let config = ServerConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map(|b| b.with_no_client_auth().with_cert_resolver(Arc::new(Fixed(cert))));
+        .map(|b| {
+            b.with_no_client_auth()
+                .with_cert_resolver(Arc::new(Fixed(cert)))
+        });
     let mut config = match config {
         Ok(c) => c,
         Err(e) => {
@@ -374,7 +378,11 @@ pub async fn handle_connection(
             http_response("200 OK", "application/json", &body)
         } else {
             let mut body = Vec::new();
-            let _ = render::text(&mut body, &report, &crate::render::text::Style { color: false });
+            let _ = render::text(
+                &mut body,
+                &report,
+                &crate::render::text::Style { color: false },
+            );
             http_response("200 OK", "text/plain; charset=utf-8", &body)
         };
         let written = conn.writer().write_all(&resp);
@@ -474,7 +482,11 @@ mod tests {
     #[test]
     fn rustls_prefers_the_profile_order() {
         let p = provider(&ServerProfile::multisafepay());
-        let ids: Vec<u16> = p.cipher_suites.iter().map(|s| u16::from(s.suite())).collect();
+        let ids: Vec<u16> = p
+            .cipher_suites
+            .iter()
+            .map(|s| u16::from(s.suite()))
+            .collect();
         assert_eq!(&ids[..6], &[0x1303, 0x1302, 0x1301, 0xcca8, 0xc02f, 0xc030]);
     }
 }

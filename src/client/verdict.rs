@@ -22,8 +22,11 @@ pub struct ServerProfile {
 
 /// Groups a typical server configured for such a policy supports (OpenSSL 3.0's and rustls's
 /// defaults share these).
-pub const DEFAULT_SERVER_GROUPS: [NamedGroup; 3] =
-    [NamedGroup::X25519, NamedGroup::SECP256R1, NamedGroup::SECP384R1];
+pub const DEFAULT_SERVER_GROUPS: [NamedGroup; 3] = [
+    NamedGroup::X25519,
+    NamedGroup::SECP256R1,
+    NamedGroup::SECP384R1,
+];
 
 impl ServerProfile {
     pub fn new(name: &str, versions: Vec<(TlsVersion, Vec<CipherSuite>)>) -> Self {
@@ -42,7 +45,11 @@ impl ServerProfile {
             vec![
                 (
                     TlsVersion::Tls13,
-                    vec![CipherSuite(0x1303), CipherSuite(0x1302), CipherSuite(0x1301)],
+                    vec![
+                        CipherSuite(0x1303),
+                        CipherSuite(0x1302),
+                        CipherSuite(0x1301),
+                    ],
                 ),
                 (
                     TlsVersion::Tls12,
@@ -72,7 +79,7 @@ impl ServerProfile {
 
     fn sorted_versions(&self) -> Vec<&(TlsVersion, Vec<CipherSuite>)> {
         let mut v: Vec<_> = self.versions.iter().collect();
-        v.sort_by(|a, b| b.0.cmp(&a.0));
+        v.sort_by_key(|x| std::cmp::Reverse(x.0));
         v
     }
 }
@@ -147,10 +154,7 @@ pub fn verdict(offer: &Offer, profile: &ServerProfile) -> Verdict {
             .copied()
             .filter(|s| offer.suites.contains(s))
             .collect();
-        if let Some(&pick) = shared
-            .iter()
-            .find(|s| group_possible(offer, profile, **s))
-        {
+        if let Some(&pick) = shared.iter().find(|s| group_possible(offer, profile, **s)) {
             return Verdict {
                 policy: profile.name.clone(),
                 compliant: true,
@@ -218,7 +222,7 @@ pub fn verdict(offer: &Offer, profile: &ServerProfile) -> Verdict {
         };
         (
             format!(
-                "not compliant with {}: the client offers {offered}; it needs {}",
+                "the client offers {offered}; {} needs {}",
                 profile.name,
                 wanted.join(" or ")
             ),
@@ -229,11 +233,7 @@ pub fn verdict(offer: &Offer, profile: &ServerProfile) -> Verdict {
         )
     } else {
         (
-            format!(
-                "not compliant with {}: the client {}",
-                profile.name,
-                problems.join("; and ")
-            ),
+            format!("the client {}", problems.join("; and ")),
             upgrades.join("; "),
         )
     };
@@ -264,7 +264,11 @@ mod tests {
 
     #[test]
     fn tls13_client_gets_the_policy_first_tls13_suite() {
-        let o = offer(Some(&[0x0304, 0x0303]), 0x0303, &[0x1302, 0x1303, 0x1301, 0xc02f]);
+        let o = offer(
+            Some(&[0x0304, 0x0303]),
+            0x0303,
+            &[0x1302, 0x1303, 0x1301, 0xc02f],
+        );
         let v = verdict(&o, &ServerProfile::multisafepay());
         assert!(v.compliant);
         assert_eq!(v.version, Some(TlsVersion::Tls13));
@@ -287,7 +291,7 @@ mod tests {
         assert!(!v.compliant);
         assert_eq!(
             v.message,
-            "not compliant with multisafepay: the client offers only TLS 1.0 (or lower); it needs TLS 1.2 or TLS 1.3"
+            "the client offers only TLS 1.0 (or lower); multisafepay needs TLS 1.2 or TLS 1.3"
         );
         assert!(v.upgrade.unwrap().starts_with("enable TLS 1.2 or TLS 1.3"));
     }
@@ -299,7 +303,7 @@ mod tests {
         assert!(!v.compliant);
         assert_eq!(
             v.message,
-            "not compliant with multisafepay: the client offers TLS 1.2 but none of the six suites multisafepay accepts for it (TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_256_GCM_SHA384)"
+            "the client offers TLS 1.2 but none of the six suites multisafepay accepts for it (TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_256_GCM_SHA384)"
         );
         assert!(v.upgrade.unwrap().contains("ECDHE-RSA-AES128-GCM-SHA256"));
     }
@@ -322,7 +326,10 @@ mod tests {
         assert!(v.message.contains("no key-exchange group"), "{}", v.message);
         o.suites.push(CipherSuite(0x009d));
         assert_eq!(
-            verdict(&o, &ServerProfile::multisafepay()).cipher_suite.unwrap().id,
+            verdict(&o, &ServerProfile::multisafepay())
+                .cipher_suite
+                .unwrap()
+                .id,
             "0x009d"
         );
     }

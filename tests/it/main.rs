@@ -1,5 +1,6 @@
 //! One integration-test binary made of modules. Every test talks to real servers on loopback
 //! that it starts itself (or, for what no local server does, a scripted one).
 
+mod client;
 mod common;
 mod scan;
