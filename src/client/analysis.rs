@@ -374,6 +374,62 @@ mod tests {
     }
 
     #[test]
+    fn post_quantum_hybrids_and_grease_are_named() {
+        use crate::wire::{Extension, KeyShareEntry};
+        let mut h = curl_hello();
+        for e in h.extensions.iter_mut().flatten() {
+            if e.typ == ExtensionType::SUPPORTED_GROUPS {
+                *e = Extension::new(
+                    e.typ,
+                    &NamedGroupList(vec![
+                        NamedGroup(0x3a3a),
+                        NamedGroup::X25519MLKEM768,
+                        NamedGroup::X25519,
+                    ]),
+                );
+            }
+            if e.typ == ExtensionType::KEY_SHARE {
+                *e = Extension::new(
+                    e.typ,
+                    &KeyShareClientHello(vec![
+                        KeyShareEntry {
+                            group: NamedGroup(0x3a3a),
+                            key_exchange: vec![0],
+                        },
+                        KeyShareEntry {
+                            group: NamedGroup::X25519MLKEM768,
+                            key_exchange: vec![1; 1216],
+                        },
+                    ]),
+                );
+            }
+        }
+        let f = facts(&Captured {
+            hello: CapturedHello::Tls(h),
+            length: 0,
+            records: 1,
+            record_version: Some(ProtocolVersion::TLS10),
+        });
+        let groups: Vec<(&str, bool, bool)> = f
+            .groups
+            .iter()
+            .map(|g| (g.name.as_str(), g.post_quantum, g.grease))
+            .collect();
+        assert_eq!(
+            groups,
+            vec![
+                ("GREASE", false, true),
+                ("X25519MLKEM768", true, false),
+                ("x25519", false, false)
+            ]
+        );
+        assert_eq!(f.key_shares[1].group.name, "X25519MLKEM768");
+        assert_eq!(f.key_shares[1].length, 1216);
+        assert!(f.key_shares[1].group.post_quantum);
+        assert_eq!(f.grease, vec!["supported_groups", "key_share"]);
+    }
+
+    #[test]
     fn classification() {
         let (s, r) = classify(CipherSuite(0x0005));
         assert_eq!((s, r), (SuiteSecurity::Insecure, vec!["RC4".to_string()]));

@@ -204,6 +204,8 @@ async fn run_exec(command: &str, args: &ClientArgs, opts: ServerOptions) -> anyh
         .arg(&command)
         .stdin(Stdio::null())
         .stdout(Stdio::from(std::io::stderr()))
+        // Its own process group, so that a timeout stops the whole pipeline, not just `sh`.
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("running sh -c {command:?}"))?;
@@ -245,6 +247,12 @@ async fn run_exec(command: &str, args: &ClientArgs, opts: ServerOptions) -> anyh
         reports.push(r);
     }
     if status.is_none() {
+        if let Some(pgid) = child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pgid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = child.start_kill();
         let _ = child.wait().await;
         eprintln!(

@@ -46,16 +46,14 @@ struct Run {
 
 /// `tlsaudit client --exec COMMAND --format json`.
 fn exec(command: &str) -> Run {
+    exec_with(command, &[])
+}
+
+fn exec_with(command: &str, extra: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
-        .args([
-            "client",
-            "--format",
-            "json",
-            "--timeout",
-            "20",
-            "--exec",
-            command,
-        ])
+        .args(["client", "--format", "json", "--timeout", "20"])
+        .args(["--exec", command])
+        .args(extra)
         .stdin(Stdio::null())
         .output()
         .expect("tlsaudit runs");
@@ -378,6 +376,25 @@ fn python_ssl_client_is_parsed_exactly() {
     assert!(h.ja4.as_ref().unwrap().starts_with("t13d"));
     assert!(c.verdict.as_ref().unwrap().compliant);
     assert!(run.stderr.contains("SERVED True"), "{}", run.stderr);
+}
+
+#[test]
+fn a_user_certificate_is_presented() {
+    if !require("curl") {
+        return;
+    }
+    let cert = tlsaudit::servers::self_signed(tlsaudit::servers::KeyType::EcdsaP256).unwrap();
+    let (c, k) = (cert.cert.display().to_string(), cert.key.display().to_string());
+    // curl verifies the chain against that certificate alone: it is the one served.
+    let run = exec_with(
+        &format!("curl -s --fail --cacert {c} {{url}}json"),
+        &["--cert", &c, "--key", &k],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.report.command_exit_code, Some(0));
+    let hs = run.client().handshake.as_ref().unwrap();
+    assert!(hs.completed);
+    assert_eq!(hs.certificate, "user");
 }
 
 #[test]
