@@ -384,7 +384,10 @@ fn a_user_certificate_is_presented() {
         return;
     }
     let cert = tlsaudit::servers::self_signed(tlsaudit::servers::KeyType::EcdsaP256).unwrap();
-    let (c, k) = (cert.cert.display().to_string(), cert.key.display().to_string());
+    let (c, k) = (
+        cert.cert.display().to_string(),
+        cert.key.display().to_string(),
+    );
     // curl verifies the chain against that certificate alone: it is the one served.
     let run = exec_with(
         &format!("curl -s --fail --cacert {c} {{url}}json"),
