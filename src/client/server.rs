@@ -169,11 +169,37 @@ fn feed(conn: &mut ServerConnection, mut data: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-async fn flush(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<(), String> {
+/// Sends what rustls has queued; a client that stops reading cannot hold us past `deadline`.
+async fn flush(
+    conn: &mut ServerConnection,
+    sock: &mut TcpStream,
+    deadline: Instant,
+) -> Result<(), String> {
     while conn.wants_write() {
         let mut out = Vec::new();
         conn.write_tls(&mut out).map_err(|e| e.to_string())?;
-        sock.write_all(&out).await.map_err(|e| e.to_string())?;
+        tokio::time::timeout_at(deadline, sock.write_all(&out))
+            .await
+            .map_err(|_| "timed out writing to the client".to_string())?
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Writes application data through rustls in pieces its buffer accepts.
+async fn send_all(
+    conn: &mut ServerConnection,
+    sock: &mut TcpStream,
+    mut data: &[u8],
+    deadline: Instant,
+) -> Result<(), String> {
+    while !data.is_empty() {
+        let n = conn.writer().write(data).map_err(|e| e.to_string())?;
+        flush(conn, sock, deadline).await?;
+        if n == 0 {
+            return Err("rustls accepted no data".into());
+        }
+        data = &data[n..];
     }
     Ok(())
 }
@@ -187,7 +213,7 @@ async fn read_more(
     let mut buf = [0u8; 8192];
     let n = tokio::time::timeout_at(deadline, sock.read(&mut buf))
         .await
-        .map_err(|_| "timed out".to_string())?
+        .map_err(|_| "timed out waiting for the client".to_string())?
         .map_err(|e| e.to_string())?;
     if n == 0 {
         return Ok(false);
@@ -205,7 +231,7 @@ async fn handshake(
 ) -> Result<(), String> {
     let mut result = feed(conn, raw);
     while result.is_ok() && conn.is_handshaking() {
-        flush(conn, sock).await?;
+        flush(conn, sock, deadline).await?;
         result = match read_more(conn, sock, deadline).await {
             Ok(true) => Ok(()),
             Ok(false) => Err("the client closed the connection during the handshake".into()),
@@ -213,7 +239,7 @@ async fn handshake(
         };
     }
     // Send what rustls has queued: the rest of the flight, or the alert that explains a failure.
-    let flushed = flush(conn, sock).await;
+    let flushed = flush(conn, sock, deadline).await;
     result.and(flushed)
 }
 
@@ -385,15 +411,17 @@ pub async fn handle_connection(
             );
             http_response("200 OK", "text/plain; charset=utf-8", &body)
         };
-        let written = conn.writer().write_all(&resp);
-        conn.send_close_notify();
-        if written.is_ok() {
-            let _ = flush(&mut conn, &mut sock).await;
+        if send_all(&mut conn, &mut sock, &resp, deadline)
+            .await
+            .is_ok()
+        {
+            conn.send_close_notify();
+            let _ = flush(&mut conn, &mut sock, deadline).await;
         }
     } else {
         report.handshake = Some(hs);
         conn.send_close_notify();
-        let _ = flush(&mut conn, &mut sock).await;
+        let _ = flush(&mut conn, &mut sock, deadline).await;
     }
     let _ = sock.shutdown().await;
     report
