@@ -2,6 +2,7 @@
 
 use crate::registry;
 use crate::report::TlsVersion;
+use crate::report::{Finding, Severity};
 use crate::wire::sslv2::{CipherKind, Sslv2ClientHello};
 use crate::wire::{
     is_grease_u16, CipherSuite, ClientHello, ExtensionType, KeyShareClientHello, NamedGroup,
@@ -12,6 +13,7 @@ use crate::wire::{
 use super::fingerprint;
 use super::report::{
     Code, HelloFacts, OfferedExtension, OfferedGroup, OfferedKeyShare, OfferedSuite, SuiteSecurity,
+    Verdict,
 };
 
 /// The hello as read off the wire.
@@ -314,6 +316,101 @@ pub fn facts(c: &Captured) -> HelloFacts {
     f
 }
 
+/// The findings about one client, most severe first.
+pub fn findings(f: &HelloFacts, verdict: &Verdict) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if !verdict.compliant {
+        out.push(Finding {
+            id: "client.policy.not_compliant".into(),
+            severity: Severity::Error,
+            message: format!(
+                "cannot reach a server following {}: {}. {}",
+                verdict.policy,
+                verdict.message,
+                verdict.upgrade.as_deref().unwrap_or("")
+            )
+            .trim_end()
+            .to_string(),
+            evidence: Some(format!(
+                "versions {}; {} suites offered",
+                f.versions
+                    .iter()
+                    .map(|v| v.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                f.cipher_suites.len()
+            )),
+        });
+    }
+    let legacy: Vec<&str> = f
+        .versions
+        .iter()
+        .filter(|v| matches!(v, TlsVersion::Ssl2 | TlsVersion::Ssl3))
+        .map(|v| v.name())
+        .collect();
+    if !legacy.is_empty() {
+        out.push(Finding {
+            id: "client.protocol.ssl_offered".into(),
+            severity: Severity::Warning,
+            message: format!(
+                "the client offers {}, broken since 2014 (POODLE): upgrade its TLS library",
+                legacy.join(" and ")
+            ),
+            evidence: None,
+        });
+    }
+    let insecure: Vec<&str> = f
+        .cipher_suites
+        .iter()
+        .filter(|s| s.security == SuiteSecurity::Insecure)
+        .map(|s| s.name.as_str())
+        .collect();
+    if !insecure.is_empty() {
+        out.push(Finding {
+            id: "client.suites.insecure_offered".into(),
+            severity: Severity::Warning,
+            message: format!(
+                "the client offers {} insecure suite{}: remove them from its cipher list",
+                insecure.len(),
+                if insecure.len() == 1 { "" } else { "s" }
+            ),
+            evidence: Some(insecure.join(", ")),
+        });
+    }
+    let real_suites = || {
+        f.cipher_suites
+            .iter()
+            .filter(|s| s.security != SuiteSecurity::NotASuite)
+    };
+    if real_suites().next().is_some() && !real_suites().any(|s| s.forward_secrecy) {
+        out.push(Finding {
+            id: "client.suites.no_forward_secrecy".into(),
+            severity: Severity::Warning,
+            message: "no offered suite has forward secrecy: enable ECDHE suites (or TLS 1.3)"
+                .into(),
+            evidence: None,
+        });
+    }
+    if f.compression_methods.iter().any(|m| *m != 0) {
+        out.push(Finding {
+            id: "client.compression.offered".into(),
+            severity: Severity::Warning,
+            message: "the client offers TLS compression, which exposes secrets (CRIME): disable it"
+                .into(),
+            evidence: Some(format!("compression methods {:?}", f.compression_methods)),
+        });
+    }
+    if f.cipher_suites.iter().any(|s| s.id == "0x5600") {
+        out.push(Finding {
+            id: "client.fallback_retry".into(),
+            severity: Severity::Info,
+            message: "this hello carries TLS_FALLBACK_SCSV (RFC 7507): the client is retrying with a lower version after a failed attempt".into(),
+            evidence: None,
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,6 +524,53 @@ mod tests {
         assert_eq!(f.key_shares[1].length, 1216);
         assert!(f.key_shares[1].group.post_quantum);
         assert_eq!(f.grease, vec!["supported_groups", "key_share"]);
+    }
+
+    #[test]
+    fn findings_of_an_old_client() {
+        let h = Sslv2ClientHello {
+            version: 0x0300,
+            cipher_specs: vec![
+                CipherKind(0x010080),
+                CipherKind(0x000004),
+                CipherKind(0x005600),
+            ],
+            session_id: vec![],
+            challenge: vec![1; 16],
+        };
+        let c = Captured {
+            hello: CapturedHello::Sslv2(h),
+            length: 30,
+            records: 1,
+            record_version: None,
+        };
+        let f = facts(&c);
+        let v = crate::client::verdict::verdict(
+            &c.hello.offer(),
+            &crate::client::verdict::ServerProfile::multisafepay(),
+        );
+        let ids: Vec<String> = findings(&f, &v).into_iter().map(|f| f.id).collect();
+        assert_eq!(
+            ids,
+            vec![
+                "client.policy.not_compliant",
+                "client.protocol.ssl_offered",
+                "client.suites.insecure_offered",
+                "client.suites.no_forward_secrecy",
+                "client.fallback_retry"
+            ]
+        );
+        let curl = facts(&Captured {
+            hello: CapturedHello::Tls(curl_hello()),
+            length: 512,
+            records: 1,
+            record_version: None,
+        });
+        let ok = crate::client::verdict::verdict(
+            &CapturedHello::Tls(curl_hello()).offer(),
+            &crate::client::verdict::ServerProfile::multisafepay(),
+        );
+        assert!(findings(&curl, &ok).is_empty());
     }
 
     #[test]

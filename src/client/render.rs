@@ -157,6 +157,14 @@ pub fn text(out: &mut dyn Write, r: &ClientReport, style: &Style) -> std::io::Re
             writeln!(out, "  upgrade       {u}")?;
         }
     }
+    for f in &r.findings {
+        let sev = match f.severity {
+            crate::report::Severity::Error => style.red("error"),
+            crate::report::Severity::Warning => style.yellow("warning"),
+            crate::report::Severity::Info => style.dim("info"),
+        };
+        writeln!(out, "  {sev:<13} {} [{}]", f.message, f.id)?;
+    }
     if let Some(hs) = &r.handshake {
         if hs.completed {
             writeln!(

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::report::TlsVersion;
+use crate::report::{Finding, TlsVersion};
 
 /// Bumped on any change a consumer could notice.
 pub const CLIENT_SCHEMA_VERSION: &str = "1.0";
@@ -23,6 +23,10 @@ pub struct ClientReport {
     pub verdict: Option<Verdict>,
     /// The real TLS handshake this server then attempted; null when it did not try.
     pub handshake: Option<HandshakeFacts>,
+    /// What to act on (`client.*` ids): the verdict when not compliant, insecure suites,
+    /// compression, a fallback retry. Empty when nothing is wrong.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
 }
 
 /// Everything a ClientHello offers, in the client's order, GREASE values kept and flagged.

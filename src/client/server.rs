@@ -325,7 +325,9 @@ pub async fn handle_connection(
     };
     let offer = captured.hello.offer();
     let facts = analysis::facts(&captured);
-    report.verdict = Some(verdict(&offer, &opts.profile));
+    let v = verdict(&offer, &opts.profile);
+    report.findings = analysis::findings(&facts, &v);
+    report.verdict = Some(v);
     let is_sslv2 = matches!(captured.hello, analysis::CapturedHello::Sslv2(_));
     report.hello = Some(facts);
     if is_sslv2 {

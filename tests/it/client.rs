@@ -159,6 +159,7 @@ fn curl_defaults_are_compliant_and_negotiate_tls13() {
         v.cipher_suite.as_ref().unwrap().name,
         "TLS_CHACHA20_POLY1305_SHA256"
     );
+    assert_eq!(c.findings, vec![]);
     let hs = c.handshake.as_ref().unwrap();
     assert!(hs.completed, "{hs:?}");
     assert_eq!(hs.version, Some(Tls13));
@@ -269,6 +270,14 @@ fn s_client_tls10_only_is_not_compliant() {
         .as_ref()
         .unwrap()
         .starts_with("enable TLS 1.2 or TLS 1.3"));
+    let ids: Vec<&str> = c.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec![
+            "client.policy.not_compliant",
+            "client.suites.no_forward_secrecy"
+        ]
+    );
     let hs = c.handshake.as_ref().unwrap();
     assert!(!hs.completed && hs.error.is_some());
 }
