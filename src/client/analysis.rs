@@ -323,14 +323,16 @@ pub fn findings(f: &HelloFacts, verdict: &Verdict) -> Vec<Finding> {
         out.push(Finding {
             id: "client.policy.not_compliant".into(),
             severity: Severity::Error,
-            message: format!(
-                "cannot reach a server following {}: {}. {}",
-                verdict.policy,
-                verdict.message,
-                verdict.upgrade.as_deref().unwrap_or("")
-            )
-            .trim_end()
-            .to_string(),
+            message: match &verdict.upgrade {
+                Some(u) => format!(
+                    "cannot reach a server following {}: {}; to fix: {u}",
+                    verdict.policy, verdict.message
+                ),
+                None => format!(
+                    "cannot reach a server following {}: {}",
+                    verdict.policy, verdict.message
+                ),
+            },
             evidence: Some(format!(
                 "versions {}; {} suites offered",
                 f.versions

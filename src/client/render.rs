@@ -157,7 +157,12 @@ pub fn text(out: &mut dyn Write, r: &ClientReport, style: &Style) -> std::io::Re
             writeln!(out, "  upgrade       {u}")?;
         }
     }
-    for f in &r.findings {
+    // The verdict above already says what `client.policy.not_compliant` says.
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| f.id != "client.policy.not_compliant")
+    {
         let sev = match f.severity {
             crate::report::Severity::Error => style.red("error"),
             crate::report::Severity::Warning => style.yellow("warning"),

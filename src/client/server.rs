@@ -389,7 +389,15 @@ pub async fn handle_connection(
     });
     match result {
         Err(e) => {
-            hs.error = Some(e);
+            let modern = offer
+                .versions
+                .iter()
+                .any(|v| v.0 >= ProtocolVersion::TLS12.0);
+            hs.error = Some(if modern {
+                e
+            } else {
+                format!("this server speaks only TLS 1.2 and 1.3 ({e})")
+            });
             report.handshake = Some(hs);
             let _ = sock.shutdown().await;
             return report;
