@@ -36,9 +36,10 @@ pub struct Certs {
     pub user: Option<Arc<CertifiedKey>>,
     /// ECDSA P-256, made with rcgen at start-up.
     pub ecdsa: Option<Arc<CertifiedKey>>,
-    /// RSA 2048, made with `openssl req` at start-up (None when the command is missing):
-    /// without it a client that offers only RSA-authenticated TLS 1.2 suites cannot finish.
-    pub rsa: Option<Arc<CertifiedKey>>,
+    /// RSA 2048, made with `openssl req` the first time a client needs it (it takes a few
+    /// hundred milliseconds; None when the command is missing): without it a client that
+    /// offers only RSA-authenticated TLS 1.2 suites cannot finish.
+    rsa: Arc<tokio::sync::OnceCell<Option<Arc<CertifiedKey>>>>,
 }
 
 fn certified(
@@ -72,13 +73,10 @@ impl Certs {
             .context("making an ECDSA certificate")?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der()));
         let ecdsa = certified(vec![ck.cert.der().clone()], &key)?;
-        let rsa = crate::servers::self_signed(crate::servers::KeyType::Rsa2048)
-            .ok()
-            .and_then(|files| load_pem(&files.cert, &files.key).ok());
         Ok(Self {
             user: None,
             ecdsa: Some(ecdsa),
-            rsa,
+            rsa: Arc::default(),
         })
     }
 
@@ -86,8 +84,25 @@ impl Certs {
         Ok(Self {
             user: Some(load_pem(cert, key)?),
             ecdsa: None,
-            rsa: None,
+            rsa: Arc::new(tokio::sync::OnceCell::new_with(Some(None))),
         })
+    }
+
+    /// The RSA certificate, made on first use; concurrent callers wait for the same one.
+    pub async fn rsa(&self) -> Option<Arc<CertifiedKey>> {
+        self.rsa
+            .get_or_init(|| async {
+                tokio::task::spawn_blocking(|| {
+                    let files =
+                        crate::servers::self_signed(crate::servers::KeyType::Rsa2048).ok()?;
+                    load_pem(&files.cert, &files.key).ok()
+                })
+                .await
+                .ok()
+                .flatten()
+            })
+            .await
+            .clone()
     }
 }
 
@@ -125,9 +140,23 @@ fn provider(profile: &ServerProfile) -> rustls::crypto::CryptoProvider {
     p
 }
 
-/// Picks the certificate that lets this client finish: ECDSA for a TLS 1.3 client that signs
-/// with P-256, else by the authentication of the first suite both rustls and the client have.
-fn choose_cert(
+/// Whether this client needs an RSA certificate to finish: a TLS 1.3 client that cannot
+/// verify ECDSA P-256, or a TLS 1.2 one whose first suite shared with rustls is RSA-signed.
+fn wants_rsa(offer: &Offer, facts: &HelloFacts, provider: &rustls::crypto::CryptoProvider) -> bool {
+    let tls13 = offer.has_supported_versions && offer.versions.contains(&ProtocolVersion::TLS13);
+    if tls13 {
+        return !facts.signature_schemes.iter().any(|s| s.id == "0x0403");
+    }
+    provider
+        .cipher_suites
+        .iter()
+        .map(|s| CipherSuite(u16::from(s.suite())))
+        .find(|id| offer.suites.contains(id) && registry::suite(*id).is_some_and(|i| !i.tls13))
+        .is_some_and(|id| registry::suite(id).is_some_and(|i| i.auth == "RSA"))
+}
+
+/// The certificate for this client, and its kind for the report.
+async fn choose_cert(
     certs: &Certs,
     offer: &Offer,
     facts: &HelloFacts,
@@ -137,23 +166,12 @@ fn choose_cert(
         return Some((u.clone(), "user"));
     }
     let ecdsa = certs.ecdsa.clone().map(|c| (c, "ecdsa-p256"));
-    let rsa = certs.rsa.clone().map(|c| (c, "rsa-2048"));
-    let tls13 = offer.has_supported_versions && offer.versions.contains(&ProtocolVersion::TLS13);
-    if tls13 {
-        let p256 = facts.signature_schemes.iter().any(|s| s.id == "0x0403");
-        return if p256 { ecdsa.or(rsa) } else { rsa.or(ecdsa) };
-    }
-    for s in &provider.cipher_suites {
-        let id = CipherSuite(u16::from(s.suite()));
-        if s.tls13().is_some() || !offer.suites.contains(&id) {
-            continue;
+    if wants_rsa(offer, facts, provider) {
+        if let Some(rsa) = certs.rsa().await {
+            return Some((rsa, "rsa-2048"));
         }
-        return match registry::suite(id).map(|i| i.auth) {
-            Some("RSA") => rsa.or(ecdsa),
-            _ => ecdsa.or(rsa),
-        };
     }
-    ecdsa.or(rsa)
+    ecdsa
 }
 
 fn tls_version(v: rustls::ProtocolVersion) -> Option<TlsVersion> {
@@ -343,7 +361,7 @@ pub async fn handle_connection(
     }
     let provider = provider(&opts.profile);
     let facts = report.hello.clone().unwrap_or_default();
-    let Some((cert, cert_kind)) = choose_cert(&opts.certs, &offer, &facts, &provider) else {
+    let Some((cert, cert_kind)) = choose_cert(&opts.certs, &offer, &facts, &provider).await else {
         report.handshake = Some(HandshakeFacts {
             error: Some("no certificate available".into()),
             ..Default::default()
