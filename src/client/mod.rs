@@ -42,7 +42,12 @@ pub const EXIT_NO_CLIENT: u8 = 3;
 #[derive(Args, Debug, Clone)]
 pub struct ClientArgs {
     /// Address the capture server listens on (point any client at https://ADDR/).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8443",
+        conflicts_with = "exec"
+    )]
     pub listen: SocketAddr,
     /// One-shot: listen on an ephemeral loopback port, run COMMAND with `sh -c` ({url}, {host}
     /// and {port} substituted), report the ClientHellos it sent and exit by the verdict.
