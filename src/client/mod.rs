@@ -115,6 +115,9 @@ pub fn exit_code(reports: &[ClientReport]) -> u8 {
 }
 
 fn options(args: &ClientArgs) -> anyhow::Result<ServerOptions> {
+    if !matches!(args.format, Format::Text | Format::Json | Format::Jsonl) {
+        anyhow::bail!("tlsaudit client writes text, json or jsonl");
+    }
     let profile = ServerProfile::by_name(&args.policy).ok_or_else(|| {
         anyhow::anyhow!(
             "unknown policy '{}' (built in: {})",
@@ -153,7 +156,8 @@ fn write_report(
             render::text(out, r, style)?;
             writeln!(out)
         }
-        Format::Json | Format::Jsonl => {
+        // JSON and JSON Lines (`options` refuses the policy-report formats).
+        _ => {
             serde_json::to_writer(&mut *out, r)?;
             writeln!(out)
         }

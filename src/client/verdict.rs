@@ -14,7 +14,9 @@ use super::report::{Code, Verdict};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerProfile {
     pub name: String,
-    /// Versions with their suites, any order (the highest common version wins).
+    /// Versions with their suites in the server's order; the highest common version wins.
+    /// An empty list means "any suite valid for that version": such a server takes the
+    /// client's first (what `Policy::server_suites` returning None means).
     pub versions: Vec<(TlsVersion, Vec<CipherSuite>)>,
     /// Groups for ECDHE and TLS 1.3 key exchange.
     pub groups: Vec<NamedGroup>,
@@ -137,6 +139,19 @@ fn group_possible(offer: &Offer, profile: &ServerProfile, s: CipherSuite) -> boo
     }
 }
 
+/// Whether `s` is a suite a server may pick in `v`: TLS 1.3 suites only in TLS 1.3, AEAD and
+/// SHA-256 suites only from TLS 1.2, never a signalling value or GREASE.
+fn valid_for(s: CipherSuite, v: TlsVersion) -> bool {
+    if s.is_signalling() || s.is_grease() {
+        return false;
+    }
+    match registry::suite(s) {
+        Some(i) if v == TlsVersion::Tls13 => i.tls13,
+        Some(i) => !i.tls13 && (!i.tls12_only || v == TlsVersion::Tls12),
+        None => false,
+    }
+}
+
 /// What a server following `profile` does with `offer`: the highest version both support with
 /// a suite they share, taking its own first suite in its order that the client offers.
 pub fn verdict(offer: &Offer, profile: &ServerProfile) -> Verdict {
@@ -149,11 +164,20 @@ pub fn verdict(offer: &Offer, profile: &ServerProfile) -> Verdict {
             continue;
         }
         any_version = true;
-        let shared: Vec<CipherSuite> = suites
-            .iter()
-            .copied()
-            .filter(|s| offer.suites.contains(s))
-            .collect();
+        let shared: Vec<CipherSuite> = if suites.is_empty() {
+            offer
+                .suites
+                .iter()
+                .copied()
+                .filter(|s| valid_for(*s, *v))
+                .collect()
+        } else {
+            suites
+                .iter()
+                .copied()
+                .filter(|s| offer.suites.contains(s))
+                .collect()
+        };
         if let Some(&pick) = shared.iter().find(|s| group_possible(offer, profile, **s)) {
             return Verdict {
                 policy: profile.name.clone(),
@@ -174,7 +198,10 @@ pub fn verdict(offer: &Offer, profile: &ServerProfile) -> Verdict {
             };
         }
         let names: Vec<String> = suites.iter().map(|s| suite_name(*s)).collect();
-        if shared.is_empty() {
+        if shared.is_empty() && suites.is_empty() {
+            problems.push(format!("offers {} but no suite valid for it", human(*v)));
+            upgrades.push(format!("enable {} suites in the client", human(*v)));
+        } else if shared.is_empty() {
             problems.push(format!(
                 "offers {} but none of the {} suites {} accepts for it ({})",
                 human(*v),
@@ -332,6 +359,23 @@ mod tests {
                 .id,
             "0x009d"
         );
+    }
+
+    #[test]
+    fn an_empty_suite_list_accepts_the_client_first_valid_suite() {
+        let p = ServerProfile::new(
+            "lenient",
+            vec![(TlsVersion::Tls12, vec![]), (TlsVersion::Tls10, vec![])],
+        );
+        let o = offer(None, 0x0303, &[0x0a0a, 0x1301, 0x009f, 0x002f]);
+        let v = verdict(&o, &p);
+        assert_eq!(v.version, Some(TlsVersion::Tls12));
+        assert_eq!(v.cipher_suite.unwrap().id, "0x009f");
+        // In TLS 1.0 a GCM suite is not valid: the server takes AES128-SHA.
+        let o = offer(None, 0x0301, &[0x009f, 0x002f]);
+        let v = verdict(&o, &p);
+        assert_eq!(v.version, Some(TlsVersion::Tls10));
+        assert_eq!(v.cipher_suite.unwrap().id, "0x002f");
     }
 
     #[test]
