@@ -600,3 +600,55 @@ fn suites_or_kinds(r: &ClientReport) -> Vec<String> {
         .map(|s| s.id.clone())
         .collect()
 }
+
+#[test]
+fn listen_mode_prints_one_json_line_per_client() {
+    use std::io::{BufRead, BufReader};
+    if !require("curl") {
+        return;
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+        .args(["client", "--listen", "127.0.0.1:0", "--format", "jsonl"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read on threads so that a silent server fails the test instead of hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        if let Some(Ok(l)) = BufReader::new(stderr).lines().next() {
+            let _ = tx2.send(("stderr", l));
+        }
+    });
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        if let Some(Ok(l)) = BufReader::new(stdout).lines().next() {
+            let _ = tx.send(("stdout", l));
+        }
+    });
+    let (_, banner) = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("https://"))
+        .unwrap_or_else(|| panic!("{banner}"))
+        .to_string();
+    let body = Command::new("curl")
+        .args(["-sk", "-H", "Accept: application/json", &url])
+        .output()
+        .unwrap();
+    let (which, line) = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(which, "stdout");
+    let printed: ClientReport = serde_json::from_str(&line).unwrap();
+    let served: ClientReport = serde_json::from_slice(&body.stdout).unwrap();
+    assert_eq!(printed.hello, served.hello);
+    assert!(printed.verdict.as_ref().unwrap().compliant);
+    assert_eq!(
+        printed.handshake.as_ref().unwrap().http_request.as_deref(),
+        Some("GET / HTTP/1.1")
+    );
+}
