@@ -42,6 +42,9 @@ pub enum Command {
     /// Scan servers: protocol versions and every cipher suite they accept, judged by a policy.
     #[command(after_help = EXIT_HELP)]
     Scan(ScanArgs),
+    /// Check a TLS client: capture its ClientHello, judge it against a server policy
+    /// (exit 0 compliant, 1 not compliant, 3 no client connected).
+    Client(crate::client::ClientArgs),
     /// Start local TLS servers on loopback with contrasting configurations and scan them (offline).
     Demo(DemoArgs),
     /// Print the JSON Schema of the scan report.
@@ -311,6 +314,7 @@ pub fn main() -> ExitCode {
     let code = rt.block_on(async {
         match cli.command {
             Command::Scan(args) => run_scan(args).await,
+            Command::Client(args) => crate::client::run(args).await,
             Command::Demo(args) => crate::demo::run(args.format).await,
             Command::Schema => {
                 print!("{}", crate::report::json_schema());

@@ -5,6 +5,7 @@
 
 pub mod certs;
 pub mod cli;
+pub mod client;
 pub mod demo;
 pub mod engine;
 pub mod facts;

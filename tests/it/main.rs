@@ -3,6 +3,7 @@
 
 mod certs;
 mod cli;
+mod client;
 mod common;
 mod groups;
 mod policy;
