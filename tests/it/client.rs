@@ -652,3 +652,28 @@ fn listen_mode_prints_one_json_line_per_client() {
         Some("GET / HTTP/1.1")
     );
 }
+
+#[test]
+fn the_same_client_judged_by_another_policy() {
+    // Mozilla "modern" servers speak TLS 1.3 only: a TLS 1.2-only client cannot reach them,
+    // though it reaches a server following the seed's policy (the test above).
+    let run = exec_with(
+        "openssl s_client -connect {host}:{port} -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256",
+        &["--policy", "mozilla-modern"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let v = run.client().verdict.as_ref().unwrap();
+    assert!(!v.compliant);
+    assert_eq!(v.version, None);
+    // Mozilla "intermediate" takes that very suite at TLS 1.2.
+    let run = exec_with(
+        "openssl s_client -connect {host}:{port} -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256",
+        &["--policy", "mozilla-intermediate"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v = run.client().verdict.as_ref().unwrap();
+    assert_eq!(
+        (v.version, v.cipher_suite.as_ref().map(|s| s.id.as_str())),
+        (Some(Tls12), Some("0xc02f"))
+    );
+}
