@@ -677,6 +677,7 @@ async fn groups_of_a_server_that_refuses_an_empty_key_share() {
         engine: engine.clone(),
         host: engine.host(addr),
         sni: None,
+        compact: false,
     };
     // What the protocol stage would have found: TLS 1.3 with one suite.
     let report = TargetReport {
@@ -688,6 +689,7 @@ async fn groups_of_a_server_that_refuses_an_empty_key_share() {
             server_preference: None,
             cipher_suites: vec![SuiteResult::from_suite(tlsaudit::wire::CipherSuite(0x1301))],
             evidence: String::new(),
+            suites_enumerated: true,
         }],
         ..Default::default()
     };
