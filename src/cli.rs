@@ -399,7 +399,14 @@ pub fn scan_options(args: &ScanArgs) -> ScanOptions {
         stages: if args.only.is_empty() {
             Stage::ALL.into_iter().collect()
         } else {
-            args.only.iter().copied().chain([Stage::Versions]).collect()
+            // Every stage but versions builds on the suites (`--only versions` alone: none).
+            let suites = args.only.iter().any(|s| *s != Stage::Versions);
+            args.only
+                .iter()
+                .copied()
+                .chain([Stage::Versions])
+                .chain(suites.then_some(Stage::Suites))
+                .collect()
         },
         quick: args.quick,
     }

@@ -8,6 +8,8 @@
 //! - TLS 1.0–1.2: offer the ECDHE suites the server accepted and every curve; the curve is in
 //!   the ServerKeyExchange (RFC 8422 section 5.4). Same elimination. One DHE probe reads the
 //!   finite-field prime and names it when it is a well-known group (`data/dh-groups.tsv`).
+//! - A server that closes on large hellos gets compact ones: the candidates go in runs that keep
+//!   each hello under 256 bytes, each run eliminated, then the accepted groups once more together.
 
 use std::sync::LazyLock;
 

@@ -3,6 +3,9 @@
 //! Protocol versions and cipher suites are found by elimination: offer every candidate, record
 //! the one the server picks, remove it, repeat until the server refuses — |accepted| + 1
 //! handshakes per version, plus one to learn whether the server imposes its order.
+//! `--only versions` stops at the first probe per version (supported or not, and the suite
+//! chosen). The hello shape found here (full, or compact for servers that close on large
+//! hellos) travels to the later stages in [`Ctx::compact`].
 
 pub mod features;
 pub mod fullhs;

@@ -833,6 +833,12 @@ fn only_and_quick_flags_parse_into_scan_options() {
         ["versions", "suites", "groups", "sigs"]
     );
     assert!(!o.quick);
+    let o = parse(&["--only", "versions"]).unwrap();
+    assert_eq!(
+        o.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        ["versions"]
+    );
+    assert!(!o.enumerates_suites());
     let o = parse(&["--quick"]).unwrap();
     assert_eq!(o.stages.len(), 6);
     assert!(o.quick);
