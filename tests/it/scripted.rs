@@ -582,6 +582,31 @@ async fn later_stages_send_compact_hellos_to_a_server_that_chokes_on_large_ones(
         "{tls12:#?}"
     );
 
+    let c = r.certificates.as_ref().unwrap();
+    let sources: Vec<_> = c
+        .chains
+        .iter()
+        .flat_map(|ch| ch.obtained.iter())
+        .map(|o| (o.version, o.offered.clone(), o.cipher_suite.clone()))
+        .collect();
+    let suite = |s: &str| Some(s.to_string());
+    let cbc = suite("TLS_RSA_WITH_AES_128_CBC_SHA");
+    assert_eq!(
+        sources,
+        vec![
+            // The protocol stage's flights (first compact chunk's pick) ...
+            (Tls10, "any".into(), cbc.clone()),
+            (Tls11, "any".into(), cbc.clone()),
+            (Tls12, "any".into(), cbc),
+            // ... and the certificates stage's own compact RSA hello, with the accepted
+            // suites; no ECDSA suite was accepted, so no ECDSA hello.
+            (
+                Tls12,
+                "RSA".into(),
+                suite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+            ),
+        ]
+    );
     let f = r.features.as_ref().unwrap();
     let answers = [
         ("secure_renegotiation", f.secure_renegotiation.answer),
