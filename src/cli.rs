@@ -215,7 +215,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub expiry_warn_days: u32,
     /// Scan only these stages, comma-separated: versions,suites,groups,sigs,certs,features.
-    /// Versions and suites always run: every other stage builds on them. Default: all.
+    /// Versions always run, and suites with any stage but versions (the others build on
+    /// them); `--only versions` alone: one hello per version, suites not enumerated.
+    /// Default: all.
     #[arg(long, value_delimiter = ',', value_parser = parse_stage)]
     pub only: Vec<Stage>,
     /// Fewer connections: no preference-order probes for groups and no full handshakes
@@ -397,10 +399,13 @@ pub fn scan_options(args: &ScanArgs) -> ScanOptions {
         stages: if args.only.is_empty() {
             Stage::ALL.into_iter().collect()
         } else {
+            // Every stage but versions builds on the suites (`--only versions` alone: none).
+            let suites = args.only.iter().any(|s| *s != Stage::Versions);
             args.only
                 .iter()
                 .copied()
-                .chain([Stage::Versions, Stage::Suites])
+                .chain([Stage::Versions])
+                .chain(suites.then_some(Stage::Suites))
                 .collect()
         },
         quick: args.quick,

@@ -98,15 +98,27 @@ pub fn from_gathered(gathered: &Gathered) -> Vec<Capture> {
     out
 }
 
-/// One TLS <= 1.2 hello offering only `offer`'s suites and signature schemes, asking for stapling.
+/// One TLS <= 1.2 hello offering only `offer`'s suites and signature schemes, asking for
+/// stapling. `compact` (a server that closes on large hellos): a hello under 256 bytes
+/// offering the suites of `accepted` (what the protocol stage found) instead of every candidate.
 pub async fn probe_tls12(
     engine: &Engine,
     host: &HostHandle,
     sni: Option<String>,
     version: TlsVersion,
     offer: KeyOffer,
+    compact: Option<&[SuiteResult]>,
 ) -> Option<Capture> {
-    let suites: Vec<_> = registry::candidates(version.wire())
+    let pool: Vec<_> = match compact {
+        None => registry::candidates(version.wire()),
+        Some(accepted) => accepted
+            .iter()
+            .filter_map(|s| s.code())
+            .filter_map(|c| u16::try_from(c).ok())
+            .map(crate::wire::CipherSuite)
+            .collect(),
+    };
+    let suites: Vec<_> = pool
         .into_iter()
         .filter(|s| registry::suite(*s).is_some_and(|i| offer.allows_suite_auth(i.auth)))
         .collect();
@@ -114,11 +126,15 @@ pub async fn probe_tls12(
         return None;
     }
     let mut spec = HelloSpec::new(version.wire(), suites, sni);
+    if compact.is_some() {
+        spec = spec.compact();
+    }
     spec.sigalgs.retain(|s| offer.allows_wire(*s));
     let asked = version != TlsVersion::Ssl3;
     if asked {
         spec.extra.push(status_request());
     }
+    let spec = spec.fit_compact();
     match engine.probe(host, &spec.build()).await {
         ProbeOutcome::ServerHello(f) => {
             let certs = f.certificates.clone().filter(|c| !c.is_empty())?;
@@ -308,12 +324,14 @@ async fn drive(
 
 /// Every handshake the certificates stage runs itself, in parallel: at the highest TLS <= 1.2
 /// version the server speaks, one RSA-only and one ECDSA-only hello; with TLS 1.3, one rustls
-/// handshake per key type (and one open to any key when both find nothing).
+/// handshake per key type (and one open to any key when both find nothing). `compact`: the
+/// server needs hellos under 256 bytes (rustls's TLS 1.3 hellos are not made smaller).
 pub async fn probe_all(
     engine: &Engine,
     host: &HostHandle,
     sni: Option<String>,
     protocols: &[ProtocolResult],
+    compact: bool,
 ) -> Vec<Capture> {
     let supported = |v| protocols.iter().any(|p| p.version == v && p.supported);
     let legacy = [
@@ -326,9 +344,16 @@ pub async fn probe_all(
     .find(|v| supported(*v));
     let tls12 = async {
         let Some(v) = legacy else { return vec![] };
+        let accepted = compact.then(|| {
+            protocols
+                .iter()
+                .find(|p| p.version == v)
+                .map(|p| p.cipher_suites.as_slice())
+                .unwrap_or_default()
+        });
         let (a, b) = tokio::join!(
-            probe_tls12(engine, host, sni.clone(), v, KeyOffer::Rsa),
-            probe_tls12(engine, host, sni.clone(), v, KeyOffer::Ecdsa),
+            probe_tls12(engine, host, sni.clone(), v, KeyOffer::Rsa, accepted),
+            probe_tls12(engine, host, sni.clone(), v, KeyOffer::Ecdsa, accepted),
         );
         [a, b].into_iter().flatten().collect::<Vec<_>>()
     };

@@ -393,7 +393,16 @@ pub async fn stage(
 ) -> CertificatesSection {
     let before = ctx.host.connections();
     let mut captures = fetch::from_gathered(gathered);
-    captures.extend(fetch::probe_all(&ctx.engine, &ctx.host, ctx.sni.clone(), protocols).await);
+    captures.extend(
+        fetch::probe_all(
+            &ctx.engine,
+            &ctx.host,
+            ctx.sni.clone(),
+            protocols,
+            ctx.compact,
+        )
+        .await,
+    );
     let at = opts
         .at
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());

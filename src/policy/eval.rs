@@ -64,6 +64,18 @@ fn names<'a>(suites: impl IntoIterator<Item = &'a SuiteResult>) -> String {
     }
 }
 
+/// Why a conclusion resting on a suite's absence cannot be drawn: `--only versions` recorded
+/// only the suite the server chose, not every suite it accepts.
+fn not_enumerated(p: &ProtocolResult) -> Option<String> {
+    (!p.suites_enumerated).then(|| {
+        format!(
+            "{} suites were not enumerated (only {} is known): scan with suites",
+            p.version,
+            names(&p.cipher_suites)
+        )
+    })
+}
+
 fn matches_any(specs: &[SuiteSpec], s: &SuiteResult) -> bool {
     specs.iter().any(|spec| spec.matches(s))
 }
@@ -109,7 +121,9 @@ fn check(t: &TargetReport, rule: &Rule) -> (RuleStatus, String) {
                     .iter()
                     .filter(|s| matches_any(suites, s))
                     .collect();
-                if hits.is_empty() {
+                if let (true, Some(e)) = (hits.is_empty(), not_enumerated(p)) {
+                    (Incomplete, e)
+                } else if hits.is_empty() {
                     (
                         Fail,
                         format!(
@@ -135,7 +149,9 @@ fn check(t: &TargetReport, rule: &Rule) -> (RuleStatus, String) {
                             .iter()
                             .filter(|s| !matches_any(suites, s))
                             .collect();
-                        if extra.is_empty() {
+                        if let (true, Some(e)) = (extra.is_empty(), not_enumerated(p)) {
+                            (Incomplete, e)
+                        } else if extra.is_empty() {
                             (Pass, format!("{v} accepts only listed suites"))
                         } else {
                             (Fail, format!("{v} also accepts {}", names(extra)))
@@ -155,7 +171,11 @@ fn check(t: &TargetReport, rule: &Rule) -> (RuleStatus, String) {
                             .iter()
                             .filter(|s| p.supported && matches_any(suites, s))
                             .collect();
-                        if bad.is_empty() {
+                        if let (true, true, Some(e)) =
+                            (bad.is_empty(), p.supported, not_enumerated(p))
+                        {
+                            (Incomplete, e)
+                        } else if bad.is_empty() {
                             (Pass, format!("{v}: none"))
                         } else {
                             (Fail, format!("{v} accepts {}", names(bad)))

@@ -37,6 +37,7 @@ fn target(offered: &[(TlsVersion, &[u16])]) -> TargetReport {
                     } else {
                         "alert protocol_version".into()
                     },
+                    suites_enumerated: true,
                 }
             })
             .collect(),

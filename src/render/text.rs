@@ -124,6 +124,9 @@ fn protocol(out: &mut dyn Write, p: &ProtocolResult, style: &Style) -> std::io::
     }
     let (label, col) = version_rating(p.version);
     let order = match p.server_preference {
+        _ if !p.suites_enumerated => {
+            "suites not enumerated (--only versions): the suite the server chose"
+        }
         Some(true) => "server order",
         Some(false) => "client order (server has no preference)",
         None => "order not determined",

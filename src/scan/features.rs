@@ -17,7 +17,7 @@ use crate::wire::{
 
 use super::fullhs::{self, Client, Setup};
 use super::groups::{legacy_version, suites_for, supported};
-use super::hello::HelloSpec;
+use super::hello::{HelloSpec, COMPACT_LIMIT};
 use super::{Ctx, Gathered, ScanOptions};
 
 /// ALPN protocols probed, in the order offered.
@@ -214,9 +214,9 @@ async fn probe_with(
     suites: Vec<CipherSuite>,
     edit: impl FnOnce(&mut HelloSpec),
 ) -> ProbeOutcome {
-    let mut spec = HelloSpec::new(v.wire(), suites, ctx.sni.clone());
+    let mut spec = ctx.hello(v.wire(), suites);
     edit(&mut spec);
-    ctx.engine.probe(&ctx.host, &spec.build()).await
+    ctx.send(spec).await
 }
 
 struct ExtFacts {
@@ -339,8 +339,13 @@ async fn compression_probe(ctx: &Ctx, report: &TargetReport, legacy: Option<TlsV
     let Some(v) = legacy else {
         return Fact::not_applicable("TLS 1.3 only: TLS 1.3 has no compression");
     };
-    let mut spec = HelloSpec::new(v.wire(), suites_for(report, v, |_| true), ctx.sni.clone());
-    spec.compact = false;
+    let mut spec = ctx
+        .hello(v.wire(), suites_for(report, v, |_| true))
+        .fit_compact();
+    // Room for the one more compression method byte below.
+    if spec.compact && spec.suites.len() > 1 && spec.encoded_len() + 1 >= COMPACT_LIMIT {
+        spec.suites.pop();
+    }
     let mut hello = spec.build();
     if let Hello::Tls { hello, .. } = &mut hello {
         hello.compression_methods = vec![1, 0];

@@ -8,6 +8,8 @@
 //! - TLS 1.0–1.2: offer the ECDHE suites the server accepted and every curve; the curve is in
 //!   the ServerKeyExchange (RFC 8422 section 5.4). Same elimination. One DHE probe reads the
 //!   finite-field prime and names it when it is a well-known group (`data/dh-groups.tsv`).
+//! - A server that closes on large hellos gets compact ones: the candidates go in runs that keep
+//!   each hello under 256 bytes, each run eliminated, then the accepted groups once more together.
 
 use std::sync::LazyLock;
 
@@ -184,13 +186,18 @@ struct Plan {
 }
 
 impl Plan {
-    async fn probe(&self, ctx: &Ctx, groups: &[NamedGroup]) -> Pick {
-        let mut spec = self.base.clone();
+    /// `spec` offering exactly `groups`.
+    fn offer(&self, spec: &mut HelloSpec, groups: &[NamedGroup]) {
         spec.groups = groups.to_vec();
         if self.real_share {
             spec.key_shares = real_key_share(groups).into_iter().collect();
         }
-        let outcome = ctx.engine.probe(&ctx.host, &spec.build()).await;
+    }
+
+    async fn probe(&self, ctx: &Ctx, groups: &[NamedGroup]) -> Pick {
+        let mut spec = self.base.clone();
+        self.offer(&mut spec, groups);
+        let outcome = ctx.send(spec).await;
         (self.read)(outcome, groups)
     }
 }
@@ -253,6 +260,45 @@ async fn eliminate(ctx: &Ctx, plan: &Plan, mut remaining: Vec<NamedGroup>) -> El
     out
 }
 
+/// [`eliminate`] over every candidate; for a server that needs compact hellos, over runs of
+/// candidates that keep each hello under 256 bytes, then once more over the accepted groups
+/// alone to put them in the server's order.
+async fn eliminate_all(ctx: &Ctx, plan: &Plan, candidates: Vec<NamedGroup>) -> Elimination {
+    if !ctx.compact {
+        return eliminate(ctx, plan, candidates).await;
+    }
+    let runs = plan
+        .base
+        .compact_runs(&candidates, |spec, run| plan.offer(spec, run));
+    let mut out = Elimination {
+        accepted: Vec::new(),
+        stop: String::new(),
+        clean: true,
+        error: None,
+    };
+    let mut stops = Vec::new();
+    for run in &runs {
+        let e = eliminate(ctx, plan, run.clone()).await;
+        out.accepted.extend(e.accepted);
+        out.clean &= e.clean;
+        stops.push(e.stop);
+        if e.error.is_some() {
+            out.error = e.error;
+            break;
+        }
+    }
+    out.stop = format!("compact hellos, {} runs: {}", runs.len(), stops.join("; "));
+    let mut whole = plan.base.clone();
+    plan.offer(&mut whole, &out.accepted);
+    if runs.len() > 1 && out.error.is_none() && out.accepted.len() >= 2 && whole.fits_compact() {
+        let again = eliminate(ctx, plan, out.accepted.clone()).await;
+        if again.error.is_none() && again.accepted.len() == out.accepted.len() {
+            out.accepted = again.accepted;
+        }
+    }
+    out
+}
+
 /// One probe with the accepted groups reversed: a server with its own order picks its
 /// favourite again, one that follows the client picks our new first choice.
 async fn preference(ctx: &Ctx, plan: &Plan, accepted: &[NamedGroup]) -> Option<bool> {
@@ -309,15 +355,15 @@ async fn tls13_groups(ctx: &Ctx, report: &TargetReport, quick: bool) -> VersionG
         suites = registry::candidates(v.wire());
     }
     let mut plan = Plan {
-        base: HelloSpec::new(v.wire(), suites, ctx.sni.clone()),
+        base: HelloSpec::new(v.wire(), suites, ctx.sni.clone()).few_suites_if(ctx.compact),
         read: read_tls13_pick,
         real_share: false,
     };
-    let mut e = eliminate(ctx, &plan, tls13_candidates()).await;
+    let mut e = eliminate_all(ctx, &plan, tls13_candidates()).await;
     if e.accepted.is_empty() && e.error.is_none() && !e.clean {
         // No clean answer to an empty key_share: some servers insist on a share.
         plan.real_share = true;
-        e = eliminate(ctx, &plan, tls13_candidates()).await;
+        e = eliminate_all(ctx, &plan, tls13_candidates()).await;
     }
     let mut result = version_result(v, &e);
     if e.error.is_none() && e.accepted.len() >= 2 && !quick {
@@ -342,11 +388,12 @@ async fn legacy_groups(
             return None;
         }
         let plan = Plan {
-            base: HelloSpec::new(v.wire(), ecdhe.clone(), ctx.sni.clone()),
+            base: HelloSpec::new(v.wire(), ecdhe.clone(), ctx.sni.clone())
+                .few_suites_if(ctx.compact),
             read: read_ecdhe_pick,
             real_share: false,
         };
-        let e = eliminate(ctx, &plan, ecdhe_candidates()).await;
+        let e = eliminate_all(ctx, &plan, ecdhe_candidates()).await;
         let pref = if e.error.is_none() && e.accepted.len() >= 2 && !quick {
             preference(ctx, &plan, &e.accepted).await
         } else {
@@ -393,8 +440,7 @@ async fn legacy_groups(
 
 /// One probe with the accepted DHE suites: the prime and generator of the ServerKeyExchange.
 async fn dhe_group(ctx: &Ctx, v: TlsVersion, suites: &[CipherSuite]) -> Result<DheGroup, String> {
-    let spec = HelloSpec::new(v.wire(), suites.to_vec(), ctx.sni.clone());
-    let outcome = ctx.engine.probe(&ctx.host, &spec.build()).await;
+    let outcome = ctx.send(ctx.hello(v.wire(), suites.to_vec())).await;
     let describe = outcome.describe();
     let ProbeOutcome::ServerHello(f) = outcome else {
         return Err(describe);

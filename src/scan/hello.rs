@@ -15,6 +15,13 @@ use crate::wire::{
 /// Some middleboxes and old servers hang on large hellos: a compact hello stays under 256 bytes.
 pub const COMPACT_CHUNK: usize = 32;
 
+/// A compact hello's record (header included) is shorter than this.
+pub const COMPACT_LIMIT: usize = 256;
+
+/// Suites a compact hello keeps when another list (groups, schemes) is under test: any
+/// accepted suite will do there, and the room goes to the list under test.
+pub const COMPACT_FEW_SUITES: usize = 4;
+
 /// A recipe for one ClientHello.
 #[derive(Debug, Clone)]
 pub struct HelloSpec {
@@ -62,6 +69,16 @@ impl HelloSpec {
         }
     }
 
+    /// A compact hello keeping only the first [`COMPACT_FEW_SUITES`] suites, for stages
+    /// that vary another list; `self` unchanged when not `compact`.
+    pub fn few_suites_if(mut self, compact: bool) -> Self {
+        if compact {
+            self = self.compact();
+            self.suites.truncate(COMPACT_FEW_SUITES);
+        }
+        self
+    }
+
     /// The same hello with the short lists of a compact hello.
     pub fn compact(mut self) -> Self {
         self.compact = true;
@@ -84,6 +101,69 @@ impl HelloSpec {
             SignatureScheme::ED25519,
         ];
         self
+    }
+
+    /// The record length (5-byte header included) of the hello this spec builds.
+    pub fn encoded_len(&self) -> usize {
+        use crate::wire::{Codec, HandshakeMessage};
+        match self.build() {
+            Hello::Tls { hello, .. } => HandshakeMessage::ClientHello(hello).to_bytes().len() + 5,
+            Hello::Sslv2(_) => 0,
+        }
+    }
+
+    /// Whether this hello stays under [`COMPACT_LIMIT`].
+    pub fn fits_compact(&self) -> bool {
+        self.encoded_len() < COMPACT_LIMIT
+    }
+
+    /// A compact hello with trailing suites dropped until it fits (one suite always stays,
+    /// and TLS_FALLBACK_SCSV is kept):
+    /// for stages where the suites are not the variable under test.
+    pub fn fit_compact(mut self) -> Self {
+        if !self.compact {
+            return self;
+        }
+        // Signalling values (TLS_FALLBACK_SCSV) are the point of their probe: they stay.
+        let real = |s: &CipherSuite| *s != CipherSuite::FALLBACK_SCSV;
+        while self.suites.iter().filter(|s| real(s)).count() > 1 && !self.fits_compact() {
+            match self.suites.iter().rposition(real) {
+                Some(i) => {
+                    self.suites.remove(i);
+                }
+                None => break,
+            }
+        }
+        self
+    }
+
+    /// `items` split into runs, in order, such that this hello with `set` applied to each run
+    /// stays under [`COMPACT_LIMIT`]: how a stage offers its own long list (groups, schemes)
+    /// to a server that needs compact hellos. A single item that alone is too big is its own run.
+    pub fn compact_runs<T: Clone>(
+        &self,
+        items: &[T],
+        set: impl Fn(&mut Self, &[T]),
+    ) -> Vec<Vec<T>> {
+        let fits = |run: &[T]| {
+            let mut spec = self.clone();
+            set(&mut spec, run);
+            spec.fits_compact()
+        };
+        let mut runs: Vec<Vec<T>> = Vec::new();
+        let mut run: Vec<T> = Vec::new();
+        for item in items {
+            run.push(item.clone());
+            if run.len() > 1 && !fits(&run) {
+                run.pop();
+                runs.push(std::mem::take(&mut run));
+                run.push(item.clone());
+            }
+        }
+        if !run.is_empty() {
+            runs.push(run);
+        }
+        runs
     }
 
     pub fn build(&self) -> Hello {
@@ -258,5 +338,32 @@ mod tests {
         );
         let len = HandshakeMessage::ClientHello(ch).to_bytes().len() + 5;
         assert!(len < 256, "compact hello is {len} bytes");
+    }
+
+    #[test]
+    fn compact_runs_keep_every_hello_small_and_every_item_once() {
+        let suites: Vec<CipherSuite> = crate::registry::candidates(ProtocolVersion::TLS12)
+            .into_iter()
+            .filter(|s| crate::registry::suite(*s).is_some_and(|i| i.kx == "ECDHE"))
+            .take(8)
+            .collect();
+        let long_name = format!("{}.example.com", "a".repeat(120));
+        let base = HelloSpec::new(ProtocolVersion::TLS12, suites, Some(long_name)).compact();
+        let groups: Vec<NamedGroup> = NamedGroup::KNOWN.to_vec();
+        let runs = base.compact_runs(&groups, |s, run| s.groups = run.to_vec());
+        assert!(runs.len() >= 2, "{} runs", runs.len());
+        assert_eq!(runs.concat(), groups);
+        for run in &runs {
+            let mut spec = base.clone();
+            spec.groups = run.clone();
+            assert!(spec.fits_compact(), "{} bytes", spec.encoded_len());
+        }
+        // Suites are trimmed, never emptied, to make room.
+        let all = crate::registry::candidates(ProtocolVersion::TLS12);
+        let fitted = HelloSpec::new(ProtocolVersion::TLS12, all, None)
+            .compact()
+            .fit_compact();
+        assert!(fitted.fits_compact() && !fitted.suites.is_empty());
+        assert!(fitted.encoded_len() >= COMPACT_LIMIT - 2);
     }
 }

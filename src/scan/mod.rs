@@ -3,6 +3,9 @@
 //! Protocol versions and cipher suites are found by elimination: offer every candidate, record
 //! the one the server picks, remove it, repeat until the server refuses — |accepted| + 1
 //! handshakes per version, plus one to learn whether the server imposes its order.
+//! `--only versions` stops at the first probe per version (supported or not, and the suite
+//! chosen). The hello shape found here (full, or compact for servers that close on large
+//! hellos) travels to the later stages in [`Ctx::compact`].
 
 pub mod features;
 pub mod fullhs;
@@ -55,6 +58,12 @@ impl ScanOptions {
     pub fn runs(&self, stage: Stage) -> bool {
         self.stages.contains(&stage)
     }
+
+    /// Whether the protocol stage enumerates suites: unless versions are all that was asked
+    /// for (`--only versions`), since every other stage builds on the accepted suites.
+    pub fn enumerates_suites(&self) -> bool {
+        self.stages.iter().any(|s| *s != Stage::Versions)
+    }
 }
 
 impl Default for ScanOptions {
@@ -79,6 +88,9 @@ pub struct Gathered {
     pub flights: Vec<(TlsVersion, Box<ServerFlight>)>,
     /// The SSLv2 server's certificate, if it sent one.
     pub sslv2_certificate: Option<Vec<u8>>,
+    /// The server closed on our full-size hellos and answered compact ones (under 256 bytes):
+    /// later stages must send compact hellos too.
+    pub compact: bool,
 }
 
 /// One probe context: the engine, the host and the name to send.
@@ -87,6 +99,27 @@ pub struct Ctx {
     pub engine: Engine,
     pub host: HostHandle,
     pub sni: Option<String>,
+    /// Send compact hellos (under 256 bytes): the protocol stage found the server needs them.
+    pub compact: bool,
+}
+
+impl Ctx {
+    /// The broadest hello for `version` offering `suites`, compact when the server needs it.
+    pub fn hello(&self, version: ProtocolVersion, suites: Vec<CipherSuite>) -> HelloSpec {
+        let spec = HelloSpec::new(version, suites, self.sni.clone());
+        if self.compact {
+            spec.compact()
+        } else {
+            spec
+        }
+    }
+
+    /// Sends `spec`; a compact hello first drops trailing suites until it fits, so a stage
+    /// whose variable is not the suite list can hand over every accepted suite.
+    pub async fn send(&self, spec: HelloSpec) -> ProbeOutcome {
+        let spec = spec.fit_compact();
+        self.engine.probe(&self.host, &spec.build()).await
+    }
 }
 
 /// Resolves `target`, honouring `--ip`.
@@ -144,13 +177,16 @@ pub async fn scan_target(
     report.ip = Some(addr.ip().to_string());
     let mut host = engine.host(addr);
     host.starttls = opts.starttls;
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         engine: engine.clone(),
         host,
         sni,
+        compact: false,
     };
 
-    let (protocols, gathered) = scan_protocols(&ctx, &opts.versions).await;
+    let (protocols, gathered) =
+        scan_protocols(&ctx, &opts.versions, opts.enumerates_suites()).await;
+    ctx.compact = gathered.compact;
     report.protocols = protocols;
     // A target that does not accept TCP is an error of the target, not a set of "no" answers.
     if report
@@ -203,6 +239,7 @@ fn not_scheduled(versions: &[TlsVersion]) -> Vec<ProtocolResult> {
             server_preference: None,
             cipher_suites: vec![],
             evidence: String::new(),
+            suites_enumerated: true,
         })
         .collect()
 }
@@ -302,8 +339,14 @@ fn popular_suites() -> Vec<CipherSuite> {
 }
 
 /// Every scheduled version, enumerated. Versions run in parallel; within a version probes are
-/// sequential, so the result does not depend on the parallelism chosen.
-pub async fn scan_protocols(ctx: &Ctx, versions: &[TlsVersion]) -> (Vec<ProtocolResult>, Gathered) {
+/// sequential, so the result does not depend on the parallelism chosen. Without `enumerate`
+/// (`--only versions`) the first answer per version is all: supported or not, and the one
+/// suite the server chose.
+pub async fn scan_protocols(
+    ctx: &Ctx,
+    versions: &[TlsVersion],
+    enumerate: bool,
+) -> (Vec<ProtocolResult>, Gathered) {
     // First probes of TLS 1.2 and 1.3 also decide the hello shape for every version.
     let first12 = async {
         if versions.contains(&TlsVersion::Tls12) {
@@ -369,12 +412,15 @@ pub async fn scan_protocols(ctx: &Ctx, versions: &[TlsVersion]) -> (Vec<Protocol
             if v == TlsVersion::Ssl2 {
                 scan_sslv2(ctx).await
             } else {
-                scan_version(ctx, v, shape, first).await
+                scan_version(ctx, v, shape, first, enumerate).await
             }
         }
     });
     let results = futures::future::join_all(tasks).await;
-    let mut gathered = Gathered::default();
+    let mut gathered = Gathered {
+        compact: shape == Shape::Compact,
+        ..Default::default()
+    };
     let mut out = Vec::new();
     for (result, flight, sslv2_cert) in results {
         if let Some(f) = flight {
@@ -402,6 +448,7 @@ async fn scan_sslv2(ctx: &Ctx) -> VersionOutcome {
         server_preference: None,
         cipher_suites: vec![],
         evidence,
+        suites_enumerated: true,
     };
     match outcome {
         // One SERVER-HELLO lists every cipher kind the server shares with us; the client picks.
@@ -429,8 +476,11 @@ async fn scan_version(
     v: TlsVersion,
     shape: Shape,
     first: Option<ProbeOutcome>,
+    enumerate: bool,
 ) -> VersionOutcome {
     let version = v.wire();
+    // Without enumeration the first accepted suite ends the version's scan.
+    let limit = if enumerate { usize::MAX } else { 1 };
     let candidates = registry::candidates(version);
     let mut result = ProtocolResult {
         version: v,
@@ -440,6 +490,7 @@ async fn scan_version(
         server_preference: None,
         cipher_suites: vec![],
         evidence: String::new(),
+        suites_enumerated: true,
     };
     let mut shape = shape;
     let mut first = first;
@@ -457,7 +508,10 @@ async fn scan_version(
         evidence = Vec::new();
         let mut all_ambiguous = true;
         for chunk in &chunks {
-            match eliminate(ctx, version, shape, chunk.clone(), first.take()).await {
+            if accepted.len() >= limit {
+                break;
+            }
+            match eliminate(ctx, version, shape, chunk.clone(), first.take(), limit).await {
                 Ok(e) => {
                     if flight.is_none() {
                         flight = e.flight;
@@ -485,6 +539,7 @@ async fn scan_version(
         shape = Shape::FullWithKeyShare;
     }
     result.supported = !accepted.is_empty();
+    result.suites_enumerated = enumerate || !result.supported;
     result.evidence = if let Some(f) = &flight {
         format!(
             "ServerHello {} {}",
@@ -494,11 +549,12 @@ async fn scan_version(
     } else {
         evidence.first().cloned().unwrap_or_default()
     };
-    if result.status == SectionStatus::Completed && accepted.len() >= 2 {
+    if enumerate && result.status == SectionStatus::Completed && accepted.len() >= 2 {
         if chunks.len() > 1 && accepted.len() <= COMPACT_CHUNK {
             // Chunks were enumerated separately: one more elimination over the accepted
             // suites alone puts them in the server's order.
-            if let Ok(e) = eliminate(ctx, version, shape, accepted.clone(), None).await {
+            if let Ok(e) = eliminate(ctx, version, shape, accepted.clone(), None, usize::MAX).await
+            {
                 if e.accepted.len() == accepted.len() {
                     accepted = e.accepted;
                 }
@@ -524,13 +580,15 @@ struct Eliminated {
     ambiguous: bool,
 }
 
-/// Offer `remaining`, record the pick, remove it, repeat until the server refuses.
+/// Offer `remaining`, record the pick, remove it, repeat until the server refuses or `limit`
+/// suites are accepted.
 async fn eliminate(
     ctx: &Ctx,
     version: ProtocolVersion,
     shape: Shape,
     mut remaining: Vec<CipherSuite>,
     mut first: Option<ProbeOutcome>,
+    limit: usize,
 ) -> Result<Eliminated, String> {
     let mut out = Eliminated {
         accepted: Vec::new(),
@@ -542,6 +600,10 @@ async fn eliminate(
     for _ in 0..=remaining.len() {
         if remaining.is_empty() {
             out.stop = "every offered suite was accepted".into();
+            break;
+        }
+        if out.accepted.len() >= limit {
+            out.stop = "suites not enumerated".into();
             break;
         }
         let outcome = match first.take() {

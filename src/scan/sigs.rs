@@ -122,14 +122,36 @@ async fn tls12_schemes(ctx: &Ctx, report: &TargetReport) -> VersionSignatures {
     result
 }
 
-/// Offer `suites` with every remaining scheme, record the scheme signed with, remove it, repeat.
+/// Offer `suites` with every scheme, record the scheme signed with, remove it, repeat; for a
+/// server that needs compact hellos, over runs of schemes that keep each hello small.
 async fn tls12_eliminate(
     ctx: &Ctx,
     v: TlsVersion,
     suites: Vec<crate::wire::CipherSuite>,
 ) -> Result<(Vec<SignatureResult>, String), String> {
-    let base = HelloSpec::new(v.wire(), suites, ctx.sni.clone());
-    let mut remaining: Vec<SignatureScheme> = SignatureScheme::KNOWN.to_vec();
+    let base = HelloSpec::new(v.wire(), suites, ctx.sni.clone()).few_suites_if(ctx.compact);
+    let all = SignatureScheme::KNOWN.to_vec();
+    if !ctx.compact {
+        return tls12_eliminate_run(ctx, &base, all).await;
+    }
+    let runs = base.compact_runs(&all, |spec, run| spec.sigalgs = run.to_vec());
+    let (mut found, mut stops) = (Vec::new(), Vec::new());
+    for run in &runs {
+        let (f, stop) = tls12_eliminate_run(ctx, &base, run.clone()).await?;
+        found.extend(f);
+        stops.push(stop);
+    }
+    Ok((
+        found,
+        format!("compact hellos, {} runs: {}", runs.len(), stops.join("; ")),
+    ))
+}
+
+async fn tls12_eliminate_run(
+    ctx: &Ctx,
+    base: &HelloSpec,
+    mut remaining: Vec<SignatureScheme>,
+) -> Result<(Vec<SignatureResult>, String), String> {
     let mut found = Vec::new();
     for _ in 0..=remaining.len() {
         if remaining.is_empty() {
@@ -137,7 +159,7 @@ async fn tls12_eliminate(
         }
         let mut spec = base.clone();
         spec.sigalgs = remaining.clone();
-        let outcome = ctx.engine.probe(&ctx.host, &spec.build()).await;
+        let outcome = ctx.send(spec).await;
         let describe = outcome.describe();
         let flight = match outcome {
             ProbeOutcome::ServerHello(f) => f,

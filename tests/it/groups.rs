@@ -677,6 +677,7 @@ async fn groups_of_a_server_that_refuses_an_empty_key_share() {
         engine: engine.clone(),
         host: engine.host(addr),
         sni: None,
+        compact: false,
     };
     // What the protocol stage would have found: TLS 1.3 with one suite.
     let report = TargetReport {
@@ -688,6 +689,7 @@ async fn groups_of_a_server_that_refuses_an_empty_key_share() {
             server_preference: None,
             cipher_suites: vec![SuiteResult::from_suite(tlsaudit::wire::CipherSuite(0x1301))],
             evidence: String::new(),
+            suites_enumerated: true,
         }],
         ..Default::default()
     };
@@ -831,6 +833,12 @@ fn only_and_quick_flags_parse_into_scan_options() {
         ["versions", "suites", "groups", "sigs"]
     );
     assert!(!o.quick);
+    let o = parse(&["--only", "versions"]).unwrap();
+    assert_eq!(
+        o.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        ["versions"]
+    );
+    assert!(!o.enumerates_suites());
     let o = parse(&["--quick"]).unwrap();
     assert_eq!(o.stages.len(), 6);
     assert!(o.quick);

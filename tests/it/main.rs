@@ -10,3 +10,4 @@ mod policy;
 mod scan;
 mod scripted;
 mod starttls;
+mod versions_only;

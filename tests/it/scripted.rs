@@ -10,13 +10,15 @@ use tokio::net::{TcpListener, TcpStream};
 
 use tlsaudit::engine::EngineConfig;
 use tlsaudit::registry;
+use tlsaudit::report::SectionStatus;
 use tlsaudit::report::TlsVersion::*;
 use tlsaudit::scan::ScanOptions;
 use tlsaudit::wire::sslv2::{CipherKind, Sslv2ClientHello, Sslv2ServerHello};
 use tlsaudit::wire::{
     encode_records, CertificateList, CipherSuite, Codec, ContentType, Deframer, Extension,
-    ExtensionType, Frame, HandshakeMessage, KeyShareClientHello, KeyShareEntry, NamedGroup,
-    ProtocolVersion, ProtocolVersionList, ServerHello, HRR_RANDOM,
+    ExtensionType, Frame, HandshakeMessage, HandshakeType, KeyShareClientHello, KeyShareEntry,
+    NamedGroup, NamedGroupList, ProtocolVersion, ProtocolVersionList, ServerHello, SignatureScheme,
+    SignatureSchemeList, HRR_RANDOM,
 };
 
 use crate::common::{ids, scan, scan_with, suites, versions};
@@ -41,6 +43,16 @@ struct Script {
     /// Answer a TLS 1.3 hello with an empty key_share with illegal_parameter instead of a
     /// HelloRetryRequest.
     reject_empty_key_share: bool,
+    /// Curves in its preference order: an ECDHE suite then needs one of them in the client's
+    /// supported_groups and the flight carries a ServerKeyExchange naming it; a TLS 1.3
+    /// HelloRetryRequest asks for the first of them the client lists. Empty: no
+    /// ServerKeyExchange, and HelloRetryRequests ask for x25519.
+    groups: Vec<NamedGroup>,
+    /// Signature schemes (TLS 1.2 ServerKeyExchange) in its preference order; empty means
+    /// rsa_pkcs1_sha256 whatever the client offers.
+    schemes: Vec<SignatureScheme>,
+    /// Echo renegotiation_info (for the SCSV or the extension) and extended_master_secret.
+    echo: bool,
 }
 
 async fn start(script: Script) -> SocketAddr {
@@ -141,9 +153,22 @@ async fn serve(mut stream: TcpStream, s: Script) {
                     .await;
                 return;
             };
+            let offered_groups: Vec<NamedGroup> = ch
+                .extension(ExtensionType::SUPPORTED_GROUPS)
+                .and_then(|e| e.parse::<NamedGroupList>().ok())
+                .map(|l| l.0)
+                .unwrap_or_default();
+            let curve = s
+                .groups
+                .iter()
+                .copied()
+                .find(|g| offered_groups.contains(g));
+            let ecdhe = |c: &CipherSuite| registry::suite(*c).is_some_and(|i| i.kx == "ECDHE");
             let usable = |c: &CipherSuite| {
-                version == ProtocolVersion::TLS12
-                    || !registry::suite(*c).is_some_and(|i| i.tls12_only)
+                (version == ProtocolVersion::TLS12
+                    || !registry::suite(*c).is_some_and(|i| i.tls12_only))
+                    // RFC 8422 section 5.1: no shared curve, no ECDHE suite.
+                    && (s.groups.is_empty() || !ecdhe(c) || curve.is_some())
             };
             let Some(suite) = s
                 .suites
@@ -157,25 +182,97 @@ async fn serve(mut stream: TcpStream, s: Script) {
                     .await;
                 return;
             };
+            let ske = match curve.filter(|_| ecdhe(&suite)) {
+                None => None,
+                Some(curve) => match server_key_exchange(&s, &ch, version, curve) {
+                    Some(ske) => Some(ske),
+                    None => {
+                        let _ = stream
+                            .write_all(&encode_records(ContentType::ALERT, version, &[2, 40]))
+                            .await;
+                        return;
+                    }
+                },
+            };
+            let mut exts = Vec::new();
+            if s.echo {
+                // RFC 5746 section 3.6: the SCSV (or the extension) gets an empty one back.
+                if ch
+                    .cipher_suites
+                    .contains(&CipherSuite::EMPTY_RENEGOTIATION_INFO_SCSV)
+                    || ch.extension(ExtensionType::RENEGOTIATION_INFO).is_some()
+                {
+                    exts.push(Extension {
+                        typ: ExtensionType::RENEGOTIATION_INFO,
+                        data: vec![0],
+                    });
+                }
+                if ch
+                    .extension(ExtensionType::EXTENDED_MASTER_SECRET)
+                    .is_some()
+                {
+                    exts.push(Extension::empty(ExtensionType::EXTENDED_MASTER_SECRET));
+                }
+            }
             let mut flight = HandshakeMessage::ServerHello(ServerHello {
                 legacy_version: version,
                 random: [3; 32],
                 session_id: vec![],
                 cipher_suite: suite,
                 compression_method: 0,
-                extensions: None,
+                extensions: (!exts.is_empty()).then_some(exts),
             })
             .to_bytes();
             flight.extend(
                 HandshakeMessage::Certificate(CertificateList(vec![DUMMY_CERT.to_vec()]))
                     .to_bytes(),
             );
+            if let Some(body) = ske {
+                flight.extend(
+                    HandshakeMessage::Other {
+                        typ: HandshakeType::SERVER_KEY_EXCHANGE,
+                        body,
+                    }
+                    .to_bytes(),
+                );
+            }
             flight.extend(HandshakeMessage::ServerHelloDone.to_bytes());
             encode_records(ContentType::HANDSHAKE, version, &flight)
         }
     };
     let _ = stream.write_all(&answer).await;
     let _ = stream.read(&mut buf).await;
+}
+
+/// An ECDHE ServerKeyExchange body for `curve` (RFC 8422 section 5.4) with a dummy point and
+/// signature; in TLS 1.2 the scheme is the first of the script's the client offers, `None`
+/// when it offers none of them.
+fn server_key_exchange(
+    s: &Script,
+    ch: &tlsaudit::wire::ClientHello,
+    version: ProtocolVersion,
+    curve: NamedGroup,
+) -> Option<Vec<u8>> {
+    let mut body = vec![3]; // curve_type named_curve
+    curve.encode(&mut body);
+    body.push(32);
+    body.extend([5; 32]);
+    if version == ProtocolVersion::TLS12 {
+        let offered: Vec<SignatureScheme> = ch
+            .extension(ExtensionType::SIGNATURE_ALGORITHMS)
+            .and_then(|e| e.parse::<SignatureSchemeList>().ok())
+            .map(|l| l.0)
+            .unwrap_or_default();
+        let scheme = if s.schemes.is_empty() {
+            SignatureScheme::RSA_PKCS1_SHA256
+        } else {
+            s.schemes.iter().copied().find(|x| offered.contains(x))?
+        };
+        scheme.encode(&mut body);
+    }
+    body.extend([0, 8]);
+    body.extend([6; 8]);
+    Some(body)
 }
 
 /// A TLS 1.3 server's first answer: a HelloRetryRequest for an empty key_share, else a
@@ -204,10 +301,22 @@ fn tls13_answer(s: &Script, ch: &tlsaudit::wire::ClientHello) -> Vec<u8> {
         }
         None => {
             random = HRR_RANDOM;
-            exts.push(Extension::new(
-                ExtensionType::KEY_SHARE,
-                &NamedGroup::X25519,
-            ));
+            let offered: Vec<NamedGroup> = ch
+                .extension(ExtensionType::SUPPORTED_GROUPS)
+                .and_then(|e| e.parse::<NamedGroupList>().ok())
+                .map(|l| l.0)
+                .unwrap_or_default();
+            let group = if s.groups.is_empty() {
+                NamedGroup::X25519
+            } else {
+                match s.groups.iter().copied().find(|g| offered.contains(g)) {
+                    Some(g) => g,
+                    None => {
+                        return encode_records(ContentType::ALERT, ProtocolVersion::TLS12, &[2, 40])
+                    }
+                }
+            };
+            exts.push(Extension::new(ExtensionType::KEY_SHARE, &group));
         }
         Some(k) => exts.push(Extension::new(
             ExtensionType::KEY_SHARE,
@@ -376,4 +485,158 @@ async fn tls13_by_hello_retry_request() {
     // (1 + accepted) elimination probes, no retry with a key share: the HRR answered.
     let flight = &g.flights.iter().find(|(v, _)| *v == Tls13).unwrap().1;
     assert!(flight.hello.is_hello_retry_request());
+}
+
+/// The protocol stage finds that the server closes on hellos over 255 bytes; every later stage
+/// then sends compact hellos: groups (TLS 1.2 curves by ServerKeyExchange, TLS 1.3 by
+/// HelloRetryRequest) offered in runs that fit, TLS 1.2 signature schemes, and the features
+/// the flights show. With full-size hellos each of these was "not determined" or empty.
+#[tokio::test]
+async fn later_stages_send_compact_hellos_to_a_server_that_chokes_on_large_ones() {
+    use tlsaudit::facts::Answer;
+    let addr = start(Script {
+        versions: vec![
+            ProtocolVersion::TLS10,
+            ProtocolVersion::TLS11,
+            ProtocolVersion::TLS12,
+        ],
+        suites: [
+            0xc02f, 0xc030, 0x009c, 0x002f, 0xc013, 0xc014, 0x0035, 0xcca8,
+        ]
+        .into_iter()
+        .map(CipherSuite)
+        .collect(),
+        tls13: vec![CipherSuite(0x1302), CipherSuite(0x1301)],
+        max_record: Some(255),
+        // Server order, not the order of our candidate lists.
+        groups: vec![
+            NamedGroup::SECP384R1,
+            NamedGroup::X25519,
+            NamedGroup::SECP256R1,
+        ],
+        schemes: vec![
+            SignatureScheme::RSA_PSS_RSAE_SHA256,
+            SignatureScheme::RSA_PKCS1_SHA256,
+        ],
+        echo: true,
+        ..Default::default()
+    })
+    .await;
+    // With a long (real-world) host name a full-size hello offering the five ECDHE suites and
+    // every curve is over 255 bytes.
+    let opts = ScanOptions {
+        sni: Some("merchant-notifications.payments-gateway.example.com".into()),
+        ..Default::default()
+    };
+    let (r, g) = scan_with(&addr.to_string(), EngineConfig::default(), opts).await;
+    assert_eq!(r.error, None);
+    assert!(g.compact);
+    assert_eq!(versions(&r), vec![Tls10, Tls11, Tls12, Tls13]);
+    assert_eq!(
+        suites(&r, Tls12),
+        ids(&[0xc02f, 0xc030, 0x009c, 0x002f, 0xc013, 0xc014, 0x0035, 0xcca8])
+    );
+
+    let groups = r.groups.as_ref().unwrap();
+    assert_eq!(groups.status, SectionStatus::Completed);
+    let by_version: Vec<_> = groups
+        .versions
+        .iter()
+        .map(|v| {
+            let names: Vec<&str> = v.groups.iter().map(|g| g.name.as_str()).collect();
+            (
+                v.version,
+                v.status,
+                names,
+                v.server_preference,
+                v.dhe.is_some(),
+            )
+        })
+        .collect();
+    let order = vec!["secp384r1", "x25519", "secp256r1"];
+    assert_eq!(
+        by_version,
+        vec![
+            (
+                Tls13,
+                SectionStatus::Completed,
+                order.clone(),
+                Some(true),
+                false
+            ),
+            (Tls12, SectionStatus::Completed, order, Some(true), false),
+        ],
+        "{:#?}",
+        groups.versions
+    );
+
+    let sigs = r.signature_schemes.as_ref().unwrap();
+    let tls12 = sigs.versions.iter().find(|v| v.version == Tls12).unwrap();
+    let names: Vec<&str> = tls12.schemes.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        (tls12.status, names),
+        (
+            SectionStatus::Completed,
+            vec!["rsa_pss_rsae_sha256", "rsa_pkcs1_sha256"]
+        ),
+        "{tls12:#?}"
+    );
+
+    let c = r.certificates.as_ref().unwrap();
+    let sources: Vec<_> = c
+        .chains
+        .iter()
+        .flat_map(|ch| ch.obtained.iter())
+        .map(|o| (o.version, o.offered.clone(), o.cipher_suite.clone()))
+        .collect();
+    let suite = |s: &str| Some(s.to_string());
+    let cbc = suite("TLS_RSA_WITH_AES_128_CBC_SHA");
+    assert_eq!(
+        sources,
+        vec![
+            // The protocol stage's flights (first compact chunk's pick) ...
+            (Tls10, "any".into(), cbc.clone()),
+            (Tls11, "any".into(), cbc.clone()),
+            (Tls12, "any".into(), cbc),
+            // ... and the certificates stage's own compact RSA hello, with the accepted
+            // suites; no ECDSA suite was accepted, so no ECDSA hello.
+            (
+                Tls12,
+                "RSA".into(),
+                suite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+            ),
+        ]
+    );
+    let f = r.features.as_ref().unwrap();
+    let answers = [
+        ("secure_renegotiation", f.secure_renegotiation.answer),
+        ("extended_master_secret", f.extended_master_secret.answer),
+        ("session_id_issued", f.session_id_issued.answer),
+        (
+            "session_ticket_advertised",
+            f.session_ticket_advertised.answer,
+        ),
+        ("ocsp_stapling", f.ocsp_stapling.answer),
+        ("heartbeat", f.heartbeat.answer),
+        ("max_fragment_length", f.max_fragment_length.answer),
+        ("encrypt_then_mac", f.encrypt_then_mac.answer),
+        ("compression", f.compression.answer),
+        ("fallback_scsv", f.fallback_scsv.answer),
+    ];
+    assert_eq!(
+        answers,
+        [
+            ("secure_renegotiation", Answer::Yes),
+            ("extended_master_secret", Answer::Yes),
+            ("session_id_issued", Answer::No),
+            ("session_ticket_advertised", Answer::No),
+            ("ocsp_stapling", Answer::No),
+            ("heartbeat", Answer::No),
+            ("max_fragment_length", Answer::No),
+            ("encrypt_then_mac", Answer::No),
+            ("compression", Answer::No),
+            ("fallback_scsv", Answer::No),
+        ],
+        "{f:#?}"
+    );
 }
