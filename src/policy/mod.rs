@@ -13,11 +13,17 @@
 //! | `forbid_version` | `version` | the version is offered |
 //! | `min_version` / `max_version` | `version` | a version below / above it is offered |
 //! | `certificate` | `forbid_findings` | the certificate analysis reported one of those `cert.*` findings |
+//! | `groups` | `version`/`versions` (TLSv1.2, TLSv1.3), one of `require_any`/`allow_only`/`forbid` | the version's named groups (TLS 1.2: ECDHE curves of the highest of 1.0–1.2) break the list |
+//! | `dhe` | `min_bits`, `well_known` | the TLS 1.0–1.2 DHE prime is smaller / not a published group |
+//! | `signature_schemes` | `version`/`versions`, one of `require_any`/`allow_only`/`forbid` | the version's signature schemes break the list |
+//! | `require_feature` / `forbid_feature` | `feature` (see [`FEATURES`]) | the feature's fact is no / yes |
+//! | `certificate_key` | `key_types`, `min_rsa_bits`, `ec_curves` | a chain's leaf key is of another type, smaller, or on another curve |
 //!
 //! Suites are IANA names, OpenSSL names or hex code points, or classes by property:
 //! `@null`, `@anon`, `@export`, `@rc4`, `@des`, `@3des`, `@md5`, `@cbc`, `@no_forward_secrecy`,
-//! `@not_aead`. Kinds for groups, signature schemes and features come with the facts they need;
-//! an unknown kind is an error that names it, so an old tlsaudit never silently ignores a rule.
+//! `@not_aead`. The fact rules (groups … `certificate_key`, in [`facts`]) are INCOMPLETE when
+//! their section was not scanned or the entry they need was not determined. An unknown kind is
+//! an error that names it, so an old tlsaudit never silently ignores a rule.
 
 pub mod cli;
 mod eval;
