@@ -80,7 +80,9 @@ fn fold(parts: Vec<(RuleStatus, String)>) -> (RuleStatus, String) {
             .collect::<Vec<_>>()
     };
     for st in [RuleStatus::Fail, RuleStatus::Incomplete] {
-        let e = pick(st);
+        let mut e = pick(st);
+        // One missing section explains every version: say it once.
+        e.dedup();
         if !e.is_empty() {
             return (st, e.join("; "));
         }
