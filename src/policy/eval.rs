@@ -4,6 +4,7 @@ use crate::report::{
     ProtocolResult, SectionStatus, Severity, SuiteResult, TargetReport, TlsVersion,
 };
 
+use super::facts as f;
 use super::{verdict, Policy, PolicyResult, Rule, RuleKind, RuleResult, RuleStatus, SuiteSpec};
 
 /// Judges one target. A rule whose facts the scan did not gather (the target failed, the
@@ -91,7 +92,9 @@ fn fold(parts: Vec<(RuleStatus, String)>) -> (RuleStatus, String) {
             .collect::<Vec<_>>()
     };
     for st in [RuleStatus::Fail, RuleStatus::Incomplete] {
-        let e = pick(st);
+        let mut e = pick(st);
+        // One missing section explains every version: say it once.
+        e.dedup();
         if !e.is_empty() {
             return (st, e.join("; "));
         }
@@ -233,6 +236,36 @@ fn check(t: &TargetReport, rule: &Rule) -> (RuleStatus, String) {
                 }
             }
         },
+        RuleKind::Groups {
+            versions,
+            mode,
+            groups,
+        } => fold(
+            versions
+                .iter()
+                .map(|v| f::check_groups(t, *v, *mode, groups))
+                .collect(),
+        ),
+        RuleKind::SignatureSchemes {
+            versions,
+            mode,
+            schemes,
+        } => fold(
+            versions
+                .iter()
+                .map(|v| f::check_schemes(t, *v, *mode, schemes))
+                .collect(),
+        ),
+        RuleKind::Dhe {
+            min_bits,
+            well_known,
+        } => f::check_dhe(t, *min_bits, *well_known),
+        RuleKind::Feature { feature, require } => f::check_feature(t, feature, *require),
+        RuleKind::CertificateKey {
+            key_types,
+            min_rsa_bits,
+            ec_curves,
+        } => f::check_cert_key(t, key_types, *min_rsa_bits, ec_curves),
     }
 }
 

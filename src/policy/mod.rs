@@ -13,14 +13,21 @@
 //! | `forbid_version` | `version` | the version is offered |
 //! | `min_version` / `max_version` | `version` | a version below / above it is offered |
 //! | `certificate` | `forbid_findings` | the certificate analysis reported one of those `cert.*` findings |
+//! | `groups` | `version`/`versions` (TLSv1.2, TLSv1.3), one of `require_any`/`allow_only`/`forbid` | the version's named groups (TLS 1.2: ECDHE curves of the highest of 1.0–1.2) break the list |
+//! | `dhe` | `min_bits`, `well_known` | the TLS 1.0–1.2 DHE prime is smaller / not a published group |
+//! | `signature_schemes` | `version`/`versions`, one of `require_any`/`allow_only`/`forbid` | the version's signature schemes break the list |
+//! | `require_feature` / `forbid_feature` | `feature` (see [`FEATURES`]) | the feature's fact is no / yes |
+//! | `certificate_key` | `key_types`, `min_rsa_bits`, `ec_curves` | a chain's leaf key is of another type, smaller, or on another curve |
 //!
 //! Suites are IANA names, OpenSSL names or hex code points, or classes by property:
 //! `@null`, `@anon`, `@export`, `@rc4`, `@des`, `@3des`, `@md5`, `@cbc`, `@no_forward_secrecy`,
-//! `@not_aead`. Kinds for groups, signature schemes and features come with the facts they need;
-//! an unknown kind is an error that names it, so an old tlsaudit never silently ignores a rule.
+//! `@not_aead`. The fact rules (groups … `certificate_key`, in [`facts`]) are INCOMPLETE when
+//! their section was not scanned or the entry they need was not determined. An unknown kind is
+//! an error that names it, so an old tlsaudit never silently ignores a rule.
 
 pub mod cli;
 mod eval;
+pub mod facts;
 pub mod profiles;
 
 use std::fmt;
@@ -32,9 +39,10 @@ use toml::Spanned;
 
 use crate::registry;
 use crate::report::{Severity, SuiteResult, TlsVersion};
-use crate::wire::CipherSuite;
+use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
 
 pub use eval::evaluate;
+pub use facts::{ListMode, FEATURES};
 
 /// A loaded, checked policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +100,34 @@ pub enum RuleKind {
     },
     Certificate {
         forbid_findings: Vec<String>,
+    },
+    /// Named groups a version accepts (`TLSv1.2`: the ECDHE curves of the highest of TLS
+    /// 1.0–1.2 the server speaks).
+    Groups {
+        versions: Vec<TlsVersion>,
+        mode: ListMode,
+        groups: Vec<NamedGroup>,
+    },
+    /// The finite-field group of TLS 1.0–1.2 DHE suites.
+    Dhe {
+        min_bits: u32,
+        well_known: bool,
+    },
+    SignatureSchemes {
+        versions: Vec<TlsVersion>,
+        mode: ListMode,
+        schemes: Vec<SignatureScheme>,
+    },
+    /// A yes/no fact of the features section must be yes (`require: true`) or no.
+    Feature {
+        feature: String,
+        require: bool,
+    },
+    /// The leaf key of every chain.
+    CertificateKey {
+        key_types: Vec<&'static str>,
+        min_rsa_bits: Option<u32>,
+        ec_curves: Vec<&'static str>,
     },
 }
 
@@ -318,6 +354,9 @@ struct RawMeta {
     description: String,
 }
 
+/// A TOML list of strings, each with its place in the file.
+type SpannedList = Spanned<Vec<Spanned<String>>>;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
@@ -337,6 +376,24 @@ struct RawRule {
     only_if_offered: Option<bool>,
     #[serde(default)]
     forbid_findings: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    require_any: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    allow_only: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    forbid: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    min_bits: Option<Spanned<u32>>,
+    #[serde(default)]
+    well_known: Option<Spanned<bool>>,
+    #[serde(default)]
+    feature: Option<Spanned<String>>,
+    #[serde(default)]
+    key_types: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    min_rsa_bits: Option<Spanned<u32>>,
+    #[serde(default)]
+    ec_curves: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -478,6 +535,96 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// Exactly one of `require_any`, `allow_only`, `forbid`, not empty.
+    fn mode_list<'r>(&self, r: &'r RawRule) -> Result<(ListMode, &'r SpannedList), PolicyError> {
+        let given: Vec<_> = [
+            (ListMode::RequireAny, &r.require_any),
+            (ListMode::AllowOnly, &r.allow_only),
+            (ListMode::Forbid, &r.forbid),
+        ]
+        .into_iter()
+        .filter_map(|(m, l)| l.as_ref().map(|l| (m, l)))
+        .collect();
+        match given.as_slice() {
+            [(m, l)] => {
+                if l.get_ref().is_empty() {
+                    Err(self.err(l.span(), m.key(), "the list is empty".into()))
+                } else {
+                    Ok((*m, l))
+                }
+            }
+            [] => Err(self.err(
+                r.kind.span(),
+                "require_any",
+                format!(
+                    "a `{}` rule needs one of `require_any`, `allow_only`, `forbid`",
+                    r.kind.get_ref()
+                ),
+            )),
+            [_, (m, l), ..] => Err(self.err(
+                l.span(),
+                m.key(),
+                format!(
+                    "a `{}` rule takes one of `require_any`, `allow_only`, `forbid`",
+                    r.kind.get_ref()
+                ),
+            )),
+        }
+    }
+
+    fn names<T>(
+        &self,
+        list: &SpannedList,
+        field: &str,
+        what: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Vec<T>, PolicyError> {
+        if list.get_ref().is_empty() {
+            return Err(self.err(list.span(), field, "the list is empty".into()));
+        }
+        list.get_ref()
+            .iter()
+            .map(|s| {
+                parse(s.get_ref()).ok_or_else(|| {
+                    self.err(s.span(), field, format!("unknown {what} '{}'", s.get_ref()))
+                })
+            })
+            .collect()
+    }
+
+    /// Versions for group and signature-scheme rules: TLSv1.2 and/or TLSv1.3 (both when absent).
+    fn fact_versions(&self, r: &RawRule) -> Result<Vec<TlsVersion>, PolicyError> {
+        let vs = self
+            .versions(r)?
+            .unwrap_or(vec![TlsVersion::Tls12, TlsVersion::Tls13]);
+        if let Some(bad) = vs
+            .iter()
+            .find(|v| !matches!(v, TlsVersion::Tls12 | TlsVersion::Tls13))
+        {
+            let span = r
+                .version
+                .as_ref()
+                .map(|v| v.span())
+                .or(r.versions.as_ref().map(|v| v.span()))
+                .unwrap_or(r.kind.span());
+            return Err(self.err(
+                span,
+                if r.version.is_some() {
+                    "version"
+                } else {
+                    "versions"
+                },
+                format!(
+                    "a `{}` rule judges TLSv1.2 and TLSv1.3 only, not {bad}",
+                    r.kind.get_ref()
+                ),
+            ));
+        }
+        Ok(vs)
+    }
+}
+
 fn parse_suite(s: &str) -> Option<SuiteSpec> {
     if s.starts_with('@') {
         return SuiteClass::parse(s).map(SuiteSpec::Class);
@@ -494,7 +641,7 @@ fn parse_suite(s: &str) -> Option<SuiteSpec> {
 
 /// Only keys that only some kinds take; a key a kind does not use is an error, not ignored.
 fn reject_unused(ctx: &Ctx<'_>, r: &RawRule, allowed: &[&str]) -> Result<(), PolicyError> {
-    let present: [(&str, Option<std::ops::Range<usize>>); 5] = [
+    let present: [(&str, Option<std::ops::Range<usize>>); 14] = [
         ("version", r.version.as_ref().map(|v| v.span())),
         ("versions", r.versions.as_ref().map(|v| v.span())),
         ("suites", r.suites.as_ref().map(|v| v.span())),
@@ -503,6 +650,15 @@ fn reject_unused(ctx: &Ctx<'_>, r: &RawRule, allowed: &[&str]) -> Result<(), Pol
             "forbid_findings",
             r.forbid_findings.as_ref().map(|v| v.span()),
         ),
+        ("require_any", r.require_any.as_ref().map(|v| v.span())),
+        ("allow_only", r.allow_only.as_ref().map(|v| v.span())),
+        ("forbid", r.forbid.as_ref().map(|v| v.span())),
+        ("min_bits", r.min_bits.as_ref().map(|v| v.span())),
+        ("well_known", r.well_known.as_ref().map(|v| v.span())),
+        ("feature", r.feature.as_ref().map(|v| v.span())),
+        ("key_types", r.key_types.as_ref().map(|v| v.span())),
+        ("min_rsa_bits", r.min_rsa_bits.as_ref().map(|v| v.span())),
+        ("ec_curves", r.ec_curves.as_ref().map(|v| v.span())),
     ];
     for (name, span) in present {
         if let Some(span) = span {
@@ -653,12 +809,92 @@ impl Policy {
                     }
                     RuleKind::Certificate { forbid_findings: ids }
                 }
+                "groups" => {
+                    reject_unused(&ctx, r, &["version", "versions", "require_any", "allow_only", "forbid"])?;
+                    let (mode, list) = ctx.mode_list(r)?;
+                    RuleKind::Groups {
+                        versions: ctx.fact_versions(r)?,
+                        mode,
+                        groups: ctx.names(list, mode.key(), "named group", facts::parse_group)?,
+                    }
+                }
+                "signature_schemes" => {
+                    reject_unused(&ctx, r, &["version", "versions", "require_any", "allow_only", "forbid"])?;
+                    let (mode, list) = ctx.mode_list(r)?;
+                    RuleKind::SignatureSchemes {
+                        versions: ctx.fact_versions(r)?,
+                        mode,
+                        schemes: ctx.names(list, mode.key(), "signature scheme", facts::parse_scheme)?,
+                    }
+                }
+                "dhe" => {
+                    reject_unused(&ctx, r, &["min_bits", "well_known"])?;
+                    if r.min_bits.is_none() && r.well_known.is_none() {
+                        return Err(ctx.err(
+                            r.kind.span(),
+                            "min_bits",
+                            "a `dhe` rule needs `min_bits` or `well_known = true`".into(),
+                        ));
+                    }
+                    RuleKind::Dhe {
+                        min_bits: r.min_bits.as_ref().map_or(0, |b| *b.get_ref()),
+                        well_known: r.well_known.as_ref().is_some_and(|b| *b.get_ref()),
+                    }
+                }
+                "require_feature" | "forbid_feature" => {
+                    reject_unused(&ctx, r, &["feature"])?;
+                    let Some(f) = &r.feature else {
+                        return Err(ctx.err(
+                            r.kind.span(),
+                            "feature",
+                            format!("a `{}` rule needs a `feature`", r.kind.get_ref()),
+                        ));
+                    };
+                    if !FEATURES.contains(&f.get_ref().as_str()) {
+                        return Err(ctx.err(
+                            f.span(),
+                            "feature",
+                            format!(
+                                "unknown feature '{}' (known: {})",
+                                f.get_ref(),
+                                FEATURES.join(", ")
+                            ),
+                        ));
+                    }
+                    RuleKind::Feature {
+                        feature: f.get_ref().clone(),
+                        require: r.kind.get_ref() == "require_feature",
+                    }
+                }
+                "certificate_key" => {
+                    reject_unused(&ctx, r, &["key_types", "min_rsa_bits", "ec_curves"])?;
+                    if r.key_types.is_none() && r.min_rsa_bits.is_none() && r.ec_curves.is_none() {
+                        return Err(ctx.err(
+                            r.kind.span(),
+                            "key_types",
+                            "a `certificate_key` rule needs `key_types`, `min_rsa_bits` or `ec_curves`".into(),
+                        ));
+                    }
+                    let key_types = match &r.key_types {
+                        None => vec![],
+                        Some(l) => ctx.names(l, "key_types", "key type", facts::parse_key_type)?,
+                    };
+                    let ec_curves = match &r.ec_curves {
+                        None => vec![],
+                        Some(l) => ctx.names(l, "ec_curves", "certificate curve", facts::parse_cert_curve)?,
+                    };
+                    RuleKind::CertificateKey {
+                        key_types,
+                        min_rsa_bits: r.min_rsa_bits.as_ref().map(|b| *b.get_ref()),
+                        ec_curves,
+                    }
+                }
                 other => {
                     return Err(ctx.err(
                         r.kind.span(),
                         "kind",
                         format!(
-                            "unknown rule kind '{other}' (known: require_any, allow_only, forbid, require_version, forbid_version, min_version, max_version, certificate)"
+                            "unknown rule kind '{other}' (known: require_any, allow_only, forbid, require_version, forbid_version, min_version, max_version, certificate, groups, dhe, signature_schemes, require_feature, forbid_feature, certificate_key)"
                         ),
                     ))
                 }
@@ -815,6 +1051,14 @@ impl Policy {
     }
 }
 
+fn mode_words(mode: ListMode) -> &'static str {
+    match mode {
+        ListMode::RequireAny => "at least one of the",
+        ListMode::AllowOnly => "only the",
+        ListMode::Forbid => "none of the",
+    }
+}
+
 fn default_title(kind: &RuleKind) -> String {
     let names = |vs: &[TlsVersion]| vs.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ");
     match kind {
@@ -837,6 +1081,41 @@ fn default_title(kind: &RuleKind) -> String {
         RuleKind::Certificate { .. } => {
             "the certificate must have none of the listed problems".into()
         }
+        RuleKind::Groups {
+            versions,
+            mode,
+            groups,
+        } => format!(
+            "{} groups: {} {} listed",
+            names(versions),
+            mode_words(*mode),
+            groups.len()
+        ),
+        RuleKind::SignatureSchemes {
+            versions,
+            mode,
+            schemes,
+        } => format!(
+            "{} signature schemes: {} {} listed",
+            names(versions),
+            mode_words(*mode),
+            schemes.len()
+        ),
+        RuleKind::Dhe {
+            min_bits,
+            well_known,
+        } => match (*min_bits, *well_known) {
+            (0, _) => "the DHE group must be a well-known group".into(),
+            (b, false) => format!("the DHE prime must have at least {b} bits"),
+            (b, true) => format!("the DHE group must be a well-known group of at least {b} bits"),
+        },
+        RuleKind::Feature { feature, require } => {
+            format!(
+                "{feature} {}",
+                if *require { "required" } else { "forbidden" }
+            )
+        }
+        RuleKind::CertificateKey { .. } => "the certificate key must be of the listed kind".into(),
     }
 }
 

@@ -3,14 +3,110 @@
 //! client-check API.
 
 use super::*;
+use crate::certs::model::{CertChain, CertInfo, PublicKeyInfo};
+use crate::facts::{
+    DheGroup, Fact, FeaturesSection, GroupResult, GroupsSection, SignatureResult,
+    SignaturesSection, VersionGroups, VersionSignatures,
+};
 use crate::report::TlsVersion::{self, *};
 use crate::report::{CertificatesSection, Finding, ProtocolResult, SectionStatus, TargetReport};
 use crate::wire::sslv2::CipherKind;
 
+const P256: u16 = 0x0017;
+const P384: u16 = 0x0018;
+const P521: u16 = 0x0019;
+const X25519: u16 = 0x001d;
+const X448: u16 = 0x001e;
+
+/// A chain whose leaf has this key ("RSA" with bits, or "EC" with a curve).
+fn chain(algorithm: &str, bits: u32, curve: Option<&str>) -> CertChain {
+    CertChain {
+        key_type: algorithm.into(),
+        certificates: vec![CertInfo {
+            subject: "CN=example.test".into(),
+            public_key: PublicKeyInfo {
+                algorithm: algorithm.into(),
+                bits,
+                exponent: None,
+                curve: curve.map(str::to_string),
+            },
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// The target with its certificate chains replaced by one with this leaf key.
+fn with_leaf(mut t: TargetReport, algorithm: &str, bits: u32, curve: Option<&str>) -> TargetReport {
+    if let Some(c) = t.certificates.as_mut() {
+        c.chains = vec![chain(algorithm, bits, curve)];
+    }
+    t
+}
+
+/// Groups as a scan reports them: a TLS 1.3 entry when TLS 1.3 is offered, and one for the
+/// highest of TLS 1.0-1.2 offered (with a DHE group of `dhe` bits when it accepts DHE suites;
+/// ffdhe3072 by default).
+fn with_groups(mut t: TargetReport, tls13: &[u16], legacy: &[u16]) -> TargetReport {
+    let entry = |v: TlsVersion, groups: &[u16]| VersionGroups {
+        version: v,
+        status: SectionStatus::Completed,
+        error: None,
+        groups: groups
+            .iter()
+            .map(|g| GroupResult::from_group(crate::wire::NamedGroup(*g)))
+            .collect(),
+        server_preference: None,
+        dhe: None,
+        evidence: "refused the rest".into(),
+    };
+    let offered = |v: TlsVersion| t.protocol(v).is_some_and(|p| p.supported);
+    let mut versions = Vec::new();
+    if offered(Tls13) {
+        versions.push(entry(Tls13, tls13));
+    }
+    if let Some(v) = [Tls12, Tls11, Tls10].into_iter().find(|v| offered(*v)) {
+        let mut e = entry(v, legacy);
+        let dhe = t
+            .protocol(v)
+            .is_some_and(|p| p.cipher_suites.iter().any(|s| s.kx == "DHE"));
+        if dhe {
+            e.dhe = Some(dhe_group(3072, Some("ffdhe3072")));
+        }
+        versions.push(e);
+    }
+    t.groups = Some(GroupsSection {
+        status: SectionStatus::Completed,
+        error: None,
+        versions,
+    });
+    t
+}
+
+fn dhe_group(bits: u32, known: Option<&str>) -> DheGroup {
+    DheGroup {
+        suite: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256".into(),
+        prime_bits: bits,
+        generator: "02".into(),
+        known_group: known.map(str::to_string),
+        known_source: known.map(|_| "RFC7919".to_string()),
+    }
+}
+
+/// The target with the DHE group of its TLS 1.0-1.2 groups entry replaced.
+fn with_dhe(mut t: TargetReport, bits: u32, known: Option<&str>) -> TargetReport {
+    for e in t.groups.iter_mut().flat_map(|g| g.versions.iter_mut()) {
+        if e.version != Tls13 {
+            e.dhe = Some(dhe_group(bits, known));
+        }
+    }
+    t
+}
+
 /// A target whose every version was scanned: `offered` lists the supported versions and their
 /// accepted suites; the certificates were analysed and found nothing.
 fn target(offered: &[(TlsVersion, &[u16])]) -> TargetReport {
-    TargetReport {
+    let t = TargetReport {
         target: "example.test:443".into(),
         host: "example.test".into(),
         port: 443,
@@ -41,13 +137,23 @@ fn target(offered: &[(TlsVersion, &[u16])]) -> TargetReport {
                 }
             })
             .collect(),
-        certificates: Some(CertificatesSection::default()),
+        certificates: Some(CertificatesSection {
+            chains: vec![chain("RSA", 2048, None)],
+            ..Default::default()
+        }),
         ..Default::default()
-    }
+    };
+    with_groups(t, &[P256, P384], &[P256, P384])
 }
 
 fn with_findings(mut t: TargetReport, ids: &[&str]) -> TargetReport {
+    let chains = t
+        .certificates
+        .as_ref()
+        .map(|c| c.chains.clone())
+        .unwrap_or_default();
     t.certificates = Some(CertificatesSection {
+        chains,
         status: SectionStatus::Completed,
         error: None,
         findings: ids
@@ -210,12 +316,24 @@ fn multisafepay_is_the_seed() {
 
 #[test]
 fn mozilla_modern() {
-    let base = target(&[(Tls13, &[0x1301, 0x1302, 0x1303])]);
+    let base = with_leaf(
+        with_groups(
+            target(&[(Tls13, &[0x1301, 0x1302, 0x1303])]),
+            &[X25519, P256, P384],
+            &[],
+        ),
+        "EC",
+        256,
+        Some("P-256"),
+    );
     check_profile(
         "mozilla-modern",
         base.clone(),
         vec![
-            (target(&[]), &["protocol.tls1_3.required"]),
+            (
+                with_leaf(target(&[]), "EC", 256, Some("P-256")),
+                &["protocol.tls1_3.required"],
+            ),
             (plus(&base, Ssl2, &[]), &["protocol.ssl2.offered"]),
             (plus(&base, Ssl3, &[0x002f]), &["protocol.ssl3.offered"]),
             (plus(&base, Tls10, &[0xc013]), &["protocol.tls1_0.offered"]),
@@ -232,6 +350,19 @@ fn mozilla_modern() {
             (
                 with_findings(base.clone(), &["cert.key.weak"]),
                 &["cert.weak"],
+            ),
+            // OpenSSL's default groups: x448 and secp521r1 are outside the guideline's three.
+            (
+                with_groups(base.clone(), &[X25519, P256, X448, P521, P384], &[]),
+                &["groups.not_allowed"],
+            ),
+            (
+                with_leaf(base.clone(), "RSA", 2048, None),
+                &["cert.key.type"],
+            ),
+            (
+                with_leaf(base.clone(), "EC", 521, Some("P-521")),
+                &["cert.key.type"],
             ),
         ],
     );
@@ -270,8 +401,26 @@ fn mozilla_intermediate() {
                 with_findings(base.clone(), &["cert.signature.weak"]),
                 &["cert.weak"],
             ),
+            // secp521r1 for ECDHE in TLS 1.2.
+            (
+                with_groups(base.clone(), &[X25519, P256], &[X25519, P521]),
+                &["groups.not_allowed"],
+            ),
+            // ffdhe2048 is fine, a 1024-bit prime is not.
+            (with_dhe(base.clone(), 1024, None), &["dh.too_small"]),
+            (
+                with_leaf(base.clone(), "RSA", 1024, None),
+                &["cert.key.type"],
+            ),
+            (
+                with_leaf(base.clone(), "DSA", 2048, None),
+                &["cert.key.type"],
+            ),
         ],
     );
+    let p = builtin("mozilla-intermediate");
+    assert!(failed(&with_dhe(base.clone(), 2048, Some("ffdhe2048")), &p).is_empty());
+    assert!(failed(&with_leaf(base.clone(), "EC", 384, Some("P-384")), &p).is_empty());
     // TLS 1.3 alone is enough (a Modern server is also Intermediate).
     let p = builtin("mozilla-intermediate");
     assert!(failed(&target(&[(Tls13, &[0x1301])]), &p).is_empty());
@@ -306,8 +455,29 @@ fn mozilla_old() {
                 with_findings(base.clone(), &["cert.key.weak"]),
                 &["cert.weak"],
             ),
+            (
+                with_groups(base.clone(), &[X448], &[P256]),
+                &["groups.not_allowed"],
+            ),
+            // A 512-bit DHE prime (Logjam) with a DHE suite of the Old list.
+            (
+                with_dhe(
+                    with_groups(plus(&base, Tls12, &[0x009e]), &[P256], &[P256]),
+                    512,
+                    None,
+                ),
+                &["dh.too_small"],
+            ),
+            (
+                with_leaf(base.clone(), "EC", 256, Some("P-256")),
+                &["cert.key.type"],
+            ),
         ],
     );
+    // Old's floor is 1024 bits.
+    let p = builtin("mozilla-old");
+    let dhe = with_groups(plus(&base, Tls12, &[0x009e]), &[P256], &[P256]);
+    assert!(failed(&with_dhe(dhe, 1024, None), &p).is_empty());
     let p = builtin("mozilla-old");
     let list = p.server_suites(Tls12).unwrap();
     assert_eq!(list.len(), 26, "the guideline's 26 suites");
@@ -350,6 +520,18 @@ fn nist_800_52r2() {
                 with_findings(base.clone(), &["cert.key.weak"]),
                 &["cert.weak"],
             ),
+            (
+                with_groups(base.clone(), &[X25519], &[X25519]),
+                &["groups.required"],
+            ),
+            (
+                with_dhe(
+                    with_groups(plus(&base, Tls12, &[0x009e]), &[P256], &[P256]),
+                    1024,
+                    None,
+                ),
+                &["dh.too_small"],
+            ),
         ],
     );
     // Old versions are warnings in SP 800-52r2 (citizen- and business-facing servers may).
@@ -383,6 +565,18 @@ fn pci_dss_4() {
             (
                 with_findings(base.clone(), &["cert.signature.weak"]),
                 &["cert.weak"],
+            ),
+            (
+                with_groups(base.clone(), &[P256], &[P256, 0x0013]),
+                &["groups.weak"],
+            ),
+            (
+                with_dhe(
+                    with_groups(plus(&base, Tls12, &[0x009e]), &[P256], &[P256]),
+                    1024,
+                    None,
+                ),
+                &["dh.too_small"],
             ),
         ],
     );
@@ -419,8 +613,25 @@ fn bsi_tr_02102_2() {
                 with_findings(base.clone(), &["cert.key.weak"]),
                 &["cert.weak"],
             ),
+            // X25519 is not among the TR's groups, in either version.
+            (
+                with_groups(base.clone(), &[P256], &[X25519, P256]),
+                &["groups.not_recommended"],
+            ),
+            (
+                with_groups(base.clone(), &[X25519, P256], &[P256]),
+                &["groups.tls1_3.not_recommended"],
+            ),
+            // ffdhe2048 is below the TR's 3000 bits.
+            (
+                with_dhe(base.clone(), 2048, Some("ffdhe2048")),
+                &["dh.too_small"],
+            ),
         ],
     );
+    let p = builtin("bsi-tr-02102-2");
+    let brainpool = with_groups(base.clone(), &[0x001f, 0x0101], &[0x001a, P384]);
+    assert!(failed(&brainpool, &p).is_empty());
 }
 
 #[test]
@@ -631,4 +842,463 @@ fn ignored_rules_are_left_out_and_unknown_ones_refused() {
     assert!(builtin("multisafepay")
         .without(&["cert.nope".into()])
         .is_err());
+}
+
+/// A policy with one rule of each kind over the groups, signature-scheme, feature and
+/// certificate-key facts.
+const FACT_RULES: &str = r#"[policy]
+name = "facts"
+
+[[rule]]
+id = "g.any"
+kind = "groups"
+severity = "error"
+version = "TLSv1.3"
+require_any = ["X25519MLKEM768", "x25519"]
+message = "m"
+
+[[rule]]
+id = "g.only"
+kind = "groups"
+severity = "error"
+allow_only = ["x25519", "prime256v1", "P-384"]
+message = "m"
+
+[[rule]]
+id = "g.forbid"
+kind = "groups"
+severity = "error"
+version = "TLSv1.2"
+forbid = ["secp521r1", "0x0013"]
+message = "m"
+
+[[rule]]
+id = "dh"
+kind = "dhe"
+severity = "error"
+min_bits = 2048
+well_known = true
+message = "m"
+
+[[rule]]
+id = "s.only"
+kind = "signature_schemes"
+severity = "error"
+allow_only = ["rsa_pss_rsae_sha256", "ecdsa_secp256r1_sha256"]
+message = "m"
+
+[[rule]]
+id = "s.forbid"
+kind = "signature_schemes"
+severity = "error"
+version = "TLSv1.2"
+forbid = ["rsa_pkcs1_sha1", "ecdsa_sha1"]
+message = "m"
+
+[[rule]]
+id = "f.reneg"
+kind = "require_feature"
+severity = "error"
+feature = "secure_renegotiation"
+message = "m"
+
+[[rule]]
+id = "f.compression"
+kind = "forbid_feature"
+severity = "error"
+feature = "compression"
+message = "m"
+
+[[rule]]
+id = "k"
+kind = "certificate_key"
+severity = "error"
+key_types = ["ECDSA", "RSA"]
+min_rsa_bits = 2048
+ec_curves = ["P-256"]
+message = "m"
+"#;
+
+fn sigs(t: &mut TargetReport, tls12: &[u16], tls13: &[u16]) {
+    let entry = |v: TlsVersion, s: &[u16]| VersionSignatures {
+        version: v,
+        status: SectionStatus::Completed,
+        error: None,
+        schemes: s
+            .iter()
+            .map(|c| SignatureResult::new(crate::wire::SignatureScheme(*c), None))
+            .collect(),
+        evidence: "refused the rest".into(),
+    };
+    t.signature_schemes = Some(SignaturesSection {
+        status: SectionStatus::Completed,
+        error: None,
+        versions: vec![entry(Tls12, tls12), entry(Tls13, tls13)],
+    });
+}
+
+/// (id, status, evidence) of every rule.
+fn results(t: &TargetReport, p: &Policy) -> Vec<(String, RuleStatus, String)> {
+    evaluate(t, p, Severity::Info)
+        .rules
+        .into_iter()
+        .map(|r| (r.id, r.status, r.evidence))
+        .collect()
+}
+
+fn one(t: &TargetReport, p: &Policy, id: &str) -> (RuleStatus, String) {
+    results(t, p)
+        .into_iter()
+        .find(|r| r.0 == id)
+        .map(|r| (r.1, r.2))
+        .unwrap()
+}
+
+#[test]
+fn fact_rules_pass_fail_and_are_incomplete_without_their_facts() {
+    use RuleStatus::*;
+    let p = Policy::from_toml(FACT_RULES, "facts.toml").unwrap_or_else(|e| panic!("{e}"));
+    // TLS 1.2 with a DHE suite (ffdhe3072), TLS 1.3; good groups, schemes, features, key.
+    let mut good = with_groups(
+        target(&[(Tls12, &[0xc02f, 0x009e]), (Tls13, &[0x1301])]),
+        &[X25519, P256],
+        &[P256, P384],
+    );
+    sigs(&mut good, &[0x0804, 0x0403], &[0x0804]);
+    good.features = Some(FeaturesSection {
+        status: SectionStatus::Completed,
+        secure_renegotiation: Fact::yes("ServerHello has renegotiation_info"),
+        compression: Fact::no("the server chose null compression"),
+        ..Default::default()
+    });
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        results(&good, &p),
+        vec![
+            (s("g.any"), Pass, s("TLSv1.3 accepts x25519")),
+            (
+                s("g.only"),
+                Pass,
+                s("TLSv1.2 ECDHE accepts secp256r1, secp384r1; TLSv1.3 accepts x25519, secp256r1")
+            ),
+            (s("g.forbid"), Pass, s("TLSv1.2 ECDHE: none of them")),
+            (
+                s("dh"),
+                Pass,
+                s("TLSv1.2 DHE uses ffdhe3072 (RFC7919, 3072 bits)")
+            ),
+            (
+                s("s.only"),
+                Pass,
+                s("TLSv1.2 accepts rsa_pss_rsae_sha256, ecdsa_secp256r1_sha256; TLSv1.3 accepts rsa_pss_rsae_sha256")
+            ),
+            (s("s.forbid"), Pass, s("TLSv1.2: none of them")),
+            (
+                s("f.reneg"),
+                Pass,
+                s("secure_renegotiation: ServerHello has renegotiation_info")
+            ),
+            (
+                s("f.compression"),
+                Pass,
+                s("compression: the server chose null compression")
+            ),
+            (s("k"), Pass, s("leaf key RSA 2048")),
+        ]
+    );
+
+    // Failures, each with the fact that decided it.
+    let mut bad = with_groups(good.clone(), &[P256, X448], &[P521, 0x0013]);
+    bad = with_dhe(bad, 1024, None);
+    sigs(&mut bad, &[0x0804, 0x0201], &[0x0804, 0x0805]);
+    if let Some(f) = bad.features.as_mut() {
+        f.secure_renegotiation = Fact::no("no renegotiation_info");
+        f.compression = Fact::yes("the server chose DEFLATE");
+    }
+    bad = with_leaf(bad, "EC", 384, Some("P-384"));
+    assert_eq!(
+        results(&bad, &p),
+        vec![
+            (
+                s("g.any"),
+                Fail,
+                s("TLSv1.3 accepts secp256r1, x448; none of them is one of the 2 required")
+            ),
+            (
+                s("g.only"),
+                Fail,
+                s("TLSv1.2 ECDHE also accepts secp521r1, secp192r1; TLSv1.3 also accepts x448")
+            ),
+            (
+                s("g.forbid"),
+                Fail,
+                s("TLSv1.2 ECDHE accepts secp521r1, secp192r1")
+            ),
+            (
+                s("dh"),
+                Fail,
+                s("TLSv1.2 DHE uses a custom 1024-bit prime: smaller than 2048 bits, not a well-known group")
+            ),
+            (
+                s("s.only"),
+                Fail,
+                s("TLSv1.2 also accepts rsa_pkcs1_sha1; TLSv1.3 also accepts rsa_pss_rsae_sha384")
+            ),
+            (s("s.forbid"), Fail, s("TLSv1.2 accepts rsa_pkcs1_sha1")),
+            (
+                s("f.reneg"),
+                Fail,
+                s("secure_renegotiation: no renegotiation_info")
+            ),
+            (
+                s("f.compression"),
+                Fail,
+                s("compression: the server chose DEFLATE")
+            ),
+            (
+                s("k"),
+                Fail,
+                s("leaf key EC P-384: curve not one of P-256")
+            ),
+        ]
+    );
+    let weak_rsa = with_leaf(good.clone(), "RSA", 1024, None);
+    assert_eq!(
+        one(&weak_rsa, &p, "k"),
+        (Fail, s("leaf key RSA 1024: smaller than 2048 bits"))
+    );
+    let dsa = with_leaf(good.clone(), "DSA", 2048, None);
+    assert_eq!(
+        one(&dsa, &p, "k"),
+        (Fail, s("leaf key DSA 2048: not one of EC, RSA"))
+    );
+
+    // Sections not scanned (`--only versions,suites`): every rule INCOMPLETE, never a pass.
+    let mut none = good.clone();
+    none.groups = None;
+    none.signature_schemes = None;
+    none.features = None;
+    none.certificates = None;
+    let r = evaluate(&none, &p, Severity::Info);
+    assert_eq!(r.verdict, Verdict::Incomplete);
+    assert_eq!(
+        results(&none, &p),
+        vec![
+            (s("g.any"), Incomplete, s("the groups were not scanned")),
+            (s("g.only"), Incomplete, s("the groups were not scanned")),
+            (s("g.forbid"), Incomplete, s("the groups were not scanned")),
+            (s("dh"), Incomplete, s("the groups were not scanned")),
+            (
+                s("s.only"),
+                Incomplete,
+                s("the signature schemes were not scanned")
+            ),
+            (
+                s("s.forbid"),
+                Incomplete,
+                s("the signature schemes were not scanned")
+            ),
+            (s("f.reneg"), Incomplete, s("the features were not scanned")),
+            (
+                s("f.compression"),
+                Incomplete,
+                s("the features were not scanned")
+            ),
+            (s("k"), Incomplete, s("the certificates were not analysed")),
+        ]
+    );
+
+    // Entries that could not be determined.
+    let mut nd = good.clone();
+    for e in nd.groups.iter_mut().flat_map(|g| g.versions.iter_mut()) {
+        if e.version == Tls13 {
+            e.status = SectionStatus::Error;
+            e.error = Some("connection reset".into());
+        } else {
+            e.dhe = None;
+            e.evidence = "DHE: alert handshake_failure".into();
+        }
+    }
+    if let Some(sg) = nd.signature_schemes.as_mut() {
+        sg.versions[1].status = SectionStatus::Error;
+        sg.versions[1].error = Some("rustls shares no group with the server".into());
+    }
+    if let Some(f) = nd.features.as_mut() {
+        f.secure_renegotiation = Fact::not_determined("timed out");
+    }
+    if let Some(c) = nd.certificates.as_mut() {
+        c.chains.clear();
+    }
+    assert_eq!(
+        one(&nd, &p, "g.any"),
+        (
+            Incomplete,
+            s("the groups of TLSv1.3 could not be determined: connection reset")
+        )
+    );
+    assert_eq!(
+        one(&nd, &p, "dh"),
+        (
+            Incomplete,
+            s("the DHE group of TLSv1.2 could not be read (DHE: alert handshake_failure)")
+        )
+    );
+    assert_eq!(
+        one(&nd, &p, "s.only"),
+        (
+            Incomplete,
+            s("the signature schemes of TLSv1.3 could not be determined: rustls shares no group with the server")
+        )
+    );
+    assert_eq!(one(&nd, &p, "s.forbid").0, Pass, "TLS 1.2 was determined");
+    assert_eq!(
+        one(&nd, &p, "f.reneg"),
+        (
+            Incomplete,
+            s("secure_renegotiation not determined: timed out")
+        )
+    );
+    assert_eq!(
+        one(&nd, &p, "k"),
+        (Incomplete, s("no certificate chain was obtained"))
+    );
+    // A failure is definite even when another version's facts are missing.
+    let mut mixed = nd.clone();
+    for e in mixed.groups.iter_mut().flat_map(|g| g.versions.iter_mut()) {
+        if e.version == Tls12 {
+            e.groups = vec![GroupResult::from_group(crate::wire::NamedGroup(P521))];
+        }
+    }
+    assert_eq!(
+        one(&mixed, &p, "g.only"),
+        (Fail, s("TLSv1.2 ECDHE also accepts secp521r1"))
+    );
+
+    // Not applicable is a pass (renegotiation on a TLS 1.3-only server); versions not offered
+    // pass group, DHE and scheme rules; no DHE suite passes the DHE rule.
+    let mut t13 = with_groups(target(&[(Tls13, &[0x1301])]), &[X25519], &[]);
+    sigs(&mut t13, &[], &[0x0804]);
+    t13.signature_schemes.as_mut().unwrap().versions.remove(0);
+    t13.features = Some(FeaturesSection {
+        status: SectionStatus::Completed,
+        secure_renegotiation: Fact::not_applicable("TLS 1.3 only"),
+        compression: Fact::not_applicable("TLS 1.3 only"),
+        ..Default::default()
+    });
+    assert_eq!(
+        results(&t13, &p)
+            .into_iter()
+            .map(|r| (r.0, r.1))
+            .collect::<Vec<_>>(),
+        [
+            "g.any",
+            "g.only",
+            "g.forbid",
+            "dh",
+            "s.only",
+            "s.forbid",
+            "f.reneg",
+            "f.compression",
+            "k"
+        ]
+        .map(|id| (s(id), Pass))
+        .to_vec()
+    );
+    assert_eq!(
+        one(&t13, &p, "dh"),
+        (Pass, s("TLS 1.0-1.2 are not offered"))
+    );
+    assert_eq!(
+        one(&t13, &p, "f.reneg"),
+        (Pass, s("secure_renegotiation does not apply: TLS 1.3 only"))
+    );
+    let no_dhe = with_groups(target(&[(Tls12, &[0xc02f])]), &[], &[P256]);
+    assert_eq!(
+        one(&no_dhe, &p, "dh"),
+        (Pass, s("TLSv1.2 accepts no DHE suite"))
+    );
+    // TLS 1.2 not scanned: the legacy groups cannot be known.
+    let mut unscanned = good.clone();
+    unscanned.protocols[4].status = SectionStatus::NotScheduled;
+    assert_eq!(
+        one(&unscanned, &p, "g.forbid"),
+        (Incomplete, s("TLSv1.2 was not scanned (not scheduled)"))
+    );
+}
+
+#[test]
+fn fact_rules_reject_bad_names_and_keys() {
+    let rule = |body: &str| {
+        format!("[policy]\nname = \"x\"\n[[rule]]\nid = \"a\"\nseverity = \"error\"\nmessage = \"m\"\n{body}")
+    };
+    let cases = [
+        (
+            "kind = \"groups\"\nallow_only = [\"x25519\", \"curve9\"]\n",
+            "my.toml:8:25: field `allow_only`: unknown named group 'curve9'",
+        ),
+        (
+            "kind = \"groups\"\n",
+            "my.toml:7:8: field `require_any`: a `groups` rule needs one of `require_any`, `allow_only`, `forbid`",
+        ),
+        (
+            "kind = \"groups\"\nallow_only = [\"x25519\"]\nforbid = [\"x448\"]\n",
+            "my.toml:9:10: field `forbid`: a `groups` rule takes one of `require_any`, `allow_only`, `forbid`",
+        ),
+        (
+            "kind = \"groups\"\nversion = \"TLSv1.1\"\nforbid = [\"x448\"]\n",
+            "my.toml:8:11: field `version`: a `groups` rule judges TLSv1.2 and TLSv1.3 only, not TLSv1.1",
+        ),
+        (
+            "kind = \"signature_schemes\"\nforbid = [\"rsa_sha1\"]\n",
+            "my.toml:8:11: field `forbid`: unknown signature scheme 'rsa_sha1'",
+        ),
+        (
+            "kind = \"dhe\"\n",
+            "my.toml:7:8: field `min_bits`: a `dhe` rule needs `min_bits` or `well_known = true`",
+        ),
+        (
+            "kind = \"require_feature\"\nfeature = \"hsts\"\n",
+            "my.toml:8:11: field `feature`: unknown feature 'hsts' (known: secure_renegotiation,",
+        ),
+        (
+            "kind = \"certificate_key\"\nkey_types = [\"RSA\", \"GOST\"]\n",
+            "my.toml:8:21: field `key_types`: unknown key type 'GOST'",
+        ),
+        (
+            "kind = \"certificate_key\"\nec_curves = [\"P-192\"]\n",
+            "my.toml:8:14: field `ec_curves`: unknown certificate curve 'P-192'",
+        ),
+        (
+            "kind = \"dhe\"\nmin_bits = 2048\nfeature = \"heartbeat\"\n",
+            "my.toml:9:11: field `feature`: a `dhe` rule does not take `feature`",
+        ),
+    ];
+    for (body, want) in cases {
+        let e = Policy::from_toml(&rule(body), "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(want), "got:  {e}\nwant: {want}");
+    }
+}
+
+#[test]
+fn every_feature_id_is_a_fact_of_the_features_section() {
+    // The ids are the section's JSON field names whose value is a yes/no fact.
+    let v = serde_json::to_value(FeaturesSection::default()).unwrap();
+    let facts: Vec<&str> = v
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, x)| x.get("answer").is_some())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let mut ids = FEATURES.to_vec();
+    ids.sort();
+    let mut facts = facts;
+    facts.sort();
+    assert_eq!(ids, facts);
+    let f = FeaturesSection::default();
+    for id in FEATURES {
+        assert!(facts::feature_fact(&f, id).is_some(), "{id}");
+    }
 }

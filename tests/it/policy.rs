@@ -1,11 +1,11 @@
 //! Policies against real servers: verdicts, exact failed rules, exit codes, JUnit and SARIF.
 //!
-//! The servers' certificates are self-signed, so a certificate rule can never pass on them:
-//! today the certificates are not analysed (the rule is INCOMPLETE); once they are, the chain is
-//! untrusted (FAIL). The tests therefore assert the suite and version rules exactly, assert that
-//! the certificate rules do not pass, and check exit codes with `--ignore-rule` on the
-//! certificate rules (or a custom profile without them): the waiver a CI user of a private CA
-//! would use.
+//! Most servers here have a self-signed RSA 2048 certificate: the chain rule fails on it
+//! (untrusted) and the strength rule passes. The tests assert every other rule exactly (the
+//! certificate-key rules included), assert those two certificate rules' statuses, and check exit
+//! codes with `--ignore-rule` on them: the waiver a CI user of a private CA would use. The
+//! seed-compliant server instead has a chain from a throwaway CA that the scan trusts with
+//! `--ca-file`, and passes `multisafepay` with no waiver at all.
 
 use std::process::{Command, Output};
 
@@ -13,6 +13,7 @@ use serde_json::Value;
 use tlsaudit::policy::{evaluate, Policy, RuleStatus, Verdict};
 use tlsaudit::report::{Severity, TargetReport};
 use tlsaudit::servers::{nginx, openssl_s_server, self_signed, KeyType, ServerProcess};
+use tlsaudit::testpki::{LeafKey, LeafSpec, TestCa};
 
 use crate::common::{require, scan};
 
@@ -30,8 +31,9 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// Judges a report in-process; returns the failed rules that are not certificate rules, sorted,
-/// after checking the certificate rules' verdicts on a self-signed certificate.
+/// Judges a report in-process; returns the failed rules other than the chain and strength
+/// rules, sorted, after checking those two on a self-signed RSA 2048 certificate; and the
+/// verdict without them.
 fn failed_without_certs(
     t: &TargetReport,
     policy: &str,
@@ -40,7 +42,7 @@ fn failed_without_certs(
     let p = Policy::load(policy).unwrap();
     let r = evaluate(t, &p, fail_on);
     // A self-signed certificate fails the chain rule; its key and signature are strong.
-    for c in r.rules.iter().filter(|r| r.id.starts_with("cert.")) {
+    for c in r.rules.iter().filter(|r| waived(&r.id)) {
         let expected = if c.id == "cert.weak" {
             RuleStatus::Pass
         } else {
@@ -50,7 +52,7 @@ fn failed_without_certs(
     }
     let mut failed: Vec<String> = r
         .failed()
-        .filter(|r| !r.id.starts_with("cert."))
+        .filter(|r| !waived(&r.id))
         .map(|r| r.id.clone())
         .collect();
     failed.sort();
@@ -58,18 +60,31 @@ fn failed_without_certs(
     (failed, verdict)
 }
 
-/// The certificate rules of a built-in profile.
+/// The chain and strength rules of a built-in profile (those it has).
 fn ignored(policy: &str) -> Vec<String> {
     Policy::load(policy)
         .unwrap()
         .rules
         .iter()
-        .filter(|r| r.id.starts_with("cert."))
+        .filter(|r| waived(&r.id))
         .map(|r| r.id.clone())
         .collect()
 }
 
-/// Failed rule ids of a target in a JSON report, certificate rules left out.
+/// The chain and strength rules: waived with `--ignore-rule CERT_RULES` in these tests.
+fn waived(id: &str) -> bool {
+    CERT_RULES.split(',').any(|x| x == id)
+}
+
+/// One rule's (status, evidence) in-process.
+fn rule(t: &TargetReport, policy: &str, id: &str) -> (RuleStatus, String) {
+    let p = Policy::load(policy).unwrap();
+    let r = evaluate(t, &p, Severity::Info);
+    let x = r.rules.iter().find(|r| r.id == id).unwrap();
+    (x.status, x.evidence.clone())
+}
+
+/// Failed rule ids of a target in a JSON report.
 fn json_failed(target: &Value) -> Vec<String> {
     let mut v: Vec<String> = target["policy"]["rules"]
         .as_array()
@@ -77,16 +92,13 @@ fn json_failed(target: &Value) -> Vec<String> {
         .iter()
         .filter(|r| r["status"] == "fail")
         .map(|r| r["id"].as_str().unwrap().to_string())
-        .filter(|id| !id.starts_with("cert."))
         .collect();
     v.sort();
     v
 }
 
-fn seed_server(cert: &tlsaudit::servers::CertFiles) -> ServerProcess {
-    openssl_s_server(
-        "seed",
-        cert,
+fn seed_server(cert: &tlsaudit::servers::CertFiles, extra: &[&str]) -> ServerProcess {
+    let args = [
         &[
             "-min_protocol",
             "TLSv1.2",
@@ -95,29 +107,87 @@ fn seed_server(cert: &tlsaudit::servers::CertFiles) -> ServerProcess {
             "-serverpref",
             "-ciphersuites",
             "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
-        ],
-    )
-    .unwrap()
+        ][..],
+        extra,
+    ]
+    .concat();
+    openssl_s_server("seed", cert, &args).unwrap()
 }
 
 #[tokio::test]
 async fn seed_server_passes_multisafepay_and_exits_0() {
-    let cert = self_signed(KeyType::Rsa2048).unwrap();
-    let s = seed_server(&cert);
-    let (r, _) = scan(&s.target()).await;
-    let (failed, verdict) = failed_without_certs(&r, "multisafepay", Severity::Warning);
-    assert_eq!(failed, Vec::<String>::new());
-    assert_eq!(verdict, Verdict::Compliant);
+    if !require("openssl") {
+        return;
+    }
+    // A chain from a throwaway CA (RSA 2048 leaf for localhost, ECDSA intermediate and root).
+    let ca = TestCa::new("seed").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("seed", LeafKey::Rsa(2048))).unwrap();
+    let cert = ca.cert_files(&leaf).unwrap();
+    let chain = ca.intermediate_pem.display().to_string();
+    let s = seed_server(&cert, &["-cert_chain", &chain]);
+    let root = ca.root_pem.display().to_string();
 
-    // The binary: verdict first, exit 0.
-    let out = tlsaudit(&["scan", &s.target(), "--ignore-rule", "cert.chain.invalid"]);
+    // The binary, trusting the CA with --ca-file: every rule passes, no waiver, exit 0.
+    let out = tlsaudit(&[
+        "scan",
+        &s.target(),
+        "--sni",
+        "localhost",
+        "--ca-file",
+        &root,
+    ]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
         text.starts_with(&format!("{}  policy multisafepay: COMPLIANT", s.target())),
         "{text}"
     );
-    assert!(text.contains("ignored: cert.chain.invalid"));
+    assert!(!text.contains("ignored:"), "{text}");
+    let out = tlsaudit(&[
+        "scan",
+        &s.target(),
+        "--sni",
+        "localhost",
+        "--ca-file",
+        &root,
+        "--fail-on",
+        "info",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &v["targets"][0]["policy"];
+    assert_eq!(p["verdict"], "compliant");
+    let statuses: Vec<(String, String)> = p["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().into(),
+                r["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let pass = |id: &str| (id.to_string(), "pass".to_string());
+    assert_eq!(
+        statuses,
+        vec![
+            pass("suites.tls1_2.none_required"),
+            pass("suites.tls1_3.none_required"),
+            pass("protocol.ssl2.offered"),
+            pass("protocol.ssl3.offered"),
+            pass("protocol.tls1_0.offered"),
+            pass("protocol.tls1_1.offered"),
+            pass("cert.chain.invalid"),
+        ]
+    );
+    // Without the CA file the same chain is untrusted: the chain rule fails, exit 1.
+    let out = tlsaudit(&["scan", &s.target(), "--sni", "localhost", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json_failed(&v["targets"][0]), vec!["cert.chain.invalid"]);
 
     // A custom profile in TOML that the scan can satisfy in full, without waivers: exit 0.
     let dir = tempfile::tempdir().unwrap();
@@ -226,7 +296,16 @@ message = "Disable weak suites."
     ]);
     assert_eq!(out.status.code(), Some(1));
     let line: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
-    assert_eq!(json_failed(&line), vec!["protocol.tls1_2.offered"]);
+    // OpenSSL's default groups (x448, secp521r1, the ffdhe groups in TLS 1.3) are outside
+    // Modern's three, and its certificate is RSA where Modern wants ECDSA.
+    assert_eq!(
+        json_failed(&line),
+        vec![
+            "cert.key.type",
+            "groups.not_allowed",
+            "protocol.tls1_2.offered"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -450,12 +529,14 @@ async fn nginx_intermediate_passes_mozilla_intermediate_and_fails_modern() {
         .status()
         .unwrap();
     assert!(gen.success());
-    // Mozilla's Intermediate configuration for nginx (TLS 1.2 suites of guideline 5.7).
+    // Mozilla's Intermediate configuration for nginx (guideline 5.7: its TLS 1.2 suites, its
+    // tls_curves as ssl_ecdh_curve, and ffdhe2048 as the DH parameters).
     let s = nginx(
         "nginx",
         &cert,
         &format!(
             "ssl_dhparam {};\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_prefer_server_ciphers off;\n    \
+             ssl_ecdh_curve X25519:prime256v1:secp384r1;\n    \
              ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305;",
             dh.display()
         ),
@@ -465,9 +546,43 @@ async fn nginx_intermediate_passes_mozilla_intermediate_and_fails_modern() {
     let (failed, verdict) = failed_without_certs(&r, "mozilla-intermediate", Severity::Info);
     assert_eq!(failed, Vec::<String>::new());
     assert_eq!(verdict, Verdict::Compliant);
+    let i = "mozilla-intermediate";
+    assert_eq!(
+        rule(&r, i, "groups.not_allowed"),
+        (
+            RuleStatus::Pass,
+            // TLS 1.2 follows the scanner's order (no server preference); TLS 1.3 nginx's.
+            "TLSv1.2 ECDHE accepts secp256r1, secp384r1, x25519; TLSv1.3 accepts x25519, secp256r1, secp384r1".into()
+        )
+    );
+    assert_eq!(
+        rule(&r, i, "dh.too_small"),
+        (
+            RuleStatus::Pass,
+            "TLSv1.2 DHE uses ffdhe2048 (RFC7919, 2048 bits)".into()
+        )
+    );
+    assert_eq!(
+        rule(&r, i, "cert.key.type"),
+        (RuleStatus::Pass, "leaf key RSA 2048".into())
+    );
+    // Modern: no TLS 1.2, and an ECDSA certificate.
     let (failed, verdict) = failed_without_certs(&r, "mozilla-modern", Severity::Info);
-    assert_eq!(failed, vec!["protocol.tls1_2.offered"]);
+    assert_eq!(failed, vec!["cert.key.type", "protocol.tls1_2.offered"]);
     assert_eq!(verdict, Verdict::NotCompliant);
+    // BSI TR-02102-2: X25519 in both versions, and ffdhe2048 under its 3000 bits; ChaCha20 is
+    // not among its suites either.
+    let (failed, _) = failed_without_certs(&r, "bsi-tr-02102-2", Severity::Info);
+    assert_eq!(
+        failed,
+        vec![
+            "dh.too_small",
+            "groups.not_recommended",
+            "groups.tls1_3.not_recommended",
+            "suites.tls1_2.not_recommended",
+            "suites.tls1_3.not_recommended"
+        ]
+    );
 
     let out = tlsaudit(&[
         "scan",
@@ -488,6 +603,168 @@ async fn nginx_intermediate_passes_mozilla_intermediate_and_fails_modern() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("protocol.tls1_2.offered"));
+}
+
+/// Mozilla Intermediate's ECDHE suites in OpenSSL's names (guideline 5.7).
+const INTERMEDIATE_ECDHE: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
+ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:\
+ECDHE-RSA-CHACHA20-POLY1305";
+
+#[tokio::test]
+async fn a_secp521r1_only_server_fails_the_intermediate_groups_rule() {
+    if !require("openssl") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let s = openssl_s_server(
+        "p521",
+        &cert,
+        &[
+            "-min_protocol",
+            "TLSv1.2",
+            "-cipher",
+            INTERMEDIATE_ECDHE,
+            "-groups",
+            "secp521r1",
+        ],
+    )
+    .unwrap();
+    let (r, _) = scan(&s.target()).await;
+    let (failed, verdict) = failed_without_certs(&r, "mozilla-intermediate", Severity::Info);
+    assert_eq!(failed, vec!["groups.not_allowed"]);
+    assert_eq!(verdict, Verdict::NotCompliant);
+    assert_eq!(
+        rule(&r, "mozilla-intermediate", "groups.not_allowed"),
+        (
+            RuleStatus::Fail,
+            "TLSv1.2 ECDHE also accepts secp521r1; TLSv1.3 also accepts secp521r1".into()
+        )
+    );
+    // No DHE suite: nothing for the DH rule to judge.
+    assert_eq!(
+        rule(&r, "mozilla-intermediate", "dh.too_small"),
+        (RuleStatus::Pass, "TLSv1.2 accepts no DHE suite".into())
+    );
+    // NIST SP 800-52r2 wants P-256 or P-384 among the groups.
+    assert_eq!(
+        rule(&r, "nist-800-52r2", "groups.required"),
+        (
+            RuleStatus::Fail,
+            "TLSv1.2 ECDHE accepts secp521r1; none of them is one of the 2 required; \
+             TLSv1.3 accepts secp521r1; none of them is one of the 2 required"
+                .into()
+        )
+    );
+
+    let out = tlsaudit(&[
+        "scan",
+        &s.target(),
+        "--policy",
+        "mozilla-intermediate",
+        "--ignore-rule",
+        CERT_RULES,
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAIL       error   groups.not_allowed"),
+        "{text}"
+    );
+    // Without the groups stage the rule cannot be judged: INCOMPLETE (exit 3), never a pass.
+    let out = tlsaudit(&[
+        "scan",
+        &s.target(),
+        "--policy",
+        "mozilla-intermediate",
+        "--ignore-rule",
+        CERT_RULES,
+        "--only",
+        "versions,suites,certs",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let groups = v["targets"][0]["policy"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "groups.not_allowed")
+        .unwrap()
+        .clone();
+    assert_eq!(groups["status"], "incomplete");
+    assert_eq!(groups["evidence"], "the groups were not scanned");
+}
+
+#[tokio::test]
+async fn a_1024_bit_dhe_prime_fails_the_dh_minimum() {
+    if !require("openssl") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let dh = cert.dir.path().join("dh1024.pem");
+    let gen = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            "dh_paramgen_prime_len:1024",
+            "-out",
+        ])
+        .arg(&dh)
+        .output()
+        .unwrap();
+    assert!(
+        gen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gen.stderr)
+    );
+    let s = openssl_s_server(
+        "dh1024",
+        &cert,
+        &[
+            "-tls1_2",
+            "-groups",
+            "X25519:P-256:P-384",
+            "-cipher",
+            // Debian's default security level refuses a 1024-bit DH group.
+            "ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+            "-dhparam",
+            dh.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
+    let (r, _) = scan(&s.target()).await;
+    let (failed, verdict) = failed_without_certs(&r, "mozilla-intermediate", Severity::Info);
+    assert_eq!(failed, vec!["dh.too_small"]);
+    assert_eq!(verdict, Verdict::NotCompliant);
+    assert_eq!(
+        rule(&r, "mozilla-intermediate", "dh.too_small"),
+        (
+            RuleStatus::Fail,
+            "TLSv1.2 DHE uses a custom 1024-bit prime: smaller than 2048 bits".into()
+        )
+    );
+    // Old's floor is 1024 bits: everything else of Old holds too.
+    let (failed, verdict) = failed_without_certs(&r, "mozilla-old", Severity::Info);
+    assert_eq!(failed, Vec::<String>::new());
+    assert_eq!(verdict, Verdict::Compliant);
+
+    let out = tlsaudit(&[
+        "scan",
+        &s.target(),
+        "--policy",
+        "mozilla-intermediate",
+        "--ignore-rule",
+        CERT_RULES,
+        "-f",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json_failed(&v["targets"][0]), vec!["dh.too_small"]);
 }
 
 #[test]
