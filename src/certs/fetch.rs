@@ -3,14 +3,7 @@
 //! stapled OCSP response and accepts everything, judging nothing. Every connection is opened
 //! by the engine, so it is counted and limited like any probe.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::timeout_at;
+use rustls::SignatureScheme;
 
 use super::model::ChainSource;
 use super::Capture;
@@ -18,7 +11,7 @@ use crate::engine::{Engine, HostHandle, ProbeOutcome};
 use crate::registry;
 use crate::report::{ProtocolResult, SuiteResult, TlsVersion};
 use crate::scan::hello::HelloSpec;
-use crate::scan::Gathered;
+use crate::scan::{fullhs, Ctx, Gathered};
 use crate::wire::{Extension, ExtensionType, SignatureScheme as WireScheme};
 
 /// Which server keys a hello allows.
@@ -152,58 +145,6 @@ pub async fn probe_tls12(
     }
 }
 
-/// The chain (DER, as served) and the stapled OCSP response (empty when none).
-type Seen = (Vec<Vec<u8>>, Vec<u8>);
-
-/// Records what the server presents and accepts it: judgement comes later, from bytes.
-#[derive(Debug)]
-struct Recorder {
-    schemes: Vec<SignatureScheme>,
-    seen: Mutex<Option<Seen>>,
-}
-
-impl ServerCertVerifier for Recorder {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let chain = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|c| c.as_ref().to_vec())
-            .collect();
-        if let Ok(mut seen) = self.seen.lock() {
-            *seen = Some((chain, ocsp_response.to_vec()));
-        }
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.schemes.clone()
-    }
-}
-
 fn rustls_schemes(offer: KeyOffer) -> Vec<SignatureScheme> {
     use SignatureScheme::*;
     let rsa = [
@@ -230,109 +171,40 @@ fn rustls_schemes(offer: KeyOffer) -> Vec<SignatureScheme> {
     }
 }
 
-/// A TLS 1.3 handshake with rustls over an engine connection; the chain the server sent, if any.
-/// rustls always asks for OCSP stapling (status_request), so a staple shows up here.
-pub async fn handshake_tls13(
-    engine: &Engine,
-    host: &HostHandle,
-    sni: Option<String>,
-    offer: KeyOffer,
-) -> Result<Option<Capture>, String> {
-    let recorder = Arc::new(Recorder {
-        schemes: rustls_schemes(offer),
-        seen: Mutex::new(None),
-    });
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| e.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(recorder.clone())
-        .with_no_client_auth();
-    let server_name = match &sni {
-        Some(name) => ServerName::try_from(name.clone()).map_err(|e| e.to_string())?,
-        None => {
-            config.enable_sni = false;
-            ServerName::IpAddress(host.addr.ip().into())
-        }
-    };
-    let mut tls =
-        rustls::ClientConnection::new(Arc::new(config), server_name).map_err(|e| e.to_string())?;
-    let mut conn = engine.connect(host).await?;
-    let deadline = tokio::time::Instant::now() + engine.config().read_timeout;
-    let suite = drive(&mut tls, &mut conn.stream, deadline).await;
-    let seen = recorder.seen.lock().ok().and_then(|mut s| s.take());
-    Ok(seen.map(|(certs, ocsp)| Capture {
+/// A TLS 1.3 handshake with rustls over an engine connection (the same handshake client the
+/// features and signature stages use); the chain the server sent, if any. rustls always asks
+/// for OCSP stapling (status_request), so a staple shows up here.
+pub async fn handshake_tls13(ctx: &Ctx, offer: KeyOffer) -> Result<Option<Capture>, String> {
+    let mut setup = fullhs::Setup::new(true);
+    setup.schemes = rustls_schemes(offer).into_iter().map(u16::from).collect();
+    let client = fullhs::Client::new(&setup)?;
+    // The chain arrives before the handshake can fail on anything else: keep it either way.
+    let done = fullhs::handshake(ctx, &client, None).await;
+    let seen = client.take_seen();
+    if seen.chain.is_empty() {
+        return done.map(|_| None);
+    }
+    let suite = done
+        .ok()
+        .and_then(|d| d.suite)
+        .map(|s| SuiteResult::from_suite(crate::wire::CipherSuite(s)).name);
+    Ok(Some(Capture {
         source: ChainSource {
             version: TlsVersion::Tls13,
             offered: offer.name().into(),
             cipher_suite: suite,
         },
-        certs,
-        ocsp: Some((!ocsp.is_empty()).then_some(ocsp)),
+        certs: seen.chain,
+        ocsp: Some(seen.ocsp),
     }))
-}
-
-/// Runs the handshake until it completes, fails, the peer closes, or the deadline; returns the
-/// negotiated suite's name. Bounded: rustls caps its own buffers, and we stop at the deadline.
-async fn drive(
-    tls: &mut rustls::ClientConnection,
-    stream: &mut tokio::net::TcpStream,
-    deadline: tokio::time::Instant,
-) -> Option<String> {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        while tls.wants_write() {
-            let mut out = Vec::new();
-            if tls.write_tls(&mut out).is_err() {
-                return None;
-            }
-            match timeout_at(deadline, stream.write_all(&out)).await {
-                Ok(Ok(())) => {}
-                _ => return None,
-            }
-        }
-        if !tls.is_handshaking() {
-            break;
-        }
-        let n = match timeout_at(deadline, stream.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => n,
-            _ => return None,
-        };
-        let mut data = &buf[..n];
-        while !data.is_empty() {
-            if tls.read_tls(&mut data).is_err() {
-                return None;
-            }
-            if tls.process_new_packets().is_err() {
-                // Send the alert rustls queued, then stop.
-                let mut out = Vec::new();
-                let _ = tls.write_tls(&mut out);
-                let _ =
-                    tokio::time::timeout(Duration::from_millis(200), stream.write_all(&out)).await;
-                return None;
-            }
-        }
-    }
-    tls.send_close_notify();
-    let mut out = Vec::new();
-    let _ = tls.write_tls(&mut out);
-    let _ = tokio::time::timeout(Duration::from_millis(200), stream.write_all(&out)).await;
-    tls.negotiated_cipher_suite()
-        .map(|s| SuiteResult::from_suite(crate::wire::CipherSuite(u16::from(s.suite()))).name)
 }
 
 /// Every handshake the certificates stage runs itself, in parallel: at the highest TLS <= 1.2
 /// version the server speaks, one RSA-only and one ECDSA-only hello; with TLS 1.3, one rustls
 /// handshake per key type (and one open to any key when both find nothing). `compact`: the
 /// server needs hellos under 256 bytes (rustls's TLS 1.3 hellos are not made smaller).
-pub async fn probe_all(
-    engine: &Engine,
-    host: &HostHandle,
-    sni: Option<String>,
-    protocols: &[ProtocolResult],
-    compact: bool,
-) -> Vec<Capture> {
+pub async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> Vec<Capture> {
+    let (engine, host, sni, compact) = (&ctx.engine, &ctx.host, ctx.sni.clone(), ctx.compact);
     let supported = |v| protocols.iter().any(|p| p.version == v && p.supported);
     let legacy = [
         TlsVersion::Tls12,
@@ -362,15 +234,15 @@ pub async fn probe_all(
             return vec![];
         }
         let (a, b) = tokio::join!(
-            handshake_tls13(engine, host, sni.clone(), KeyOffer::Rsa),
-            handshake_tls13(engine, host, sni.clone(), KeyOffer::Ecdsa),
+            handshake_tls13(ctx, KeyOffer::Rsa),
+            handshake_tls13(ctx, KeyOffer::Ecdsa),
         );
         let mut got: Vec<Capture> = [a, b]
             .into_iter()
             .filter_map(|r| r.ok().flatten())
             .collect();
         if got.is_empty() {
-            if let Ok(Some(c)) = handshake_tls13(engine, host, sni.clone(), KeyOffer::Any).await {
+            if let Ok(Some(c)) = handshake_tls13(ctx, KeyOffer::Any).await {
                 got.push(c);
             }
         }

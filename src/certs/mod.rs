@@ -393,16 +393,7 @@ pub async fn stage(
 ) -> CertificatesSection {
     let before = ctx.host.connections();
     let mut captures = fetch::from_gathered(gathered);
-    captures.extend(
-        fetch::probe_all(
-            &ctx.engine,
-            &ctx.host,
-            ctx.sni.clone(),
-            protocols,
-            ctx.compact,
-        )
-        .await,
-    );
+    captures.extend(fetch::probe_all(ctx, protocols).await);
     let at = opts
         .at
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());

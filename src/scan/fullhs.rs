@@ -27,7 +27,8 @@ use super::Ctx;
 pub struct Seen {
     /// The scheme of the server's signature (TLS 1.2 ServerKeyExchange or TLS 1.3 CertificateVerify).
     pub scheme: Option<u16>,
-    pub leaf: Option<Vec<u8>>,
+    /// The certificates the server sent, leaf first.
+    pub chain: Vec<Vec<u8>>,
     pub ocsp: Option<Vec<u8>>,
     /// `Some` when the server sent a CertificateRequest: the CA names it listed (DER).
     pub cert_request: Option<Vec<Vec<u8>>>,
@@ -54,13 +55,16 @@ impl ServerCertVerifier for Recorder {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
+        intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
         ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         with_seen(&self.seen, |s| {
-            s.leaf = Some(end_entity.to_vec());
+            s.chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.as_ref().to_vec())
+                .collect();
             s.ocsp = (!ocsp_response.is_empty()).then(|| ocsp_response.to_vec());
         });
         Ok(ServerCertVerified::assertion())

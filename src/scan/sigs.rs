@@ -220,7 +220,7 @@ async fn tls13_schemes(ctx: &Ctx) -> VersionSignatures {
         let seen = client.take_seen();
         match (done, seen.scheme) {
             (Ok(_), Some(s)) if remaining.contains(&s) => {
-                let key = seen.leaf.as_deref().and_then(key_type);
+                let key = seen.chain.first().and_then(|leaf| key_type(leaf));
                 result
                     .schemes
                     .push(SignatureResult::new(SignatureScheme(s), key));
