@@ -529,7 +529,7 @@ pub fn render_target(
             render::text::target(out, t, style)
         }
         Format::Jsonl => render::jsonl(out, t),
-        Format::Json | Format::Junit | Format::Sarif => Ok(()),
+        Format::Json | Format::Junit | Format::Sarif | Format::Html => Ok(()),
     }
 }
 
