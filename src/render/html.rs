@@ -57,6 +57,8 @@ h4 { font-size: 14px; margin: 12px 0 4px; }
 .badge.incomplete { background: var(--weak); }
 .verdict { margin: 12px 0; padding: 10px 14px; border-radius: 6px; background: #f6f8fa;
            border-left: 4px solid var(--dim); }
+.verdict > p { margin: 0; }
+.verdict table { margin-top: 8px; }
 .verdict.compliant { border-left-color: var(--good); }
 .verdict.not-compliant { border-left-color: var(--bad); }
 .verdict.incomplete { border-left-color: var(--weak); }
@@ -212,17 +214,15 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
         t.port,
         escape(t.sni.as_deref().unwrap_or("(none)")),
         match &t.starttls {
-            Some(s) => format!(
-                "<span class=\"meta\">STARTTLS {}</span>",
-                escape(&format!("{s:?}").to_lowercase())
-            ),
+            Some(s) => format!("<span class=\"meta\">STARTTLS {}</span>", s.name()),
             None => String::new(),
         }
     )?;
     if let Some(p) = &t.policy {
         verdict(h, t, p)?;
     }
-    if let Some(e) = &t.error {
+    // A judged target's verdict already says why it was not scanned.
+    if let (Some(e), None) = (&t.error, &t.policy) {
         writeln!(
             h,
             "<p class=\"error\"><strong>Not scanned:</strong> {}</p>",
