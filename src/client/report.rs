@@ -191,7 +191,7 @@ pub struct HandshakeFacts {
 #[schemars(rename = "ClientCheckReport")]
 pub enum ClientOutput {
     Exec(super::ExecReport),
-    Client(ClientReport),
+    Client(Box<ClientReport>),
 }
 
 /// The JSON Schema of [`ClientOutput`], pretty-printed.
@@ -228,7 +228,7 @@ mod tests {
         let line = serde_json::to_string(&one).unwrap();
         assert_eq!(
             serde_json::from_str::<ClientOutput>(&line).unwrap(),
-            ClientOutput::Client(one.clone())
+            ClientOutput::Client(Box::new(one.clone()))
         );
         let exec = super::super::ExecReport {
             schema_version: CLIENT_SCHEMA_VERSION.into(),
