@@ -47,11 +47,24 @@ pub enum Command {
     Client(crate::client::ClientArgs),
     /// Start local TLS servers on loopback with contrasting configurations and scan them (offline).
     Demo(DemoArgs),
-    /// Print the JSON Schema of the scan report.
-    Schema,
+    /// Print the JSON Schema of a report: `scan` (the default) or `client`.
+    Schema {
+        /// Which report: `scan` (`tlsaudit scan --format json`) or `client` (`tlsaudit client --format json`).
+        #[arg(value_enum, default_value_t = SchemaKind::Scan)]
+        report: SchemaKind,
+    },
     /// Policies: list the built-in profiles, print one as TOML, judge a saved JSON report.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+/// The reports `tlsaudit schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaKind {
+    /// `tlsaudit scan --format json` (schema/scan-report.schema.json).
+    Scan,
+    /// `tlsaudit client --format json` (schema/client-report.schema.json).
+    Client,
 }
 
 #[derive(Subcommand, Debug)]
@@ -318,8 +331,14 @@ pub fn main() -> ExitCode {
             Command::Scan(args) => run_scan(args).await,
             Command::Client(args) => crate::client::run(args).await,
             Command::Demo(args) => crate::demo::run(args.format).await,
-            Command::Schema => {
-                print!("{}", crate::report::json_schema());
+            Command::Schema { report } => {
+                print!(
+                    "{}",
+                    match report {
+                        SchemaKind::Scan => crate::report::json_schema(),
+                        SchemaKind::Client => crate::client::report::json_schema(),
+                    }
+                );
                 Ok(EXIT_OK)
             }
             Command::Policy(cmd) => crate::policy::cli::run(cmd),
@@ -515,7 +534,7 @@ pub fn render_target(
             render::text::target(out, t, style)
         }
         Format::Jsonl => render::jsonl(out, t),
-        Format::Json | Format::Junit | Format::Sarif => Ok(()),
+        Format::Json | Format::Junit | Format::Sarif | Format::Html => Ok(()),
     }
 }
 

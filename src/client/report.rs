@@ -180,3 +180,68 @@ pub struct HandshakeFacts {
     /// The first line of the HTTP request the client sent over it, or null.
     pub http_request: Option<String>,
 }
+
+// `schema/client-report.schema.json` is generated from this type (`tlsaudit schema client`)
+// and a test keeps the checked-in copy equal to it; the doc comment below is its description.
+/// What `tlsaudit client --format json` writes: with `--exec`, one ExecReport document holding
+/// every client; in listen mode (and with `--format jsonl`, and from `GET /json`), one
+/// ClientReport object per client, one per line.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(untagged)]
+#[schemars(rename = "ClientCheckReport")]
+pub enum ClientOutput {
+    Exec(super::ExecReport),
+    Client(Box<ClientReport>),
+}
+
+/// The JSON Schema of [`ClientOutput`], pretty-printed.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(ClientOutput);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checked_in_client_schema_matches_the_types() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema/client-report.schema.json"
+        );
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == json_schema(),
+            "schema/client-report.schema.json is stale: run `cargo run -- schema client > schema/client-report.schema.json`"
+        );
+    }
+
+    #[test]
+    fn both_client_shapes_read_back_as_the_schema_root() {
+        let one = ClientReport {
+            schema_version: CLIENT_SCHEMA_VERSION.into(),
+            peer: "127.0.0.1:5000".into(),
+            error: Some("garbage".into()),
+            ..Default::default()
+        };
+        let line = serde_json::to_string(&one).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ClientOutput>(&line).unwrap(),
+            ClientOutput::Client(Box::new(one.clone()))
+        );
+        let exec = super::super::ExecReport {
+            schema_version: CLIENT_SCHEMA_VERSION.into(),
+            policy: "multisafepay".into(),
+            command: "true".into(),
+            command_exit_code: Some(0),
+            compliant: None,
+            clients: vec![one],
+        };
+        let doc = serde_json::to_string(&exec).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ClientOutput>(&doc).unwrap(),
+            ClientOutput::Exec(exec)
+        );
+    }
+}

@@ -173,76 +173,13 @@ fn features(out: &mut dyn Write, f: &FeaturesSection, style: &Style) -> std::io:
     if !status_line(out, "Features", f.status, &f.error, style)? {
         return Ok(());
     }
-    let rows: [(&str, &Fact, Option<bool>); 18] = [
-        ("secure renegotiation", &f.secure_renegotiation, Some(true)),
-        ("TLS_FALLBACK_SCSV honoured", &f.fallback_scsv, Some(true)),
-        ("TLS compression", &f.compression, Some(false)),
-        ("session id issued", &f.session_id_issued, None),
-        ("session id resumption", &f.session_id_resumption, None),
-        (
-            "session ticket advertised",
-            &f.session_ticket_advertised,
-            None,
-        ),
-        (
-            "session ticket resumption",
-            &f.session_ticket_resumption,
-            None,
-        ),
-        ("TLS 1.3 tickets", &f.tls13_tickets_issued, None),
-        ("TLS 1.3 PSK resumption", &f.tls13_psk_resumption, None),
-        ("0-RTT early data accepted", &f.early_data_accepted, None),
-        ("OCSP stapling", &f.ocsp_stapling, Some(true)),
-        (
-            "extended master secret",
-            &f.extended_master_secret,
-            Some(true),
-        ),
-        ("encrypt-then-MAC", &f.encrypt_then_mac, None),
-        ("heartbeat", &f.heartbeat, Some(false)),
-        (
-            "TLS 1.3 downgrade sentinel",
-            &f.downgrade_sentinel,
-            Some(true),
-        ),
-        ("max_fragment_length", &f.max_fragment_length, None),
-        (
-            "client certificate requested",
-            &f.client_certificate_requested,
-            None,
-        ),
-        (
-            "ALPN",
-            &Fact::new(
-                if !f.alpn.is_empty() {
-                    Answer::Yes
-                } else if f.alpn_evidence.starts_with("no protocol selected") {
-                    Answer::No
-                } else {
-                    Answer::NotDetermined
-                },
-                if f.alpn.is_empty() {
-                    f.alpn_evidence.clone()
-                } else {
-                    f.alpn.join(", ")
-                },
-            ),
-            None,
-        ),
-    ];
-    for (label, fact, good) in rows {
-        let mut evidence = fact.evidence.clone();
-        if label == "session ticket resumption" {
-            if let Some(l) = f.session_ticket_lifetime_hint {
-                evidence.push_str(&format!("; lifetime hint {l} s"));
-            }
-        }
+    for (label, fact, good) in feature_rows(f) {
         writeln!(
             out,
             "    {:<30} {} {}",
             label,
-            answer(fact, style, good),
-            style.dim(&evidence)
+            answer(&fact, style, good),
+            style.dim(&fact.evidence)
         )?;
     }
     for ca in &f.client_certificate_cas {
@@ -254,6 +191,87 @@ fn features(out: &mut dyn Write, f: &FeaturesSection, style: &Style) -> std::io:
         )?;
     }
     Ok(())
+}
+
+/// The features, one row each: label, the fact, and whether "yes" is good (None: neither).
+/// Shared by the text and HTML reports.
+pub fn feature_rows(f: &FeaturesSection) -> Vec<(&'static str, Fact, Option<bool>)> {
+    let mut ticket_resumption = f.session_ticket_resumption.clone();
+    if let Some(l) = f.session_ticket_lifetime_hint {
+        ticket_resumption
+            .evidence
+            .push_str(&format!("; lifetime hint {l} s"));
+    }
+    let alpn = Fact::new(
+        if !f.alpn.is_empty() {
+            Answer::Yes
+        } else if f.alpn_evidence.starts_with("no protocol selected") {
+            Answer::No
+        } else {
+            Answer::NotDetermined
+        },
+        if f.alpn.is_empty() {
+            f.alpn_evidence.clone()
+        } else {
+            f.alpn.join(", ")
+        },
+    );
+    vec![
+        (
+            "secure renegotiation",
+            f.secure_renegotiation.clone(),
+            Some(true),
+        ),
+        (
+            "TLS_FALLBACK_SCSV honoured",
+            f.fallback_scsv.clone(),
+            Some(true),
+        ),
+        ("TLS compression", f.compression.clone(), Some(false)),
+        ("session id issued", f.session_id_issued.clone(), None),
+        (
+            "session id resumption",
+            f.session_id_resumption.clone(),
+            None,
+        ),
+        (
+            "session ticket advertised",
+            f.session_ticket_advertised.clone(),
+            None,
+        ),
+        ("session ticket resumption", ticket_resumption, None),
+        ("TLS 1.3 tickets", f.tls13_tickets_issued.clone(), None),
+        (
+            "TLS 1.3 PSK resumption",
+            f.tls13_psk_resumption.clone(),
+            None,
+        ),
+        (
+            "0-RTT early data accepted",
+            f.early_data_accepted.clone(),
+            None,
+        ),
+        ("OCSP stapling", f.ocsp_stapling.clone(), Some(true)),
+        (
+            "extended master secret",
+            f.extended_master_secret.clone(),
+            Some(true),
+        ),
+        ("encrypt-then-MAC", f.encrypt_then_mac.clone(), None),
+        ("heartbeat", f.heartbeat.clone(), Some(false)),
+        (
+            "TLS 1.3 downgrade sentinel",
+            f.downgrade_sentinel.clone(),
+            Some(true),
+        ),
+        ("max_fragment_length", f.max_fragment_length.clone(), None),
+        (
+            "client certificate requested",
+            f.client_certificate_requested.clone(),
+            None,
+        ),
+        ("ALPN", alpn, None),
+    ]
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod certs;
 pub mod facts_text;
+pub mod html;
 pub mod junit;
 pub mod sarif;
 pub mod text;
@@ -24,12 +25,17 @@ pub enum Format {
     Junit,
     /// SARIF 2.1.0: one result per policy rule per target (needs a policy).
     Sarif,
+    /// One self-contained HTML page (inline CSS, no scripts): verdicts first, then the facts.
+    Html,
 }
 
 impl Format {
     /// Formats written once at the end, from the whole report.
     pub fn is_document(self) -> bool {
-        matches!(self, Format::Json | Format::Junit | Format::Sarif)
+        matches!(
+            self,
+            Format::Json | Format::Junit | Format::Sarif | Format::Html
+        )
     }
 
     /// Formats made of policy results only.
@@ -38,12 +44,13 @@ impl Format {
     }
 }
 
-/// Writes a whole-report format (JSON, JUnit, SARIF); the others are written per target.
+/// Writes a whole-report format (JSON, JUnit, SARIF, HTML); the others are written per target.
 pub fn document(out: &mut dyn Write, format: Format, report: &ScanReport) -> std::io::Result<()> {
     match format {
         Format::Json => json(out, report),
         Format::Junit => junit::write(out, report),
         Format::Sarif => sarif::write(out, report),
+        Format::Html => html::write(out, report),
         Format::Text | Format::Jsonl => Ok(()),
     }
 }

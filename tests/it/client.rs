@@ -677,3 +677,131 @@ fn the_same_client_judged_by_another_policy() {
         (Some(Tls12), Some("0xc02f"))
     );
 }
+
+/// Checks `value` against a schemars (draft-07) schema, for the keywords schemars emits:
+/// `$ref`, `anyOf`, `type`, `enum`, `required`, `properties`, `items`. Stricter than the schema
+/// in one way: every key of an object must be declared (the schema promises no other).
+fn conforms(
+    root: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    at: &str,
+) -> Result<(), String> {
+    use serde_json::Value;
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/definitions/");
+        return conforms(root, &root["definitions"][name], value, at);
+    }
+    if let Some(any) = schema["anyOf"].as_array() {
+        let errors: Vec<String> = any
+            .iter()
+            .filter_map(|s| conforms(root, s, value, at).err())
+            .collect();
+        return if errors.len() < any.len() {
+            Ok(())
+        } else {
+            Err(errors.join(" / "))
+        };
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        return all.iter().try_for_each(|s| conforms(root, s, value, at));
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_u64() || n.is_i64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    if !types.is_empty()
+        && !types
+            .iter()
+            .any(|t| *t == kind || (*t == "number" && kind == "integer"))
+    {
+        return Err(format!("{at}: {kind} where the schema says {types:?}"));
+    }
+    if let Some(allowed) = schema["enum"].as_array() {
+        if !allowed.contains(value) {
+            return Err(format!("{at}: {value} is not one of {allowed:?}"));
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            for req in schema["required"].as_array().into_iter().flatten() {
+                let req = req.as_str().unwrap_or_default();
+                if !map.contains_key(req) {
+                    return Err(format!("{at}: required {req} missing"));
+                }
+            }
+            if let Some(props) = schema["properties"].as_object() {
+                for (k, v) in map {
+                    let s = props
+                        .get(k)
+                        .ok_or_else(|| format!("{at}: {k} is not in the schema"))?;
+                    conforms(root, s, v, &format!("{at}.{k}"))?;
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) if schema["items"].is_object() => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| conforms(root, &schema["items"], v, &format!("{at}[{i}]"))),
+        _ => Ok(()),
+    }
+}
+
+#[test]
+fn client_reports_conform_to_the_checked_in_schema() {
+    let printed = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+        .args(["schema", "client"])
+        .output()
+        .unwrap();
+    let checked_in = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schema/client-report.schema.json"
+    ))
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&printed.stdout), checked_in);
+    let schema: serde_json::Value = serde_json::from_str(&checked_in).unwrap();
+    // Plain `tlsaudit schema` is still the scan report's.
+    let scan = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&scan.stdout),
+        tlsaudit::report::json_schema()
+    );
+    if !require("openssl") {
+        return;
+    }
+    // A real client (TLS 1.2 only, so the report has a verdict and a handshake) and its
+    // --exec document, then one listen-mode object on its own.
+    let out = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+        .args(["client", "--format", "json", "--timeout", "20", "--exec"])
+        .arg("openssl s_client -connect {host}:{port} -tls1_2 </dev/null")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["clients"][0]["hello"]["cipher_suites"].is_array(),
+        "{doc}"
+    );
+    conforms(&schema, &schema, &doc, "$").unwrap();
+    conforms(&schema, &schema, &doc["clients"][0], "$").unwrap();
+    // And the checker does catch what the schema does not allow.
+    let mut bad = doc["clients"][0].clone();
+    bad["hello"]["records"] = serde_json::json!("one");
+    assert!(conforms(&schema, &schema, &bad, "$").is_err());
+    bad = serde_json::json!({"peer": "x", "schema_version": "1.0", "surprise": 1});
+    assert!(conforms(&schema, &schema, &bad, "$").is_err());
+}

@@ -6,6 +6,7 @@ mod cli;
 mod client;
 mod common;
 mod groups;
+mod html;
 mod policy;
 mod scan;
 mod scripted;
