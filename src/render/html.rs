@@ -832,6 +832,7 @@ mod tests {
                 server_preference: Some(true),
                 cipher_suites: vec![SuiteResult::from_suite(CipherSuite(0xc02f))],
                 evidence: format!("ServerHello {EVIL}"),
+                suites_enumerated: true,
             }],
             certificates: Some(CertificatesSection {
                 chains: vec![CertChain {
@@ -917,6 +918,7 @@ mod tests {
                 server_preference: None,
                 cipher_suites: suites.into_iter().map(SuiteResult::from_suite).collect(),
                 evidence: "ServerHello".into(),
+                suites_enumerated: true,
             }],
             policy: Some(PolicyResult {
                 policy: "mozilla-intermediate".into(),
