@@ -249,12 +249,10 @@ fn public_key(cert: &X509Certificate<'_>) -> PublicKeyInfo {
                 .and_then(|p| p.as_oid().ok())
                 .map(|o| o.to_id_string());
             let (name, bits) = match curve.as_deref() {
-                Some("1.2.840.10045.3.1.7") => ("P-256".to_string(), 256),
-                Some("1.3.132.0.34") => ("P-384".to_string(), 384),
-                Some("1.3.132.0.35") => ("P-521".to_string(), 521),
-                Some("1.3.132.0.33") => ("P-224".to_string(), 224),
-                Some("1.2.840.10045.3.1.1") => ("P-192".to_string(), 192),
-                Some(other) => (other.to_string(), point.key_size() as u32),
+                Some(oid) => match curve_name(oid) {
+                    Some((name, bits)) => (name.to_string(), bits),
+                    None => (oid.to_string(), point.key_size() as u32),
+                },
                 None => ("explicit parameters".to_string(), point.key_size() as u32),
             };
             info.curve = Some(name);
@@ -270,6 +268,21 @@ fn public_key(cert: &X509Certificate<'_>) -> PublicKeyInfo {
         }
     }
     info
+}
+
+/// A named curve's short name and size, from its OID (RFC 5480, RFC 5639).
+pub fn curve_name(oid: &str) -> Option<(&'static str, u32)> {
+    Some(match oid {
+        "1.2.840.10045.3.1.7" => ("P-256", 256),
+        "1.3.132.0.34" => ("P-384", 384),
+        "1.3.132.0.35" => ("P-521", 521),
+        "1.3.132.0.33" => ("P-224", 224),
+        "1.2.840.10045.3.1.1" => ("P-192", 192),
+        "1.3.36.3.3.2.8.1.1.7" => ("brainpoolP256r1", 256),
+        "1.3.36.3.3.2.8.1.1.11" => ("brainpoolP384r1", 384),
+        "1.3.36.3.3.2.8.1.1.13" => ("brainpoolP512r1", 512),
+        _ => return None,
+    })
 }
 
 /// Bits of a big-endian unsigned integer, leading zeros skipped.

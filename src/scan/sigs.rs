@@ -271,13 +271,10 @@ pub fn key_type(der: &[u8]) -> Option<String> {
                 .and_then(|p| p.as_oid().ok())
                 .map(|o| o.to_id_string());
             match curve.as_deref() {
-                Some("1.2.840.10045.3.1.7") => "EC P-256".into(),
-                Some("1.3.132.0.34") => "EC P-384".into(),
-                Some("1.3.132.0.35") => "EC P-521".into(),
-                Some("1.3.36.3.3.2.8.1.1.7") => "EC brainpoolP256r1".into(),
-                Some("1.3.36.3.3.2.8.1.1.11") => "EC brainpoolP384r1".into(),
-                Some("1.3.36.3.3.2.8.1.1.13") => "EC brainpoolP512r1".into(),
-                Some(o) => format!("EC {o}"),
+                Some(oid) => match crate::certs::parse::curve_name(oid) {
+                    Some((name, _)) => format!("EC {name}"),
+                    None => format!("EC {oid}"),
+                },
                 None => "EC".into(),
             }
         }
