@@ -347,7 +347,7 @@ async fn html_scan(
             };
             let mut body = Vec::new();
             match crate::render::html::write(&mut body, &report) {
-                Ok(()) => page::html(StatusCode::OK, String::from_utf8_lossy(&body).into_owned()),
+                Ok(()) => page::html(StatusCode::OK, page::with_way_back(&body)),
                 Err(e) => page::html(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     page::error(&format!("cannot render the report: {e}")),

@@ -80,6 +80,16 @@ pub fn form(policies: &[Policy], default: &str, allow: &AllowList) -> String {
     document("TLS server test", &body)
 }
 
+/// The report page of [`crate::render::html`] with a link back to the form at its top. The
+/// first `<body>` is the page's own tag: everything a user or server chose is escaped there.
+pub fn with_way_back(report: &[u8]) -> String {
+    String::from_utf8_lossy(report).replacen(
+        "<body>",
+        "<body>\n<p><a href=\"/\">&larr; Scan another server</a></p>",
+        1,
+    )
+}
+
 /// A page that says what went wrong, with the way back.
 pub fn error(message: &str) -> String {
     document(

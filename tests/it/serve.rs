@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tlsaudit::policy::{profiles, Verdict};
 use tlsaudit::report::{TargetReport, TlsVersion};
-use tlsaudit::servers::{openssl_s_server, self_signed, KeyType};
+use tlsaudit::servers::{nginx_mail, openssl_s_server, self_signed, KeyType, NGINX_MAIL_MODULE};
+use tlsaudit::starttls::Starttls;
 
 use crate::common::{ids, require, sorted, suites, versions};
 
@@ -209,6 +210,7 @@ fn form_api_and_report_of_a_real_server() {
     assert!(r.headers.contains("content-type: text/html; charset=utf-8"));
     for want in [
         "<!DOCTYPE html>".to_string(),
+        "<body>\n<p><a href=\"/\">&larr; Scan another server</a></p>\n<h1>TLS report</h1>".to_string(),
         format!("<h2>{target}</h2>"),
         "<span class=\"badge not-compliant\">NOT COMPLIANT</span> policy <strong>multisafepay</strong>"
             .to_string(),
@@ -418,4 +420,60 @@ fn a_busy_server_says_429_and_a_scan_past_its_deadline_504() {
     let r = get(&addr, &format!("/api/scan?target=127.0.0.1:{closed}"));
     assert_eq!(r.status, 200);
     assert!(r.json()["error"].as_str().is_some());
+}
+
+#[test]
+fn starttls_and_an_operators_own_policy_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("house.toml");
+    let text = tlsaudit::policy::profiles::builtin("mozilla-modern")
+        .unwrap()
+        .replace("name = \"mozilla-modern\"", "name = \"house\"")
+        .replace(
+            "title = \"Mozilla Server Side TLS: Modern\"",
+            "title = \"House <rules> & more\"",
+        );
+    std::fs::write(&file, text).unwrap();
+    let srv = serve(&["--policy", file.to_str().unwrap()]);
+    // Offered after the built-ins, and the default.
+    let list = get(&srv.addr, "/api/policies").json();
+    let last = list.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["name"], "house");
+    assert_eq!(last["default"], Value::Bool(true));
+    assert_eq!(list[0]["default"], Value::Bool(false));
+    let form = get(&srv.addr, "/").body;
+    assert!(form.contains(
+        "<option value=\"house\" selected>house &mdash; House &lt;rules&gt; &amp; more</option>"
+    ));
+
+    // STARTTLS through the API, against nginx's real SMTP proxy.
+    if !require("nginx") || !std::path::Path::new(NGINX_MAIL_MODULE).exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but libnginx-mod-mail is not installed"
+        );
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let s = nginx_mail(
+        "serve-smtp",
+        &cert,
+        Starttls::Smtp,
+        "ssl_protocols TLSv1.2;\n    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;",
+    )
+    .unwrap();
+    let r = get(
+        &srv.addr,
+        &format!("/api/scan?target={}&starttls=smtp", s.target()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let t: TargetReport = serde_json::from_value(r.json()).unwrap();
+    assert_eq!(t.error, None);
+    assert_eq!(t.starttls, Some(Starttls::Smtp));
+    assert_eq!(versions(&t), vec![TlsVersion::Tls12]);
+    assert_eq!(suites(&t, TlsVersion::Tls12), ids(&[0xc02f]));
+    // Judged by the default, the operator's file: TLS 1.2 is not modern.
+    let p = t.policy.unwrap();
+    assert_eq!(p.policy, "house");
+    assert_eq!(p.verdict, Verdict::NotCompliant);
 }
