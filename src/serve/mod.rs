@@ -255,8 +255,13 @@ impl App {
     }
 
     /// Scans a checked request: a scan slot (or 429), then within the deadline resolve, check
-    /// the address, and scan that address only.
+    /// the address (an address literal is checked first, before a slot), and scan that
+    /// address only.
     async fn scan(&self, req: Request) -> Result<TargetReport, Refusal> {
+        // An address outside the list is refused at once, busy or not.
+        if let Some(ip) = req.target.ip_literal() {
+            self.permit(&req.target, ip)?;
+        }
         let _slot = self
             .scans
             .clone()

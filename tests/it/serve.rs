@@ -264,14 +264,35 @@ fn refuses_targets_outside_the_allow_list() {
     assert_eq!(t.sni.as_deref(), Some("localhost"));
     assert!(t.error.is_some());
 
-    // --allow replaces the default: loopback is then refused too.
+    // --allow replaces the default: loopback is then refused too, and no connection reaches
+    // the listener (a connection would wait in its backlog before the answer was sent).
     let srv = serve(&["--allow", "192.0.2.0/24"]);
-    let r = get(&srv.addr, &format!("/api/scan?target=127.0.0.1:{closed}"));
-    assert_eq!(r.status, 403);
+    let watch = TcpListener::bind("127.0.0.1:0").unwrap();
+    watch.set_nonblocking(true).unwrap();
+    let port = watch.local_addr().unwrap().port();
+    for path in [
+        format!("/api/scan?target=127.0.0.1:{port}"),
+        format!("/api/scan?target=localhost:{port}"),
+    ] {
+        let r = get(&srv.addr, &path);
+        assert_eq!(r.status, 403, "{path}");
+        let e = r.json()["error"].as_str().unwrap().to_string();
+        assert!(
+            e.ends_with(
+                "outside the addresses this server may scan (192.0.2.0/24); \
+                 its operator can allow more with --allow CIDR"
+            ),
+            "{e}"
+        );
+        assert!(
+            e.starts_with("refused to scan 127.0.0.1: ")
+                || e.starts_with("refused to scan localhost: it resolves to "),
+            "{e}"
+        );
+    }
     assert_eq!(
-        r.json()["error"],
-        "refused to scan 127.0.0.1: outside the addresses this server may scan \
-         (192.0.2.0/24); its operator can allow more with --allow CIDR"
+        watch.accept().map(|_| ()).map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::WouldBlock)
     );
 }
 
@@ -403,6 +424,9 @@ fn a_busy_server_says_429_and_a_scan_past_its_deadline_504() {
     let r = get(&addr, &format!("/scan?target=127.0.0.1:{}", silent.port));
     assert_eq!(r.status, 429);
     assert!(r.body.contains("already runs 1 scan at once"));
+    // A refused address is refused at once, busy or not.
+    let r = get(&addr, "/api/scan?target=192.0.2.1");
+    assert_eq!(r.status, 403);
 
     // The silent server never answers: the first scan ends at its deadline...
     let r = first.join().unwrap();
