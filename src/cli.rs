@@ -56,6 +56,8 @@ pub enum Command {
     /// Policies: list the built-in profiles, print one as TOML, judge a saved JSON report.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Serve a web page and a JSON API that scan servers (loopback targets only unless --allow).
+    Serve(crate::serve::ServeArgs),
 }
 
 /// The reports `tlsaudit schema` describes.
@@ -342,6 +344,7 @@ pub fn main() -> ExitCode {
                 Ok(EXIT_OK)
             }
             Command::Policy(cmd) => crate::policy::cli::run(cmd),
+            Command::Serve(args) => crate::serve::run(args).await,
         }
     });
     match code {

@@ -14,6 +14,7 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod scan;
+pub mod serve;
 pub mod servers;
 pub mod starttls;
 pub mod testpki;

@@ -10,5 +10,6 @@ mod html;
 mod policy;
 mod scan;
 mod scripted;
+mod serve;
 mod starttls;
 mod versions_only;
