@@ -63,6 +63,13 @@ pub struct ServeArgs {
     /// Seconds one scan may take, name resolution included; past it the request gets 504.
     #[arg(long, default_value_t = 120.0)]
     pub scan_timeout: f64,
+    /// Seconds a client may take to send a request's headers; a slower one is disconnected
+    /// (so a client trickling bytes cannot hold a connection open).
+    #[arg(long, default_value_t = 10.0)]
+    pub header_timeout: f64,
+    /// HTTP connections open at once; past it new connections are closed at once.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub max_connections: u32,
 }
 
 /// What every request shares.
@@ -91,20 +98,53 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         "tlsaudit serve: scanning only {} (--allow), {} scan(s) at once, default policy {}",
         app.allow, app.max_scans, app.default_policy
     );
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let header_timeout = seconds("header-timeout", args.header_timeout)?;
+    // Every connection lives at most as long as the longest request can (a scan and a margin).
+    let connection_limit = app.scan_timeout + header_timeout + Duration::from_secs(30);
+    let service = router(app);
+    let open = Arc::new(Semaphore::new(args.max_connections as usize));
+    let shutdown = tokio::signal::ctrl_c();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                // A failed accept (e.g. out of file descriptors) must not end the server.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let svc = hyper_util::service::TowerToHyperService::new(service.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+            let _ = tokio::time::timeout(connection_limit, conn).await;
+        });
+    }
     Ok(EXIT_OK)
+}
+
+fn seconds(flag: &str, secs: f64) -> anyhow::Result<Duration> {
+    if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        anyhow::bail!("--{flag} must be between 0 and 3600 seconds, not {secs}")
+    }
 }
 
 impl App {
     fn new(args: &ServeArgs) -> anyhow::Result<App> {
-        let secs = args.scan_timeout;
-        if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
-            anyhow::bail!("--scan-timeout must be between 0 and 3600 seconds, not {secs}");
-        }
+        let scan_timeout = seconds("scan-timeout", args.scan_timeout)?;
         let mut policies = profiles::NAMES
             .iter()
             .map(|n| Policy::load(n))
@@ -123,7 +163,7 @@ impl App {
             allow: AllowList::from_flags(&args.allow),
             scans: Arc::new(Semaphore::new(args.max_scans as usize)),
             max_scans: args.max_scans,
-            scan_timeout: Duration::from_secs_f64(secs),
+            scan_timeout,
             certs: CertOptions {
                 trust,
                 ..CertOptions::default()

@@ -501,3 +501,35 @@ fn starttls_and_an_operators_own_policy_file() {
     assert_eq!(p.policy, "house");
     assert_eq!(p.verdict, Verdict::NotCompliant);
 }
+
+#[test]
+fn a_client_trickling_its_headers_is_disconnected_and_connections_are_capped() {
+    use std::io::{Read, Write};
+    let s = serve(&["--header-timeout", "1", "--max-connections", "2"]);
+    // Slowloris: half a request line, then nothing. The server must hang up by itself.
+    let mut slow = std::net::TcpStream::connect(&s.addr).unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    // A generous bound so a broken server fails the test instead of hanging it.
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = match slow.read(&mut buf) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
+        Err(e) => panic!("the server kept a silent client past its header timeout: {e}"),
+    };
+    // hyper answers a header timeout by closing (possibly after a 408).
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(n == 0 || text.starts_with("HTTP/1.1 408"), "{text}");
+    // Two idle connections fill the cap: a third is closed at once, without an answer.
+    let _a = std::net::TcpStream::connect(&s.addr).unwrap();
+    let _b = std::net::TcpStream::connect(&s.addr).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut third = std::net::TcpStream::connect(&s.addr).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let _ = third.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let n = third.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "{}", String::from_utf8_lossy(&buf[..n]));
+}
