@@ -542,9 +542,8 @@ impl Grader {
                     }
                 }
             }
-            _ => self
-                .not_judged
-                .push("certificates not scanned: the server key is not scored".into()),
+            // Named once, by `certificates`.
+            _ => {}
         }
         let weakest = self.kx_inputs.iter().min_by_key(|(b, _)| *b).cloned();
         if let Some((bits, what)) = weakest {
@@ -620,8 +619,10 @@ impl Grader {
             .as_ref()
             .filter(|c| c.status == SectionStatus::Completed)
         else {
-            self.not_judged
-                .push("certificates not scanned: trust (T) and host name (M) not judged".into());
+            self.not_judged.push(
+                "certificates not scanned: trust (T), host name (M) and the server key not judged"
+                    .into(),
+            );
             return;
         };
         let finding = |ids: &[&str]| {
@@ -691,6 +692,8 @@ impl Grader {
         {
             letter = letter.min(c.cap);
         }
+        // Worst first: what holds the letter down most leads.
+        self.caps.sort_by_key(|c| c.cap.rank());
         let incomplete = !self.not_judged.is_empty();
         if letter == Letter::APlus && (self.aplus_unknown || incomplete) {
             letter = Letter::A;

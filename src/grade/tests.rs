@@ -392,13 +392,13 @@ fn no_forward_secrecy_caps_at_b_when_the_server_prefers_rsa() {
     assert_eq!(
         cap_ids(&r),
         vec![
-            ("grade.aplus.no_tls1_3", Letter::A),
             ("grade.no_forward_secrecy", Letter::B),
+            ("grade.aplus.no_tls1_3", Letter::A),
             ("grade.aplus.forward_secrecy", Letter::A)
         ]
     );
     assert_eq!(
-        r.caps[1].reason,
+        r.caps[0].reason,
         "Modern clients get no forward secrecy (the server prefers TLS_RSA_WITH_AES_128_GCM_SHA256 at TLSv1.2): enable and prefer ECDHE suites, or TLS 1.3."
     );
     // Following the client's order, a modern client gets ECDHE: only A+ is out of reach.
@@ -624,10 +624,7 @@ fn missing_certificates_make_the_grade_incomplete_never_a_plus() {
     assert_eq!((r.letter, r.score, r.incomplete), (Letter::A, 93, true));
     assert_eq!(
         r.not_judged,
-        vec![
-            "certificates not scanned: the server key is not scored",
-            "certificates not scanned: trust (T) and host name (M) not judged"
-        ]
+        vec!["certificates not scanned: trust (T), host name (M) and the server key not judged"]
     );
 }
 
@@ -662,9 +659,8 @@ fn only_versions_is_incomplete_and_scores_what_it_has() {
             "TLSv1.2: cipher suites not enumerated (only the suite chosen from a full offer is known)",
             "TLSv1.3: cipher suites not enumerated (only the suite chosen from a full offer is known)",
             "key-exchange groups not scanned: ECDHE/DHE strength not scored",
-            "certificates not scanned: the server key is not scored",
             "protocol features not scanned: compression, secure renegotiation and TLS_FALLBACK_SCSV not judged",
-            "certificates not scanned: trust (T) and host name (M) not judged",
+            "certificates not scanned: trust (T), host name (M) and the server key not judged",
         ]
     );
 }

@@ -113,3 +113,59 @@ pub fn html_block(h: &mut String, g: &Grade) -> std::fmt::Result {
     }
     writeln!(h, "</div>")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grade::GradeCap;
+
+    fn sample() -> Grade {
+        Grade {
+            letter: Letter::T,
+            score: 91,
+            protocol_score: 95,
+            key_exchange_score: None,
+            cipher_score: 90,
+            caps: vec![GradeCap {
+                id: "grade.cert.untrusted".into(),
+                cap: Letter::T,
+                reason: "self-signed <script>".into(),
+            }],
+            ignoring_certificate: Some(Letter::B),
+            incomplete: true,
+            not_judged: vec!["key-exchange groups not scanned".into()],
+        }
+    }
+
+    #[test]
+    fn text_names_letter_score_caps_and_gaps() {
+        let g = sample();
+        let style = Style { color: false };
+        assert_eq!(
+            text_letter(&g, &style),
+            "grade T (B once the certificate is fixed) (incomplete)"
+        );
+        let mut out = Vec::new();
+        text(&mut out, &g, &style).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "  score 91: protocol 95, key exchange not judged, cipher 90\n\
+             \x20   cap T   self-signed <script>\n\
+             \x20   not judged: key-exchange groups not scanned\n"
+        );
+    }
+
+    #[test]
+    fn html_badge_and_block_escape_text() {
+        let g = sample();
+        assert_eq!(
+            html_badge(&g),
+            "<span class=\"grade bad\" title=\"score 91: protocol 95, key exchange not judged, cipher 90\">T</span>"
+        );
+        let mut h = String::new();
+        html_block(&mut h, &g).unwrap();
+        assert!(h.contains("self-signed &lt;script&gt;"), "{h}");
+        assert!(!h.contains("<script>"));
+        assert!(h.contains("<li>key-exchange groups not scanned</li>"));
+    }
+}

@@ -150,8 +150,8 @@ async fn legacy_tls1_0_cbc_server_is_b() {
         caps(g),
         vec![
             ("grade.tls1_0_or_1_1", Letter::B),
-            ("grade.aplus.no_tls1_3", Letter::A),
             ("grade.no_aead", Letter::B),
+            ("grade.aplus.no_tls1_3", Letter::A),
             ("grade.aplus.aead", Letter::A),
         ]
     );
@@ -201,17 +201,17 @@ async fn gnutls_with_rc4_and_3des_is_c() {
     assert_eq!(
         caps(g),
         vec![
-            ("grade.tls1_0_or_1_1", Letter::B),
-            ("grade.aplus.no_tls1_3", Letter::A),
             ("grade.rc4", Letter::C),
             ("grade.64bit_block", Letter::C),
+            ("grade.tls1_0_or_1_1", Letter::B),
             ("grade.no_forward_secrecy", Letter::B),
             ("grade.no_aead", Letter::B),
+            ("grade.aplus.no_tls1_3", Letter::A),
             ("grade.aplus.forward_secrecy", Letter::A),
             ("grade.aplus.aead", Letter::A),
         ]
     );
-    let rc4 = &g.caps[2];
+    let rc4 = &g.caps[0];
     assert_eq!(
         rc4.reason,
         "RC4 is accepted (RFC 7465 prohibits it) (TLS_ECDHE_RSA_WITH_RC4_128_SHA, TLS_RSA_WITH_RC4_128_SHA): remove RC4 suites."
