@@ -253,14 +253,17 @@ impl Grader {
                 "SSLv3 is enabled (POODLE): disable it.",
             );
         }
-        if !has(TlsVersion::Tls12) && !has(TlsVersion::Tls13) {
-            if judged(TlsVersion::Tls12) && judged(TlsVersion::Tls13) {
-                self.cap(
-                    "grade.no_tls1_2",
-                    Letter::C,
-                    "Neither TLS 1.2 nor TLS 1.3 is supported: enable TLS 1.2 and TLS 1.3.",
-                );
-            }
+        // Only when both were scanned: an unscanned version is not judged absent.
+        if !has(TlsVersion::Tls12)
+            && !has(TlsVersion::Tls13)
+            && judged(TlsVersion::Tls12)
+            && judged(TlsVersion::Tls13)
+        {
+            self.cap(
+                "grade.no_tls1_2",
+                Letter::C,
+                "Neither TLS 1.2 nor TLS 1.3 is supported: enable TLS 1.2 and TLS 1.3.",
+            );
         }
         let old: Vec<&str> = [TlsVersion::Tls10, TlsVersion::Tls11]
             .into_iter()
