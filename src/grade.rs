@@ -1,7 +1,7 @@
 //! A letter grade for one target, computed from the facts of its [`TargetReport`] alone (never
-//! a probe), after the SSL Labs "SSL Server Rating Guide" (version 2009o, 8 May 2017,
+//! a probe), after the SSL Labs "SSL Server Rating Guide" (version 2009q, 31 January 2020,
 //! <https://github.com/ssllabs/research/wiki/SSL-Server-Rating-Guide>) and the grading changes
-//! SSL Labs announced on its blog since.
+//! SSL Labs announced on its blog.
 //!
 //! What we follow, and where it comes from:
 //!
@@ -13,9 +13,14 @@
 //!   halved. Protocol scores: SSL 2.0 0, SSL 3.0 80, TLS 1.0 90, TLS 1.1 95, TLS 1.2 100.
 //!   Cipher scores: no encryption 0, < 128 bits 20, < 256 bits 80, ≥ 256 bits 100. Key
 //!   exchange scores by RSA-equivalent strength: anonymous 0, < 512 bits 20, export or < 1024
-//!   bits 40, < 2048 bits 80, < 4096 bits 90, ≥ 4096 bits 100 (guide, sections 2–4, from the
-//!   guide as we know it; the search tool here only showed its overview, so these tables are
-//!   not verified against the text).
+//!   bits 40, < 2048 bits 80, < 4096 bits 90, ≥ 4096 bits 100 (guide, sections 2–4). The guide's
+//!   own tables could not be read here (only its overview); the anonymous 0 / export 40 key
+//!   exchange scores are confirmed by testssl.sh's documentation of its implementation of the
+//!   guide, and published testssl.sh ratings confirm the arithmetic: TLS 1.0–1.2 with AES-128
+//!   and AES-256 and P-256/RSA-2048 gives 95 / 90 / 90 → 91, TLS 1.2 + 1.3 gives 100 / 90 / 90 →
+//!   93 (the same numbers our tests assert for such servers). A GitHub issue on ssllabs-scan
+//!   (#80) quotes the guide: "Keys below 2048 bits (e.g., 1024) are now considered weak, and the
+//!   grade capped at B", and that DH parameter strength counts for DHE/ECDHE suites.
 //! - Caps: TLS 1.0 or 1.1 → B (blog, "Grade Change for TLS 1.0 and TLS 1.1 Protocols",
 //!   2018-11-19, live 2020-01-31: verified); no forward secrecy → B and no AEAD suite → B
 //!   (blog, "Forward Secrecy, Authenticated Encryption and ROBOT Grading Update", 2018-02-02:
@@ -34,11 +39,14 @@
 //!   else the server's first suite when it imposes its order, else any suite of that version.
 //! - The weak-key caps (< 1024 → F, < 2048 → B) apply to every key-exchange input — DHE
 //!   prime, ECDHE group (by RSA-equivalent strength, NIST SP 800-57 part 1 table 2) and the
-//!   certificate key — not to DH parameters only.
+//!   certificate key — as the guide's key-strength rule reads.
 //! - A+ needs HSTS at SSL Labs; we do not speak HTTP. Our A+ instead needs an A with TLS 1.3,
 //!   forward secrecy and AEAD in every accepted suite, and TLS_FALLBACK_SCSV honoured. Each
 //!   unmet A+ requirement is a cap at A whose reason says what to change.
-//! - Rounding: averages and the weighted total are rounded down (never in the server's favour).
+//! - Rounding: averages and the weighted total are rounded down (never in the server's favour);
+//!   testssl.sh rounds each weighted part down instead, which can be one point lower.
+//! - Insecure client-initiated renegotiation (F at SSL Labs) is not probed; only the absence of
+//!   secure renegotiation is graded.
 //! - The category scores are computed from what the scan judged. A fact that is missing
 //!   (`--only versions`, a version not scanned, certificates off) is never assumed good or bad:
 //!   it is named in `not_judged`, the grade says `incomplete`, and A+ is not given.
