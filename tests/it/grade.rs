@@ -218,3 +218,85 @@ async fn gnutls_with_rc4_and_3des_is_c() {
     );
     assert!(!g.incomplete, "{:?}", g.not_judged);
 }
+
+/// Runs the binary: `tlsaudit scan TARGET --sni localhost --policy none ARGS…`.
+fn tlsaudit_scan(target: &str, args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+        .args(["scan", target, "--sni", "localhost", "--policy", "none"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn only_versions_gives_an_incomplete_grade_in_json_and_text() {
+    if !require("openssl") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let s = openssl_s_server("grade-versions", &cert, &["-min_protocol", "TLSv1.2"]).unwrap();
+    let (code, out) = tlsaudit_scan(&s.target(), &["--only", "versions", "-f", "json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let g = &report["targets"][0]["grade"];
+    // One hello per version: OpenSSL picks AES128-SHA (static RSA, CBC) at TLS 1.2 and
+    // TLS_AES_128_GCM_SHA256 at TLS 1.3. No key-exchange input was scanned, so the score weighs
+    // protocol 100 and cipher 80 as 30 : 40 → 88. Nothing known holds it below A, but an
+    // incomplete grade is never A+.
+    assert_eq!(g["letter"], "A", "{g:#}");
+    assert_eq!(g["score"], 88);
+    assert_eq!(g["key_exchange_score"], serde_json::Value::Null);
+    assert_eq!(g["incomplete"], true);
+    assert_eq!(
+        g["not_judged"],
+        serde_json::json!([
+            "TLSv1.2: cipher suites not enumerated (only the suite chosen from a full offer is known)",
+            "TLSv1.3: cipher suites not enumerated (only the suite chosen from a full offer is known)",
+            "key-exchange groups not scanned: ECDHE/DHE strength not scored",
+            "protocol features not scanned: compression, secure renegotiation and TLS_FALLBACK_SCSV not judged",
+            "certificates not scanned: trust (T), host name (M) and the server key not judged"
+        ])
+    );
+    let caps: Vec<&str> = g["caps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        caps,
+        vec!["grade.aplus.forward_secrecy", "grade.aplus.aead"]
+    );
+
+    let (_, text) = tlsaudit_scan(&s.target(), &["--only", "versions"]);
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .ends_with("SNI localhost  grade A (incomplete)"),
+        "{text}"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "  score 88: protocol 100, key exchange not judged, cipher 80"
+    );
+
+    // HTML: the badge in the target header, the grade block with what was not judged.
+    let (_, html) = tlsaudit_scan(&s.target(), &["--only", "versions", "-f", "html"]);
+    let badge = "<span class=\"grade good\" title=\"score 88: protocol 100, key exchange not judged, cipher 80\">A</span>";
+    let header = html.find("<header>").unwrap();
+    let header_end = html[header..].find("</header>").unwrap() + header;
+    assert!(html[header..header_end].contains(badge), "{html}");
+    assert!(
+        html.contains("<strong>grade A (incomplete)</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<li>key-exchange groups not scanned: ECDHE/DHE strength not scored</li>")
+    );
+}
