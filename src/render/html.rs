@@ -57,9 +57,9 @@ h4 { font-size: 14px; margin: 12px 0 4px; }
 .badge.incomplete { background: var(--weak); }
 .grade { display: inline-block; min-width: 2.2em; text-align: center; padding: 1px 8px;
          border-radius: 6px; font-weight: 800; font-size: 18px; color: #fff; }
-.grade.good { background: var(--good); }
-.grade.weak { background: var(--weak); }
-.grade.bad { background: var(--bad); }
+.grade.good { background: var(--good); color: #fff; }
+.grade.weak { background: var(--weak); color: #fff; }
+.grade.bad { background: var(--bad); color: #fff; }
 .grade-detail { margin: 8px 0; }
 .grade-detail > p { margin: 0; }
 .verdict { margin: 12px 0; padding: 10px 14px; border-radius: 6px; background: #f6f8fa;
