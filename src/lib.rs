@@ -9,6 +9,7 @@ pub mod client;
 pub mod demo;
 pub mod engine;
 pub mod facts;
+pub mod grade;
 pub mod policy;
 pub mod registry;
 pub mod render;

@@ -75,6 +75,10 @@ pub struct TargetReport {
     /// Protocol features and behaviours; null when not scanned.
     #[serde(default)]
     pub features: Option<crate::facts::FeaturesSection>,
+    /// The letter grade, from the facts above (see the README's "Grade" section); null when
+    /// the target could not be scanned.
+    #[serde(default)]
+    pub grade: Option<crate::grade::Grade>,
 }
 
 /// How bad a finding is.

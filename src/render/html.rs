@@ -55,6 +55,13 @@ h4 { font-size: 14px; margin: 12px 0 4px; }
 .badge.compliant { background: var(--good); }
 .badge.not-compliant { background: var(--bad); }
 .badge.incomplete { background: var(--weak); }
+.grade { display: inline-block; min-width: 2.2em; text-align: center; padding: 1px 8px;
+         border-radius: 6px; font-weight: 800; font-size: 18px; color: #fff; }
+.grade.good { background: var(--good); color: #fff; }
+.grade.weak { background: var(--weak); color: #fff; }
+.grade.bad { background: var(--bad); color: #fff; }
+.grade-detail { margin: 8px 0; }
+.grade-detail > p { margin: 0; }
 .verdict { margin: 12px 0; padding: 10px 14px; border-radius: 6px; background: #f6f8fa;
            border-left: 4px solid var(--dim); }
 .verdict > p { margin: 0; }
@@ -208,7 +215,7 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     writeln!(
         h,
         "<header><h2>{}</h2><span class=\"meta mono\">[{}]:{}</span>\
-         <span class=\"meta\">SNI {}</span>{}</header>",
+         <span class=\"meta\">SNI {}</span>{}{}</header>",
         escape(&t.target),
         escape(t.ip.as_deref().unwrap_or("-")),
         t.port,
@@ -216,10 +223,16 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
         match &t.starttls {
             Some(s) => format!("<span class=\"meta\">STARTTLS {}</span>", s.name()),
             None => String::new(),
-        }
+        },
+        t.grade
+            .as_ref()
+            .map_or_else(String::new, super::grade::html_badge)
     )?;
     if let Some(p) = &t.policy {
         verdict(h, t, p)?;
+    }
+    if let Some(g) = &t.grade {
+        super::grade::html_block(h, g)?;
     }
     // A judged target's verdict already says why it was not scanned.
     if let (Some(e), None) = (&t.error, &t.policy) {

@@ -2,6 +2,7 @@
 
 pub mod certs;
 pub mod facts_text;
+pub mod grade;
 pub mod html;
 pub mod junit;
 pub mod sarif;

@@ -82,11 +82,18 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
     let sni = t.sni.as_deref().unwrap_or("(none)");
     writeln!(
         out,
-        "{}",
-        style.bold(&format!("{}  [{}]:{}  SNI {}", t.target, ip, t.port, sni))
+        "{}{}",
+        style.bold(&format!("{}  [{}]:{}  SNI {}", t.target, ip, t.port, sni)),
+        t.grade.as_ref().map_or_else(String::new, |g| format!(
+            "  {}",
+            style.bold(&super::grade::text_letter(g, style))
+        ))
     )?;
     if let Some(e) = &t.error {
         writeln!(out, "  {} {}", style.red("error:"), e)?;
+    }
+    if let Some(g) = &t.grade {
+        super::grade::text(out, g, style)?;
     }
     let scanned = t
         .protocols

@@ -223,6 +223,7 @@ pub async fn scan_target(
         report.signature_schemes = signatures;
         report.features = features;
     }
+    report.grade = crate::grade::grade(&report);
     report.connections = ctx.host.connections();
     report.duration_ms = started.elapsed().as_millis() as u64;
     (report, gathered)

@@ -5,6 +5,7 @@ mod certs;
 mod cli;
 mod client;
 mod common;
+mod grade;
 mod groups;
 mod html;
 mod policy;
