@@ -15,6 +15,7 @@ use futures::StreamExt;
 
 use crate::engine::{Engine, EngineConfig};
 use crate::facts::Stage;
+use crate::grade::Letter;
 use crate::policy::{self, Policy, Verdict};
 use crate::render::{self, text::Style, Format};
 use crate::report::{ScanReport, Severity, TargetReport, TlsVersion, ToolInfo, SCHEMA_VERSION};
@@ -207,6 +208,10 @@ pub struct ScanArgs {
     /// Extra attempts after a connect failure or a silent server.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=5))]
     pub retries: u32,
+    /// Fail (exit 1) when a target's grade is below LETTER (A+, A, A-, B, C, D, E, F); a T or M
+    /// grade (certificate not trusted / not for this name) never meets it.
+    #[arg(long, value_name = "LETTER", value_parser = parse_grade)]
+    pub min_grade: Option<Letter>,
     /// Scan only shard K of N of the target list (1-based), e.g. 2/8: N workers with the same
     /// list and K = 1..N cover it exactly once, with no coordination.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
@@ -272,6 +277,12 @@ pub struct DemoArgs {
 fn parse_version(s: &str) -> Result<TlsVersion, String> {
     TlsVersion::parse(s)
         .ok_or_else(|| format!("unknown protocol version '{s}' (use ssl2, ssl3, tls1.0 … tls1.3)"))
+}
+
+fn parse_grade(s: &str) -> Result<Letter, String> {
+    Letter::parse(s)
+        .filter(|l| !matches!(l, Letter::T | Letter::M))
+        .ok_or_else(|| format!("--min-grade takes A+, A, A-, B, C, D, E or F, not '{s}'"))
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -458,16 +469,20 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
         None => Box::new(std::io::stdout()),
     };
     let style = Style::detect(args.output.is_none() && std::io::stdout().is_terminal());
+    let how = Output {
+        format: args.format,
+        style,
+        judge: judge.as_ref(),
+        min_grade: args.min_grade,
+        keep_targets: false,
+    };
     let (_, tally) = scan_and_judge(
         raw,
         Engine::new(cfg),
         opts,
         args.concurrency as usize,
-        args.format,
         out,
-        style,
-        judge.as_ref(),
-        false,
+        &how,
     )
     .await?;
     Ok(tally.exit_code())
@@ -477,14 +492,27 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
 /// targets in a streaming format keeps none of them in memory).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
+    /// `--min-grade`: a target graded below it fails the run.
+    pub min_grade: Option<Letter>,
     pub targets: usize,
     pub unreachable: usize,
     pub compliant: usize,
     pub not_compliant: usize,
     pub incomplete: usize,
+    /// Targets whose grade is below `min_grade`.
+    pub below_grade: usize,
+    /// Targets whose grade meets `min_grade` only as far as it could be judged.
+    pub grade_incomplete: usize,
 }
 
 impl Tally {
+    pub fn new(min_grade: Option<Letter>) -> Tally {
+        Tally {
+            min_grade,
+            ..Tally::default()
+        }
+    }
+
     pub fn add(&mut self, t: &TargetReport) {
         self.targets += 1;
         if t.error.is_some() {
@@ -496,6 +524,14 @@ impl Tally {
             Some(Verdict::Incomplete) => self.incomplete += 1,
             None => {}
         }
+        if let (Some(min), Some(g)) = (self.min_grade, &t.grade) {
+            // A letter already below the bar is a definite failure; more facts only add caps.
+            if !g.letter.meets(min) {
+                self.below_grade += 1;
+            } else if g.incomplete {
+                self.grade_incomplete += 1;
+            }
+        }
     }
 
     pub fn of(targets: &[TargetReport]) -> Tally {
@@ -504,14 +540,15 @@ impl Tally {
         t
     }
 
-    /// 3 when a target could not be scanned; else 1 when a target is NOT COMPLIANT; else 3
-    /// when a target is INCOMPLETE (the scan lacks facts a rule needs); else 0.
+    /// 3 when a target could not be scanned; else 1 when a target is NOT COMPLIANT or graded
+    /// below `--min-grade`; else 3 when a verdict or a grade is INCOMPLETE (the scan lacks facts
+    /// a rule needs); else 0.
     pub fn exit_code(&self) -> u8 {
         if self.unreachable > 0 {
             EXIT_UNREACHABLE
-        } else if self.not_compliant > 0 {
+        } else if self.not_compliant > 0 || self.below_grade > 0 {
             EXIT_NOT_COMPLIANT
-        } else if self.incomplete > 0 {
+        } else if self.incomplete > 0 || self.grade_incomplete > 0 {
             EXIT_UNREACHABLE
         } else {
             EXIT_OK
@@ -541,6 +578,19 @@ pub fn render_target(
     }
 }
 
+/// How a run is judged and written.
+#[derive(Clone, Copy)]
+pub struct Output<'a> {
+    pub format: Format,
+    pub style: Style,
+    /// The policy each target is judged by, if any.
+    pub judge: Option<&'a Judge>,
+    /// `--min-grade`.
+    pub min_grade: Option<Letter>,
+    /// Keep every target in the returned report even for streaming formats.
+    pub keep_targets: bool,
+}
+
 /// Scans every target (a bad one is an entry with an error, never the end of the run) and
 /// renders as results arrive, in input order. No policy judges them.
 pub async fn scan_and_render(
@@ -552,36 +602,36 @@ pub async fn scan_and_render(
     out: Box<dyn Write + Send>,
     style: Style,
 ) -> anyhow::Result<ScanReport> {
-    Ok(scan_and_judge(
-        raw,
-        engine,
-        opts,
-        concurrency,
+    let how = Output {
         format,
-        out,
         style,
-        None,
-        true,
-    )
-    .await?
-    .0)
+        judge: None,
+        min_grade: None,
+        keep_targets: true,
+    };
+    Ok(scan_and_judge(raw, engine, opts, concurrency, out, &how)
+        .await?
+        .0)
 }
 
 /// [`scan_and_render`], judging each target by `judge` as it arrives. The report keeps the
 /// targets only for whole-document formats (JSON, JUnit, SARIF); streaming formats (text, JSON
 /// Lines) write each target and forget it, and the [`Tally`] says what the run amounted to.
-#[allow(clippy::too_many_arguments)]
 pub async fn scan_and_judge(
     raw: Vec<String>,
     engine: Engine,
     opts: ScanOptions,
     concurrency: usize,
-    format: Format,
     mut out: Box<dyn Write + Send>,
-    style: Style,
-    judge: Option<&Judge>,
-    keep_targets: bool,
+    how: &Output<'_>,
 ) -> anyhow::Result<(ScanReport, Tally)> {
+    let Output {
+        format,
+        style,
+        judge,
+        min_grade,
+        keep_targets,
+    } = *how;
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
@@ -602,7 +652,7 @@ pub async fn scan_and_judge(
     }))
     .buffered(concurrency.max(1));
     let mut targets = Vec::new();
-    let mut tally = Tally::default();
+    let mut tally = Tally::new(min_grade);
     let mut pipe_open = true;
     while let Some(mut t) = stream.next().await {
         if let Some(j) = judge {
@@ -627,6 +677,13 @@ pub async fn scan_and_judge(
     }
     if format == Format::Text && pipe_open {
         pipe_open &= !is_broken_pipe(render::verdict::summary(&mut out, &tally))?;
+        if let (Some(min), n @ 1..) = (tally.min_grade, tally.below_grade) {
+            let s = if n == 1 { "" } else { "s" };
+            pipe_open &= !is_broken_pipe(writeln!(
+                out,
+                "{n} target{s} graded below --min-grade {min}"
+            ))?;
+        }
     }
     if pipe_open {
         is_broken_pipe(out.flush())?;

@@ -89,11 +89,14 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
             ..ScanOptions::default()
         },
         4,
-        format,
         Box::new(std::io::stdout()),
-        style,
-        Some(&judge),
-        true,
+        &crate::cli::Output {
+            format,
+            style,
+            judge: Some(&judge),
+            min_grade: None,
+            keep_targets: true,
+        },
     )
     .await?;
     if let Some(t) = report.targets.iter().find(|t| t.error.is_some()) {

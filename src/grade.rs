@@ -93,6 +93,29 @@ impl Letter {
         }
     }
 
+    /// Parses "A+", "a", "B" … (for `--min-grade`).
+    pub fn parse(s: &str) -> Option<Letter> {
+        let all = [
+            Self::APlus,
+            Self::A,
+            Self::AMinus,
+            Self::B,
+            Self::C,
+            Self::D,
+            Self::E,
+            Self::F,
+            Self::T,
+            Self::M,
+        ];
+        all.into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// True when this letter is at least as good as `min` (T and M are never good enough).
+    pub fn meets(self, min: Letter) -> bool {
+        !matches!(self, Self::T | Self::M) && self.rank() >= min.rank()
+    }
+
     /// Higher is better; T and M rank with F (they mean "do not trust this server").
     fn rank(self) -> u8 {
         match self {

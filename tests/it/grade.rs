@@ -111,17 +111,14 @@ async fn the_same_server_with_a_self_signed_certificate_is_t() {
     );
 }
 
-#[tokio::test]
-async fn legacy_tls1_0_cbc_server_is_b() {
-    if !require("openssl") {
-        return;
-    }
-    let ca = TestCa::new("grade-legacy").unwrap();
+/// TLS 1.0-1.2, ECDHE-ECDSA CBC suites only, a chain from a throwaway CA.
+fn legacy_server(name: &str) -> (TestCa, ServerProcess) {
+    let ca = TestCa::new(name).unwrap();
     let leaf = ca.leaf(&LeafSpec::new("ec", LeafKey::EcdsaP256)).unwrap();
     let files = ca.cert_files(&leaf).unwrap();
     let chain = ca.intermediate_pem.display().to_string();
     let s = openssl_s_server(
-        "grade-legacy",
+        name,
         &files,
         &[
             "-min_protocol",
@@ -137,6 +134,15 @@ async fn legacy_tls1_0_cbc_server_is_b() {
         ],
     )
     .unwrap();
+    (ca, s)
+}
+
+#[tokio::test]
+async fn legacy_tls1_0_cbc_server_is_b() {
+    if !require("openssl") {
+        return;
+    }
+    let (ca, s) = legacy_server("grade-legacy");
     let r = scan_trusting(&s, Some(&ca.root_pem)).await;
     let g = grade(&r);
     // Protocol (100 + 90) / 2 = 95; key exchange 90; cipher 90: 28.5 + 27 + 36 = 91 (an A by
@@ -299,4 +305,32 @@ async fn only_versions_gives_an_incomplete_grade_in_json_and_text() {
     assert!(
         html.contains("<li>key-exchange groups not scanned: ECDHE/DHE strength not scored</li>")
     );
+}
+
+#[tokio::test]
+async fn min_grade_sets_the_exit_code() {
+    if !require("openssl") {
+        return;
+    }
+    let (ca, s) = legacy_server("grade-min");
+    let root = ca.root_pem.display().to_string();
+    let at = ["--ca-file", root.as_str(), "--at", "2030-01-01T00:00:00Z"];
+    // The server grades B (see legacy_tls1_0_cbc_server_is_b).
+    let (code, out) = tlsaudit_scan(&s.target(), &[&at[..], &["--min-grade", "B"]].concat());
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = tlsaudit_scan(&s.target(), &[&at[..], &["--min-grade", "a-"]].concat());
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("1 target graded below --min-grade A-"),
+        "{out}"
+    );
+    // Without the CA the certificate is untrusted: T never meets a minimum, not even F.
+    let (code, _) = tlsaudit_scan(
+        &s.target(),
+        &["--at", "2030-01-01T00:00:00Z", "--min-grade", "F"],
+    );
+    assert_eq!(code, Some(1));
+    // Not a letter a minimum can be: a usage error.
+    let (code, _) = tlsaudit_scan(&s.target(), &["--min-grade", "T"]);
+    assert_eq!(code, Some(2));
 }
