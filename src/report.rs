@@ -92,6 +92,17 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// "error", "warning" or "info", as JSON and the reports write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 /// A fact worth acting on, with a stable dotted id (`cert.expired`, `protocol.tls1_0.offered`)
 /// and a message that says what to change.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -295,6 +295,27 @@ pub struct PolicyResult {
 }
 
 impl PolicyResult {
+    /// "5 of 7 rules passed; failing on error and above; ignored: a.b", for reports.
+    pub fn summary(&self) -> String {
+        let passed = self
+            .rules
+            .iter()
+            .filter(|r| r.status == RuleStatus::Pass)
+            .count();
+        let ignored = if self.ignored.is_empty() {
+            String::new()
+        } else {
+            format!("; ignored: {}", self.ignored.join(", "))
+        };
+        format!(
+            "{passed} of {} rules passed; failing on {} and above{ignored}",
+            self.rules.len(),
+            self.fail_on.name()
+        )
+    }
+}
+
+impl PolicyResult {
     pub fn failed(&self) -> impl Iterator<Item = &RuleResult> {
         self.rules.iter().filter(|r| r.status == RuleStatus::Fail)
     }

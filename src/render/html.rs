@@ -194,14 +194,6 @@ fn verdict_class(v: Verdict) -> &'static str {
     }
 }
 
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
-}
-
 fn severity_class(s: Severity) -> &'static str {
     match s {
         Severity::Error => "bad",
@@ -272,25 +264,11 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
 fn verdict(h: &mut String, t: &TargetReport, p: &PolicyResult) -> std::fmt::Result {
     let class = verdict_class(p.verdict);
     writeln!(h, "<div class=\"verdict {class}\">")?;
-    let passed = p
-        .rules
-        .iter()
-        .filter(|r| r.status == RuleStatus::Pass)
-        .count();
     let detail = if let Some(e) = &t.error {
         // Every rule is incomplete for the same reason: say it once.
         format!("not scanned: {e}")
     } else {
-        format!(
-            "{passed} of {} rules passed; failing on {} and above{}",
-            p.rules.len(),
-            severity_name(p.fail_on),
-            if p.ignored.is_empty() {
-                String::new()
-            } else {
-                format!("; ignored: {}", p.ignored.join(", "))
-            }
-        )
+        p.summary()
     };
     writeln!(
         h,
@@ -332,7 +310,7 @@ fn verdict(h: &mut String, t: &TargetReport, p: &PolicyResult) -> std::fmt::Resu
                     "<br><span class=\"small\">not counted</span>"
                 },
                 severity_class(r.severity),
-                severity_name(r.severity),
+                r.severity.name(),
                 escape(&r.id),
                 escape(&r.title),
                 escape(&r.evidence),
@@ -646,7 +624,7 @@ fn findings(h: &mut String, fs: &[Finding]) -> std::fmt::Result {
             h,
             "<tr><td class=\"rating {}\">{}</td><td class=\"mono\">{}</td><td>{}{}</td></tr>",
             severity_class(f.severity),
-            severity_name(f.severity),
+            f.severity.name(),
             escape(&f.id),
             escape(&f.message),
             match &f.evidence {

@@ -51,11 +51,7 @@ pub fn write(out: &mut dyn Write, report: &ScanReport) -> std::io::Result<()> {
                 "{}\nevidence: {}\nfix: {}",
                 r.title, r.evidence, r.message
             ));
-            let sev = match r.severity {
-                crate::report::Severity::Error => "error",
-                crate::report::Severity::Warning => "warning",
-                crate::report::Severity::Info => "info",
-            };
+            let sev = r.severity.name();
             let body = match (r.status, p.counts(r)) {
                 (RuleStatus::Pass, _) => String::new(),
                 (RuleStatus::Fail, true) => {

@@ -8,14 +8,6 @@ use crate::report::{Severity, TargetReport};
 
 use super::text::Style;
 
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
-}
-
 /// Writes a target's verdict block; nothing when the target was not judged.
 pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::Result<()> {
     let Some(p) = &t.policy else {
@@ -47,26 +39,12 @@ pub fn block(
         Verdict::NotCompliant => style.red(&verdict),
         Verdict::Incomplete => style.yellow(&verdict),
     };
-    let passed = p
-        .rules
-        .iter()
-        .filter(|r| r.status == RuleStatus::Pass)
-        .count();
     writeln!(
         out,
         "{}: {}  {}",
         style.bold(&format!("{name}  policy {}", p.policy)),
         style.bold(&verdict),
-        style.dim(&format!(
-            "({passed} of {} rules passed; failing on {} and above{})",
-            p.rules.len(),
-            severity_name(p.fail_on),
-            if p.ignored.is_empty() {
-                String::new()
-            } else {
-                format!("; ignored: {}", p.ignored.join(", "))
-            }
-        ))
+        style.dim(&format!("({})", p.summary()))
     )?;
     for r in p.rules.iter().filter(|r| r.status != RuleStatus::Pass) {
         let counts = p.counts(r);
@@ -74,7 +52,7 @@ pub fn block(
             RuleStatus::Fail => "FAIL",
             _ => "INCOMPLETE",
         };
-        let head = format!("{label:<10} {:<7}", severity_name(r.severity));
+        let head = format!("{label:<10} {:<7}", r.severity.name());
         let head = match (r.status, r.severity, counts) {
             (_, _, false) => style.dim(&head),
             (RuleStatus::Fail, Severity::Error, _) => style.red(&head),
