@@ -18,7 +18,7 @@ use rustls::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{timeout, timeout_at, Instant};
 
-use crate::wire::{ContentType, Deframer, Frame, HandshakeJoiner, HandshakeMessage, HandshakeType};
+use crate::wire::{ContentType, Deframer, Frame, HandshakeJoiner};
 
 use super::Ctx;
 
@@ -452,15 +452,8 @@ impl Tls12Sniffer {
                     }
                     joiner.push(&payload);
                     while let Ok(Some((msg, _))) = joiner.pop() {
-                        if let HandshakeMessage::Other {
-                            typ: HandshakeType::NEW_SESSION_TICKET,
-                            body,
-                        } = msg
-                        {
-                            if let Some(b) = body.get(..4) {
-                                self.ticket_lifetime =
-                                    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-                            }
+                        if let Some(lifetime) = msg.ticket_lifetime() {
+                            self.ticket_lifetime = Some(lifetime);
                         }
                     }
                 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::hkdf;
 
-use crate::wire::{ContentType, Deframer, Frame, HandshakeJoiner, HandshakeMessage, HandshakeType};
+use crate::wire::{ContentType, Deframer, Frame, HandshakeJoiner};
 
 /// Keeps the server's first application traffic secret a handshake logs.
 #[derive(Debug, Default)]
@@ -89,15 +89,7 @@ pub fn ticket_lifetimes(suite: u16, secret: &[u8], records: &[u8]) -> Vec<u32> {
         }
         joiner.push(&plain[..end]);
         while let Ok(Some((msg, _))) = joiner.pop() {
-            if let HandshakeMessage::Other {
-                typ: HandshakeType::NEW_SESSION_TICKET,
-                body,
-            } = msg
-            {
-                if let Some(b) = body.get(..4) {
-                    lifetimes.push(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-                }
-            }
+            lifetimes.extend(msg.ticket_lifetime());
         }
     }
     lifetimes

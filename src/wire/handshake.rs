@@ -495,6 +495,24 @@ impl HandshakeMessage {
     }
 }
 
+impl HandshakeMessage {
+    /// The lifetime of a NewSessionTicket in seconds: its first field in TLS 1.2
+    /// (`ticket_lifetime_hint`, RFC 5077 section 3.3) and TLS 1.3 (`ticket_lifetime`, RFC 8446
+    /// section 4.6.1). `None` for any other message.
+    pub fn ticket_lifetime(&self) -> Option<u32> {
+        match self {
+            Self::Other {
+                typ: HandshakeType::NEW_SESSION_TICKET,
+                body,
+            } => {
+                let b = body.get(..4)?;
+                Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl Codec for HandshakeMessage {
     fn encode(&self, out: &mut Vec<u8>) {
         self.typ().encode(out);
