@@ -94,8 +94,9 @@ pub fn from_gathered(gathered: &Gathered) -> Vec<Capture> {
 }
 
 /// One TLS <= 1.2 hello offering only `offer`'s suites and signature schemes, asking for
-/// stapling, sending `sni` (None: no server_name extension). `compact` (a server that closes on large hellos): a hello under 256 bytes
-/// offering the suites of `accepted` (what the protocol stage found) instead of every candidate.
+/// stapling, sending `sni` (None: no server_name extension). `compact` (a server that closes
+/// on large hellos): a hello under 256 bytes offering the suites of `accepted` (what the
+/// protocol stage found) instead of every candidate.
 pub async fn probe_tls12(
     engine: &Engine,
     host: &HostHandle,
