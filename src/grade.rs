@@ -670,7 +670,10 @@ impl Grader {
                 "The stapled OCSP response says the certificate is revoked: install a new certificate.",
             );
         }
-        if c.chains.iter().any(|ch| !ch.verdicts.trusted) {
+        // A chain only clients without SNI get (the default certificate) is reported in
+        // `cert.no_sni.*` findings and does not cap the grade of the scanned name.
+        let named = || c.chains.iter().filter(|ch| !ch.only_without_sni());
+        if named().any(|ch| !ch.verdicts.trusted) {
             let reason = finding(&[
                 "cert.expired",
                 "cert.not_yet_valid",
@@ -687,10 +690,7 @@ impl Grader {
             });
             self.cap("grade.cert.untrusted", Letter::T, reason);
         }
-        if c.chains
-            .iter()
-            .any(|ch| ch.verdicts.hostname_matches == Some(false))
-        {
+        if named().any(|ch| ch.verdicts.hostname_matches == Some(false)) {
             let reason = finding(&["cert.hostname_mismatch"])
                 .map(|f| f.message.clone())
                 .unwrap_or_else(|| {

@@ -67,6 +67,7 @@ pub fn from_gathered(gathered: &Gathered) -> Vec<Capture> {
                     version: *v,
                     offered: KeyOffer::Any.name().into(),
                     cipher_suite: Some(SuiteResult::from_suite(f.hello.cipher_suite).name),
+                    without_sni: false,
                 },
                 certs: certs.clone(),
                 // The protocol scan does not ask for stapling; a staple it got anyway counts.
@@ -83,6 +84,7 @@ pub fn from_gathered(gathered: &Gathered) -> Vec<Capture> {
                 version: TlsVersion::Ssl2,
                 offered: KeyOffer::Any.name().into(),
                 cipher_suite: None,
+                without_sni: false,
             },
             certs: vec![c.clone()],
             ocsp: None,
@@ -92,8 +94,9 @@ pub fn from_gathered(gathered: &Gathered) -> Vec<Capture> {
 }
 
 /// One TLS <= 1.2 hello offering only `offer`'s suites and signature schemes, asking for
-/// stapling. `compact` (a server that closes on large hellos): a hello under 256 bytes
-/// offering the suites of `accepted` (what the protocol stage found) instead of every candidate.
+/// stapling, sending `sni` (None: no server_name extension). `compact` (a server that closes
+/// on large hellos): a hello under 256 bytes offering the suites of `accepted` (what the
+/// protocol stage found) instead of every candidate.
 pub async fn probe_tls12(
     engine: &Engine,
     host: &HostHandle,
@@ -136,6 +139,7 @@ pub async fn probe_tls12(
                     version,
                     offered: offer.name().into(),
                     cipher_suite: Some(SuiteResult::from_suite(f.hello.cipher_suite).name),
+                    without_sni: false,
                 },
                 certs,
                 ocsp: asked.then(|| f.certificate_status.as_ref().map(|s| s.response.clone())),
@@ -173,7 +177,8 @@ fn rustls_schemes(offer: KeyOffer) -> Vec<SignatureScheme> {
 
 /// A TLS 1.3 handshake with rustls over an engine connection (the same handshake client the
 /// features and signature stages use); the chain the server sent, if any. rustls always asks
-/// for OCSP stapling (status_request), so a staple shows up here.
+/// for OCSP stapling (status_request), so a staple shows up here. Without `ctx.sni` rustls is
+/// given the IP address as the server name, and sends no SNI for an IP address.
 pub async fn handshake_tls13(ctx: &Ctx, offer: KeyOffer) -> Result<Option<Capture>, String> {
     let mut setup = fullhs::Setup::new(true);
     setup.schemes = rustls_schemes(offer).into_iter().map(u16::from).collect();
@@ -193,6 +198,7 @@ pub async fn handshake_tls13(ctx: &Ctx, offer: KeyOffer) -> Result<Option<Captur
             version: TlsVersion::Tls13,
             offered: offer.name().into(),
             cipher_suite: suite,
+            without_sni: false,
         },
         certs: seen.chain,
         ocsp: Some(seen.ocsp),
@@ -203,6 +209,9 @@ pub async fn handshake_tls13(ctx: &Ctx, offer: KeyOffer) -> Result<Option<Captur
 /// version the server speaks, one RSA-only and one ECDSA-only hello; with TLS 1.3, one rustls
 /// handshake per key type (and one open to any key when both find nothing). `compact`: the
 /// server needs hellos under 256 bytes (rustls's TLS 1.3 hellos are not made smaller).
+///
+/// When the scan sends SNI, one more handshake sends none ([`probe_without_sni`]): a server
+/// with a different default certificate shows it as a chain of its own.
 pub async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> Vec<Capture> {
     let (engine, host, sni, compact) = (&ctx.engine, &ctx.host, ctx.sni.clone(), ctx.compact);
     let supported = |v| protocols.iter().any(|p| p.version == v && p.supported);
@@ -248,7 +257,44 @@ pub async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> Vec<Capture> 
         }
         got
     };
-    let (mut a, b) = tokio::join!(tls12, tls13);
+    let (mut a, b, c) = tokio::join!(tls12, tls13, probe_without_sni(ctx, legacy, protocols));
     a.extend(b);
+    a.extend(c);
     a
+}
+
+/// What a client that sends no server name gets (old Java, Android 2, Python 2, Windows XP):
+/// one connection, and none when the scan itself sends no SNI. At `legacy`, the highest
+/// TLS <= 1.2 version the server speaks, one hello open to any key (certificates in the clear);
+/// a TLS 1.3-only server gets a rustls handshake given the IP address as its name, for which
+/// rustls sends no SNI.
+pub async fn probe_without_sni(
+    ctx: &Ctx,
+    legacy: Option<TlsVersion>,
+    protocols: &[ProtocolResult],
+) -> Option<Capture> {
+    ctx.sni.as_ref()?;
+    let supported = |v| protocols.iter().any(|p| p.version == v && p.supported);
+    let mut capture = match legacy {
+        Some(v) => {
+            let accepted = ctx.compact.then(|| {
+                protocols
+                    .iter()
+                    .find(|p| p.version == v)
+                    .map(|p| p.cipher_suites.as_slice())
+                    .unwrap_or_default()
+            });
+            probe_tls12(&ctx.engine, &ctx.host, None, v, KeyOffer::Any, accepted).await
+        }
+        None if supported(TlsVersion::Tls13) => {
+            let bare = Ctx {
+                sni: None,
+                ..ctx.clone()
+            };
+            handshake_tls13(&bare, KeyOffer::Any).await.ok().flatten()
+        }
+        None => None,
+    }?;
+    capture.source.without_sni = true;
+    Some(capture)
 }

@@ -338,6 +338,10 @@ fn judge_chain(
         ));
     }
 
+    if sources.iter().all(|c| c.source.without_sni) {
+        out = out.into_iter().map(without_sni).collect();
+    }
+
     let verdicts = ChainVerdicts {
         trusted,
         trust: results
@@ -371,6 +375,35 @@ fn judge_chain(
         ocsp_staple: staple,
     };
     (chain, out)
+}
+
+/// A finding on a chain that only handshakes without SNI returned: what clients that send no
+/// server name get (the server's default certificate), while clients that do get another chain.
+/// Its id moves to `cert.no_sni.*` so policies, the grade and `cert.*` consumers keep judging
+/// the chain the scanned name gets. Not covering the scanned name is expected of a default
+/// certificate (another virtual host's) and only `info`; anything else is at most a `warning`,
+/// since a client without SNI would still fail on it.
+fn without_sni(f: Finding) -> Finding {
+    let rest = f.id.strip_prefix("cert.").unwrap_or(&f.id);
+    let id = format!("cert.no_sni.{rest}");
+    let evidence = f.evidence.map(|e| format!("without SNI: {e}"));
+    if f.id == "cert.hostname_mismatch" {
+        return Finding {
+            id,
+            severity: Severity::Info,
+            message: "Clients that send no server name (SNI) get the server's default certificate, which does not cover this name: expected when the name has a virtual host of its own. If clients without SNI (Java 6, Android 2, Python 2, Windows XP) must reach this name, make its certificate the default.".into(),
+            evidence,
+        };
+    }
+    Finding {
+        id,
+        severity: f.severity.min(Severity::Warning),
+        message: format!(
+            "Only clients that send no server name (SNI) get this chain, the server's default: {}",
+            f.message
+        ),
+        evidence,
+    }
 }
 
 /// The leaf's serial as raw INTEGER bytes (from the colon-hex form).
@@ -440,6 +473,7 @@ mod tests {
                 version: TlsVersion::Tls12,
                 offered: "any".into(),
                 cipher_suite: None,
+                without_sni: false,
             },
             certs,
             ocsp: None,
@@ -535,6 +569,42 @@ mod tests {
         let (chains, findings) = analyse(&[capture(chain)], Some("127.0.0.1"), &opts, test_now());
         assert_eq!(finding_ids(&findings), vec!["cert.hostname_mismatch"]);
         assert_eq!(chains[0].verdicts.hostname_matches, Some(false));
+    }
+
+    #[test]
+    fn a_chain_only_clients_without_sni_get_has_its_own_finding_ids() {
+        let ca = TestCa::new("unit").unwrap();
+        let mut spec = LeafSpec::new("default", LeafKey::EcdsaP256);
+        spec.dns = vec!["default.test".into()];
+        let default = ca.leaf(&spec).unwrap();
+        let named = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+        let mut bare = capture(vec![default.der, ca.intermediate_der()]);
+        bare.source.without_sni = true;
+        let opts = opts_trusting(&ca);
+        let caps = [capture(vec![named.der, ca.intermediate_der()]), bare];
+        let (chains, findings) = analyse(&caps, Some("localhost"), &opts, test_now());
+        assert_eq!(chains.len(), 2);
+        assert!(!chains[0].only_without_sni() && chains[1].only_without_sni());
+        assert_eq!(chains[1].verdicts.hostname_matches, Some(false));
+        let got: Vec<_> = findings
+            .iter()
+            .map(|f| (f.id.as_str(), f.severity))
+            .collect();
+        assert_eq!(got, [("cert.no_sni.hostname_mismatch", Severity::Info)]);
+        // Expired (2036): an error on the named chain, a warning on the default one.
+        let (_, findings) = analyse(&caps, Some("localhost"), &opts, jan1(2036).unix_timestamp());
+        let got: Vec<_> = findings
+            .iter()
+            .map(|f| (f.id.as_str(), f.severity))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("cert.expired", Severity::Error),
+                ("cert.no_sni.expired", Severity::Warning),
+                ("cert.no_sni.hostname_mismatch", Severity::Info),
+            ]
+        );
     }
 
     #[test]

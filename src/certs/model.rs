@@ -20,6 +20,14 @@ pub struct CertChain {
     pub ocsp_staple: OcspStaple,
 }
 
+impl CertChain {
+    /// Every handshake that returned this chain left out SNI: only clients that send no server
+    /// name get it (the server's default certificate), clients that do get another chain.
+    pub fn only_without_sni(&self) -> bool {
+        !self.obtained.is_empty() && self.obtained.iter().all(|o| o.without_sni)
+    }
+}
+
 /// One handshake that returned a chain.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct ChainSource {
@@ -30,6 +38,19 @@ pub struct ChainSource {
     /// The suite the server chose (IANA name or hex), when known.
     #[serde(default)]
     pub cipher_suite: Option<String>,
+    /// This handshake left out the server name (SNI) that the scan's other handshakes send, to
+    /// see what a client without SNI gets. False for every other handshake (including all of a
+    /// scan that sends no SNI at all, e.g. of an IP address).
+    #[serde(default)]
+    pub without_sni: bool,
+}
+
+impl ChainSource {
+    /// "TLSv1.2 offering RSA", "TLSv1.3 offering any without SNI".
+    pub fn describe(&self) -> String {
+        let sni = if self.without_sni { " without SNI" } else { "" };
+        format!("{} offering {}{sni}", self.version, self.offered)
+    }
 }
 
 /// One certificate, as parsed.

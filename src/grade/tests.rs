@@ -597,6 +597,23 @@ fn hostname_mismatch_is_m_and_t_wins_over_m() {
 }
 
 #[test]
+fn a_default_chain_only_clients_without_sni_get_caps_nothing() {
+    let mut t = modern();
+    let mut default = chain("EC", 256, Some("P-256"));
+    default.obtained = vec![crate::certs::model::ChainSource {
+        version: TlsVersion::Tls12,
+        offered: "any".into(),
+        cipher_suite: None,
+        without_sni: true,
+    }];
+    default.verdicts.trusted = false;
+    default.verdicts.hostname_matches = Some(false);
+    t.certificates.as_mut().unwrap().chains.push(default);
+    let r = g(&t);
+    assert_eq!((r.letter, cap_ids(&r)), (Letter::APlus, vec![]));
+}
+
+#[test]
 fn revoked_certificate_is_f() {
     let mut t = modern();
     with_finding(&mut t, "cert.ocsp.revoked", "revoked");

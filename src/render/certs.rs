@@ -37,11 +37,7 @@ pub fn section(out: &mut dyn Write, c: &CertificatesSection, style: &Style) -> s
 }
 
 fn write_chain(out: &mut dyn Write, n: usize, c: &CertChain, style: &Style) -> std::io::Result<()> {
-    let via: Vec<String> = c
-        .obtained
-        .iter()
-        .map(|o| format!("{} offering {}", o.version, o.offered))
-        .collect();
+    let via: Vec<String> = c.obtained.iter().map(|o| o.describe()).collect();
     let v = &c.verdicts;
     let trust = if v.trusted {
         let stores: Vec<&str> = v
@@ -68,6 +64,9 @@ fn write_chain(out: &mut dyn Write, n: usize, c: &CertChain, style: &Style) -> s
         style.dim(&format!("via {}", via.join(", ")))
     )?;
     let mut notes = Vec::new();
+    if c.only_without_sni() {
+        notes.push("default chain: only clients without SNI get it".into());
+    }
     if !v.order_correct {
         notes.push("served out of order".to_string());
     }

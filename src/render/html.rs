@@ -505,11 +505,7 @@ fn write_chain(h: &mut String, n: usize, c: &CertChain) -> std::fmt::Result {
         }
         _ => "no name checked".to_string(),
     };
-    let via: Vec<String> = c
-        .obtained
-        .iter()
-        .map(|o| format!("{} offering {}", o.version, o.offered))
-        .collect();
+    let via: Vec<String> = c.obtained.iter().map(|o| o.describe()).collect();
     writeln!(
         h,
         "<h4>Chain {n}: {} &middot; {trust} &middot; {host} \
@@ -518,6 +514,9 @@ fn write_chain(h: &mut String, n: usize, c: &CertChain) -> std::fmt::Result {
         escape(&via.join(", "))
     )?;
     let mut notes = Vec::new();
+    if c.only_without_sni() {
+        notes.push("default chain: only clients without SNI get it".into());
+    }
     if !v.order_correct {
         notes.push("<span class=\"bad\">served out of order</span>".to_string());
     }
@@ -831,6 +830,7 @@ mod tests {
                         version: TlsVersion::Tls12,
                         offered: "RSA".into(),
                         cipher_suite: None,
+                        without_sni: false,
                     }],
                     key_type: "RSA".into(),
                     certificates: vec![cert],

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use tlsaudit::certs::model::CertChain;
 use tlsaudit::certs::{finding_ids, verify, CertOptions};
 use tlsaudit::engine::EngineConfig;
-use tlsaudit::report::{CertificatesSection, TargetReport, TlsVersion};
+use tlsaudit::report::{CertificatesSection, Severity, TargetReport, TlsVersion};
 use tlsaudit::scan::ScanOptions;
 use tlsaudit::servers::{openssl_s_server, ServerProcess};
 use tlsaudit::testpki::{jan1, test_now, LeafKey, LeafSpec, Signer, TestCa};
@@ -423,14 +423,131 @@ async fn tls13_only_server_shows_both_chains() {
     let chains = &section(&r).chains;
     assert_eq!(chains.len(), 2, "{chains:#?}");
     for c in chains {
-        assert_eq!(c.obtained.len(), 1);
         assert_eq!(c.obtained[0].version, TlsVersion::Tls13);
         assert_eq!(c.obtained[0].offered, c.key_type);
+        assert!(!c.obtained[0].without_sni);
         assert!(c.verdicts.trusted && c.certificates.len() == 2);
         assert!(c.ocsp_staple.requested && !c.ocsp_staple.present);
     }
-    // Two rustls handshakes, one per key type.
-    assert_eq!(section(&r).connections, 2);
+    // The handshake without SNI (rustls given the IP address) got one of the same two chains.
+    let bare: Vec<String> = chains
+        .iter()
+        .flat_map(|c| c.obtained.iter().skip(1).map(|o| o.describe()))
+        .collect();
+    assert_eq!(bare, vec!["TLSv1.3 offering any without SNI"]);
+    // Two rustls handshakes, one per key type, and one without SNI.
+    assert_eq!(section(&r).connections, 3);
+}
+
+/// A leaf signed by the test root itself (a complete chain of one certificate), for `dns`.
+fn root_signed(ca: &TestCa, name: &str, dns: &str) -> tlsaudit::testpki::Leaf {
+    let mut spec = LeafSpec::new(name, LeafKey::EcdsaP256);
+    spec.signer = Signer::Root;
+    spec.dns = vec![dns.into()];
+    if name == "default" {
+        // The default certificate has expired as well (2029 < the verdict time, 2030).
+        spec.not_after = jan1(2029);
+    }
+    ca.leaf(&spec).unwrap()
+}
+
+#[tokio::test]
+async fn a_different_default_chain_without_sni_is_its_own_chain_with_milder_findings() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("sni").unwrap();
+    let default = root_signed(&ca, "default", "default.test");
+    let named = root_signed(&ca, "named", "localhost");
+    // -cert2 is served only to clients that name `localhost`; everyone else gets -cert.
+    let s = serve(
+        &ca,
+        &default,
+        &[
+            "-servername",
+            "localhost",
+            "-cert2",
+            &named.cert.display().to_string(),
+            "-key2",
+            &named.key.display().to_string(),
+        ],
+    );
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    let c = section(&r);
+    assert_eq!(c.chains.len(), 2, "{:#?}", c.chains);
+    let (with, without) = (&c.chains[0], &c.chains[1]);
+    assert_eq!(with.certificates[0].sans, vec!["DNS:localhost"]);
+    assert!(with.obtained.iter().all(|o| !o.without_sni));
+    assert!(!with.only_without_sni());
+    assert!(with.verdicts.trusted && with.verdicts.hostname_matches == Some(true));
+    assert_eq!(without.certificates[0].sans, vec!["DNS:default.test"]);
+    let via: Vec<String> = without.obtained.iter().map(|o| o.describe()).collect();
+    assert_eq!(via, vec!["TLSv1.2 offering any without SNI"]);
+    assert!(without.only_without_sni());
+    assert_eq!(without.verdicts.hostname_matches, Some(false));
+    assert!(!without.verdicts.trusted);
+    // The scanned name's chain raises nothing; the default chain's problems are reported under
+    // their own ids: the expiry as a warning, the other name as information.
+    let found: Vec<(&str, Severity)> = c
+        .findings
+        .iter()
+        .map(|f| (f.id.as_str(), f.severity))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("cert.no_sni.expired", Severity::Warning),
+            ("cert.no_sni.hostname_mismatch", Severity::Info),
+        ]
+    );
+    assert!(c.findings.iter().all(|f| f
+        .evidence
+        .as_deref()
+        .is_some_and(|e| e.starts_with("without SNI: CN=default.test"))));
+    // TLS 1.2: RSA-only and ECDSA-only hellos; TLS 1.3: one rustls handshake per key type;
+    // and the one hello without SNI.
+    assert_eq!(c.connections, 2 + 2 + 1);
+    let mut text = Vec::new();
+    tlsaudit::render::text::target(
+        &mut text,
+        &r,
+        &tlsaudit::render::text::Style { color: false },
+    )
+    .unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("does not match localhost  via TLSv1.2 offering any without SNI"),
+        "{text}"
+    );
+    assert!(
+        text.contains("default chain: only clients without SNI get it"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_chain_without_sni_is_one_chain_with_both_sources() {
+    if !require("openssl") {
+        return;
+    }
+    let ca = TestCa::new("plain").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+    let s = serve(&ca, &leaf, &["-cert_chain", &chain_arg(&ca)]);
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    assert_eq!(ids(&r), Vec::<String>::new());
+    let c = one_chain(&r);
+    let via: Vec<String> = c.obtained.iter().map(|o| o.describe()).collect();
+    assert_eq!(
+        via,
+        vec![
+            "TLSv1.2 offering any",
+            "TLSv1.2 offering ECDSA",
+            "TLSv1.3 offering ECDSA",
+            "TLSv1.2 offering any without SNI",
+        ]
+    );
+    assert!(!c.only_without_sni());
+    assert_eq!(section(&r).connections, 2 + 2 + 1);
 }
 
 #[tokio::test]

@@ -587,24 +587,30 @@ async fn later_stages_send_compact_hellos_to_a_server_that_chokes_on_large_ones(
         .chains
         .iter()
         .flat_map(|ch| ch.obtained.iter())
-        .map(|o| (o.version, o.offered.clone(), o.cipher_suite.clone()))
+        .map(|o| {
+            (
+                o.version,
+                o.offered.clone(),
+                o.cipher_suite.clone(),
+                o.without_sni,
+            )
+        })
         .collect();
     let suite = |s: &str| Some(s.to_string());
     let cbc = suite("TLS_RSA_WITH_AES_128_CBC_SHA");
+    let gcm = suite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
     assert_eq!(
         sources,
         vec![
             // The protocol stage's flights (first compact chunk's pick) ...
-            (Tls10, "any".into(), cbc.clone()),
-            (Tls11, "any".into(), cbc.clone()),
-            (Tls12, "any".into(), cbc),
+            (Tls10, "any".into(), cbc.clone(), false),
+            (Tls11, "any".into(), cbc.clone(), false),
+            (Tls12, "any".into(), cbc, false),
             // ... and the certificates stage's own compact RSA hello, with the accepted
-            // suites; no ECDSA suite was accepted, so no ECDSA hello.
-            (
-                Tls12,
-                "RSA".into(),
-                suite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
-            ),
+            // suites; no ECDSA suite was accepted, so no ECDSA hello ...
+            (Tls12, "RSA".into(), gcm.clone(), false),
+            // ... and its compact hello without SNI, which got the same chain.
+            (Tls12, "any".into(), gcm, true),
         ]
     );
     let f = r.features.as_ref().unwrap();
