@@ -6,6 +6,48 @@
 //! [`analyse`] then works on bytes alone: x509-parser for the details, rustls-webpki for trust,
 //! at a verdict time the caller fixes, so the same chain always gets the same verdicts.
 
+/// Every finding id the certificates stage raises. A chain that only clients without SNI get
+/// carries the same ids under `cert.no_sni.` (see [`NO_SNI_PREFIX`]). Policies name these.
+pub mod ids {
+    pub const PARSE_ERROR: &str = "cert.parse_error";
+    pub const EXPIRED: &str = "cert.expired";
+    pub const NOT_YET_VALID: &str = "cert.not_yet_valid";
+    pub const EXPIRES_SOON: &str = "cert.expires_soon";
+    pub const KEY_WEAK: &str = "cert.key.weak";
+    pub const SIGNATURE_WEAK: &str = "cert.signature.weak";
+    pub const EKU_NO_SERVER_AUTH: &str = "cert.eku.no_server_auth";
+    pub const HOSTNAME_MISMATCH: &str = "cert.hostname_mismatch";
+    pub const SELF_SIGNED: &str = "cert.self_signed";
+    pub const CHAIN_INCOMPLETE: &str = "cert.chain.incomplete";
+    pub const CHAIN_WRONG_ORDER: &str = "cert.chain.wrong_order";
+    pub const CHAIN_CONTAINS_ROOT: &str = "cert.chain.contains_root";
+    pub const UNTRUSTED: &str = "cert.untrusted";
+    pub const OCSP_REVOKED: &str = "cert.ocsp.revoked";
+    pub const OCSP_MUST_STAPLE_MISSING: &str = "cert.ocsp.must_staple_missing";
+
+    /// All of them, for validating policies.
+    pub const ALL: [&str; 15] = [
+        PARSE_ERROR,
+        EXPIRED,
+        NOT_YET_VALID,
+        EXPIRES_SOON,
+        KEY_WEAK,
+        SIGNATURE_WEAK,
+        EKU_NO_SERVER_AUTH,
+        HOSTNAME_MISMATCH,
+        SELF_SIGNED,
+        CHAIN_INCOMPLETE,
+        CHAIN_WRONG_ORDER,
+        CHAIN_CONTAINS_ROOT,
+        UNTRUSTED,
+        OCSP_REVOKED,
+        OCSP_MUST_STAPLE_MISSING,
+    ];
+}
+
+/// The prefix of findings about the chain only clients without SNI get.
+pub const NO_SNI_PREFIX: &str = "cert.no_sni.";
+
 pub mod fetch;
 pub mod model;
 pub mod ocsp;
@@ -118,7 +160,7 @@ fn judge_chain(
     for p in &parsed {
         if !p.ok {
             out.push(finding(
-                "cert.parse_error",
+                ids::PARSE_ERROR,
                 Severity::Error,
                 "A served certificate is not valid DER: clients will reject it. Re-issue or re-export the certificate.".into(),
                 format!("{}: {}", label(p), p.info.parse_error.clone().unwrap_or_default()),
@@ -127,7 +169,7 @@ fn judge_chain(
         }
         if let Some(e) = &p.info.parse_error {
             out.push(finding(
-                "cert.parse_error",
+                ids::PARSE_ERROR,
                 Severity::Warning,
                 "An extension of a served certificate does not parse; strict clients reject it. Re-issue the certificate.".into(),
                 format!("{}: {e}", label(p)),
@@ -135,21 +177,21 @@ fn judge_chain(
         }
         if at > p.not_after {
             out.push(finding(
-                "cert.expired",
+                ids::EXPIRED,
                 Severity::Error,
                 "A served certificate has expired: renew it and install the new one.".into(),
                 format!("{}: notAfter {}", label(p), p.info.not_after),
             ));
         } else if at < p.not_before {
             out.push(finding(
-                "cert.not_yet_valid",
+                ids::NOT_YET_VALID,
                 Severity::Error,
                 "A served certificate is not valid yet: check the server's clock or the certificate's notBefore, or serve the previous certificate until then.".into(),
                 format!("{}: notBefore {}", label(p), p.info.not_before),
             ));
         } else if p.not_after - at <= i64::from(opts.expiry_warn_days) * 86_400 {
             out.push(finding(
-                "cert.expires_soon",
+                ids::EXPIRES_SOON,
                 Severity::Warning,
                 format!(
                     "A served certificate expires within {} days: renew it now.",
@@ -171,7 +213,7 @@ fn judge_chain(
         };
         if weak_key {
             out.push(finding(
-                "cert.key.weak",
+                ids::KEY_WEAK,
                 Severity::Error,
                 "A served certificate has a weak key: re-issue it with RSA of at least 2048 bits or ECDSA P-256 or stronger.".into(),
                 format!("{}: {} {} bits", label(p), k.algorithm, k.bits),
@@ -179,7 +221,7 @@ fn judge_chain(
         }
         if !p.info.self_signed && parse::weak_signature(&p.info.signature_algorithm) {
             out.push(finding(
-                "cert.signature.weak",
+                ids::SIGNATURE_WEAK,
                 Severity::Error,
                 "A served certificate is signed with SHA-1 or MD5, which clients reject: re-issue it signed with SHA-256 or stronger.".into(),
                 format!("{}: {}", label(p), p.info.signature_algorithm),
@@ -188,7 +230,7 @@ fn judge_chain(
     }
     if leaf.ok && leaf.eku_server_auth == Some(false) {
         out.push(finding(
-            "cert.eku.no_server_auth",
+            ids::EKU_NO_SERVER_AUTH,
             Severity::Error,
             "The server certificate's extended key usage does not allow TLS server authentication: re-issue it with serverAuth.".into(),
             format!("{}: EKU {}", label(leaf), leaf.info.extended_key_usage.join(", ")),
@@ -228,7 +270,7 @@ fn judge_chain(
     let chain_label = format!("{key_type} chain, leaf {}", label(leaf));
     if hostname_matches == Some(false) {
         out.push(finding(
-            "cert.hostname_mismatch",
+            ids::HOSTNAME_MISMATCH,
             Severity::Error,
             "The certificate does not cover the name clients connect to: re-issue it with this name in its subject alternative names.".into(),
             format!(
@@ -241,7 +283,7 @@ fn judge_chain(
     }
     if self_signed {
         out.push(finding(
-            "cert.self_signed",
+            ids::SELF_SIGNED,
             Severity::Error,
             "The server certificate is self-signed, so no client trusts it: install a certificate issued by a trusted CA.".into(),
             label(leaf),
@@ -249,7 +291,7 @@ fn judge_chain(
     }
     if let Some(missing) = &missing_issuer {
         out.push(finding(
-            "cert.chain.incomplete",
+            ids::CHAIN_INCOMPLETE,
             Severity::Error,
             format!("The server does not send the intermediate certificate \"{missing}\": add it to the served chain (after the leaf)."),
             chain_label.clone(),
@@ -257,7 +299,7 @@ fn judge_chain(
     }
     if !order_correct {
         out.push(finding(
-            "cert.chain.wrong_order",
+            ids::CHAIN_WRONG_ORDER,
             Severity::Warning,
             "The chain is not served in order (each certificate followed by its issuer): reorder the chain file, leaf first.".into(),
             format!(
@@ -268,7 +310,7 @@ fn judge_chain(
     }
     if contains_root {
         out.push(finding(
-            "cert.chain.contains_root",
+            ids::CHAIN_CONTAINS_ROOT,
             Severity::Info,
             "The server also sends the root certificate, which clients already have: drop it from the chain to save bytes.".into(),
             chain_label.clone(),
@@ -285,8 +327,8 @@ fn judge_chain(
         let explained = timeless_ok
             || results.iter().any(|r| match &r.result {
                 Err(e) => {
-                    (verify::is_signature_algorithm_error(e) && has("cert.signature.weak"))
-                        || (verify::is_eku_error(e) && has("cert.eku.no_server_auth"))
+                    (verify::is_signature_algorithm_error(e) && has(ids::SIGNATURE_WEAK))
+                        || (verify::is_eku_error(e) && has(ids::EKU_NO_SERVER_AUTH))
                 }
                 Ok(_) => false,
             });
@@ -299,7 +341,7 @@ fn judge_chain(
                 })
                 .collect();
             out.push(finding(
-                "cert.untrusted",
+                ids::UNTRUSTED,
                 Severity::Error,
                 "No trust store accepts this chain: serve a certificate from a publicly trusted CA (with its intermediates), or pass a private CA with --ca-file.".into(),
                 format!("{chain_label}: {}", why.join("; ")),
@@ -322,7 +364,7 @@ fn judge_chain(
     }
     if staple.cert_status.as_deref() == Some("revoked") {
         out.push(finding(
-            "cert.ocsp.revoked",
+            ids::OCSP_REVOKED,
             Severity::Error,
             "The stapled OCSP response says the certificate is revoked: replace the certificate."
                 .into(),
@@ -331,7 +373,7 @@ fn judge_chain(
     }
     if leaf.info.must_staple && staple.requested && !staple.present {
         out.push(finding(
-            "cert.ocsp.must_staple_missing",
+            ids::OCSP_MUST_STAPLE_MISSING,
             Severity::Error,
             "The certificate requires OCSP stapling (must-staple) but the server staples nothing: enable stapling.".into(),
             label(leaf),
@@ -385,9 +427,9 @@ fn judge_chain(
 /// since a client without SNI would still fail on it.
 fn without_sni(f: Finding) -> Finding {
     let rest = f.id.strip_prefix("cert.").unwrap_or(&f.id);
-    let id = format!("cert.no_sni.{rest}");
+    let id = format!("{NO_SNI_PREFIX}{rest}");
     let evidence = f.evidence.map(|e| format!("without SNI: {e}"));
-    if f.id == "cert.hostname_mismatch" {
+    if f.id == ids::HOSTNAME_MISMATCH {
         return Finding {
             id,
             severity: Severity::Info,

@@ -217,20 +217,15 @@ impl fmt::Display for SuiteSpec {
     }
 }
 
-/// The `cert.*` finding ids the certificate analysis reports (the `CertificatesSection` contract).
-pub const CERT_FINDINGS: [&str; 11] = [
-    "cert.expired",
-    "cert.not_yet_valid",
-    "cert.expires_soon",
-    "cert.hostname_mismatch",
-    "cert.untrusted",
-    "cert.self_signed",
-    "cert.chain.incomplete",
-    "cert.chain.wrong_order",
-    "cert.key.weak",
-    "cert.signature.weak",
-    "cert.eku.no_server_auth",
-];
+/// The certificate finding ids a `certificate` rule may forbid: every id the certificates
+/// stage raises, and the same under `cert.no_sni.` for the chain clients without SNI get.
+pub fn is_cert_finding(id: &str) -> bool {
+    let base = match id.strip_prefix(crate::certs::NO_SNI_PREFIX) {
+        Some(rest) => format!("cert.{rest}"),
+        None => id.to_string(),
+    };
+    crate::certs::ids::ALL.contains(&base.as_str())
+}
 
 // ---- The judgement, as it appears in the JSON report ----
 
@@ -815,14 +810,14 @@ impl Policy {
                     }
                     let mut ids = Vec::new();
                     for f in list.get_ref() {
-                        if !CERT_FINDINGS.contains(&f.get_ref().as_str()) {
+                        if !is_cert_finding(f.get_ref()) {
                             return Err(ctx.err(
                                 f.span(),
                                 "forbid_findings",
                                 format!(
                                     "unknown certificate finding '{}' (known: {})",
                                     f.get_ref(),
-                                    CERT_FINDINGS.join(", ")
+                                    crate::certs::ids::ALL.join(", ")
                                 ),
                             ));
                         }

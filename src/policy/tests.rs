@@ -1302,3 +1302,16 @@ fn every_feature_id_is_a_fact_of_the_features_section() {
         assert!(facts::feature_fact(&f, id).is_some(), "{id}");
     }
 }
+
+#[test]
+fn certificate_rules_may_name_every_finding_the_certificates_stage_raises() {
+    use super::is_cert_finding;
+    for id in crate::certs::ids::ALL {
+        assert!(is_cert_finding(id), "{id}");
+        let no_sni = id.replacen("cert.", crate::certs::NO_SNI_PREFIX, 1);
+        assert!(is_cert_finding(&no_sni), "{no_sni}");
+    }
+    assert!(!is_cert_finding("cert.nope"));
+    assert!(!is_cert_finding("cert.no_sni.nope"));
+    assert!(!is_cert_finding("protocol.tls1_0.offered"));
+}
