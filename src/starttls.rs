@@ -1,6 +1,7 @@
-//! STARTTLS preambles: the plaintext exchange that turns a mail connection into a TLS one
-//! (SMTP RFC 3207, IMAP RFC 2595 / RFC 9051 section 6.2.1, POP3 RFC 2595 section 4). Each
-//! reply is bounded in size and the whole exchange in time by the caller.
+//! STARTTLS preambles: the plaintext exchange that turns a connection into a TLS one
+//! (SMTP RFC 3207, IMAP RFC 2595 / RFC 9051 section 6.2.1, POP3 RFC 2595 section 4, FTP
+//! RFC 4217 `AUTH TLS`, PostgreSQL's SSLRequest). Each reply is bounded in size and the whole
+//! exchange in time by the caller.
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -23,6 +24,10 @@ pub enum Starttls {
     Smtp,
     Imap,
     Pop3,
+    // PostgreSQL's SSLRequest (protocol section 53.2.10), answered `S` before TLS.
+    Postgres,
+    // FTP's `AUTH TLS` (RFC 4217 section 4), answered 234 before TLS.
+    Ftp,
 }
 
 /// A server reply line longer than this is not a mail server talking.
@@ -37,6 +42,8 @@ impl Starttls {
             Starttls::Smtp => 25,
             Starttls::Imap => 143,
             Starttls::Pop3 => 110,
+            Starttls::Postgres => 5432,
+            Starttls::Ftp => 21,
         }
     }
 
@@ -45,6 +52,8 @@ impl Starttls {
             Starttls::Smtp => "smtp",
             Starttls::Imap => "imap",
             Starttls::Pop3 => "pop3",
+            Starttls::Postgres => "postgres",
+            Starttls::Ftp => "ftp",
         }
     }
 }
@@ -74,7 +83,7 @@ impl Lines<'_> {
             }
             line.push(b[0]);
             if line.len() > MAX_LINE {
-                return Err("STARTTLS reply line too long: not a mail server?".into());
+                return Err("STARTTLS reply line too long: not the protocol asked for?".into());
             }
         }
     }
@@ -95,6 +104,89 @@ impl Lines<'_> {
             }
         }
         Err("SMTP reply has too many lines".into())
+    }
+
+    /// An FTP reply (RFC 959 section 4.2): `234 text`, or `220-first` … `220 last` where the
+    /// lines between may be anything. Returns its code and the whole text.
+    async fn ftp_reply(&mut self) -> Result<(u16, String), String> {
+        let first = self.line().await?;
+        let code = first.get(..3).and_then(|c| c.parse::<u16>().ok());
+        let Some(code) = code else {
+            return Err(format!(
+                "STARTTLS (ftp): not an FTP reply, server said {first:?}"
+            ));
+        };
+        let mut text = first.clone();
+        if first.as_bytes().get(3) != Some(&b'-') {
+            return Ok((code, text));
+        }
+        let last = format!("{code} ");
+        for _ in 0..MAX_LINES {
+            let line = self.line().await?;
+            text.push('\n');
+            text.push_str(&line);
+            if line.starts_with(&last) {
+                return Ok((code, text));
+            }
+        }
+        Err("STARTTLS (ftp): reply has too many lines".into())
+    }
+}
+
+/// PostgreSQL's SSLRequest message: length 8, then the request code 80877103.
+const PG_SSL_REQUEST: [u8; 8] = [0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f];
+
+/// Shows what a server sent where a PostgreSQL answer byte was due: text as text, else hex.
+fn shown(bytes: &[u8]) -> String {
+    let text = bytes
+        .iter()
+        .all(|b| b.is_ascii_graphic() || matches!(b, b' ' | b'\r' | b'\n' | b'\t'));
+    if text {
+        format!("{:?}", String::from_utf8_lossy(bytes).trim_end())
+    } else {
+        let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("bytes {}", hex.join(" "))
+    }
+}
+
+/// Sends the SSLRequest and reads the one-byte answer. Nothing else may be read after an
+/// `S`: the server's next bytes are TLS.
+async fn postgres(stream: &mut TcpStream) -> Result<(), String> {
+    stream
+        .write_all(&PG_SSL_REQUEST)
+        .await
+        .map_err(|e| format!("STARTTLS (postgres): sending the SSLRequest: {e}"))?;
+    let mut b = [0u8; 1];
+    match stream.read(&mut b).await {
+        Ok(0) => {
+            return Err(
+                "STARTTLS (postgres): server closed the connection after the SSLRequest".into(),
+            )
+        }
+        Ok(_) => {}
+        Err(e) => return Err(format!("STARTTLS (postgres): reading the answer: {e}")),
+    }
+    match b[0] {
+        b'S' => Ok(()),
+        b'N' => Err("STARTTLS (postgres): server refused SSL (answered 'N'; ssl is off)".into()),
+        _ => {
+            // Not a PostgreSQL server: show the rest of what it has already sent (one read,
+            // bounded), e.g. a mail or FTP greeting or a TLS alert.
+            let mut rest = [0u8; 256];
+            let mut got = vec![b[0]];
+            let more = tokio::time::timeout(
+                std::time::Duration::from_millis(500),
+                stream.read(&mut rest),
+            )
+            .await;
+            if let Ok(Ok(n)) = more {
+                got.extend_from_slice(&rest[..n]);
+            }
+            Err(format!(
+                "STARTTLS (postgres): not a PostgreSQL answer to the SSLRequest (want 'S' or 'N'), server said {}",
+                shown(&got)
+            ))
+        }
     }
 }
 
@@ -161,6 +253,19 @@ pub async fn negotiate(stream: &mut TcpStream, proto: Starttls) -> Result<(), St
             let reply = r.line().await?;
             if !reply.starts_with("+OK") {
                 return Err(fail("STLS refused", &reply));
+            }
+        }
+        Starttls::Postgres => return postgres(stream).await,
+        Starttls::Ftp => {
+            let mut r = Lines { stream };
+            let (code, text) = r.ftp_reply().await?;
+            if code != 220 {
+                return Err(fail("no 220 greeting", &text));
+            }
+            send(r.stream, "AUTH TLS\r\n").await?;
+            let (code, text) = r.ftp_reply().await?;
+            if code != 234 {
+                return Err(fail("AUTH TLS refused", &text));
             }
         }
     }
