@@ -547,3 +547,57 @@ pub fn vsftpd(name: &str, cert: &CertFiles, ssl_lines: &str) -> Result<ServerPro
         _dir: Some(dir),
     })
 }
+
+/// Starts Prosody (XMPP) in the foreground on 127.0.0.1 (a free client port; no server-to-server,
+/// HTTP or component ports) serving the virtual host `localhost` with STARTTLS required.
+/// `ssl_fields` go into its `ssl` table (e.g. `protocol = "tlsv1_2+", ciphers = "AES128-SHA"`).
+pub fn prosody(name: &str, cert: &CertFiles, ssl_fields: &str) -> Result<ServerProcess> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path().display().to_string();
+    std::fs::create_dir(dir.path().join("data"))?;
+    let port = free_port()?;
+    // Prosody refuses root unless told; it needs nothing root has.
+    let root = if running_as_root() {
+        "run_as_root = true\n"
+    } else {
+        ""
+    };
+    let lua = |p: &Path| format!("{:?}", p.display().to_string());
+    let conf = format!(
+        "{root}pidfile = \"{d}/prosody.pid\"\ndata_path = \"{d}/data\"\n\
+         log = {{ {{ levels = {{ min = \"info\" }}, to = \"file\", filename = \"{d}/prosody.log\" }} }}\n\
+         interfaces = {{ \"127.0.0.1\" }}\nlocal_interfaces = {{ \"127.0.0.1\" }}\n\
+         c2s_ports = {{ {port} }}\nc2s_direct_tls_ports = {{}}\nlegacy_ssl_ports = {{}}\n\
+         s2s_ports = {{}}\nhttp_ports = {{}}\nhttps_ports = {{}}\ncomponent_ports = {{}}\n\
+         modules_enabled = {{ \"tls\", \"saslauth\" }}\nmodules_disabled = {{ \"s2s\", \"offline\" }}\n\
+         c2s_require_encryption = true\ncertificates = {certdir}\n\
+         ssl = {{ certificate = {cert}, key = {key}, {ssl_fields} }}\nVirtualHost \"localhost\"\n",
+        certdir = lua(cert.dir.path()),
+        cert = lua(&cert.cert),
+        key = lua(&cert.key),
+    );
+    let conf_path = dir.path().join("prosody.cfg.lua");
+    std::fs::write(&conf_path, conf)?;
+    let mut child = Command::new("prosody")
+        .arg("--config")
+        .arg(&conf_path)
+        .arg("-F")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting prosody")?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    if let Err(e) = wait_listening(addr, &mut child, "prosody") {
+        let log = std::fs::read_to_string(dir.path().join("prosody.log")).unwrap_or_default();
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("{e}: {log}");
+    }
+    Ok(ServerProcess {
+        name: name.into(),
+        addr,
+        child,
+        _dir: Some(dir),
+    })
+}

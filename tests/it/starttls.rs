@@ -1,9 +1,12 @@
-//! STARTTLS against nginx's real mail proxy (SMTP, IMAP, POP3) on loopback.
+//! STARTTLS against real servers on loopback: nginx's mail proxy (SMTP, IMAP, POP3), PostgreSQL,
+//! vsftpd (FTP) and Prosody (XMPP).
 
 use tlsaudit::engine::EngineConfig;
 use tlsaudit::report::TlsVersion::*;
 use tlsaudit::scan::ScanOptions;
-use tlsaudit::servers::{nginx_mail, postgres, self_signed, vsftpd, KeyType, NGINX_MAIL_MODULE};
+use tlsaudit::servers::{
+    nginx_mail, postgres, prosody, self_signed, vsftpd, KeyType, NGINX_MAIL_MODULE,
+};
 use tlsaudit::starttls::Starttls;
 
 use crate::common::{ids, require, scan_with, sorted, suites, versions};
@@ -181,6 +184,67 @@ async fn postgres_without_ssl_answers_n() {
             "{}: STARTTLS (postgres): server refused SSL (answered 'N'; ssl is off)",
             s.target()
         )
+    );
+    assert!(r.protocols.iter().all(|p| !p.supported));
+}
+
+#[tokio::test]
+async fn xmpp_starttls() {
+    if !require("openssl") || !require("prosody") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let s = prosody(
+        "xmpp",
+        &cert,
+        &format!(
+            "protocol = \"tlsv1_2+\", ciphers = \"{DB_FTP_CIPHERS}\", \
+             options = {{ \"cipher_server_preference\" }}"
+        ),
+    )
+    .unwrap();
+    let opts = ScanOptions {
+        starttls: Some(Starttls::Xmpp),
+        sni: Some("localhost".into()),
+        ..Default::default()
+    };
+    let (r, _) = scan_with(&s.target(), EngineConfig::default(), opts).await;
+    assert_eq!(r.error, None);
+    assert_eq!(r.starttls, Some(Starttls::Xmpp));
+    assert_eq!(versions(&r), vec![Tls12, Tls13]);
+    assert_eq!(suites(&r, Tls12), ids(&[0xc030, 0x002f]));
+    assert_eq!(r.protocol(Tls12).unwrap().server_preference, Some(true));
+    assert_eq!(sorted(suites(&r, Tls13)), ids(&OPENSSL_TLS13));
+
+    // A domain the server does not host: its stream error is the target's error.
+    let opts = ScanOptions {
+        starttls: Some(Starttls::Xmpp),
+        sni: Some("elsewhere.example".into()),
+        ..Default::default()
+    };
+    let (r, _) = scan_with(&s.target(), EngineConfig::default(), opts).await;
+    assert_eq!(
+        r.error.unwrap_or_default(),
+        format!(
+            "{}: STARTTLS (xmpp): stream error host-unknown (This server does not serve \
+             elsewhere.example)",
+            s.target()
+        )
+    );
+
+    // PostgreSQL's SSLRequest to an XMPP server: it answers with XML.
+    let opts = ScanOptions {
+        starttls: Some(Starttls::Postgres),
+        ..Default::default()
+    };
+    let (r, _) = scan_with(&s.target(), EngineConfig::default(), opts).await;
+    let e = r.error.unwrap_or_default();
+    assert!(
+        e.contains(
+            "STARTTLS (postgres): not a PostgreSQL answer to the SSLRequest (want 'S' or 'N'), \
+             server said \"<?xml version='1.0'?><stream:stream"
+        ),
+        "{e}"
     );
     assert!(r.protocols.iter().all(|p| !p.supported));
 }
