@@ -1,6 +1,7 @@
 //! Local TLS servers on loopback, for `tlsaudit demo`, the tests and the benchmark: real
-//! `openssl s_server`, `nginx` and `gnutls-serv` processes with known configurations and a
-//! throwaway certificate made on the spot. Each server dies with its handle.
+//! `openssl s_server`, `nginx` and `gnutls-serv` processes, and for STARTTLS PostgreSQL, vsftpd
+//! and Prosody, with known configurations and a throwaway certificate made on the spot. Each
+//! server dies with its handle.
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
