@@ -178,7 +178,9 @@ pub struct ScanArgs {
     /// Connect to ADDR instead of resolving the host name (SNI still names the host).
     #[arg(long, value_name = "ADDR")]
     pub ip: Option<IpAddr>,
-    /// Speak PROTO's STARTTLS before TLS on every connection (default port: smtp 25, imap 143, pop3 110).
+    /// Speak PROTO's STARTTLS before TLS on every connection (default port: smtp 25, imap 143,
+    /// pop3 110, postgres 5432 (SSLRequest), ftp 21 (AUTH TLS), xmpp 5222 (client
+    /// stream to the SNI name or the host)).
     #[arg(long, value_enum, value_name = "PROTO")]
     pub starttls: Option<crate::starttls::Starttls>,
     /// Output format.

@@ -136,6 +136,8 @@ pub struct HostHandle {
     pub addr: SocketAddr,
     /// The plaintext preamble every connection runs before TLS, if any.
     pub starttls: Option<Starttls>,
+    /// The server's name as the preamble needs it (XMPP's stream `to`), if any.
+    pub starttls_domain: Option<String>,
     per_host: Arc<Semaphore>,
     connections: Arc<AtomicU64>,
 }
@@ -171,6 +173,7 @@ impl Engine {
         HostHandle {
             addr,
             starttls: None,
+            starttls_domain: None,
             per_host: Arc::new(Semaphore::new(self.cfg.per_host_limit.max(1))),
             connections: Arc::new(AtomicU64::new(0)),
         }
@@ -202,7 +205,11 @@ impl Engine {
                     if let Some(proto) = host.starttls {
                         match timeout(
                             self.cfg.read_timeout,
-                            starttls::negotiate(&mut stream, proto),
+                            starttls::negotiate(
+                                &mut stream,
+                                proto,
+                                host.starttls_domain.as_deref(),
+                            ),
                         )
                         .await
                         {

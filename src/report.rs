@@ -50,7 +50,7 @@ pub struct TargetReport {
     pub ip: Option<String>,
     /// The server name sent in SNI, or null when none was sent.
     pub sni: Option<String>,
-    /// The STARTTLS protocol spoken before TLS ("smtp", "imap", "pop3"), or null.
+    /// The STARTTLS protocol spoken before TLS ("smtp", "imap", "pop3", "postgres", "ftp", "xmpp"), or null.
     #[serde(default)]
     pub starttls: Option<crate::starttls::Starttls>,
     /// Why the target could not be scanned, or null.

@@ -1,6 +1,7 @@
 //! Local TLS servers on loopback, for `tlsaudit demo`, the tests and the benchmark: real
-//! `openssl s_server`, `nginx` and `gnutls-serv` processes with known configurations and a
-//! throwaway certificate made on the spot. Each server dies with its handle.
+//! `openssl s_server`, `nginx` and `gnutls-serv` processes, and for STARTTLS PostgreSQL, vsftpd
+//! and Prosody, with known configurations and a throwaway certificate made on the spot. Each
+//! server dies with its handle.
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -306,5 +307,298 @@ pub fn gnutls_serv_with(
         addr,
         child,
         _dir: None,
+    })
+}
+
+/// The uid and gid of `user`, from the `id` command.
+fn user_ids(user: &str) -> Result<(u32, u32)> {
+    let id = |flag: &str| -> Result<u32> {
+        let out = Command::new("id")
+            .args([flag, user])
+            .stdin(Stdio::null())
+            .output()
+            .context("running id")?;
+        if !out.status.success() {
+            bail!("no user {user}");
+        }
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .with_context(|| format!("id {flag} {user}"))
+    };
+    Ok((id("-u")?, id("-g")?))
+}
+
+fn running_as_root() -> bool {
+    user_ids_of_self() == Some(0)
+}
+
+fn user_ids_of_self() -> Option<u32> {
+    let out = Command::new("id")
+        .arg("-u")
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+/// The directory of Debian's PostgreSQL server programs (`/usr/lib/postgresql/VERSION/bin`,
+/// the newest), or the one holding `postgres` on PATH.
+pub fn postgres_bin_dir() -> Option<PathBuf> {
+    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("postgres").exists().then_some((v, bin))
+        })
+        .collect();
+    dirs.sort();
+    if let Some((_, bin)) = dirs.pop() {
+        return Some(bin);
+    }
+    let out = Command::new("sh")
+        .args(["-c", "command -v initdb"])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let dir = path.parent()?.to_path_buf();
+    dir.join("postgres").exists().then_some(dir)
+}
+
+/// Starts a throwaway PostgreSQL cluster on 127.0.0.1 (a free port; its unix socket in its own
+/// temporary directory) with `ssl=on`, serving `cert`, and the `settings` added (e.g.
+/// `("ssl_ciphers", "AES128-SHA")`). As root the cluster runs as the `postgres` user, since
+/// `initdb` and `postgres` refuse root.
+pub fn postgres(name: &str, cert: &CertFiles, settings: &[(&str, &str)]) -> Result<Postgres> {
+    use std::os::unix::process::CommandExt;
+    let bin = postgres_bin_dir().context("PostgreSQL is not installed (package postgresql)")?;
+    let ids = if running_as_root() {
+        Some(user_ids("postgres").context("running as root needs the postgres user")?)
+    } else {
+        None
+    };
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let as_user = |cmd: &mut Command| {
+        if let Some((uid, gid)) = ids {
+            cmd.uid(uid).gid(gid);
+        }
+    };
+    let chown = |p: &Path| -> Result<()> {
+        if let Some((uid, gid)) = ids {
+            std::os::unix::fs::chown(p, Some(uid), Some(gid))
+                .with_context(|| format!("chown {}", p.display()))?;
+        }
+        Ok(())
+    };
+    chown(dir.path())?;
+    let mut initdb = Command::new(bin.join("initdb"));
+    initdb
+        .arg("-D")
+        .arg(&data)
+        .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
+        .args(["--locale", "C"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null());
+    as_user(&mut initdb);
+    let out = initdb.output().context("running initdb")?;
+    if !out.status.success() {
+        bail!(
+            "initdb failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The server wants its key readable by itself alone.
+    let (crt, key) = (data.join("server.crt"), data.join("server.key"));
+    std::fs::copy(&cert.cert, &crt)?;
+    std::fs::copy(&cert.key, &key)?;
+    for f in [&crt, &key] {
+        chown(f)?;
+    }
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    let port = free_port()?;
+    let log = std::fs::File::create(dir.path().join("postgres.log"))?;
+    chown(&dir.path().join("postgres.log"))?;
+    let mut cmd = Command::new(bin.join("postgres"));
+    cmd.arg("-D")
+        .arg(&data)
+        .args(["-p", &port.to_string()])
+        .args(["-c", "listen_addresses=127.0.0.1"])
+        .arg("-c")
+        .arg(format!("unix_socket_directories={}", dir.path().display()))
+        .args(["-c", "ssl=on", "-c", "ssl_cert_file=server.crt"])
+        .args(["-c", "ssl_key_file=server.key"])
+        // Shared memory in the data directory, gone with it.
+        .args(["-c", "dynamic_shared_memory_type=mmap"]);
+    for (k, v) in settings {
+        cmd.arg("-c").arg(format!("{k}={v}"));
+    }
+    cmd.current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+    as_user(&mut cmd);
+    let mut child = cmd.spawn().context("starting postgres")?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    if let Err(e) = wait_listening(addr, &mut child, "postgres") {
+        let log = std::fs::read_to_string(dir.path().join("postgres.log")).unwrap_or_default();
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("{e}: {log}");
+    }
+    Ok(Postgres(ServerProcess {
+        name: name.into(),
+        addr,
+        child,
+        _dir: Some(dir),
+    }))
+}
+
+/// A running PostgreSQL cluster. Dropping it asks for a fast shutdown (SIGINT) and waits up to
+/// 5 s, so the server releases its shared memory, then kills what is left.
+pub struct Postgres(ServerProcess);
+
+impl std::ops::Deref for Postgres {
+    type Target = ServerProcess;
+    fn deref(&self) -> &ServerProcess {
+        &self.0
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let pid = self.0.child.id().to_string();
+        let asked = Command::new("kill")
+            .args(["-INT", &pid])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while asked && Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Starts vsftpd in the foreground on 127.0.0.1 (a free port) with `AUTH TLS` offered and
+/// `ssl_lines` (e.g. `ssl_ciphers=AES128-SHA`) added to its configuration. Logins are never
+/// reached: the scanner stops at TLS.
+pub fn vsftpd(name: &str, cert: &CertFiles, ssl_lines: &str) -> Result<ServerProcess> {
+    let dir = tempfile::tempdir()?;
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty)?;
+    let port = free_port()?;
+    // Without root vsftpd cannot drop privileges per session: it must stay the launching user.
+    let as_user = if running_as_root() {
+        ""
+    } else {
+        "run_as_launching_user=YES\n"
+    };
+    let conf = format!(
+        "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\nlisten_port={port}\nbackground=NO\n\
+         anonymous_enable=NO\nlocal_enable=YES\nxferlog_enable=NO\nsyslog_enable=NO\n\
+         seccomp_sandbox=NO\nisolate=NO\nisolate_network=NO\nsecure_chroot_dir={empty}\n\
+         ssl_enable=YES\nrsa_cert_file={cert}\nrsa_private_key_file={key}\n{as_user}{ssl_lines}\n",
+        empty = empty.display(),
+        cert = cert.cert.display(),
+        key = cert.key.display(),
+    );
+    let conf_path = dir.path().join("vsftpd.conf");
+    std::fs::write(&conf_path, conf)?;
+    // vsftpd writes its start-up errors ("500 OOPS: ...") to file descriptor 0.
+    let log_path = dir.path().join("vsftpd.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(&log_path)?;
+    let bin = if Path::new("/usr/sbin/vsftpd").exists() {
+        "/usr/sbin/vsftpd"
+    } else {
+        "vsftpd"
+    };
+    let mut child = Command::new(bin)
+        .arg(&conf_path)
+        .stdin(log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting vsftpd")?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    if let Err(e) = wait_listening(addr, &mut child, "vsftpd") {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("{e}: {log}");
+    }
+    Ok(ServerProcess {
+        name: name.into(),
+        addr,
+        child,
+        _dir: Some(dir),
+    })
+}
+
+/// Starts Prosody (XMPP) in the foreground on 127.0.0.1 (a free client port; no server-to-server,
+/// HTTP or component ports) serving the virtual host `localhost` with STARTTLS required.
+/// `ssl_fields` go into its `ssl` table (e.g. `protocol = "tlsv1_2+", ciphers = "AES128-SHA"`).
+pub fn prosody(name: &str, cert: &CertFiles, ssl_fields: &str) -> Result<ServerProcess> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path().display().to_string();
+    std::fs::create_dir(dir.path().join("data"))?;
+    let port = free_port()?;
+    // Prosody refuses root unless told; it needs nothing root has.
+    let root = if running_as_root() {
+        "run_as_root = true\n"
+    } else {
+        ""
+    };
+    let lua = |p: &Path| format!("{:?}", p.display().to_string());
+    let conf = format!(
+        "{root}pidfile = \"{d}/prosody.pid\"\ndata_path = \"{d}/data\"\n\
+         log = {{ {{ levels = {{ min = \"info\" }}, to = \"file\", filename = \"{d}/prosody.log\" }} }}\n\
+         interfaces = {{ \"127.0.0.1\" }}\nlocal_interfaces = {{ \"127.0.0.1\" }}\n\
+         c2s_ports = {{ {port} }}\nc2s_direct_tls_ports = {{}}\nlegacy_ssl_ports = {{}}\n\
+         s2s_ports = {{}}\nhttp_ports = {{}}\nhttps_ports = {{}}\ncomponent_ports = {{}}\n\
+         modules_enabled = {{ \"tls\", \"saslauth\" }}\nmodules_disabled = {{ \"s2s\", \"offline\" }}\n\
+         c2s_require_encryption = true\ncertificates = {certdir}\n\
+         ssl = {{ certificate = {cert}, key = {key}, {ssl_fields} }}\nVirtualHost \"localhost\"\n",
+        certdir = lua(cert.dir.path()),
+        cert = lua(&cert.cert),
+        key = lua(&cert.key),
+    );
+    let conf_path = dir.path().join("prosody.cfg.lua");
+    std::fs::write(&conf_path, conf)?;
+    let mut child = Command::new("prosody")
+        .arg("--config")
+        .arg(&conf_path)
+        .arg("-F")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting prosody")?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    if let Err(e) = wait_listening(addr, &mut child, "prosody") {
+        let log = std::fs::read_to_string(dir.path().join("prosody.log")).unwrap_or_default();
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("{e}: {log}");
+    }
+    Ok(ServerProcess {
+        name: name.into(),
+        addr,
+        child,
+        _dir: Some(dir),
     })
 }

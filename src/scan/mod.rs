@@ -177,6 +177,7 @@ pub async fn scan_target(
     report.ip = Some(addr.ip().to_string());
     let mut host = engine.host(addr);
     host.starttls = opts.starttls;
+    host.starttls_domain = Some(opts.sni.clone().unwrap_or_else(|| target.host.clone()));
     let mut ctx = Ctx {
         engine: engine.clone(),
         host,

@@ -257,7 +257,7 @@ impl App {
             Some(s) => Some(
                 <Starttls as clap::ValueEnum>::from_str(s, true).map_err(|_| {
                     Refusal::BadInput(format!(
-                        "unknown STARTTLS protocol '{s}' (use smtp, imap, pop3 or none)"
+                        "unknown STARTTLS protocol '{s}' (use smtp, imap, pop3, postgres, ftp, xmpp or none)"
                     ))
                 })?,
             ),

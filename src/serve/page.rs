@@ -69,6 +69,9 @@ pub fn form(policies: &[Policy], default: &str, allow: &AllowList) -> String {
          <option value=\"smtp\">SMTP (port 25 by default)</option>\n\
          <option value=\"imap\">IMAP (port 143 by default)</option>\n\
          <option value=\"pop3\">POP3 (port 110 by default)</option>\n\
+         <option value=\"postgres\">PostgreSQL (port 5432 by default)</option>\n\
+         <option value=\"ftp\">FTP (port 21 by default)</option>\n\
+         <option value=\"xmpp\">XMPP (port 5222 by default)</option>\n\
          </select>\n\
          <button type=\"submit\">Scan</button>\n\
          </form>\n\

@@ -322,8 +322,8 @@ fn bad_input_is_a_400_that_says_why() {
              mozilla-intermediate, mozilla-old, nist-800-52r2, pci-dss-4, bsi-tr-02102-2, or none)",
         ),
         (
-            "target=127.0.0.1:1&starttls=ftp",
-            "unknown STARTTLS protocol 'ftp' (use smtp, imap, pop3 or none)",
+            "target=127.0.0.1:1&starttls=gopher",
+            "unknown STARTTLS protocol 'gopher' (use smtp, imap, pop3, postgres, ftp, xmpp or none)",
         ),
     ] {
         let r = get(&srv.addr, &format!("/api/scan?{query}"));
