@@ -132,6 +132,9 @@ pub struct CertificatesSection {
     /// TCP connections this section opened itself (on top of the protocol scan's).
     #[serde(default)]
     pub connections: u64,
+    /// The handshake without SNI (made when the scan sends SNI): refused or not.
+    #[serde(default)]
+    pub no_sni: crate::certs::model::NoSniProbe,
 }
 
 /// Protocol versions as the report names them.

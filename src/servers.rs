@@ -202,6 +202,27 @@ pub fn nginx(name: &str, cert: &CertFiles, ssl_directives: &str) -> Result<Serve
     })
 }
 
+/// Starts nginx on 127.0.0.1 with two server blocks on one port: a default server that refuses
+/// every handshake without a known name (`ssl_reject_handshake on;`, answered with the alert
+/// unrecognized_name), and `server_name localhost;` serving `cert`. `ssl_directives` go in the
+/// `http` block, for both servers: nginx takes the protocols from the default server.
+pub fn nginx_reject_without_sni(
+    name: &str,
+    cert: &CertFiles,
+    ssl_directives: &str,
+) -> Result<ServerProcess> {
+    nginx_with(name, |dir, port| {
+        format!(
+            "http {{\n  access_log off;\n  client_body_temp_path {dir};\n  proxy_temp_path {dir};\n  fastcgi_temp_path {dir};\n  uwsgi_temp_path {dir};\n  scgi_temp_path {dir};\n\
+  {ssl_directives}\n\
+               server {{\n    listen 127.0.0.1:{port} ssl default_server;\n    ssl_reject_handshake on;\n  }}\n\
+               server {{\n    listen 127.0.0.1:{port} ssl;\n    server_name localhost;\n    ssl_certificate {cert};\n    ssl_certificate_key {key};\n    location / {{ return 200 \"ok\\n\"; }}\n  }}\n}}\n",
+            cert = cert.cert.display(),
+            key = cert.key.display(),
+        )
+    })
+}
+
 /// Debian's dynamic nginx mail module (package libnginx-mod-mail).
 pub const NGINX_MAIL_MODULE: &str = "/usr/lib/nginx/modules/ngx_mail_module.so";
 

@@ -5,7 +5,7 @@
 
 use rustls::SignatureScheme;
 
-use super::model::ChainSource;
+use super::model::{ChainSource, NoSniProbe};
 use super::Capture;
 use crate::engine::{Engine, HostHandle, ProbeOutcome};
 use crate::registry;
@@ -105,6 +105,22 @@ pub async fn probe_tls12(
     offer: KeyOffer,
     compact: Option<&[SuiteResult]>,
 ) -> Option<Capture> {
+    hello_tls12(engine, host, sni, version, offer, compact)
+        .await
+        .ok()
+}
+
+/// [`probe_tls12`], keeping what the server answered when no chain came back: Err(None) when
+/// no hello was sent (no suite fits `offer`), Err(Some(outcome)) for an answer without
+/// certificates (an alert, a closed connection, a timeout, a ServerHello without a chain).
+async fn hello_tls12(
+    engine: &Engine,
+    host: &HostHandle,
+    sni: Option<String>,
+    version: TlsVersion,
+    offer: KeyOffer,
+    compact: Option<&[SuiteResult]>,
+) -> Result<Capture, Option<ProbeOutcome>> {
     let pool: Vec<_> = match compact {
         None => registry::candidates(version.wire()),
         Some(accepted) => accepted
@@ -119,7 +135,7 @@ pub async fn probe_tls12(
         .filter(|s| registry::suite(*s).is_some_and(|i| offer.allows_suite_auth(i.auth)))
         .collect();
     if suites.is_empty() {
-        return None;
+        return Err(None);
     }
     let mut spec = HelloSpec::new(version.wire(), suites, sni);
     if compact.is_some() {
@@ -133,8 +149,10 @@ pub async fn probe_tls12(
     let spec = spec.fit_compact();
     match engine.probe(host, &spec.build()).await {
         ProbeOutcome::ServerHello(f) => {
-            let certs = f.certificates.clone().filter(|c| !c.is_empty())?;
-            Some(Capture {
+            let Some(certs) = f.certificates.clone().filter(|c| !c.is_empty()) else {
+                return Err(Some(ProbeOutcome::ServerHello(f)));
+            };
+            Ok(Capture {
                 source: ChainSource {
                     version,
                     offered: offer.name().into(),
@@ -145,7 +163,7 @@ pub async fn probe_tls12(
                 ocsp: asked.then(|| f.certificate_status.as_ref().map(|s| s.response.clone())),
             })
         }
-        _ => None,
+        other => Err(Some(other)),
     }
 }
 
@@ -212,7 +230,7 @@ pub async fn handshake_tls13(ctx: &Ctx, offer: KeyOffer) -> Result<Option<Captur
 ///
 /// When the scan sends SNI, one more handshake sends none ([`probe_without_sni`]): a server
 /// with a different default certificate shows it as a chain of its own.
-pub async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> Vec<Capture> {
+pub async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> (Vec<Capture>, NoSniProbe) {
     let (engine, host, sni, compact) = (&ctx.engine, &ctx.host, ctx.sni.clone(), ctx.compact);
     let supported = |v| protocols.iter().any(|p| p.version == v && p.supported);
     let legacy = [
@@ -257,25 +275,31 @@ pub async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> Vec<Capture> 
         }
         got
     };
-    let (mut a, b, c) = tokio::join!(tls12, tls13, probe_without_sni(ctx, legacy, protocols));
+    let (mut a, b, (c, no_sni)) =
+        tokio::join!(tls12, tls13, probe_without_sni(ctx, legacy, protocols));
     a.extend(b);
     a.extend(c);
-    a
+    (a, no_sni)
 }
 
 /// What a client that sends no server name gets (old Java, Android 2, Python 2, Windows XP):
 /// one connection, and none when the scan itself sends no SNI. At `legacy`, the highest
 /// TLS <= 1.2 version the server speaks, one hello open to any key (certificates in the clear);
 /// a TLS 1.3-only server gets a rustls handshake given the IP address as its name, for which
-/// rustls sends no SNI.
+/// rustls sends no SNI. Besides the chain: whether the server refused the handshake (answered
+/// with an alert, e.g. nginx `ssl_reject_handshake on;`), told apart from a timeout or a
+/// failed connection, which determine nothing.
 pub async fn probe_without_sni(
     ctx: &Ctx,
     legacy: Option<TlsVersion>,
     protocols: &[ProtocolResult],
-) -> Option<Capture> {
-    ctx.sni.as_ref()?;
+) -> (Option<Capture>, NoSniProbe) {
+    let mut probe = NoSniProbe::default();
+    if ctx.sni.is_none() {
+        return (None, probe);
+    }
     let supported = |v| protocols.iter().any(|p| p.version == v && p.supported);
-    let mut capture = match legacy {
+    let got = match legacy {
         Some(v) => {
             let accepted = ctx.compact.then(|| {
                 protocols
@@ -284,17 +308,51 @@ pub async fn probe_without_sni(
                     .map(|p| p.cipher_suites.as_slice())
                     .unwrap_or_default()
             });
-            probe_tls12(&ctx.engine, &ctx.host, None, v, KeyOffer::Any, accepted).await
+            match hello_tls12(&ctx.engine, &ctx.host, None, v, KeyOffer::Any, accepted).await {
+                Ok(c) => {
+                    probe.attempted = true;
+                    probe.refused = Some(false);
+                    Some(c)
+                }
+                Err(None) => None,
+                Err(Some(outcome)) => {
+                    probe.attempted = true;
+                    probe.refused = match outcome {
+                        ProbeOutcome::Alert(_) => Some(true),
+                        ProbeOutcome::ServerHello(_) | ProbeOutcome::Sslv2ServerHello(_) => {
+                            Some(false)
+                        }
+                        _ => None,
+                    };
+                    probe.evidence = Some(format!("{v} hello without SNI: {}", outcome.describe()));
+                    None
+                }
+            }
         }
         None if supported(TlsVersion::Tls13) => {
+            probe.attempted = true;
             let bare = Ctx {
                 sni: None,
                 ..ctx.clone()
             };
-            handshake_tls13(&bare, KeyOffer::Any).await.ok().flatten()
+            match handshake_tls13(&bare, KeyOffer::Any).await {
+                Ok(c) => {
+                    probe.refused = Some(false);
+                    c
+                }
+                Err(e) => {
+                    // rustls: "received fatal alert: UnrecognisedName".
+                    probe.refused = e.starts_with("received fatal alert").then_some(true);
+                    probe.evidence = Some(format!("TLSv1.3 handshake without SNI: {e}"));
+                    None
+                }
+            }
         }
         None => None,
-    }?;
-    capture.source.without_sni = true;
-    Some(capture)
+    };
+    let capture = got.map(|mut c| {
+        c.source.without_sni = true;
+        c
+    });
+    (capture, probe)
 }

@@ -24,9 +24,11 @@ pub mod ids {
     pub const UNTRUSTED: &str = "cert.untrusted";
     pub const OCSP_REVOKED: &str = "cert.ocsp.revoked";
     pub const OCSP_MUST_STAPLE_MISSING: &str = "cert.ocsp.must_staple_missing";
+    /// The server refused the handshake without SNI (no twin: it is about clients without SNI).
+    pub const NO_SNI_REFUSED: &str = "cert.no_sni.refused";
 
     /// All of them, for validating policies.
-    pub const ALL: [&str; 15] = [
+    pub const ALL: [&str; 16] = [
         PARSE_ERROR,
         EXPIRED,
         NOT_YET_VALID,
@@ -42,6 +44,7 @@ pub mod ids {
         UNTRUSTED,
         OCSP_REVOKED,
         OCSP_MUST_STAPLE_MISSING,
+        NO_SNI_REFUSED,
     ];
 }
 
@@ -468,11 +471,13 @@ pub async fn stage(
 ) -> CertificatesSection {
     let before = ctx.host.connections();
     let mut captures = fetch::from_gathered(gathered);
-    captures.extend(fetch::probe_all(ctx, protocols).await);
+    let (own, no_sni) = fetch::probe_all(ctx, protocols).await;
+    captures.extend(own);
     let at = opts
         .at
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
-    let (chains, findings) = analyse(&captures, Some(hostname), opts, at);
+    let (chains, mut findings) = analyse(&captures, Some(hostname), opts, at);
+    findings.extend(no_sni_finding(&no_sni));
     CertificatesSection {
         status: SectionStatus::Completed,
         error: None,
@@ -480,7 +485,19 @@ pub async fn stage(
         at: Some(parse::rfc3339(at)),
         chains,
         connections: ctx.host.connections().saturating_sub(before),
+        no_sni,
     }
+}
+
+/// `cert.no_sni.refused` (info) when the server refused the handshake without SNI; nothing
+/// when it answered, or when that is not determined (timeout, failed connection).
+pub fn no_sni_finding(p: &model::NoSniProbe) -> Option<Finding> {
+    (p.refused == Some(true)).then(|| Finding {
+        id: ids::NO_SNI_REFUSED.into(),
+        severity: Severity::Info,
+        message: "The server refuses clients that send no server name (SNI): clients without SNI (Java 6, Android 2, Python 2, Windows XP-era stacks) cannot connect. Fine if none of them must.".into(),
+        evidence: p.evidence.clone(),
+    })
 }
 
 /// The section of a target that could not be scanned.

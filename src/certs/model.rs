@@ -162,3 +162,38 @@ pub struct OcspStaple {
     /// Why the response could not be read.
     pub error: Option<String>,
 }
+
+/// The one handshake without SNI (made only when the scan itself sends SNI): what a client
+/// that sends no server name (Java 6, Android 2, Python 2, Windows XP-era stacks) gets.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+pub struct NoSniProbe {
+    /// The handshake was made (false when the scan sends no SNI, or the section did not run).
+    #[serde(default)]
+    pub attempted: bool,
+    /// true: the server refused it, answering with an alert (e.g. nginx
+    /// `ssl_reject_handshake on;`: unrecognized_name); false: it answered with a ServerHello;
+    /// null: not determined (not attempted, timeout, connection failure, closed connection or
+    /// an answer that does not parse).
+    #[serde(default)]
+    pub refused: Option<bool>,
+    /// What the server answered, e.g. "TLSv1.2 hello without SNI: alert unrecognized_name".
+    #[serde(default)]
+    pub evidence: Option<String>,
+}
+
+impl NoSniProbe {
+    /// One line for the renderers, when there is something to say beyond the chains: "refused
+    /// (…)" or "not determined (…)". None when not attempted or when the server answered (its
+    /// chain, if any, is listed with the others).
+    pub fn describe(&self) -> Option<String> {
+        if !self.attempted {
+            return None;
+        }
+        let why = self.evidence.as_deref().unwrap_or("no answer");
+        match self.refused {
+            Some(true) => Some(format!("without SNI: refused ({why})")),
+            Some(false) => None,
+            None => Some(format!("without SNI: not determined ({why})")),
+        }
+    }
+}

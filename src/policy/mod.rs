@@ -220,11 +220,14 @@ impl fmt::Display for SuiteSpec {
 /// The certificate finding ids a `certificate` rule may forbid: every id the certificates
 /// stage raises, and the same under `cert.no_sni.` for the chain clients without SNI get.
 pub fn is_cert_finding(id: &str) -> bool {
-    let base = match id.strip_prefix(crate::certs::NO_SNI_PREFIX) {
-        Some(rest) => format!("cert.{rest}"),
-        None => id.to_string(),
-    };
-    crate::certs::ids::ALL.contains(&base.as_str())
+    use crate::certs::{ids::ALL, NO_SNI_PREFIX};
+    if ALL.contains(&id) {
+        return true;
+    }
+    // The no-SNI twin of an id that has one (not of a `cert.no_sni.*` id itself).
+    id.strip_prefix(NO_SNI_PREFIX)
+        .map(|rest| format!("cert.{rest}"))
+        .is_some_and(|base| !base.starts_with(NO_SNI_PREFIX) && ALL.contains(&base.as_str()))
 }
 
 // ---- The judgement, as it appears in the JSON report ----

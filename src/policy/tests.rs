@@ -1308,10 +1308,24 @@ fn certificate_rules_may_name_every_finding_the_certificates_stage_raises() {
     use super::is_cert_finding;
     for id in crate::certs::ids::ALL {
         assert!(is_cert_finding(id), "{id}");
+        if id.starts_with(crate::certs::NO_SNI_PREFIX) {
+            continue;
+        }
         let no_sni = id.replacen("cert.", crate::certs::NO_SNI_PREFIX, 1);
         assert!(is_cert_finding(&no_sni), "{no_sni}");
     }
     assert!(!is_cert_finding("cert.nope"));
     assert!(!is_cert_finding("cert.no_sni.nope"));
+    // The refusal of clients without SNI has no twin of its own.
+    assert!(!is_cert_finding("cert.refused"));
+    assert!(!is_cert_finding("cert.no_sni.no_sni.refused"));
     assert!(!is_cert_finding("protocol.tls1_0.offered"));
+}
+
+#[test]
+fn a_policy_may_forbid_refusing_clients_without_sni() {
+    use super::is_cert_finding;
+    assert!(is_cert_finding("cert.no_sni.refused"));
+    let text = "[policy]\nname = \"x\"\n[[rule]]\nid = \"a\"\nkind = \"certificate\"\nseverity = \"error\"\nforbid_findings = [\"cert.no_sni.refused\"]\nmessage = \"m\"\n";
+    Policy::from_toml(text, "my.toml").unwrap_or_else(|e| panic!("{e}"));
 }

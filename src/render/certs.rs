@@ -30,6 +30,9 @@ pub fn section(out: &mut dyn Write, c: &CertificatesSection, style: &Style) -> s
     for (i, chain) in c.chains.iter().enumerate() {
         write_chain(out, i + 1, chain, style)?;
     }
+    if let Some(line) = c.no_sni.describe() {
+        writeln!(out, "    {}", style.dim(&line))?;
+    }
     for f in &c.findings {
         finding(out, f, style)?;
     }

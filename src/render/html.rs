@@ -476,6 +476,9 @@ fn certificates(h: &mut String, c: &CertificatesSection) -> std::fmt::Result {
     for (i, chain) in c.chains.iter().enumerate() {
         write_chain(h, i + 1, chain)?;
     }
+    if let Some(line) = c.no_sni.describe() {
+        writeln!(h, "<p class=\"dim\">{}</p>", escape(&line))?;
+    }
     if !c.findings.is_empty() {
         findings(h, &c.findings)?;
     }

@@ -5,12 +5,12 @@
 
 use std::path::PathBuf;
 
-use tlsaudit::certs::model::CertChain;
+use tlsaudit::certs::model::{CertChain, NoSniProbe};
 use tlsaudit::certs::{finding_ids, verify, CertOptions};
 use tlsaudit::engine::EngineConfig;
 use tlsaudit::report::{CertificatesSection, Severity, TargetReport, TlsVersion};
 use tlsaudit::scan::ScanOptions;
-use tlsaudit::servers::{openssl_s_server, ServerProcess};
+use tlsaudit::servers::{nginx_reject_without_sni, openssl_s_server, ServerProcess};
 use tlsaudit::testpki::{jan1, test_now, LeafKey, LeafSpec, Signer, TestCa};
 
 use crate::common::{require, scan_with};
@@ -548,6 +548,83 @@ async fn the_same_chain_without_sni_is_one_chain_with_both_sources() {
     );
     assert!(!c.only_without_sni());
     assert_eq!(section(&r).connections, 2 + 2 + 1);
+    // The server answered the hello without SNI: no refusal, no finding about it.
+    assert_eq!(
+        section(&r).no_sni,
+        NoSniProbe {
+            attempted: true,
+            refused: Some(false),
+            evidence: None,
+        }
+    );
+}
+
+#[tokio::test]
+async fn nginx_refusing_clients_without_sni_is_a_fact_and_an_info_finding() {
+    if !require("nginx") {
+        return;
+    }
+    let ca = TestCa::new("reject").unwrap();
+    let leaf = ca.leaf(&LeafSpec::new("leaf", LeafKey::EcdsaP256)).unwrap();
+    let files = ca.cert_files(&leaf).unwrap();
+    // nginx serves the chain from one file: the leaf, then the intermediate.
+    let mut chain = std::fs::read(&files.cert).unwrap();
+    chain.extend(std::fs::read(&ca.intermediate_pem).unwrap());
+    std::fs::write(&files.cert, chain).unwrap();
+    let s =
+        nginx_reject_without_sni("nginx-reject", &files, "ssl_protocols TLSv1.2 TLSv1.3;").unwrap();
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    let c = section(&r);
+    // Clients that name localhost get its chain, trusted through the test CA.
+    let chain = one_chain(&r);
+    assert_eq!(chain.certificates[0].sans, vec!["DNS:localhost"]);
+    assert_eq!(chain.certificates.len(), 2);
+    assert!(chain.verdicts.trusted && chain.verdicts.hostname_matches == Some(true));
+    assert!(chain.obtained.iter().all(|o| !o.without_sni));
+    // The hello without SNI is refused with the alert nginx sends for an unknown name.
+    let evidence = "TLSv1.2 hello without SNI: alert unrecognized_name";
+    assert_eq!(
+        c.no_sni,
+        NoSniProbe {
+            attempted: true,
+            refused: Some(true),
+            evidence: Some(evidence.into()),
+        }
+    );
+    let found: Vec<(&str, Severity, Option<&str>)> = c
+        .findings
+        .iter()
+        .map(|f| (f.id.as_str(), f.severity, f.evidence.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![("cert.no_sni.refused", Severity::Info, Some(evidence))]
+    );
+    assert!(c.findings[0].message.contains("cannot connect"));
+    // TLS 1.2: RSA-only and ECDSA-only hellos; TLS 1.3: one rustls handshake per key type;
+    // and the one hello without SNI.
+    assert_eq!(c.connections, 2 + 2 + 1);
+    let via: Vec<String> = chain.obtained.iter().map(|o| o.describe()).collect();
+    assert_eq!(
+        via,
+        vec![
+            "TLSv1.2 offering any",
+            "TLSv1.2 offering ECDSA",
+            "TLSv1.3 offering ECDSA",
+        ]
+    );
+    let mut text = Vec::new();
+    tlsaudit::render::text::target(
+        &mut text,
+        &r,
+        &tlsaudit::render::text::Style { color: false },
+    )
+    .unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains(&format!("without SNI: refused ({evidence})")),
+        "{text}"
+    );
 }
 
 #[tokio::test]
