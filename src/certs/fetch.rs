@@ -282,6 +282,21 @@ pub async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> (Vec<Capture>
     (a, no_sni)
 }
 
+/// Whether an answer without a chain to the hello without SNI is a refusal: an alert is (the
+/// server read the hello and said no), a ServerHello is not, and a timeout, a failed
+/// connection, a closed or reset connection or an answer that does not parse determine nothing.
+pub fn refused(outcome: &ProbeOutcome) -> Option<bool> {
+    match outcome {
+        ProbeOutcome::Alert(_) => Some(true),
+        ProbeOutcome::ServerHello(_) | ProbeOutcome::Sslv2ServerHello(_) => Some(false),
+        ProbeOutcome::Closed
+        | ProbeOutcome::Reset
+        | ProbeOutcome::Timeout
+        | ProbeOutcome::Malformed(_)
+        | ProbeOutcome::ConnectFailed(_) => None,
+    }
+}
+
 /// What a client that sends no server name gets (old Java, Android 2, Python 2, Windows XP):
 /// one connection, and none when the scan itself sends no SNI. At `legacy`, the highest
 /// TLS <= 1.2 version the server speaks, one hello open to any key (certificates in the clear);
@@ -317,13 +332,7 @@ pub async fn probe_without_sni(
                 Err(None) => None,
                 Err(Some(outcome)) => {
                     probe.attempted = true;
-                    probe.refused = match outcome {
-                        ProbeOutcome::Alert(_) => Some(true),
-                        ProbeOutcome::ServerHello(_) | ProbeOutcome::Sslv2ServerHello(_) => {
-                            Some(false)
-                        }
-                        _ => None,
-                    };
+                    probe.refused = refused(&outcome);
                     probe.evidence = Some(format!("{v} hello without SNI: {}", outcome.describe()));
                     None
                 }

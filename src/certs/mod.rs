@@ -667,6 +667,62 @@ mod tests {
     }
 
     #[test]
+    fn only_an_alert_to_the_hello_without_sni_is_a_refusal_and_a_finding() {
+        use crate::engine::ProbeOutcome;
+        use crate::wire::{Alert, AlertDescription};
+        let alert = ProbeOutcome::Alert(Alert {
+            level: 2,
+            description: AlertDescription(112),
+        });
+        assert_eq!(fetch::refused(&alert), Some(true));
+        for o in [
+            ProbeOutcome::Timeout,
+            ProbeOutcome::ConnectFailed("refused".into()),
+            ProbeOutcome::Closed,
+            ProbeOutcome::Reset,
+            ProbeOutcome::Malformed("x".into()),
+        ] {
+            assert_eq!(fetch::refused(&o), None, "{o:?}");
+        }
+        let probe = |refused, evidence: &str| model::NoSniProbe {
+            attempted: true,
+            refused,
+            evidence: Some(evidence.into()),
+        };
+        let refusal = probe(
+            Some(true),
+            &format!("TLSv1.2 hello without SNI: {}", alert.describe()),
+        );
+        let f = no_sni_finding(&refusal).unwrap();
+        assert_eq!(
+            (f.id.as_str(), f.severity),
+            (ids::NO_SNI_REFUSED, Severity::Info)
+        );
+        assert_eq!(
+            f.evidence.as_deref(),
+            Some("TLSv1.2 hello without SNI: alert unrecognized_name")
+        );
+        assert_eq!(
+            refusal.describe().as_deref(),
+            Some("without SNI: refused (TLSv1.2 hello without SNI: alert unrecognized_name)")
+        );
+        let timeout = probe(
+            None,
+            &format!(
+                "TLSv1.2 hello without SNI: {}",
+                ProbeOutcome::Timeout.describe()
+            ),
+        );
+        assert_eq!(no_sni_finding(&timeout), None);
+        assert_eq!(
+            timeout.describe().as_deref(),
+            Some("without SNI: not determined (TLSv1.2 hello without SNI: no answer before the timeout)")
+        );
+        assert_eq!(no_sni_finding(&model::NoSniProbe::default()), None);
+        assert_eq!(model::NoSniProbe::default().describe(), None);
+    }
+
+    #[test]
     fn leaf_issued_by_the_root_is_complete() {
         let ca = TestCa::new("unit").unwrap();
         let mut spec = LeafSpec::new("leaf", LeafKey::EcdsaP256);

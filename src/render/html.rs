@@ -851,6 +851,11 @@ mod tests {
                     message: "Get a certificate for the name.".into(),
                     evidence: Some(format!("SAN {EVIL}")),
                 }],
+                no_sni: crate::certs::model::NoSniProbe {
+                    attempted: true,
+                    refused: Some(true),
+                    evidence: Some(format!("alert {EVIL}")),
+                },
                 ..Default::default()
             }),
             features: Some(FeaturesSection {
@@ -884,6 +889,7 @@ mod tests {
             format!("SAN {escaped}"),
             format!("subject CN={escaped}"),
             format!("ServerHello {escaped}"),
+            format!("<p class=\"dim\">without SNI: refused (alert {escaped})</p>"),
             format!("<h2>{escaped}:443</h2>"),
             "CN=&quot;Issuer&quot; &amp; &#39;Co&#39;".to_string(),
             "policy <strong>p&lt;b&gt;</strong>".to_string(),
