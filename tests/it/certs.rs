@@ -628,6 +628,42 @@ async fn nginx_refusing_clients_without_sni_is_a_fact_and_an_info_finding() {
 }
 
 #[tokio::test]
+async fn nginx_tls13_only_refusing_clients_without_sni_is_told_by_rustls() {
+    if !require("nginx") {
+        return;
+    }
+    let ca = TestCa::new("reject13").unwrap();
+    let leaf = root_signed(&ca, "named", "localhost");
+    let files = ca.cert_files(&leaf).unwrap();
+    let s = nginx_reject_without_sni("nginx-reject13", &files, "ssl_protocols TLSv1.3;").unwrap();
+    let r = scan_certs(&s, Some(&ca.root_pem)).await;
+    let c = section(&r);
+    let chain = one_chain(&r);
+    assert!(chain.verdicts.trusted && chain.verdicts.hostname_matches == Some(true));
+    // No TLS <= 1.2: the handshake without SNI is rustls's, and it names the alert it got.
+    let evidence = "TLSv1.3 handshake without SNI: received fatal alert: UnrecognisedName";
+    assert_eq!(
+        c.no_sni,
+        NoSniProbe {
+            attempted: true,
+            refused: Some(true),
+            evidence: Some(evidence.into()),
+        }
+    );
+    let found: Vec<(&str, Severity, Option<&str>)> = c
+        .findings
+        .iter()
+        .map(|f| (f.id.as_str(), f.severity, f.evidence.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![("cert.no_sni.refused", Severity::Info, Some(evidence))]
+    );
+    // One rustls handshake per key type (the RSA-only one finds nothing) and one without SNI.
+    assert_eq!(c.connections, 2 + 1);
+}
+
+#[tokio::test]
 async fn stapled_ocsp_is_read_in_tls12_and_tls13() {
     if !require("openssl") {
         return;
