@@ -17,6 +17,7 @@ use crate::engine::{Engine, EngineConfig};
 use crate::facts::Stage;
 use crate::grade::Letter;
 use crate::policy::{self, Policy, Verdict};
+use crate::progress::Progress;
 use crate::render::{self, text::Style, Format};
 use crate::report::{ScanReport, Severity, TargetReport, TlsVersion, ToolInfo, SCHEMA_VERSION};
 use crate::scan::{self, ScanOptions, Target};
@@ -246,6 +247,10 @@ pub struct ScanArgs {
     /// (resumption, 0-RTT, TLS 1.3 signature schemes).
     #[arg(long)]
     pub quick: bool,
+    /// No progress bar on stderr. Without it, one is shown only when stderr is a terminal and
+    /// the report is not text written to a terminal (see README, "Progress").
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// The certificates stage's options from the flags; fails on an unreadable --ca-file.
@@ -477,6 +482,12 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
         judge: judge.as_ref(),
         min_grade: args.min_grade,
         keep_targets: false,
+        progress: crate::progress::wanted(
+            std::io::stderr().is_terminal(),
+            args.output.is_none() && std::io::stdout().is_terminal(),
+            args.format,
+            args.quiet,
+        ),
     };
     let (_, tally) = scan_and_judge(
         raw,
@@ -591,6 +602,8 @@ pub struct Output<'a> {
     pub min_grade: Option<Letter>,
     /// Keep every target in the returned report even for streaming formats.
     pub keep_targets: bool,
+    /// Draw a progress bar on stderr ([`crate::progress::wanted`]).
+    pub progress: bool,
 }
 
 /// Scans every target (a bad one is an entry with an error, never the end of the run) and
@@ -610,6 +623,7 @@ pub async fn scan_and_render(
         judge: None,
         min_grade: None,
         keep_targets: true,
+        progress: false,
     };
     Ok(scan_and_judge(raw, engine, opts, concurrency, out, &how)
         .await?
@@ -633,7 +647,13 @@ pub async fn scan_and_judge(
         judge,
         min_grade,
         keep_targets,
+        progress,
     } = *how;
+    let mut progress = if progress {
+        Progress::stderr(raw.len())
+    } else {
+        Progress::hidden()
+    };
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
@@ -661,7 +681,15 @@ pub async fn scan_and_judge(
             j.judge(&mut t);
         }
         tally.add(&t);
-        let written = render_target(&mut out, format, &t, &style);
+        progress.target_done(t.error.is_some());
+        let written = progress.suspend(|| {
+            render_target(&mut out, format, &t, &style)?;
+            // With a bar drawn, stdout may be its terminal: nothing may wait in a buffer.
+            if progress.is_shown() {
+                out.flush()?;
+            }
+            Ok(())
+        });
         pipe_open &= !is_broken_pipe(written)?;
         if format.is_document() || keep_targets {
             targets.push(t);
@@ -674,6 +702,7 @@ pub async fn scan_and_judge(
         duration_ms: started.elapsed().as_millis() as u64,
         targets,
     };
+    progress.finish(true);
     if format.is_document() && pipe_open {
         is_broken_pipe(render::document(&mut out, format, &report))?;
     }

@@ -96,6 +96,7 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
             judge: Some(&judge),
             min_grade: None,
             keep_targets: true,
+            progress: false,
         },
     )
     .await?;

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod facts;
 pub mod grade;
 pub mod policy;
+pub mod progress;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -9,6 +9,7 @@ mod grade;
 mod groups;
 mod html;
 mod policy;
+mod progress;
 mod scan;
 mod scripted;
 mod serve;
