@@ -264,6 +264,57 @@ impl Engine {
         outcome
     }
 
+    /// One probe that goes on after the flight: connect, send `hello`, read the flight and, only
+    /// when it is complete (ServerHelloDone), send `after` (whole records) and read the server's
+    /// answer for at most `wait` (capped by the read timeout) and the byte ceiling.
+    pub async fn probe_then_send(
+        &self,
+        host: &HostHandle,
+        hello: &Hello,
+        after: &[u8],
+        wait: Duration,
+    ) -> (ProbeOutcome, Option<FollowUp>) {
+        let wire = hello.to_wire();
+        let mut conn = match self.connect(host).await {
+            Ok(c) => c,
+            Err(e) => return (ProbeOutcome::ConnectFailed(e), None),
+        };
+        let outcome = self
+            .exchange(&mut conn.stream, &wire, matches!(hello, Hello::Sslv2(_)))
+            .await;
+        let complete = matches!(&outcome, ProbeOutcome::ServerHello(f)
+            if f.complete && f.trailing_alert.is_none());
+        if !complete {
+            return (outcome, None);
+        }
+        let deadline = Instant::now() + wait.min(self.cfg.read_timeout);
+        let follow = self.follow_up(&mut conn.stream, after, deadline).await;
+        (outcome, Some(follow))
+    }
+
+    async fn follow_up(&self, stream: &mut TcpStream, after: &[u8], deadline: Instant) -> FollowUp {
+        match timeout_at(deadline, stream.write_all(after)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return follow_io(&e),
+            Err(_) => return FollowUp::Silent,
+        }
+        let mut reader = FollowUpReader::new(self.cfg.max_flight_bytes);
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match timeout_at(deadline, stream.read(&mut buf)).await {
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => return follow_io(&e),
+                Err(_) => return FollowUp::Silent,
+            };
+            if n == 0 {
+                return FollowUp::Closed;
+            }
+            if let Some(done) = reader.feed(&buf[..n]) {
+                return done;
+            }
+        }
+    }
+
     async fn exchange(&self, stream: &mut TcpStream, wire: &[u8], sslv2: bool) -> ProbeOutcome {
         let deadline = Instant::now() + self.cfg.read_timeout;
         match timeout_at(deadline, stream.write_all(wire)).await {
@@ -304,6 +355,96 @@ fn io_outcome(e: &std::io::Error) -> ProbeOutcome {
         | std::io::ErrorKind::ConnectionAborted
         | std::io::ErrorKind::BrokenPipe => ProbeOutcome::Reset,
         _ => ProbeOutcome::Malformed(e.to_string()),
+    }
+}
+
+/// The server's answer to records sent after its flight: the first whole record it sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FollowUp {
+    /// A record other than an alert: its content type and payload.
+    Record {
+        content_type: ContentType,
+        payload: Vec<u8>,
+    },
+    Alert(Alert),
+    Closed,
+    Reset,
+    /// Nothing within the wait.
+    Silent,
+    /// Bytes that are not TLS records, or more than the byte ceiling.
+    Malformed(String),
+}
+
+impl FollowUp {
+    /// A short, human description for evidence fields.
+    pub fn describe(&self) -> String {
+        match self {
+            FollowUp::Record {
+                content_type,
+                payload,
+            } => format!("a {}-byte {} record", payload.len(), content_type),
+            FollowUp::Alert(a) => format!("alert {}", a.description),
+            FollowUp::Closed => "the connection closed".into(),
+            FollowUp::Reset => "the connection was reset".into(),
+            FollowUp::Silent => "no answer within the wait".into(),
+            FollowUp::Malformed(m) => format!("a malformed answer: {m}"),
+        }
+    }
+}
+
+fn follow_io(e: &std::io::Error) -> FollowUp {
+    match io_outcome(e) {
+        ProbeOutcome::Reset => FollowUp::Reset,
+        _ => FollowUp::Malformed(e.to_string()),
+    }
+}
+
+/// Sans-IO state of reading the answer to records sent after the flight.
+pub struct FollowUpReader {
+    deframer: Deframer,
+    read: usize,
+    max: usize,
+}
+
+impl FollowUpReader {
+    pub fn new(max: usize) -> Self {
+        Self {
+            deframer: Deframer::default(),
+            read: 0,
+            max,
+        }
+    }
+
+    /// Feeds bytes; `Some` once the first whole record (or a reason to stop) is there.
+    pub fn feed(&mut self, data: &[u8]) -> Option<FollowUp> {
+        self.read += data.len();
+        if self.read > self.max {
+            return Some(FollowUp::Malformed(format!(
+                "answer exceeds {} bytes",
+                self.max
+            )));
+        }
+        self.deframer.push(data);
+        match self.deframer.pop() {
+            Ok(None) => None,
+            Err(e) => Some(FollowUp::Malformed(e.to_string())),
+            Ok(Some(Frame::Sslv2(_))) => Some(FollowUp::Malformed("SSLv2 record".into())),
+            Ok(Some(Frame::Record {
+                content_type,
+                payload,
+                ..
+            })) => Some(if content_type == ContentType::ALERT {
+                match Alert::from_bytes(payload.get(..2).unwrap_or(&payload)) {
+                    Ok(a) => FollowUp::Alert(a),
+                    Err(e) => FollowUp::Malformed(e.to_string()),
+                }
+            } else {
+                FollowUp::Record {
+                    content_type,
+                    payload,
+                }
+            }),
+        }
     }
 }
 
@@ -557,6 +698,54 @@ mod tests {
         assert!(matches!(
             r.feed(&[22u8; 200]),
             Some(ProbeOutcome::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn follow_up_reader_returns_the_first_whole_record() {
+        let mut payload = vec![2, 0x40, 0];
+        payload.extend(vec![0xaa; 16403 - 3]);
+        // One record of 16403 bytes, as OpenSSL 1.0.1 sent (more than encode_records puts in one).
+        let mut wire = vec![24, 3, 3, 0x40, 0x13];
+        wire.extend(&payload);
+        let mut r = FollowUpReader::new(1 << 20);
+        let mut out = None;
+        for b in wire.chunks(1000) {
+            if let Some(o) = r.feed(b) {
+                out = Some(o);
+                break;
+            }
+        }
+        assert_eq!(
+            out,
+            Some(FollowUp::Record {
+                content_type: ContentType::HEARTBEAT,
+                payload
+            })
+        );
+    }
+
+    #[test]
+    fn follow_up_reader_alerts_garbage_and_floods() {
+        let mut r = FollowUpReader::new(1 << 20);
+        let wire = encode_records(ContentType::ALERT, ProtocolVersion::TLS12, &[2, 10]);
+        assert_eq!(
+            r.feed(&wire),
+            Some(FollowUp::Alert(Alert {
+                level: 2,
+                description: AlertDescription::UNEXPECTED_MESSAGE
+            }))
+        );
+        let mut r = FollowUpReader::new(1 << 20);
+        assert!(matches!(r.feed(b"HTTP/1.0"), Some(FollowUp::Malformed(_))));
+        let mut r = FollowUpReader::new(100);
+        assert_eq!(r.feed(&[24, 3, 3, 0x40]), None);
+        assert!(matches!(r.feed(&[0u8; 200]), Some(FollowUp::Malformed(_))));
+        // A record that claims more than a record may hold is malformed, not awaited.
+        let mut r = FollowUpReader::new(1 << 20);
+        assert!(matches!(
+            r.feed(&[24, 3, 3, 0xff, 0xff]),
+            Some(FollowUp::Malformed(_))
         ));
     }
 }
