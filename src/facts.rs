@@ -231,6 +231,10 @@ pub struct FeaturesSection {
     pub client_certificate_requested: Fact,
     /// Distinguished names of the CAs the server lists in its CertificateRequest (RFC 4514 text).
     pub client_certificate_cas: Vec<String>,
+    /// Heartbleed (CVE-2014-0160): a heartbeat request claiming more payload than it carries
+    /// was answered with a heartbeat response longer than the request.
+    #[serde(default)]
+    pub heartbleed: Fact,
 }
 
 /// Scan stages `--only` selects.

@@ -5,14 +5,14 @@
 //! one hello at the highest pre-1.3 version asking for every extension we want echoed
 //! (status_request, session_ticket, extended_master_secret, heartbeat, max_fragment_length),
 //! one with CBC suites for encrypt_then_mac, one with DEFLATE, one with TLS_FALLBACK_SCSV, two
-//! for ALPN, and full rustls handshakes in pairs for resumption and 0-RTT (not with `--quick`).
+//! for ALPN, one for Heartbleed when the server echoes heartbeat, and full rustls handshakes in pairs for resumption and 0-RTT (not with `--quick`).
 
-use crate::engine::{Hello, ProbeOutcome, ServerFlight};
-use crate::facts::{Fact, FeaturesSection, Stage};
+use crate::engine::{FollowUp, Hello, ProbeOutcome, ServerFlight};
+use crate::facts::{Answer, Fact, FeaturesSection, Stage};
 use crate::report::{TargetReport, TlsVersion};
 use crate::wire::{
-    AlertDescription, CertificateRequest12, CipherSuite, Extension, ExtensionType, ProtocolName,
-    ProtocolNameList, ProtocolVersion,
+    encode_records, AlertDescription, CertificateRequest12, CipherSuite, ContentType, Extension,
+    ExtensionType, ProtocolName, ProtocolNameList, ProtocolVersion,
 };
 
 use super::fullhs::{self, Client, Setup};
@@ -75,6 +75,10 @@ pub async fn scan(
         f.max_fragment_length = Fact::not_determined(na);
         f.ocsp_stapling = Fact::not_determined("not probed");
     }
+    f.heartbleed = match legacy {
+        None => Fact::not_applicable("TLS 1.3 only: TLS 1.3 has no heartbeat"),
+        Some(v) => heartbleed_probe(ctx, report, v, &f.heartbeat).await,
+    };
     f.encrypt_then_mac = etm;
     f.compression = compression;
     f.fallback_scsv = fallback;
@@ -300,6 +304,92 @@ async fn extension_probe(
         heartbeat: fact_for(ExtensionType::HEARTBEAT),
         mfl: fact_for(ExtensionType::MAX_FRAGMENT_LENGTH),
     })
+}
+
+/// Payload bytes the heartbeat request really carries.
+const HEARTBEAT_PAYLOAD: &[u8] = b"tlsa";
+
+/// The payload_length the heartbeat request claims.
+const HEARTBEAT_CLAIM: u16 = 0x4000;
+
+/// How long to wait for an answer to the heartbeat request: a vulnerable OpenSSL answers in
+/// the same read that took the request in.
+const HEARTBEAT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A heartbeat_request (RFC 6520 section 4) claiming [`HEARTBEAT_CLAIM`] payload bytes while
+/// carrying [`HEARTBEAT_PAYLOAD`] and no padding, as one record of content type 24.
+pub fn heartbleed_request(record_version: ProtocolVersion) -> Vec<u8> {
+    let mut msg = vec![1];
+    msg.extend(HEARTBEAT_CLAIM.to_be_bytes());
+    msg.extend(HEARTBEAT_PAYLOAD);
+    encode_records(ContentType::HEARTBEAT, record_version, &msg)
+}
+
+/// Heartbleed (CVE-2014-0160), only against a server that echoed the heartbeat extension: a
+/// hello offering it, the flight to ServerHelloDone, then one heartbeat request before the
+/// handshake goes on (OpenSSL 1.0.1 to 1.0.1f answered heartbeats at any point).
+async fn heartbleed_probe(
+    ctx: &Ctx,
+    report: &TargetReport,
+    v: TlsVersion,
+    heartbeat: &Fact,
+) -> Fact {
+    match heartbeat.answer {
+        Answer::Yes => {}
+        Answer::No => {
+            return Fact::not_applicable(format!("{v} ServerHello does not echo heartbeat"))
+        }
+        _ => {
+            return Fact::not_determined(format!(
+                "heartbeat support not determined: {}",
+                heartbeat.evidence
+            ))
+        }
+    }
+    let mut spec = ctx.hello(v.wire(), suites_for(report, v, |_| true));
+    // heartbeat: peer_allowed_to_send (1) (RFC 6520 section 2).
+    spec.extra = vec![Extension {
+        typ: ExtensionType::HEARTBEAT,
+        data: vec![1],
+    }];
+    let hello = spec.fit_compact().build();
+    let request = heartbleed_request(v.wire());
+    let (outcome, follow) = ctx
+        .engine
+        .probe_then_send(&ctx.host, &hello, &request, HEARTBEAT_WAIT)
+        .await;
+    let Some(follow) = follow else {
+        return Fact::not_determined(format!(
+            "hello with heartbeat did not get a whole flight: {}",
+            outcome.describe()
+        ));
+    };
+    let asked = format!(
+        "{v} heartbeat request claiming {HEARTBEAT_CLAIM} payload bytes with {} sent",
+        HEARTBEAT_PAYLOAD.len()
+    );
+    let sent = request.len() - 5;
+    match follow {
+        FollowUp::Record {
+            content_type: ContentType::HEARTBEAT,
+            payload,
+        } if payload.len() > sent => Fact::yes(format!(
+            "{asked} was answered by a {}-byte heartbeat response: the server sends back memory it was not given (CVE-2014-0160)",
+            payload.len()
+        )),
+        FollowUp::Record { .. } | FollowUp::Malformed(_) => {
+            Fact::not_determined(format!("{asked} was answered by {}", follow.describe()))
+        }
+        // A silent server leaked nothing: a vulnerable one answers the request at once, it
+        // does not wait for the handshake to go on.
+        FollowUp::Silent => Fact::no(format!(
+            "{asked} got no answer within {}s (a vulnerable server answers at once)",
+            HEARTBEAT_WAIT.as_secs()
+        )),
+        FollowUp::Alert(_) | FollowUp::Closed | FollowUp::Reset => {
+            Fact::no(format!("{asked} was answered by {}", follow.describe()))
+        }
+    }
 }
 
 /// RFC 7366 applies to CBC suites only: offer the accepted CBC suites with encrypt_then_mac.

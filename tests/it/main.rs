@@ -7,6 +7,7 @@ mod client;
 mod common;
 mod grade;
 mod groups;
+mod heartbleed;
 mod html;
 mod policy;
 mod progress;
