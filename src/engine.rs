@@ -384,8 +384,8 @@ impl FollowUp {
                 payload,
             } => format!("a {}-byte {} record", payload.len(), content_type),
             FollowUp::Alert(a) => format!("alert {}", a.description),
-            FollowUp::Closed => "the connection closed".into(),
-            FollowUp::Reset => "the connection was reset".into(),
+            FollowUp::Closed => "a close of the connection".into(),
+            FollowUp::Reset => "a connection reset".into(),
             FollowUp::Silent => "no answer within the wait".into(),
             FollowUp::Malformed(m) => format!("a malformed answer: {m}"),
         }

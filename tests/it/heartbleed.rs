@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use tlsaudit::engine::EngineConfig;
-use tlsaudit::facts::{Answer, Fact, Stage};
+use tlsaudit::facts::{Fact, Stage};
 use tlsaudit::report::TargetReport;
 use tlsaudit::scan::ScanOptions;
 use tlsaudit::servers::{gnutls_serv_with, openssl_s_server, self_signed, KeyType};

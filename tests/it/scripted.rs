@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use tlsaudit::engine::EngineConfig;
+use tlsaudit::facts::Fact;
 use tlsaudit::registry;
 use tlsaudit::report::SectionStatus;
 use tlsaudit::report::TlsVersion::*;
@@ -53,6 +54,18 @@ struct Script {
     schemes: Vec<SignatureScheme>,
     /// Echo renegotiation_info (for the SCSV or the extension) and extended_master_secret.
     echo: bool,
+    /// Echo the heartbeat extension, and answer a heartbeat request after the flight so.
+    heartbeat: Option<Heartbeat>,
+}
+
+/// How the scripted server answers a heartbeat request.
+#[derive(Clone, Copy)]
+enum Heartbeat {
+    /// As OpenSSL 1.0.1 to 1.0.1f did: a response as long as the request claims, whatever it
+    /// carried, filled from "memory".
+    Bleed,
+    /// Not at all.
+    Ignore,
 }
 
 async fn start(script: Script) -> SocketAddr {
@@ -214,6 +227,13 @@ async fn serve(mut stream: TcpStream, s: Script) {
                     exts.push(Extension::empty(ExtensionType::EXTENDED_MASTER_SECRET));
                 }
             }
+            if s.heartbeat.is_some() && ch.extension(ExtensionType::HEARTBEAT).is_some() {
+                // RFC 6520 section 2: peer_allowed_to_send (1).
+                exts.push(Extension {
+                    typ: ExtensionType::HEARTBEAT,
+                    data: vec![1],
+                });
+            }
             let mut flight = HandshakeMessage::ServerHello(ServerHello {
                 legacy_version: version,
                 random: [3; 32],
@@ -241,7 +261,50 @@ async fn serve(mut stream: TcpStream, s: Script) {
         }
     };
     let _ = stream.write_all(&answer).await;
+    match s.heartbeat {
+        Some(Heartbeat::Bleed) => {
+            if let Some(response) = bleed(&mut stream).await {
+                let _ = stream.write_all(&response).await;
+            }
+        }
+        // Keep the connection open past the scanner's wait (`start` ends it at 5 s).
+        Some(Heartbeat::Ignore) => tokio::time::sleep(Duration::from_secs(5)).await,
+        None => {}
+    }
     let _ = stream.read(&mut buf).await;
+}
+
+/// Reads one heartbeat_request record and answers it as OpenSSL 1.0.1 did: type, the claimed
+/// payload_length, that many bytes whatever the request carried, and 16 bytes of padding, in
+/// one record (RFC 6520 section 4).
+async fn bleed(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut deframer = Deframer::default();
+    let mut buf = vec![0u8; 4096];
+    let payload = loop {
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        deframer.push(&buf[..n]);
+        if let Some(Frame::Record {
+            content_type: ContentType::HEARTBEAT,
+            payload,
+            ..
+        }) = deframer.pop().ok()?
+        {
+            break payload;
+        }
+    };
+    let (&[1, hi, lo], _) = payload.split_first_chunk::<3>()? else {
+        return None;
+    };
+    let claimed = u16::from_be_bytes([hi, lo]).min(16384) as usize;
+    let mut msg = vec![2, hi, lo];
+    msg.extend((0..claimed + 16).map(|i| (i % 251) as u8));
+    let mut record = vec![24, 3, 3];
+    record.extend((msg.len() as u16).to_be_bytes());
+    record.extend(msg);
+    Some(record)
 }
 
 /// An ECDHE ServerKeyExchange body for `curve` (RFC 8422 section 5.4) with a dummy point and
@@ -644,5 +707,37 @@ async fn later_stages_send_compact_hellos_to_a_server_that_chokes_on_large_ones(
             ("fallback_scsv", Answer::No),
         ],
         "{f:#?}"
+    );
+}
+
+/// Heartbleed: a server that answers a heartbeat request claiming 16384 bytes with 16384
+/// bytes, as OpenSSL 1.0.1 did, and one that echoes heartbeat but never answers one.
+#[tokio::test]
+async fn heartbleed_by_an_over_long_heartbeat_response() {
+    let script = |heartbeat| Script {
+        versions: vec![ProtocolVersion::TLS12],
+        suites: vec![CipherSuite(0x009c)],
+        heartbeat: Some(heartbeat),
+        ..Default::default()
+    };
+    let addr = start(script(Heartbeat::Bleed)).await;
+    let (r, _) = scan(&addr.to_string()).await;
+    let f = r.features.as_ref().unwrap();
+    assert_eq!(f.heartbeat, Fact::yes("ServerHello echoes heartbeat"));
+    assert_eq!(
+        f.heartbleed,
+        Fact::yes(
+            "TLSv1.2 heartbeat request claiming 16384 payload bytes with 4 sent was answered by a 16403-byte heartbeat response: the server sends back memory it was not given (CVE-2014-0160)"
+        )
+    );
+    // A server that keeps quiet leaked nothing: a vulnerable one answers at once.
+    let addr = start(script(Heartbeat::Ignore)).await;
+    let (r, _) = scan(&addr.to_string()).await;
+    let f = r.features.as_ref().unwrap();
+    assert_eq!(
+        f.heartbleed,
+        Fact::no(
+            "TLSv1.2 heartbeat request claiming 16384 payload bytes with 4 sent got no answer within 3s (a vulnerable server answers at once)"
+        )
     );
 }
