@@ -26,7 +26,7 @@
 //!   (blog, "Forward Secrecy, Authenticated Encryption and ROBOT Grading Update", 2018-02-02:
 //!   verified); 64-bit block ciphers (3DES …) with TLS 1.1+ → C and no TLS 1.2 → C (blog, "SSL
 //!   Labs Grading Changes January 2017": verified); SSL 2.0 → F, export suites → F, RC4 → C,
-//!   SSL 3.0 → C (POODLE), compression → C (CRIME), DH parameters < 1024 bits → F and < 2048
+//!   SSL 3.0 → C (POODLE), Heartbleed → F, compression → C (CRIME), DH parameters < 1024 bits → F and < 2048
 //!   bits → B (Logjam), no secure renegotiation → A- (guide's change log as we know it: not
 //!   verified here); revoked certificate → F (Qualys CertView's grading page: verified);
 //!   untrusted certificate → T, name mismatch → M (guide, "Methodology Overview": verified).
@@ -608,11 +608,18 @@ impl Grader {
             .filter(|f| f.status == SectionStatus::Completed)
         else {
             self.not_judged.push(
-                "protocol features not scanned: compression, secure renegotiation and TLS_FALLBACK_SCSV not judged".into(),
+                "protocol features not scanned: compression, secure renegotiation, TLS_FALLBACK_SCSV and Heartbleed not judged".into(),
             );
             self.aplus_unknown = true;
             return;
         };
+        if f.heartbleed.answer == Answer::Yes {
+            self.cap(
+                "grade.heartbleed",
+                Letter::F,
+                "The server answers heartbeat requests with memory it was not sent (Heartbleed, CVE-2014-0160): upgrade OpenSSL (1.0.1g or later) and replace the private key and certificate.",
+            );
+        }
         if f.compression.answer == Answer::Yes {
             self.cap(
                 "grade.compression",
@@ -638,6 +645,7 @@ impl Grader {
             ("compression", &f.compression),
             ("secure renegotiation", &f.secure_renegotiation),
             ("TLS_FALLBACK_SCSV", &f.fallback_scsv),
+            ("Heartbleed", &f.heartbleed),
         ] {
             if fact.answer == Answer::NotDetermined {
                 self.not_judged

@@ -109,6 +109,7 @@ fn modern() -> TargetReport {
             secure_renegotiation: Fact::yes("renegotiation_info"),
             fallback_scsv: Fact::yes("inappropriate_fallback"),
             compression: Fact::no("null only"),
+            heartbleed: Fact::not_applicable("no heartbeat"),
             ..Default::default()
         }),
         ..Default::default()
@@ -482,6 +483,29 @@ fn weak_certificate_key_caps_like_weak_dh() {
 }
 
 #[test]
+fn heartbleed_caps_at_f() {
+    let mut t = modern();
+    t.features.as_mut().unwrap().heartbleed = Fact::yes("16403-byte heartbeat response");
+    let r = g(&t);
+    assert_eq!(
+        (r.letter, cap_ids(&r)),
+        (Letter::F, vec![("grade.heartbleed", Letter::F)])
+    );
+    let mut t = modern();
+    // Undetermined: not assumed good, so no A+.
+    t.features.as_mut().unwrap().heartbleed = Fact::not_determined("timeout");
+    let r = g(&t);
+    assert_eq!(
+        (r.letter, r.incomplete, r.not_judged),
+        (
+            Letter::A,
+            true,
+            vec!["Heartbleed: not determined (timeout)".to_string()]
+        )
+    );
+}
+
+#[test]
 fn features_compression_renegotiation_and_fallback() {
     let mut t = modern();
     t.features.as_mut().unwrap().compression = Fact::yes("DEFLATE");
@@ -676,7 +700,7 @@ fn only_versions_is_incomplete_and_scores_what_it_has() {
             "TLSv1.2: cipher suites not enumerated (only the suite chosen from a full offer is known)",
             "TLSv1.3: cipher suites not enumerated (only the suite chosen from a full offer is known)",
             "key-exchange groups not scanned: ECDHE/DHE strength not scored",
-            "protocol features not scanned: compression, secure renegotiation and TLS_FALLBACK_SCSV not judged",
+            "protocol features not scanned: compression, secure renegotiation, TLS_FALLBACK_SCSV and Heartbleed not judged",
             "certificates not scanned: trust (T), host name (M) and the server key not judged",
         ]
     );

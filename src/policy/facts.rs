@@ -33,7 +33,7 @@ impl ListMode {
 
 /// The feature ids a `require_feature` / `forbid_feature` rule may name: the yes/no facts of
 /// the features section, by their JSON field names.
-pub const FEATURES: [&str; 17] = [
+pub const FEATURES: [&str; 18] = [
     "secure_renegotiation",
     "fallback_scsv",
     "compression",
@@ -51,6 +51,7 @@ pub const FEATURES: [&str; 17] = [
     "downgrade_sentinel",
     "max_fragment_length",
     "client_certificate_requested",
+    "heartbleed",
 ];
 
 /// The fact a feature id names.
@@ -73,6 +74,7 @@ pub fn feature_fact<'a>(f: &'a FeaturesSection, id: &str) -> Option<&'a Fact> {
         "downgrade_sentinel" => &f.downgrade_sentinel,
         "max_fragment_length" => &f.max_fragment_length,
         "client_certificate_requested" => &f.client_certificate_requested,
+        "heartbleed" => &f.heartbleed,
         _ => return None,
     })
 }
