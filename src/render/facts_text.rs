@@ -260,6 +260,11 @@ pub fn feature_rows(f: &FeaturesSection) -> Vec<(&'static str, Fact, Option<bool
         ("encrypt-then-MAC", f.encrypt_then_mac.clone(), None),
         ("heartbeat", f.heartbeat.clone(), Some(false)),
         (
+            "Heartbleed (CVE-2014-0160)",
+            f.heartbleed.clone(),
+            Some(false),
+        ),
+        (
             "TLS 1.3 downgrade sentinel",
             f.downgrade_sentinel.clone(),
             Some(true),
@@ -316,6 +321,7 @@ mod tests {
                 secure_renegotiation: Fact::yes("ServerHello has renegotiation_info"),
                 alpn: vec!["h2".into()],
                 client_certificate_cas: vec!["CN=Client CA".into()],
+                heartbleed: Fact::no("answered by alert unexpected_message"),
                 ..Default::default()
             }),
             ..Default::default()
@@ -329,6 +335,7 @@ mod tests {
             "TLSv1.3  not determined: why",
             "secure renegotiation           yes  ServerHello has renegotiation_info",
             "ALPN                           yes  h2",
+            "Heartbleed (CVE-2014-0160)     no   answered by alert unexpected_message",
             "CA: CN=Client CA",
         ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
