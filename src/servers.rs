@@ -190,6 +190,39 @@ fn wait_listening(addr: SocketAddr, child: &mut Child, what: &str) -> Result<()>
     bail!("{what} did not listen on {addr} within 10 s")
 }
 
+/// Spawns `cmd` (a server in the foreground, its stdin already chosen), waits until it listens
+/// on 127.0.0.1:`port`, and on failure kills it and reports `log` (its own log file) with the
+/// error. `dir` (its config and data) lives as long as the server.
+fn spawn_listening(
+    name: &str,
+    cmd: &mut Command,
+    port: u16,
+    log: Option<&Path>,
+    dir: Option<tempfile::TempDir>,
+) -> Result<ServerProcess> {
+    let what = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {what}"))?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    if let Err(e) = wait_listening(addr, &mut child, &what) {
+        let log = log
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default();
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("{e}: {log}");
+    }
+    Ok(ServerProcess {
+        name: name.into(),
+        addr,
+        child,
+        _dir: dir,
+    })
+}
+
 /// Starts nginx on 127.0.0.1 with `ssl_directives` (e.g. `ssl_protocols TLSv1.2;`) in its server block.
 pub fn nginx(name: &str, cert: &CertFiles, ssl_directives: &str) -> Result<ServerProcess> {
     nginx_with(name, |dir, port| {
@@ -271,28 +304,19 @@ fn nginx_with(name: &str, body: impl FnOnce(&str, u16) -> String) -> Result<Serv
     } else {
         "nginx"
     };
-    let mut child = Command::new(bin)
-        .arg("-c")
-        .arg(&conf_path)
-        .arg("-p")
-        .arg(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting nginx")?;
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    if let Err(e) = wait_listening(addr, &mut child, "nginx") {
-        let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-        let _ = child.kill();
-        bail!("{e}: {log}");
-    }
-    Ok(ServerProcess {
-        name: name.into(),
-        addr,
-        child,
-        _dir: Some(dir),
-    })
+    let log = dir.path().join("error.log");
+    spawn_listening(
+        name,
+        Command::new(bin)
+            .arg("-c")
+            .arg(&conf_path)
+            .arg("-p")
+            .arg(dir.path())
+            .stdin(Stdio::null()),
+        port,
+        Some(&log),
+        Some(dir),
+    )
 }
 
 /// Starts gnutls-serv with a GnuTLS priority string. It listens on every address of the port;
@@ -309,26 +333,20 @@ pub fn gnutls_serv_with(
     extra: &[&str],
 ) -> Result<ServerProcess> {
     let port = free_port()?;
-    let mut child = Command::new("gnutls-serv")
-        .args(["--port", &port.to_string(), "--priority", priority])
-        .args(extra)
-        .arg("--x509certfile")
-        .arg(&cert.cert)
-        .arg("--x509keyfile")
-        .arg(&cert.key)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting gnutls-serv")?;
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    wait_listening(addr, &mut child, "gnutls-serv")?;
-    Ok(ServerProcess {
-        name: name.into(),
-        addr,
-        child,
-        _dir: None,
-    })
+    spawn_listening(
+        name,
+        Command::new("gnutls-serv")
+            .args(["--port", &port.to_string(), "--priority", priority])
+            .args(extra)
+            .arg("--x509certfile")
+            .arg(&cert.cert)
+            .arg("--x509keyfile")
+            .arg(&cert.key)
+            .stdin(Stdio::null()),
+        port,
+        None,
+        None,
+    )
 }
 
 /// The uid and gid of `user`, from the `id` command.
@@ -548,26 +566,13 @@ pub fn vsftpd(name: &str, cert: &CertFiles, ssl_lines: &str) -> Result<ServerPro
     } else {
         "vsftpd"
     };
-    let mut child = Command::new(bin)
-        .arg(&conf_path)
-        .stdin(log)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting vsftpd")?;
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    if let Err(e) = wait_listening(addr, &mut child, "vsftpd") {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let _ = child.kill();
-        let _ = child.wait();
-        bail!("{e}: {log}");
-    }
-    Ok(ServerProcess {
-        name: name.into(),
-        addr,
-        child,
-        _dir: Some(dir),
-    })
+    spawn_listening(
+        name,
+        Command::new(bin).arg(&conf_path).stdin(log),
+        port,
+        Some(&log_path),
+        Some(dir),
+    )
 }
 
 /// Starts Prosody (XMPP) in the foreground on 127.0.0.1 (a free client port; no server-to-server,
@@ -600,26 +605,16 @@ pub fn prosody(name: &str, cert: &CertFiles, ssl_fields: &str) -> Result<ServerP
     );
     let conf_path = dir.path().join("prosody.cfg.lua");
     std::fs::write(&conf_path, conf)?;
-    let mut child = Command::new("prosody")
-        .arg("--config")
-        .arg(&conf_path)
-        .arg("-F")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting prosody")?;
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    if let Err(e) = wait_listening(addr, &mut child, "prosody") {
-        let log = std::fs::read_to_string(dir.path().join("prosody.log")).unwrap_or_default();
-        let _ = child.kill();
-        let _ = child.wait();
-        bail!("{e}: {log}");
-    }
-    Ok(ServerProcess {
-        name: name.into(),
-        addr,
-        child,
-        _dir: Some(dir),
-    })
+    let log = dir.path().join("prosody.log");
+    spawn_listening(
+        name,
+        Command::new("prosody")
+            .arg("--config")
+            .arg(&conf_path)
+            .arg("-F")
+            .stdin(Stdio::null()),
+        port,
+        Some(&log),
+        Some(dir),
+    )
 }
