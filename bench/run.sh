@@ -21,7 +21,11 @@ work=$(mktemp -d)
 logs=$PWD/bench/out   # each tool's output, kept for inspection (git-ignored)
 mkdir -p "$logs"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 openssl req -x509 -nodes -days 30 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
@@ -30,13 +34,17 @@ openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$work/dh.
 
 SEED="ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA:AES128-GCM-SHA256:AES256-GCM-SHA384"
 
-start_s_server() { # name args...
+# s_server quits at EOF on stdin: give every one a FIFO this shell keeps open (fd 3).
+mkfifo "$work/stdin"
+exec 3<>"$work/stdin"
+
+start_s_server() { # name args... — sets PORT[name]
   local name=$1; shift
   openssl s_server -accept 127.0.0.1:0 -naccept 1000000 -cert "$work/cert.pem" -key "$work/key.pem" "$@" \
-    >"$work/$name.out" 2>/dev/null < <(sleep 100000) &  # s_server quits at EOF on stdin
+    >"$work/$name.out" 2>/dev/null <"$work/stdin" &
   pids+=($!)
   for _ in $(seq 100); do grep -q '^ACCEPT' "$work/$name.out" 2>/dev/null && break; sleep 0.05; done
-  sed -n 's/^ACCEPT .*:\([0-9]*\)$/\1/p' "$work/$name.out" | head -1
+  PORT[$name]=$(sed -n 's/^ACCEPT .*:\([0-9]*\)$/\1/p' "$work/$name.out" | head -1)
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -46,9 +54,9 @@ wait_port() { for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/nul
 declare -A PORT
 want() { [ -z "${SERVERS:-}" ] || [[ " $SERVERS " == *" $1 "* ]]; }
 
-want modern && PORT[modern]=$(start_s_server modern -min_protocol TLSv1.2 -cipher "$SEED" -serverpref)
-want legacy && PORT[legacy]=$(start_s_server legacy -provider default -provider legacy -min_protocol TLSv1 -max_protocol TLSv1.2 \
-  -cipher 'AES128-SHA:AES256-SHA:CAMELLIA128-SHA:SEED-SHA:DHE-RSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA256:@SECLEVEL=0')
+want modern && start_s_server modern -min_protocol TLSv1.2 -cipher "$SEED" -serverpref
+want legacy && start_s_server legacy -provider default -provider legacy -min_protocol TLSv1 -max_protocol TLSv1.2 \
+  -cipher 'AES128-SHA:AES256-SHA:CAMELLIA128-SHA:SEED-SHA:DHE-RSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA256:@SECLEVEL=0'
 if want nginx && command -v nginx >/dev/null; then
   p=$(free_port); mkdir -p "$work/nginx"
   cat >"$work/nginx/nginx.conf" <<CONF
