@@ -74,3 +74,27 @@ pub fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Generates DH parameters with `openssl genpkey` into `dir`.
+pub fn dhparam(dir: &std::path::Path, name: &str, pkeyopt: &str) -> String {
+    let path = dir.join(name);
+    let out = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            pkeyopt,
+            "-out",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path.to_string_lossy().into_owned()
+}

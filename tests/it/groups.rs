@@ -21,7 +21,7 @@ use tlsaudit::wire::{
     ProtocolVersion, ServerHello, HRR_RANDOM,
 };
 
-use crate::common::{require, scan_with};
+use crate::common::{dhparam, require, scan_with};
 
 fn opts(stages: &[Stage]) -> ScanOptions {
     ScanOptions {
@@ -129,30 +129,6 @@ async fn openssl_tls13_hrr_group_is_in_server_order_even_without_serverpref() {
         .map(|g| g.kind.as_str())
         .collect();
     assert_eq!(kinds, ["ecdhe", "ecdhe", "ffdhe"]);
-}
-
-/// Generates DH parameters with `openssl genpkey` into `dir`.
-fn dhparam(dir: &std::path::Path, name: &str, pkeyopt: &str) -> String {
-    let path = dir.join(name);
-    let out = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-genparam",
-            "-algorithm",
-            "DH",
-            "-pkeyopt",
-            pkeyopt,
-            "-out",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    path.to_string_lossy().into_owned()
 }
 
 #[tokio::test]

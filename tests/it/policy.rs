@@ -15,7 +15,7 @@ use tlsaudit::report::{Severity, TargetReport};
 use tlsaudit::servers::{nginx, openssl_s_server, self_signed, KeyType, ServerProcess};
 use tlsaudit::testpki::{LeafKey, LeafSpec, TestCa};
 
-use crate::common::{require, scan};
+use crate::common::{dhparam, require, scan};
 
 const SEED_TLS12: &str = tlsaudit::demo::SEED_TLS12_OPENSSL;
 const CERT_RULES: &str = "cert.chain.invalid,cert.weak";
@@ -514,21 +514,7 @@ async fn nginx_intermediate_passes_mozilla_intermediate_and_fails_modern() {
         return;
     }
     let cert = self_signed(KeyType::Rsa2048).unwrap();
-    let dh = cert.dir.path().join("dh.pem");
-    let gen = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-genparam",
-            "-algorithm",
-            "DH",
-            "-pkeyopt",
-            "group:ffdhe2048",
-            "-out",
-        ])
-        .arg(&dh)
-        .status()
-        .unwrap();
-    assert!(gen.success());
+    let dh = dhparam(cert.dir.path(), "dh.pem", "group:ffdhe2048");
     // Mozilla's Intermediate configuration for nginx (guideline 5.7: its TLS 1.2 suites, its
     // tls_curves as ssl_ecdh_curve, and ffdhe2048 as the DH parameters).
     let s = nginx(
@@ -538,7 +524,7 @@ async fn nginx_intermediate_passes_mozilla_intermediate_and_fails_modern() {
             "ssl_dhparam {};\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_prefer_server_ciphers off;\n    \
              ssl_ecdh_curve X25519:prime256v1:secp384r1;\n    \
              ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305;",
-            dh.display()
+            dh
         ),
     )
     .unwrap();
@@ -702,25 +688,7 @@ async fn a_1024_bit_dhe_prime_fails_the_dh_minimum() {
         return;
     }
     let cert = self_signed(KeyType::Rsa2048).unwrap();
-    let dh = cert.dir.path().join("dh1024.pem");
-    let gen = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-genparam",
-            "-algorithm",
-            "DH",
-            "-pkeyopt",
-            "dh_paramgen_prime_len:1024",
-            "-out",
-        ])
-        .arg(&dh)
-        .output()
-        .unwrap();
-    assert!(
-        gen.status.success(),
-        "{}",
-        String::from_utf8_lossy(&gen.stderr)
-    );
+    let dh = dhparam(cert.dir.path(), "dh1024.pem", "dh_paramgen_prime_len:1024");
     let s = openssl_s_server(
         "dh1024",
         &cert,
@@ -732,7 +700,7 @@ async fn a_1024_bit_dhe_prime_fails_the_dh_minimum() {
             // Debian's default security level refuses a 1024-bit DH group.
             "ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
             "-dhparam",
-            dh.to_str().unwrap(),
+            &dh,
         ],
     )
     .unwrap();

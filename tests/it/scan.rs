@@ -6,7 +6,7 @@ use tlsaudit::report::TlsVersion::{self, *};
 use tlsaudit::scan::ScanOptions;
 use tlsaudit::servers::{gnutls_serv, nginx, openssl_s_server, self_signed, KeyType};
 
-use crate::common::{ids, require, scan, scan_with, sorted, suites, versions};
+use crate::common::{dhparam, ids, require, scan, scan_with, sorted, suites, versions};
 
 const SEED_TLS12: &str = tlsaudit::demo::SEED_TLS12_OPENSSL;
 
@@ -195,27 +195,13 @@ async fn nginx_mozilla_intermediate() {
     }
     let cert = self_signed(KeyType::Rsa2048).unwrap();
     // nginx offers DHE only with ssl_dhparam; Mozilla recommends the RFC 7919 ffdhe2048 group.
-    let dh = cert.dir.path().join("dh.pem");
-    let gen = std::process::Command::new("openssl")
-        .args([
-            "genpkey",
-            "-genparam",
-            "-algorithm",
-            "DH",
-            "-pkeyopt",
-            "group:ffdhe2048",
-            "-out",
-        ])
-        .arg(&dh)
-        .status()
-        .unwrap();
-    assert!(gen.success());
+    let dh = dhparam(cert.dir.path(), "dh.pem", "group:ffdhe2048");
     let s = nginx(
         "nginx",
         &cert,
         &format!("ssl_dhparam {};\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_prefer_server_ciphers on;\n    \
          ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384;",
-            dh.display()
+            dh
         ),
     )
     .unwrap();
