@@ -20,6 +20,24 @@ pub struct CertChain {
     pub ocsp_staple: OcspStaple,
 }
 
+impl OcspStaple {
+    /// "OCSP staple: good", "no OCSP staple", … for reports.
+    pub fn describe(&self) -> String {
+        match (self.present, &self.cert_status, self.requested) {
+            (true, Some(s), _) => format!("OCSP staple: {s}"),
+            (true, None, _) => format!(
+                "OCSP staple: {}",
+                self.response_status
+                    .as_deref()
+                    .or(self.error.as_deref())
+                    .unwrap_or("?")
+            ),
+            (false, _, true) => "no OCSP staple".into(),
+            (false, _, false) => "OCSP stapling not asked".into(),
+        }
+    }
+}
+
 impl CertChain {
     /// Every handshake that returned this chain left out SNI: only clients that send no server
     /// name get it (the server's default certificate), clients that do get another chain.

@@ -82,22 +82,7 @@ fn write_chain(out: &mut dyn Write, n: usize, c: &CertChain, style: &Style) -> s
     if v.contains_root {
         notes.push("contains the root".into());
     }
-    let staple = &c.ocsp_staple;
-    notes.push(
-        match (staple.present, &staple.cert_status, staple.requested) {
-            (true, Some(s), _) => format!("OCSP staple: {s}"),
-            (true, None, _) => format!(
-                "OCSP staple: {}",
-                staple
-                    .response_status
-                    .as_deref()
-                    .or(staple.error.as_deref())
-                    .unwrap_or("?")
-            ),
-            (false, _, true) => "no OCSP staple".into(),
-            (false, _, false) => "OCSP stapling not asked".into(),
-        },
-    );
+    notes.push(c.ocsp_staple.describe());
     writeln!(out, "      {}", style.dim(&notes.join("; ")))?;
     if !v.path.is_empty() {
         writeln!(

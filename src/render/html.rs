@@ -535,22 +535,7 @@ fn write_chain(h: &mut String, n: usize, c: &CertChain) -> std::fmt::Result {
     if v.contains_root {
         notes.push("contains the root".into());
     }
-    let staple = &c.ocsp_staple;
-    notes.push(escape(
-        &match (staple.present, &staple.cert_status, staple.requested) {
-            (true, Some(s), _) => format!("OCSP staple: {s}"),
-            (true, None, _) => format!(
-                "OCSP staple: {}",
-                staple
-                    .response_status
-                    .as_deref()
-                    .or(staple.error.as_deref())
-                    .unwrap_or("?")
-            ),
-            (false, _, true) => "no OCSP staple".into(),
-            (false, _, false) => "OCSP stapling not asked".into(),
-        },
-    ));
+    notes.push(escape(&c.ocsp_staple.describe()));
     if !v.path.is_empty() {
         notes.push(format!("path: {}", escape(&v.path.join(" → "))));
     }
