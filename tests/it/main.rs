@@ -5,6 +5,7 @@ mod certs;
 mod cli;
 mod client;
 mod common;
+mod golden;
 mod grade;
 mod groups;
 mod heartbleed;
