@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use futures::StreamExt;
 
-use crate::engine::{Engine, EngineConfig};
+use crate::enumerate::{self, ScanOptions, Target};
 use crate::facts::Stage;
 use crate::grade::Letter;
 use crate::policy::{self, Policy, Verdict};
+use crate::probe::engine::{Engine, EngineConfig};
 use crate::progress::Progress;
 use crate::render::{self, text::Style, Format};
 use crate::report::{ScanReport, Severity, TargetReport, TlsVersion, ToolInfo, SCHEMA_VERSION};
-use crate::scan::{self, ScanOptions, Target};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_NOT_COMPLIANT: u8 = 1;
@@ -183,7 +183,7 @@ pub struct ScanArgs {
     /// pop3 110, postgres 5432 (SSLRequest), ftp 21 (AUTH TLS), xmpp 5222 (client
     /// stream to the SNI name or the host)).
     #[arg(long, value_enum, value_name = "PROTO")]
-    pub starttls: Option<crate::starttls::Starttls>,
+    pub starttls: Option<crate::probe::starttls::Starttls>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -663,7 +663,7 @@ pub async fn scan_and_judge(
         let opts = opts.clone();
         async move {
             match Target::parse(&input, opts.default_port()) {
-                Ok(t) => scan::scan_target(&engine, &t, &opts).await.0,
+                Ok(t) => enumerate::scan_target(&engine, &t, &opts).await.0,
                 Err(e) => TargetReport {
                     target: input,
                     error: Some(e),

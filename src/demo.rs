@@ -6,9 +6,9 @@ use std::io::IsTerminal;
 use anyhow::Context;
 
 use crate::cli::EXIT_OK;
-use crate::engine::{Engine, EngineConfig};
+use crate::enumerate::ScanOptions;
+use crate::probe::engine::{Engine, EngineConfig};
 use crate::render::{text::Style, Format};
-use crate::scan::ScanOptions;
 use crate::servers::{openssl_s_server, self_signed, KeyType};
 
 /// The seed's six TLS 1.2 suites (`shared/seed/tls-protocols.md`), in OpenSSL's names.

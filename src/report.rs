@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::registry;
+use crate::wire::registry;
 use crate::wire::sslv2::CipherKind;
 use crate::wire::{CipherSuite, ProtocolVersion};
 
@@ -52,7 +52,7 @@ pub struct TargetReport {
     pub sni: Option<String>,
     /// The STARTTLS protocol spoken before TLS ("smtp", "imap", "pop3", "postgres", "ftp", "xmpp"), or null.
     #[serde(default)]
-    pub starttls: Option<crate::starttls::Starttls>,
+    pub starttls: Option<crate::probe::starttls::Starttls>,
     /// Why the target could not be scanned, or null.
     pub error: Option<String>,
     /// One entry per protocol version, SSLv2 to TLS 1.3.

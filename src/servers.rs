@@ -264,7 +264,7 @@ pub const NGINX_MAIL_MODULE: &str = "/usr/lib/nginx/modules/ngx_mail_module.so";
 pub fn nginx_mail(
     name: &str,
     cert: &CertFiles,
-    proto: crate::starttls::Starttls,
+    proto: crate::probe::starttls::Starttls,
     ssl_directives: &str,
 ) -> Result<ServerProcess> {
     if !Path::new(NGINX_MAIL_MODULE).exists() {

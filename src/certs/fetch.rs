@@ -7,11 +7,13 @@ use rustls::SignatureScheme;
 
 use super::model::{ChainSource, NoSniProbe};
 use super::Capture;
-use crate::engine::{Engine, HostHandle, ProbeOutcome};
-use crate::registry;
+use crate::enumerate::Gathered;
+use crate::probe::engine::{Engine, HostHandle, ProbeOutcome};
+use crate::probe::full as fullhs;
+use crate::probe::hello::HelloSpec;
+use crate::probe::Ctx;
 use crate::report::{ProtocolResult, SuiteResult, TlsVersion};
-use crate::scan::hello::HelloSpec;
-use crate::scan::{fullhs, Ctx, Gathered};
+use crate::wire::registry;
 use crate::wire::{Extension, ExtensionType, SignatureScheme as WireScheme};
 
 /// Which server keys a hello allows.

@@ -59,8 +59,9 @@ pub mod verify;
 
 use std::collections::BTreeSet;
 
+use crate::enumerate::Gathered;
+use crate::probe::Ctx;
 use crate::report::{CertificatesSection, Finding, ProtocolResult, SectionStatus, Severity};
-use crate::scan::{Ctx, Gathered};
 use model::{CertChain, ChainSource, ChainVerdicts, OcspStaple, TrustVerdict};
 use parse::Parsed;
 pub use verify::TrustStores;
@@ -668,7 +669,7 @@ mod tests {
 
     #[test]
     fn only_an_alert_to_the_hello_without_sni_is_a_refusal_and_a_finding() {
-        use crate::engine::ProbeOutcome;
+        use crate::probe::engine::ProbeOutcome;
         use crate::wire::{Alert, AlertDescription};
         let alert = ProbeOutcome::Alert(Alert {
             level: 2,

@@ -1,8 +1,8 @@
 //! From a captured ClientHello to [`HelloFacts`]: every field named and flagged. Sans-IO.
 
-use crate::registry;
 use crate::report::TlsVersion;
 use crate::report::{Finding, Severity};
+use crate::wire::registry;
 use crate::wire::sslv2::{CipherKind, Sslv2ClientHello};
 use crate::wire::{
     is_grease_u16, CipherSuite, ClientHello, ExtensionType, KeyShareClientHello, NamedGroup,

@@ -19,8 +19,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::time::Instant;
 
-use crate::registry;
 use crate::report::TlsVersion;
+use crate::wire::registry;
 use crate::wire::{CipherSuite, ProtocolVersion};
 
 use super::analysis::{self, Offer};

@@ -8,7 +8,7 @@ use crate::report::{CertificatesSection, Finding, ProtocolResult, Severity};
 use crate::wire::NamedGroup;
 
 fn suite(name: &str) -> SuiteResult {
-    let s = crate::registry::suite_by_name(name).unwrap_or_else(|| panic!("{name}"));
+    let s = crate::wire::registry::suite_by_name(name).unwrap_or_else(|| panic!("{name}"));
     SuiteResult::from_suite(s.id)
 }
 

@@ -37,8 +37,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::registry;
 use crate::report::{Severity, SuiteResult, TlsVersion};
+use crate::wire::registry;
 use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
 
 pub use eval::evaluate;

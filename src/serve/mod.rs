@@ -31,11 +31,11 @@ use tokio::sync::Semaphore;
 
 use crate::certs::CertOptions;
 use crate::cli::{Judge, EXIT_OK};
-use crate::engine::{Engine, EngineConfig};
+use crate::enumerate::{self, ScanOptions, Target};
 use crate::policy::{profiles, Policy};
+use crate::probe::engine::{Engine, EngineConfig};
+use crate::probe::starttls::Starttls;
 use crate::report::{ScanReport, Severity, TargetReport, ToolInfo, SCHEMA_VERSION};
-use crate::scan::{self, ScanOptions, Target};
-use crate::starttls::Starttls;
 use allow::{AllowList, Cidr};
 
 /// The longest target accepted: a 253-byte DNS name, brackets, a colon and a port, and room
@@ -313,13 +313,17 @@ impl App {
             ..ScanOptions::default()
         };
         let work = async {
-            let addr: SocketAddr = scan::resolve(&req.target, &opts)
+            let addr: SocketAddr = crate::probe::ctx::resolve(&req.target, opts.ip)
                 .await
                 .map_err(Refusal::BadInput)?;
             self.permit(&req.target, addr.ip())?;
             // Pinned: the scan connects to the address just checked, and resolves nothing.
             opts.ip = Some(addr.ip());
-            Ok::<_, Refusal>(scan::scan_target(&self.engine, &req.target, &opts).await.0)
+            Ok::<_, Refusal>(
+                enumerate::scan_target(&self.engine, &req.target, &opts)
+                    .await
+                    .0,
+            )
         };
         let mut t = tokio::time::timeout(self.scan_timeout, work)
             .await

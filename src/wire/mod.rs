@@ -4,6 +4,7 @@
 pub mod codec;
 pub mod handshake;
 pub mod record;
+pub mod registry;
 pub mod sslv2;
 pub mod types;
 
@@ -22,7 +23,7 @@ mod mutation_tests {
     use super::handshake::samples;
     use super::sslv2::{Sslv2ClientHello, Sslv2ServerHello};
     use super::*;
-    use crate::engine::FlightReader;
+    use crate::probe::engine::FlightReader;
 
     fn all_parsers(bytes: &[u8]) {
         let _ = HandshakeMessage::from_bytes(bytes);

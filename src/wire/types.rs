@@ -26,7 +26,7 @@ pub fn is_grease_u16(v: u16) -> bool {
     (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff)
 }
 
-/// A cipher suite code point. Names and metadata live in [`crate::registry`].
+/// A cipher suite code point. Names and metadata live in [`crate::wire::registry`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CipherSuite(pub u16);
 
@@ -52,7 +52,7 @@ impl CipherSuite {
 
 impl std::fmt::Debug for CipherSuite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match crate::registry::suite(*self) {
+        match crate::wire::registry::suite(*self) {
             Some(s) => write!(f, "{}", s.iana_name),
             None => write!(f, "CipherSuite(0x{:04x})", self.0),
         }
@@ -61,7 +61,7 @@ impl std::fmt::Debug for CipherSuite {
 
 impl std::fmt::Display for CipherSuite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match crate::registry::suite(*self) {
+        match crate::wire::registry::suite(*self) {
             Some(s) => write!(f, "{}", s.iana_name),
             None => write!(f, "0x{:04x}", self.0),
         }

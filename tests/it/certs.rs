@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use tlsaudit::certs::model::{CertChain, NoSniProbe};
 use tlsaudit::certs::{finding_ids, verify, CertOptions};
-use tlsaudit::engine::EngineConfig;
+use tlsaudit::enumerate::ScanOptions;
+use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::{CertificatesSection, Severity, TargetReport, TlsVersion};
-use tlsaudit::scan::ScanOptions;
 use tlsaudit::servers::{nginx_reject_without_sni, openssl_s_server, ServerProcess};
 use tlsaudit::testpki::{jan1, test_now, LeafKey, LeafSpec, Signer, TestCa};
 

@@ -1,9 +1,9 @@
 //! Shared test helpers: real servers on loopback, and the rule that a missing server program
 //! skips a test on a laptop but fails it under CI=true.
 
-use tlsaudit::engine::{Engine, EngineConfig};
+use tlsaudit::enumerate::{self, Gathered, ScanOptions, Target};
+use tlsaudit::probe::engine::{Engine, EngineConfig};
 use tlsaudit::report::{TargetReport, TlsVersion};
-use tlsaudit::scan::{self, Gathered, ScanOptions, Target};
 
 /// True when `program` is installed. Under CI=true a missing program is a test failure.
 pub fn require(program: &str) -> bool {
@@ -36,7 +36,7 @@ pub async fn scan_with(
     opts: ScanOptions,
 ) -> (TargetReport, Gathered) {
     let t = Target::parse(target, 443).expect("target parses");
-    scan::scan_target(&Engine::new(cfg), &t, &opts).await
+    enumerate::scan_target(&Engine::new(cfg), &t, &opts).await
 }
 
 /// The supported versions, in order.

@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use tlsaudit::certs::{verify, CertOptions};
-use tlsaudit::engine::EngineConfig;
+use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::grade::{Grade, Letter};
+use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::TargetReport;
-use tlsaudit::scan::ScanOptions;
 use tlsaudit::servers::{gnutls_serv, openssl_s_server, self_signed, KeyType, ServerProcess};
 use tlsaudit::testpki::{test_now, LeafKey, LeafSpec, Signer, TestCa};
 

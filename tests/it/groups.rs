@@ -9,11 +9,11 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
 
-use tlsaudit::engine::EngineConfig;
+use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::{Answer, Stage};
+use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::TargetReport;
 use tlsaudit::report::TlsVersion::{self, *};
-use tlsaudit::scan::ScanOptions;
 use tlsaudit::servers::{gnutls_serv_with, openssl_s_server, self_signed, KeyType};
 use tlsaudit::wire::{
     encode_records, Codec, ContentType, Deframer, Extension, ExtensionType, Frame, HandshakeJoiner,
@@ -638,9 +638,9 @@ async fn quick_skips_preference_probes_and_full_handshakes() {
 /// ServerHello that takes the share counts as the group accepted.
 #[tokio::test]
 async fn groups_of_a_server_that_refuses_an_empty_key_share() {
-    use tlsaudit::engine::Engine;
+    use tlsaudit::enumerate::{groups, Ctx};
+    use tlsaudit::probe::engine::Engine;
     use tlsaudit::report::{ProtocolResult, SectionStatus, SuiteResult};
-    use tlsaudit::scan::{groups, Ctx};
     let prefs = vec![
         NamedGroup::X25519MLKEM768,
         NamedGroup::X25519,

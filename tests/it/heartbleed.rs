@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use tlsaudit::engine::EngineConfig;
+use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::{Fact, Stage};
+use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::TargetReport;
-use tlsaudit::scan::ScanOptions;
 use tlsaudit::servers::{gnutls_serv_with, openssl_s_server, self_signed, KeyType};
 
 use crate::common::{require, scan_with};

@@ -1,9 +1,9 @@
 //! Versions and suites against real servers with known configurations: each test asserts the
 //! exact set, and the exact order where the server imposes one, derived from the configuration.
 
-use tlsaudit::engine::EngineConfig;
+use tlsaudit::enumerate::ScanOptions;
+use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::TlsVersion::{self, *};
-use tlsaudit::scan::ScanOptions;
 use tlsaudit::servers::{gnutls_serv, nginx, openssl_s_server, self_signed, KeyType};
 
 use crate::common::{dhparam, ids, require, scan, scan_with, sorted, suites, versions};

@@ -8,12 +8,12 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use tlsaudit::engine::EngineConfig;
+use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::Fact;
-use tlsaudit::registry;
+use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::SectionStatus;
 use tlsaudit::report::TlsVersion::*;
-use tlsaudit::scan::ScanOptions;
+use tlsaudit::wire::registry;
 use tlsaudit::wire::sslv2::{CipherKind, Sslv2ClientHello, Sslv2ServerHello};
 use tlsaudit::wire::{
     encode_records, CertificateList, CipherSuite, Codec, ContentType, Deframer, Extension,

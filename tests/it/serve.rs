@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tlsaudit::policy::{profiles, Verdict};
+use tlsaudit::probe::starttls::Starttls;
 use tlsaudit::report::{TargetReport, TlsVersion};
 use tlsaudit::servers::{nginx_mail, openssl_s_server, self_signed, KeyType, NGINX_MAIL_MODULE};
-use tlsaudit::starttls::Starttls;
 
 use crate::common::{ids, require, sorted, suites, versions};
 

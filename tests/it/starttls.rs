@@ -1,13 +1,13 @@
 //! STARTTLS against real servers on loopback: nginx's mail proxy (SMTP, IMAP, POP3), PostgreSQL,
 //! vsftpd (FTP) and Prosody (XMPP).
 
-use tlsaudit::engine::EngineConfig;
+use tlsaudit::enumerate::ScanOptions;
+use tlsaudit::probe::engine::EngineConfig;
+use tlsaudit::probe::starttls::Starttls;
 use tlsaudit::report::TlsVersion::*;
-use tlsaudit::scan::ScanOptions;
 use tlsaudit::servers::{
     nginx_mail, postgres, prosody, self_signed, vsftpd, KeyType, NGINX_MAIL_MODULE,
 };
-use tlsaudit::starttls::Starttls;
 
 use crate::common::{ids, require, scan_with, sorted, suites, versions};
 

@@ -3,12 +3,12 @@
 
 use std::process::Command;
 
-use tlsaudit::engine::EngineConfig;
+use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::Stage;
 use tlsaudit::policy::{evaluate, Policy, RuleStatus};
+use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::Severity;
 use tlsaudit::report::TlsVersion::*;
-use tlsaudit::scan::ScanOptions;
 use tlsaudit::servers::{openssl_s_server, self_signed, KeyType};
 
 use crate::common::{ids, require, scan_with, suites, versions};

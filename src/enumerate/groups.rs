@@ -13,16 +13,16 @@
 
 use std::sync::LazyLock;
 
-use crate::engine::ProbeOutcome;
 use crate::facts::{DheGroup, GroupResult, GroupsSection, Stage, VersionGroups};
-use crate::registry;
+use crate::probe::engine::ProbeOutcome;
 use crate::report::{SectionStatus, TargetReport, TlsVersion};
+use crate::wire::registry;
 use crate::wire::{
     AlertDescription, CipherSuite, KeyShareEntry, NamedGroup, ServerKeyExchangeParams,
 };
 
-use super::hello::HelloSpec;
 use super::{Ctx, ScanOptions};
+use crate::probe::hello::HelloSpec;
 
 /// The groups stage, or `None` when `--only` leaves it out.
 pub async fn scan(ctx: &Ctx, report: &TargetReport, opts: &ScanOptions) -> Option<GroupsSection> {

@@ -7,18 +7,18 @@
 //! one with CBC suites for encrypt_then_mac, one with DEFLATE, one with TLS_FALLBACK_SCSV, two
 //! for ALPN, one for Heartbleed when the server echoes heartbeat, and full rustls handshakes in pairs for resumption and 0-RTT (not with `--quick`).
 
-use crate::engine::{FollowUp, Hello, ProbeOutcome, ServerFlight};
 use crate::facts::{Answer, Fact, FeaturesSection, Stage};
+use crate::probe::engine::{FollowUp, Hello, ProbeOutcome, ServerFlight};
 use crate::report::{TargetReport, TlsVersion};
 use crate::wire::{
     encode_records, AlertDescription, CertificateRequest12, CipherSuite, ContentType, Extension,
     ExtensionType, ProtocolName, ProtocolNameList, ProtocolVersion,
 };
 
-use super::fullhs::{self, Client, Setup};
 use super::groups::{legacy_version, suites_for, supported};
-use super::hello::{HelloSpec, COMPACT_LIMIT};
 use super::{Ctx, Gathered, ScanOptions};
+use crate::probe::full::{self as fullhs, Client, Setup};
+use crate::probe::hello::{HelloSpec, COMPACT_LIMIT};
 
 /// ALPN protocols probed, in the order offered.
 pub const ALPN_PROTOCOLS: [&str; 2] = ["h2", "http/1.1"];

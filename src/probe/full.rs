@@ -1,6 +1,6 @@
 //! Complete handshakes with rustls, for the facts a ServerHello alone cannot show: the TLS 1.3
 //! CertificateVerify scheme (encrypted), resumption, tickets and 0-RTT. The TCP connection comes
-//! from [`crate::engine::Engine::connect`], so it is counted and limited like every probe.
+//! from [`crate::probe::engine::Engine::connect`], so it is counted and limited like every probe.
 //!
 //! The verifier records what the server presented and accepts anything: a scanner learns what
 //! the server does, it does not trust it. Nothing sent over these connections is secret.
@@ -237,7 +237,7 @@ pub const CANNOT_NEGOTIATE: &str =
 pub struct Client {
     pub config: Arc<ClientConfig>,
     pub seen: Shared,
-    secrets: Arc<super::tickets13::SecretLog>,
+    secrets: Arc<super::tickets::SecretLog>,
     collect_tickets: bool,
 }
 
@@ -277,7 +277,7 @@ impl Client {
             });
         config.alpn_protocols = setup.alpn.clone();
         config.enable_early_data = setup.early_data;
-        let secrets = super::tickets13::SecretLog::new();
+        let secrets = super::tickets::SecretLog::new();
         config.key_log = secrets.clone();
         Ok(Self {
             config: Arc::new(config),
@@ -375,7 +375,7 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
         (Some(suite), Some(secret))
             if conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3) =>
         {
-            super::tickets13::ticket_lifetimes(suite, &secret, &after)
+            super::tickets::ticket_lifetimes(suite, &secret, &after)
         }
         _ => vec![],
     };

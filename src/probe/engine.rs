@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::time::{timeout, timeout_at, Instant};
 
-use crate::starttls::{self, Starttls};
+use crate::probe::starttls::{self, Starttls};
 use crate::wire::sslv2::{Sslv2ClientHello, Sslv2ServerHello};
 use crate::wire::{
     encode_records, Alert, CertificateStatus, ClientHello, Codec, ContentType, Deframer, Frame,

@@ -4,7 +4,7 @@
 
 use rand::RngCore;
 
-use crate::engine::Hello;
+use crate::probe::engine::Hello;
 use crate::wire::sslv2::{CipherKind, Sslv2ClientHello};
 use crate::wire::{
     CipherSuite, ClientHello, EcPointFormatList, Extension, ExtensionType, KeyShareClientHello,
@@ -323,7 +323,7 @@ mod tests {
             (rv, ch.extensions.is_none()),
             (ProtocolVersion::SSLV3, true)
         );
-        let suites: Vec<CipherSuite> = crate::registry::candidates(ProtocolVersion::TLS12)
+        let suites: Vec<CipherSuite> = crate::wire::registry::candidates(ProtocolVersion::TLS12)
             .into_iter()
             .take(COMPACT_CHUNK)
             .collect();
@@ -342,9 +342,9 @@ mod tests {
 
     #[test]
     fn compact_runs_keep_every_hello_small_and_every_item_once() {
-        let suites: Vec<CipherSuite> = crate::registry::candidates(ProtocolVersion::TLS12)
+        let suites: Vec<CipherSuite> = crate::wire::registry::candidates(ProtocolVersion::TLS12)
             .into_iter()
-            .filter(|s| crate::registry::suite(*s).is_some_and(|i| i.kx == "ECDHE"))
+            .filter(|s| crate::wire::registry::suite(*s).is_some_and(|i| i.kx == "ECDHE"))
             .take(8)
             .collect();
         let long_name = format!("{}.example.com", "a".repeat(120));
@@ -359,7 +359,7 @@ mod tests {
             assert!(spec.fits_compact(), "{} bytes", spec.encoded_len());
         }
         // Suites are trimmed, never emptied, to make room.
-        let all = crate::registry::candidates(ProtocolVersion::TLS12);
+        let all = crate::wire::registry::candidates(ProtocolVersion::TLS12);
         let fitted = HelloSpec::new(ProtocolVersion::TLS12, all, None)
             .compact()
             .fit_compact();

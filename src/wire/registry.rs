@@ -39,8 +39,8 @@ struct Registry {
     suites: BTreeMap<u16, SuiteInfo>,
 }
 
-static OPENSSL_NAMES: &str = include_str!("../data/openssl-names.tsv");
-static EXTRA_SUITES: &str = include_str!("../data/extra-suites.tsv");
+static OPENSSL_NAMES: &str = include_str!("../../data/openssl-names.tsv");
+static EXTRA_SUITES: &str = include_str!("../../data/extra-suites.tsv");
 
 fn data_lines(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
     text.lines()

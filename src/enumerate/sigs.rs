@@ -8,15 +8,15 @@
 //!   one used. rustls speaks x25519, secp256r1 and secp384r1 and the AES-GCM and ChaCha20 suites
 //!   only: a server with none of those is reported as not determined.
 
-use crate::engine::ProbeOutcome;
 use crate::facts::{SignatureResult, SignaturesSection, Stage, VersionSignatures};
+use crate::probe::engine::ProbeOutcome;
 use crate::report::{SectionStatus, TargetReport, TlsVersion};
 use crate::wire::{ServerKeyExchangeParams, SignatureScheme};
 
-use super::fullhs::{self, Client, Setup};
 use super::groups::{suites_for, supported};
-use super::hello::HelloSpec;
 use super::{Ctx, ScanOptions};
+use crate::probe::full::{self as fullhs, Client, Setup};
+use crate::probe::hello::HelloSpec;
 
 /// The signature-scheme stage, or `None` when `--only` leaves it out.
 pub async fn scan(
@@ -76,7 +76,7 @@ pub async fn scan(
 }
 
 /// Suites whose ServerKeyExchange is signed: (EC)DHE with certificate authentication.
-fn signed_kx(s: &crate::registry::SuiteInfo) -> bool {
+fn signed_kx(s: &crate::wire::registry::SuiteInfo) -> bool {
     matches!(s.kx, "ECDHE" | "DHE") && matches!(s.auth, "RSA" | "ECDSA" | "DSS")
 }
 
@@ -166,7 +166,8 @@ async fn tls12_eliminate_run(
             ProbeOutcome::ConnectFailed(e) => return Err(e),
             _ => return Ok((found, describe)),
         };
-        let dhe = crate::registry::suite(flight.hello.cipher_suite).is_some_and(|s| s.kx == "DHE");
+        let dhe =
+            crate::wire::registry::suite(flight.hello.cipher_suite).is_some_and(|s| s.kx == "DHE");
         let scheme = flight
             .server_key_exchange
             .as_deref()

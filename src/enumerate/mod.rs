@@ -8,25 +8,22 @@
 //! hellos) travels to the later stages in [`Ctx::compact`].
 
 pub mod features;
-pub mod fullhs;
 pub mod groups;
-pub mod hello;
 pub mod sigs;
-pub mod target;
-pub mod tickets13;
 
 use std::collections::BTreeSet;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Instant;
 
-use crate::engine::{Engine, HostHandle, ProbeOutcome, ServerFlight};
 use crate::facts::Stage;
-use crate::registry;
+use crate::probe::ctx::{resolve, sni_for};
+use crate::probe::engine::{Engine, ProbeOutcome, ServerFlight};
+use crate::probe::hello::{sslv2_hello, HelloSpec, COMPACT_CHUNK};
+use crate::probe::starttls::Starttls;
+pub use crate::probe::{Ctx, Target};
 use crate::report::{ProtocolResult, SectionStatus, SuiteResult, TargetReport, TlsVersion};
-use crate::starttls::Starttls;
+use crate::wire::registry;
 use crate::wire::{AlertDescription, CipherSuite, KeyShareEntry, NamedGroup, ProtocolVersion};
-use hello::{sslv2_hello, HelloSpec, COMPACT_CHUNK};
-pub use target::Target;
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
@@ -93,63 +90,6 @@ pub struct Gathered {
     pub compact: bool,
 }
 
-/// One probe context: the engine, the host and the name to send.
-#[derive(Clone)]
-pub struct Ctx {
-    pub engine: Engine,
-    pub host: HostHandle,
-    pub sni: Option<String>,
-    /// Send compact hellos (under 256 bytes): the protocol stage found the server needs them.
-    pub compact: bool,
-}
-
-impl Ctx {
-    /// The broadest hello for `version` offering `suites`, compact when the server needs it.
-    pub fn hello(&self, version: ProtocolVersion, suites: Vec<CipherSuite>) -> HelloSpec {
-        let spec = HelloSpec::new(version, suites, self.sni.clone());
-        if self.compact {
-            spec.compact()
-        } else {
-            spec
-        }
-    }
-
-    /// Sends `spec`; a compact hello first drops trailing suites until it fits, so a stage
-    /// whose variable is not the suite list can hand over every accepted suite.
-    pub async fn send(&self, spec: HelloSpec) -> ProbeOutcome {
-        let spec = spec.fit_compact();
-        self.engine.probe(&self.host, &spec.build()).await
-    }
-}
-
-/// Resolves `target`, honouring `--ip`.
-pub async fn resolve(target: &Target, opts: &ScanOptions) -> Result<SocketAddr, String> {
-    if let Some(ip) = opts.ip {
-        return Ok(SocketAddr::new(ip, target.port));
-    }
-    if let Some(ip) = target.ip_literal() {
-        return Ok(SocketAddr::new(ip, target.port));
-    }
-    let lookup = tokio::net::lookup_host((target.host.as_str(), target.port));
-    match tokio::time::timeout(std::time::Duration::from_secs(10), lookup).await {
-        Ok(Ok(mut addrs)) => addrs
-            .next()
-            .ok_or_else(|| format!("{}: no address found", target.host)),
-        Ok(Err(e)) => Err(format!("{}: cannot resolve: {e}", target.host)),
-        Err(_) => Err(format!("{}: name resolution timed out", target.host)),
-    }
-}
-
-/// The name to send in SNI: `--sni`, else the host when it is a name, never an IP literal (RFC 6066 section 3).
-pub fn sni_for(target: &Target, opts: &ScanOptions) -> Option<String> {
-    if opts.no_sni {
-        return None;
-    }
-    opts.sni
-        .clone()
-        .or_else(|| target.ip_literal().is_none().then(|| target.host.clone()))
-}
-
 /// Scans one target. Never fails: an unreachable target is a report with `error` set.
 pub async fn scan_target(
     engine: &Engine,
@@ -157,7 +97,7 @@ pub async fn scan_target(
     opts: &ScanOptions,
 ) -> (TargetReport, Gathered) {
     let started = Instant::now();
-    let sni = sni_for(target, opts);
+    let sni = sni_for(target, opts.sni.as_deref(), opts.no_sni);
     let mut report = TargetReport {
         target: target.input.clone(),
         host: target.host.clone(),
@@ -166,7 +106,7 @@ pub async fn scan_target(
         starttls: opts.starttls,
         ..Default::default()
     };
-    let addr = match resolve(target, opts).await {
+    let addr = match resolve(target, opts.ip).await {
         Ok(a) => a,
         Err(e) => {
             report.error = Some(e);
