@@ -13,14 +13,15 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use futures::StreamExt;
 
-use crate::enumerate::{self, ScanOptions, Target};
+use crate::enumerate::{ScanOptions, Target};
 use crate::facts::Stage;
+use crate::facts::{Severity, TlsVersion};
 use crate::grade::Letter;
 use crate::policy::{self, Policy, Verdict};
 use crate::probe::engine::{Engine, EngineConfig};
 use crate::progress::Progress;
 use crate::render::{self, text::Style, Format};
-use crate::report::{ScanReport, Severity, TargetReport, TlsVersion, ToolInfo, SCHEMA_VERSION};
+use crate::report::{ScanReport, TargetReport, ToolInfo, SCHEMA_VERSION};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_NOT_COMPLIANT: u8 = 1;
@@ -663,12 +664,8 @@ pub async fn scan_and_judge(
         let opts = opts.clone();
         async move {
             match Target::parse(&input, opts.default_port()) {
-                Ok(t) => enumerate::scan_target(&engine, &t, &opts).await.0,
-                Err(e) => TargetReport {
-                    target: input,
-                    error: Some(e),
-                    ..Default::default()
-                },
+                Ok(t) => crate::audit::scan_target(&engine, &t, &opts).await.0,
+                Err(e) => crate::audit::unparsable(input, e),
             }
         }
     }))

@@ -70,7 +70,7 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
     // Judged by the default profile, the seed's own rule.
     let judge = crate::cli::Judge {
         policy: crate::policy::Policy::load("multisafepay")?,
-        fail_on: crate::report::Severity::Error,
+        fail_on: crate::facts::Severity::Error,
         ignored: vec![],
     };
     let (report, _) = crate::cli::scan_and_judge(

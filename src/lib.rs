@@ -4,6 +4,7 @@
 //! ([`facts`]) → findings ([`certs`], [`policy`], [`grade`]) → report ([`report`]) → renderers
 //! ([`render`]). The [`wire`] layer (with the IANA [`wire::registry`]) is sans-IO.
 
+pub mod audit;
 pub mod certs;
 pub mod cli;
 pub mod client;

@@ -5,14 +5,14 @@
 
 use rustls::SignatureScheme;
 
-use super::model::{ChainSource, NoSniProbe};
 use super::Capture;
 use crate::enumerate::Gathered;
+use crate::facts::certs::{ChainSource, NoSniProbe};
+use crate::facts::{ProtocolResult, SuiteResult, TlsVersion};
 use crate::probe::engine::{Engine, HostHandle, ProbeOutcome};
 use crate::probe::full as fullhs;
 use crate::probe::hello::HelloSpec;
 use crate::probe::Ctx;
-use crate::report::{ProtocolResult, SuiteResult, TlsVersion};
 use crate::wire::registry;
 use crate::wire::{Extension, ExtensionType, SignatureScheme as WireScheme};
 

@@ -52,7 +52,6 @@ pub mod ids {
 pub const NO_SNI_PREFIX: &str = "cert.no_sni.";
 
 pub mod fetch;
-pub mod model;
 pub mod ocsp;
 pub mod parse;
 pub mod verify;
@@ -60,9 +59,9 @@ pub mod verify;
 use std::collections::BTreeSet;
 
 use crate::enumerate::Gathered;
+use crate::facts::certs::{CertChain, ChainSource, ChainVerdicts, OcspStaple, TrustVerdict};
+use crate::facts::{CertificatesSection, Finding, ProtocolResult, SectionStatus, Severity};
 use crate::probe::Ctx;
-use crate::report::{CertificatesSection, Finding, ProtocolResult, SectionStatus, Severity};
-use model::{CertChain, ChainSource, ChainVerdicts, OcspStaple, TrustVerdict};
 use parse::Parsed;
 pub use verify::TrustStores;
 
@@ -492,7 +491,7 @@ pub async fn stage(
 
 /// `cert.no_sni.refused` (info) when the server refused the handshake without SNI; nothing
 /// when it answered, or when that is not determined (timeout, failed connection).
-pub fn no_sni_finding(p: &model::NoSniProbe) -> Option<Finding> {
+pub fn no_sni_finding(p: &crate::facts::certs::NoSniProbe) -> Option<Finding> {
     (p.refused == Some(true)).then(|| Finding {
         id: ids::NO_SNI_REFUSED.into(),
         severity: Severity::Info,
@@ -524,7 +523,7 @@ pub fn finding_ids(findings: &[Finding]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::TlsVersion;
+    use crate::facts::TlsVersion;
     use crate::testpki::{jan1, test_now, LeafKey, LeafSpec, TestCa};
 
     fn capture(certs: Vec<Vec<u8>>) -> Capture {
@@ -685,7 +684,7 @@ mod tests {
         ] {
             assert_eq!(fetch::refused(&o), None, "{o:?}");
         }
-        let probe = |refused, evidence: &str| model::NoSniProbe {
+        let probe = |refused, evidence: &str| crate::facts::certs::NoSniProbe {
             attempted: true,
             refused,
             evidence: Some(evidence.into()),
@@ -719,8 +718,11 @@ mod tests {
             timeout.describe().as_deref(),
             Some("without SNI: not determined (TLSv1.2 hello without SNI: no answer before the timeout)")
         );
-        assert_eq!(no_sni_finding(&model::NoSniProbe::default()), None);
-        assert_eq!(model::NoSniProbe::default().describe(), None);
+        assert_eq!(
+            no_sni_finding(&crate::facts::certs::NoSniProbe::default()),
+            None
+        );
+        assert_eq!(crate::facts::certs::NoSniProbe::default().describe(), None);
     }
 
     #[test]

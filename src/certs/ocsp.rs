@@ -2,8 +2,8 @@
 //! status, and the leaf's status and times. The responder's signature is not checked: the
 //! report says what the server staples, a client judges it.
 
-use super::model::OcspStaple;
 use super::parse::rfc3339;
+use crate::facts::certs::OcspStaple;
 
 /// A cursor over DER TLVs. Every read is bounds-checked; a bad length ends the walk.
 pub struct Der<'a> {

@@ -8,7 +8,7 @@ use x509_parser::oid_registry::Oid;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
-use super::model::{BasicConstraintsInfo, CertInfo, PublicKeyInfo};
+use crate::facts::certs::{BasicConstraintsInfo, CertInfo, PublicKeyInfo};
 
 /// A parsed certificate: the report's view and the raw facts for verdicts.
 #[derive(Debug, Clone)]

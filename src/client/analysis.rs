@@ -1,7 +1,7 @@
 //! From a captured ClientHello to [`HelloFacts`]: every field named and flagged. Sans-IO.
 
-use crate::report::TlsVersion;
-use crate::report::{Finding, Severity};
+use crate::facts::TlsVersion;
+use crate::facts::{Finding, Severity};
 use crate::wire::registry;
 use crate::wire::sslv2::{CipherKind, Sslv2ClientHello};
 use crate::wire::{

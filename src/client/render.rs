@@ -164,9 +164,9 @@ pub fn text(out: &mut dyn Write, r: &ClientReport, style: &Style) -> std::io::Re
         .filter(|f| f.id != "client.policy.not_compliant")
     {
         let sev = match f.severity {
-            crate::report::Severity::Error => style.red("error"),
-            crate::report::Severity::Warning => style.yellow("warning"),
-            crate::report::Severity::Info => style.dim("info"),
+            crate::facts::Severity::Error => style.red("error"),
+            crate::facts::Severity::Warning => style.yellow("warning"),
+            crate::facts::Severity::Info => style.dim("info"),
         };
         writeln!(out, "  {sev:<13} {} [{}]", f.message, f.id)?;
     }

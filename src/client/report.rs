@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::report::{Finding, TlsVersion};
+use crate::facts::{Finding, TlsVersion};
 
 /// Bumped on any change a consumer could notice.
 pub const CLIENT_SCHEMA_VERSION: &str = "1.0";

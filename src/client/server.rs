@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::time::Instant;
 
-use crate::report::TlsVersion;
+use crate::facts::TlsVersion;
 use crate::wire::registry;
 use crate::wire::{CipherSuite, ProtocolVersion};
 

@@ -1,7 +1,7 @@
 //! The verdict seen from the server's side: what a server that follows a policy would pick
 //! with this client's hello, or why it cannot. A pure function of (hello, profile).
 
-use crate::report::TlsVersion;
+use crate::facts::TlsVersion;
 use crate::wire::registry;
 use crate::wire::{CipherSuite, NamedGroup, ProtocolVersion};
 

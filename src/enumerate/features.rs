@@ -7,9 +7,10 @@
 //! one with CBC suites for encrypt_then_mac, one with DEFLATE, one with TLS_FALLBACK_SCSV, two
 //! for ALPN, one for Heartbleed when the server echoes heartbeat, and full rustls handshakes in pairs for resumption and 0-RTT (not with `--quick`).
 
+use crate::facts::TargetFacts;
+use crate::facts::TlsVersion;
 use crate::facts::{Answer, Fact, FeaturesSection, Stage};
 use crate::probe::engine::{FollowUp, Hello, ProbeOutcome, ServerFlight};
-use crate::report::{TargetReport, TlsVersion};
 use crate::wire::{
     encode_records, AlertDescription, CertificateRequest12, CipherSuite, ContentType, Extension,
     ExtensionType, ProtocolName, ProtocolNameList, ProtocolVersion,
@@ -29,7 +30,7 @@ const EARLY_DATA: &[u8] = b"HEAD / HTTP/1.0\r\n\r\n";
 /// The features stage, or `None` when `--only` leaves it out.
 pub async fn scan(
     ctx: &Ctx,
-    report: &TargetReport,
+    report: &TargetFacts,
     gathered: &Gathered,
     opts: &ScanOptions,
 ) -> Option<FeaturesSection> {
@@ -257,7 +258,7 @@ fn extensions_asked() -> Vec<Extension> {
 /// per extension, so an intolerance of one does not hide the others.
 async fn extension_probe(
     ctx: &Ctx,
-    report: &TargetReport,
+    report: &TargetFacts,
     legacy: Option<TlsVersion>,
 ) -> Option<ExtFacts> {
     let v = legacy?;
@@ -330,7 +331,7 @@ pub fn heartbleed_request(record_version: ProtocolVersion) -> Vec<u8> {
 /// handshake goes on (OpenSSL 1.0.1 to 1.0.1f answered heartbeats at any point).
 async fn heartbleed_probe(
     ctx: &Ctx,
-    report: &TargetReport,
+    report: &TargetFacts,
     v: TlsVersion,
     heartbeat: &Fact,
 ) -> Fact {
@@ -393,7 +394,7 @@ async fn heartbleed_probe(
 }
 
 /// RFC 7366 applies to CBC suites only: offer the accepted CBC suites with encrypt_then_mac.
-async fn etm_probe(ctx: &Ctx, report: &TargetReport, legacy: Option<TlsVersion>) -> Fact {
+async fn etm_probe(ctx: &Ctx, report: &TargetFacts, legacy: Option<TlsVersion>) -> Fact {
     let Some(v) = legacy else {
         return Fact::not_applicable("TLS 1.3 only: no CBC suites");
     };
@@ -425,7 +426,7 @@ async fn etm_probe(ctx: &Ctx, report: &TargetReport, legacy: Option<TlsVersion>)
 }
 
 /// DEFLATE (method 1, RFC 3749) offered before null.
-async fn compression_probe(ctx: &Ctx, report: &TargetReport, legacy: Option<TlsVersion>) -> Fact {
+async fn compression_probe(ctx: &Ctx, report: &TargetFacts, legacy: Option<TlsVersion>) -> Fact {
     let Some(v) = legacy else {
         return Fact::not_applicable("TLS 1.3 only: TLS 1.3 has no compression");
     };
@@ -454,7 +455,7 @@ async fn compression_probe(ctx: &Ctx, report: &TargetReport, legacy: Option<TlsV
 
 /// RFC 7507: a hello below the server's highest version, with TLS_FALLBACK_SCSV, must be met
 /// with an inappropriate_fallback alert.
-async fn fallback_probe(ctx: &Ctx, report: &TargetReport) -> Fact {
+async fn fallback_probe(ctx: &Ctx, report: &TargetFacts) -> Fact {
     let offered: Vec<TlsVersion> = [
         TlsVersion::Tls13,
         TlsVersion::Tls12,
@@ -507,7 +508,7 @@ fn alpn_ext(protocols: &[&str]) -> Extension {
 /// or with rustls handshakes on a TLS 1.3-only server.
 async fn alpn_probe(
     ctx: &Ctx,
-    report: &TargetReport,
+    report: &TargetFacts,
     legacy: Option<TlsVersion>,
     quick: bool,
 ) -> (Vec<String>, String) {
@@ -587,7 +588,7 @@ async fn alpn_probe(
 /// TLS 1.2 resumption with real abbreviated handshakes (rustls): by session id, then by ticket.
 async fn tls12_resumption(
     ctx: &Ctx,
-    report: &TargetReport,
+    report: &TargetFacts,
     quick: bool,
 ) -> (Fact, Fact, Option<u32>) {
     if !supported(report, TlsVersion::Tls12) {
@@ -662,7 +663,7 @@ struct Tls13Run {
 /// CertificateRequest), then a resumption that sends 0-RTT data when the ticket allows it.
 async fn tls13_handshakes(
     ctx: &Ctx,
-    report: &TargetReport,
+    report: &TargetFacts,
     tls13: bool,
     quick: bool,
 ) -> Option<Tls13Run> {

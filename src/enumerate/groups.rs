@@ -13,9 +13,10 @@
 
 use std::sync::LazyLock;
 
+use crate::facts::TargetFacts;
 use crate::facts::{DheGroup, GroupResult, GroupsSection, Stage, VersionGroups};
+use crate::facts::{SectionStatus, TlsVersion};
 use crate::probe::engine::ProbeOutcome;
-use crate::report::{SectionStatus, TargetReport, TlsVersion};
 use crate::wire::registry;
 use crate::wire::{
     AlertDescription, CipherSuite, KeyShareEntry, NamedGroup, ServerKeyExchangeParams,
@@ -25,7 +26,7 @@ use super::{Ctx, ScanOptions};
 use crate::probe::hello::HelloSpec;
 
 /// The groups stage, or `None` when `--only` leaves it out.
-pub async fn scan(ctx: &Ctx, report: &TargetReport, opts: &ScanOptions) -> Option<GroupsSection> {
+pub async fn scan(ctx: &Ctx, report: &TargetFacts, opts: &ScanOptions) -> Option<GroupsSection> {
     if !opts.runs(Stage::Groups) {
         return None;
     }
@@ -60,12 +61,12 @@ pub async fn scan(ctx: &Ctx, report: &TargetReport, opts: &ScanOptions) -> Optio
 }
 
 /// Whether the protocol stage found `v` supported.
-pub(crate) fn supported(report: &TargetReport, v: TlsVersion) -> bool {
+pub(crate) fn supported(report: &TargetFacts, v: TlsVersion) -> bool {
     report.protocol(v).is_some_and(|p| p.supported)
 }
 
 /// The highest of TLS 1.0–1.2 the server speaks: where TLS 1.2-style facts are probed.
-pub(crate) fn legacy_version(report: &TargetReport) -> Option<TlsVersion> {
+pub(crate) fn legacy_version(report: &TargetFacts) -> Option<TlsVersion> {
     [TlsVersion::Tls12, TlsVersion::Tls11, TlsVersion::Tls10]
         .into_iter()
         .find(|v| supported(report, *v))
@@ -73,7 +74,7 @@ pub(crate) fn legacy_version(report: &TargetReport) -> Option<TlsVersion> {
 
 /// The suites the protocol stage found for `v`, keeping those `keep` selects.
 pub(crate) fn suites_for(
-    report: &TargetReport,
+    report: &TargetFacts,
     v: TlsVersion,
     keep: impl Fn(&registry::SuiteInfo) -> bool,
 ) -> Vec<CipherSuite> {
@@ -348,7 +349,7 @@ pub fn ecdhe_candidates() -> Vec<NamedGroup> {
         .collect()
 }
 
-async fn tls13_groups(ctx: &Ctx, report: &TargetReport, quick: bool) -> VersionGroups {
+async fn tls13_groups(ctx: &Ctx, report: &TargetFacts, quick: bool) -> VersionGroups {
     let v = TlsVersion::Tls13;
     let mut suites = suites_for(report, v, |_| true);
     if suites.is_empty() {
@@ -377,7 +378,7 @@ async fn tls13_groups(ctx: &Ctx, report: &TargetReport, quick: bool) -> VersionG
 
 async fn legacy_groups(
     ctx: &Ctx,
-    report: &TargetReport,
+    report: &TargetFacts,
     v: TlsVersion,
     quick: bool,
 ) -> VersionGroups {

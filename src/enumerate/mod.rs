@@ -16,12 +16,13 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use crate::facts::Stage;
+use crate::facts::TargetFacts;
+use crate::facts::{ProtocolResult, SectionStatus, SuiteResult, TlsVersion};
 use crate::probe::ctx::{resolve, sni_for};
 use crate::probe::engine::{Engine, ProbeOutcome, ServerFlight};
 use crate::probe::hello::{sslv2_hello, HelloSpec, COMPACT_CHUNK};
 use crate::probe::starttls::Starttls;
 pub use crate::probe::{Ctx, Target};
-use crate::report::{ProtocolResult, SectionStatus, SuiteResult, TargetReport, TlsVersion};
 use crate::wire::registry;
 use crate::wire::{AlertDescription, CipherSuite, KeyShareEntry, NamedGroup, ProtocolVersion};
 
@@ -95,10 +96,10 @@ pub async fn scan_target(
     engine: &Engine,
     target: &Target,
     opts: &ScanOptions,
-) -> (TargetReport, Gathered) {
+) -> (TargetFacts, Gathered) {
     let started = Instant::now();
     let sni = sni_for(target, opts.sni.as_deref(), opts.no_sni);
-    let mut report = TargetReport {
+    let mut report = TargetFacts {
         target: target.input.clone(),
         host: target.host.clone(),
         port: target.port,
@@ -164,7 +165,6 @@ pub async fn scan_target(
         report.signature_schemes = signatures;
         report.features = features;
     }
-    report.grade = crate::grade::grade(&report);
     report.connections = ctx.host.connections();
     report.duration_ms = started.elapsed().as_millis() as u64;
     (report, gathered)

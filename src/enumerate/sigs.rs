@@ -8,9 +8,10 @@
 //!   one used. rustls speaks x25519, secp256r1 and secp384r1 and the AES-GCM and ChaCha20 suites
 //!   only: a server with none of those is reported as not determined.
 
+use crate::facts::TargetFacts;
+use crate::facts::{SectionStatus, TlsVersion};
 use crate::facts::{SignatureResult, SignaturesSection, Stage, VersionSignatures};
 use crate::probe::engine::ProbeOutcome;
-use crate::report::{SectionStatus, TargetReport, TlsVersion};
 use crate::wire::{ServerKeyExchangeParams, SignatureScheme};
 
 use super::groups::{suites_for, supported};
@@ -21,7 +22,7 @@ use crate::probe::hello::HelloSpec;
 /// The signature-scheme stage, or `None` when `--only` leaves it out.
 pub async fn scan(
     ctx: &Ctx,
-    report: &TargetReport,
+    report: &TargetFacts,
     opts: &ScanOptions,
 ) -> Option<SignaturesSection> {
     if !opts.runs(Stage::Sigs) {
@@ -80,7 +81,7 @@ fn signed_kx(s: &crate::wire::registry::SuiteInfo) -> bool {
     matches!(s.kx, "ECDHE" | "DHE") && matches!(s.auth, "RSA" | "ECDSA" | "DSS")
 }
 
-async fn tls12_schemes(ctx: &Ctx, report: &TargetReport) -> VersionSignatures {
+async fn tls12_schemes(ctx: &Ctx, report: &TargetFacts) -> VersionSignatures {
     let v = TlsVersion::Tls12;
     let mut result = VersionSignatures {
         version: v,

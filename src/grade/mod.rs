@@ -1,4 +1,4 @@
-//! A letter grade for one target, computed from the facts of its [`TargetReport`] alone (never
+//! A letter grade for one target, computed from the facts of its [`TargetFacts`] alone (never
 //! a probe), after the SSL Labs "SSL Server Rating Guide" (version 2009q, 31 January 2020,
 //! <https://github.com/ssllabs/research/wiki/SSL-Server-Rating-Guide>) and the grading changes
 //! SSL Labs announced on its blog.
@@ -57,7 +57,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::facts::Answer;
-use crate::report::{SectionStatus, SuiteResult, TargetReport, TlsVersion};
+use crate::facts::TargetFacts;
+use crate::facts::{SectionStatus, SuiteResult, TlsVersion};
 
 /// A grade letter. A+ is best, F worst; T (certificate not trusted) and M (certificate name
 /// mismatch) stand outside the scale.
@@ -195,7 +196,7 @@ pub struct GradeCap {
 }
 
 /// The grade of a scanned target; `None` when it could not be scanned at all.
-pub fn grade(t: &TargetReport) -> Option<Grade> {
+pub fn grade(t: &TargetFacts) -> Option<Grade> {
     if t.error.is_some() {
         return None;
     }
@@ -232,7 +233,7 @@ impl Grader {
         });
     }
 
-    fn protocols(&mut self, t: &TargetReport) {
+    fn protocols(&mut self, t: &TargetFacts) {
         let supported: Vec<TlsVersion> = t
             .protocols
             .iter()
@@ -328,7 +329,7 @@ impl Grader {
         }
     }
 
-    fn suites(&mut self, t: &TargetReport) {
+    fn suites(&mut self, t: &TargetFacts) {
         let supported: Vec<_> = t.protocols.iter().filter(|p| p.supported).collect();
         for p in &supported {
             if !p.suites_enumerated {
@@ -504,7 +505,7 @@ impl Grader {
         }
     }
 
-    fn key_exchange(&mut self, t: &TargetReport) {
+    fn key_exchange(&mut self, t: &TargetFacts) {
         let suites: Vec<(TlsVersion, &SuiteResult)> = t
             .protocols
             .iter()
@@ -601,7 +602,7 @@ impl Grader {
         }
     }
 
-    fn features(&mut self, t: &TargetReport) {
+    fn features(&mut self, t: &TargetFacts) {
         let Some(f) = t
             .features
             .as_ref()
@@ -655,7 +656,7 @@ impl Grader {
         }
     }
 
-    fn certificates(&mut self, t: &TargetReport) {
+    fn certificates(&mut self, t: &TargetFacts) {
         let Some(c) = t
             .certificates
             .as_ref()
@@ -838,7 +839,7 @@ pub fn group_strength(hex_id: &str) -> Option<u32> {
 }
 
 /// RSA-equivalent bits of a certificate key.
-fn key_strength(k: &crate::certs::model::PublicKeyInfo) -> Option<u32> {
+fn key_strength(k: &crate::facts::certs::PublicKeyInfo) -> Option<u32> {
     match k.algorithm.as_str() {
         "RSA" | "DSA" => Some(k.bits),
         "Ed25519" => Some(3072),

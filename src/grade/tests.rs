@@ -2,9 +2,9 @@
 //! yields. Each test starts from `modern()` (A+, 93) and changes one fact.
 
 use super::*;
-use crate::certs::model::{CertChain, CertInfo, ChainVerdicts, PublicKeyInfo};
+use crate::facts::certs::{CertChain, CertInfo, ChainVerdicts, PublicKeyInfo};
+use crate::facts::{CertificatesSection, Finding, ProtocolResult, Severity};
 use crate::facts::{DheGroup, Fact, FeaturesSection, GroupResult, GroupsSection, VersionGroups};
-use crate::report::{CertificatesSection, Finding, ProtocolResult, Severity};
 use crate::wire::NamedGroup;
 
 fn suite(name: &str) -> SuiteResult {
@@ -80,9 +80,9 @@ fn chain(algorithm: &str, bits: u32, curve: Option<&str>) -> CertChain {
 
 /// TLS 1.2 + 1.3, ECDHE and AEAD only, x25519 and P-256, a trusted P-256 certificate,
 /// secure renegotiation and TLS_FALLBACK_SCSV: A+ with 100 / 90 / 90 → 93.
-fn modern() -> TargetReport {
+fn modern() -> TargetFacts {
     let x = [NamedGroup::X25519, NamedGroup::SECP256R1];
-    TargetReport {
+    TargetFacts {
         target: "localhost:443".into(),
         protocols: vec![
             proto(TlsVersion::Ssl2, &[]),
@@ -116,12 +116,12 @@ fn modern() -> TargetReport {
     }
 }
 
-fn set(t: &mut TargetReport, v: TlsVersion, suites: &[&str]) {
+fn set(t: &mut TargetFacts, v: TlsVersion, suites: &[&str]) {
     let i = t.protocols.iter().position(|p| p.version == v).unwrap();
     t.protocols[i] = proto(v, suites);
 }
 
-fn g(t: &TargetReport) -> Grade {
+fn g(t: &TargetFacts) -> Grade {
     grade(t).expect("graded")
 }
 
@@ -545,7 +545,7 @@ fn features_compression_renegotiation_and_fallback() {
     );
 }
 
-fn with_finding(t: &mut TargetReport, id: &str, message: &str) {
+fn with_finding(t: &mut TargetFacts, id: &str, message: &str) {
     t.certificates.as_mut().unwrap().findings.push(Finding {
         id: id.into(),
         severity: Severity::Error,
@@ -624,7 +624,7 @@ fn hostname_mismatch_is_m_and_t_wins_over_m() {
 fn a_default_chain_only_clients_without_sni_get_caps_nothing() {
     let mut t = modern();
     let mut default = chain("EC", 256, Some("P-256"));
-    default.obtained = vec![crate::certs::model::ChainSource {
+    default.obtained = vec![crate::facts::certs::ChainSource {
         version: TlsVersion::Tls12,
         offered: "any".into(),
         cipher_suite: None,
@@ -725,7 +725,7 @@ fn versions_not_scanned_are_named_and_no_tls1_2_cap_without_them() {
 
 #[test]
 fn unreachable_has_no_grade_and_no_protocol_is_f() {
-    let t = TargetReport {
+    let t = TargetFacts {
         error: Some("connection refused".into()),
         ..Default::default()
     };

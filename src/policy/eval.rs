@@ -1,8 +1,7 @@
 //! Evaluation: (facts, policy) -> rule results and a verdict. Pure: no network, no clock.
 
-use crate::report::{
-    ProtocolResult, SectionStatus, Severity, SuiteResult, TargetReport, TlsVersion,
-};
+use crate::facts::TargetFacts;
+use crate::facts::{ProtocolResult, SectionStatus, Severity, SuiteResult, TlsVersion};
 
 use super::facts as f;
 use super::{verdict, Policy, PolicyResult, Rule, RuleKind, RuleResult, RuleStatus, SuiteSpec};
@@ -10,7 +9,7 @@ use super::{verdict, Policy, PolicyResult, Rule, RuleKind, RuleResult, RuleStatu
 /// Judges one target. A rule whose facts the scan did not gather (the target failed, the
 /// version was not scanned or its scan failed, the certificates were not analysed) is
 /// [`RuleStatus::Incomplete`]. `fail_on` is the lowest severity whose failures count.
-pub fn evaluate(target: &TargetReport, policy: &Policy, fail_on: Severity) -> PolicyResult {
+pub fn evaluate(target: &TargetFacts, policy: &Policy, fail_on: Severity) -> PolicyResult {
     let rules: Vec<RuleResult> = policy
         .rules
         .iter()
@@ -42,7 +41,7 @@ pub fn evaluate(target: &TargetReport, policy: &Policy, fail_on: Severity) -> Po
 }
 
 /// A version's facts, or why they are missing.
-fn section(t: &TargetReport, v: TlsVersion) -> Result<&ProtocolResult, String> {
+fn section(t: &TargetFacts, v: TlsVersion) -> Result<&ProtocolResult, String> {
     match t.protocol(v) {
         None => Err(format!("{v} was not scanned")),
         Some(p) => match p.status {
@@ -102,7 +101,7 @@ fn fold(parts: Vec<(RuleStatus, String)>) -> (RuleStatus, String) {
     (RuleStatus::Pass, pick(RuleStatus::Pass).join("; "))
 }
 
-fn check(t: &TargetReport, rule: &Rule) -> (RuleStatus, String) {
+fn check(t: &TargetFacts, rule: &Rule) -> (RuleStatus, String) {
     use RuleStatus::*;
     match &rule.kind {
         RuleKind::RequireAny {
@@ -270,10 +269,7 @@ fn check(t: &TargetReport, rule: &Rule) -> (RuleStatus, String) {
 }
 
 /// `min_version` / `max_version`: every version the predicate selects must be known not offered.
-fn versions_outside(
-    t: &TargetReport,
-    outside: impl Fn(TlsVersion) -> bool,
-) -> (RuleStatus, String) {
+fn versions_outside(t: &TargetFacts, outside: impl Fn(TlsVersion) -> bool) -> (RuleStatus, String) {
     let mut offered = Vec::new();
     let mut missing = Vec::new();
     for v in TlsVersion::ALL.into_iter().filter(|v| outside(*v)) {

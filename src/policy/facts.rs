@@ -1,11 +1,12 @@
 //! Rule kinds over the groups, signature-scheme, feature and certificate-key facts
-//! ([`crate::facts`], [`crate::certs::model`]): their names in TOML and their evaluation.
+//! ([`crate::facts`], [`crate::facts::certs`]): their names in TOML and their evaluation.
 //!
 //! Each one is INCOMPLETE when its section is missing (not scanned), did not complete, or the
 //! entry it needs is "not determined"; never a silent pass.
 
+use crate::facts::TargetFacts;
 use crate::facts::{Answer, Fact, FeaturesSection, VersionGroups};
-use crate::report::{SectionStatus, TargetReport, TlsVersion};
+use crate::facts::{SectionStatus, TlsVersion};
 use crate::wire::{NamedGroup, SignatureScheme};
 
 use super::RuleStatus::{self, *};
@@ -200,7 +201,7 @@ fn judge_list(
 }
 
 /// Whether the protocol stage shows `v` offered; `Err` when it cannot tell.
-fn offered(t: &TargetReport, v: TlsVersion) -> Result<bool, String> {
+fn offered(t: &TargetFacts, v: TlsVersion) -> Result<bool, String> {
     match t.protocol(v) {
         None => Err(format!("{v} was not scanned")),
         Some(p) => match p.status {
@@ -216,7 +217,7 @@ fn offered(t: &TargetReport, v: TlsVersion) -> Result<bool, String> {
 
 /// The highest of TLS 1.0–1.2 offered (where the scan probes TLS 1.2-style facts), `Ok(None)`
 /// when none is, `Err` when the protocol stage cannot tell.
-fn legacy_version(t: &TargetReport) -> Result<Option<TlsVersion>, String> {
+fn legacy_version(t: &TargetFacts) -> Result<Option<TlsVersion>, String> {
     let mut missing = Vec::new();
     for v in [TlsVersion::Tls12, TlsVersion::Tls11, TlsVersion::Tls10] {
         match offered(t, v) {
@@ -254,7 +255,7 @@ fn section_missing(
 
 /// The groups entry a rule on `v` (TLS 1.2 meaning "the highest of TLS 1.0–1.2") judges:
 /// `Ok(None)` when that version is not offered.
-fn groups_entry(t: &TargetReport, v: TlsVersion) -> Result<Option<&VersionGroups>, String> {
+fn groups_entry(t: &TargetFacts, v: TlsVersion) -> Result<Option<&VersionGroups>, String> {
     let probed = if v == TlsVersion::Tls13 {
         match offered(t, v)? {
             true => v,
@@ -292,7 +293,7 @@ fn not_offered(v: TlsVersion) -> String {
 
 /// `groups` rule on one version.
 pub fn check_groups(
-    t: &TargetReport,
+    t: &TargetFacts,
     v: TlsVersion,
     mode: ListMode,
     list: &[NamedGroup],
@@ -320,7 +321,7 @@ pub fn check_groups(
 }
 
 /// `dhe` rule: the finite-field group of TLS 1.0–1.2 DHE suites.
-pub fn check_dhe(t: &TargetReport, min_bits: u32, well_known: bool) -> (RuleStatus, String) {
+pub fn check_dhe(t: &TargetFacts, min_bits: u32, well_known: bool) -> (RuleStatus, String) {
     let v = match legacy_version(t) {
         Err(e) => return (Incomplete, e),
         Ok(None) => return (Pass, not_offered(TlsVersion::Tls12)),
@@ -371,7 +372,7 @@ pub fn check_dhe(t: &TargetReport, min_bits: u32, well_known: bool) -> (RuleStat
 
 /// `signature_schemes` rule on one version (TLS 1.2 or 1.3).
 pub fn check_schemes(
-    t: &TargetReport,
+    t: &TargetFacts,
     v: TlsVersion,
     mode: ListMode,
     list: &[SignatureScheme],
@@ -415,7 +416,7 @@ pub fn check_schemes(
 }
 
 /// `require_feature` (`want` yes) / `forbid_feature` (`want` no).
-pub fn check_feature(t: &TargetReport, id: &str, want: bool) -> (RuleStatus, String) {
+pub fn check_feature(t: &TargetFacts, id: &str, want: bool) -> (RuleStatus, String) {
     let f = match &t.features {
         None => return (Incomplete, "the features were not scanned".into()),
         Some(f) => f,
@@ -437,7 +438,7 @@ pub fn check_feature(t: &TargetReport, id: &str, want: bool) -> (RuleStatus, Str
 
 /// `certificate_key`: every chain's leaf key.
 pub fn check_cert_key(
-    t: &TargetReport,
+    t: &TargetFacts,
     key_types: &[&'static str],
     min_rsa_bits: Option<u32>,
     ec_curves: &[&'static str],

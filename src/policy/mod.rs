@@ -37,7 +37,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::report::{Severity, SuiteResult, TlsVersion};
+use crate::facts::{Severity, SuiteResult, TlsVersion};
 use crate::wire::registry;
 use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
 

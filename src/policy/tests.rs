@@ -3,13 +3,14 @@
 //! client-check API.
 
 use super::*;
-use crate::certs::model::{CertChain, CertInfo, PublicKeyInfo};
+use crate::facts::certs::{CertChain, CertInfo, PublicKeyInfo};
+use crate::facts::TargetFacts;
+use crate::facts::TlsVersion::{self, *};
+use crate::facts::{CertificatesSection, Finding, ProtocolResult, SectionStatus};
 use crate::facts::{
     DheGroup, Fact, FeaturesSection, GroupResult, GroupsSection, SignatureResult,
     SignaturesSection, VersionGroups, VersionSignatures,
 };
-use crate::report::TlsVersion::{self, *};
-use crate::report::{CertificatesSection, Finding, ProtocolResult, SectionStatus, TargetReport};
 use crate::wire::sslv2::CipherKind;
 
 const P256: u16 = 0x0017;
@@ -37,7 +38,7 @@ fn chain(algorithm: &str, bits: u32, curve: Option<&str>) -> CertChain {
 }
 
 /// The target with its certificate chains replaced by one with this leaf key.
-fn with_leaf(mut t: TargetReport, algorithm: &str, bits: u32, curve: Option<&str>) -> TargetReport {
+fn with_leaf(mut t: TargetFacts, algorithm: &str, bits: u32, curve: Option<&str>) -> TargetFacts {
     if let Some(c) = t.certificates.as_mut() {
         c.chains = vec![chain(algorithm, bits, curve)];
     }
@@ -47,7 +48,7 @@ fn with_leaf(mut t: TargetReport, algorithm: &str, bits: u32, curve: Option<&str
 /// Groups as a scan reports them: a TLS 1.3 entry when TLS 1.3 is offered, and one for the
 /// highest of TLS 1.0-1.2 offered (with a DHE group of `dhe` bits when it accepts DHE suites;
 /// ffdhe3072 by default).
-fn with_groups(mut t: TargetReport, tls13: &[u16], legacy: &[u16]) -> TargetReport {
+fn with_groups(mut t: TargetFacts, tls13: &[u16], legacy: &[u16]) -> TargetFacts {
     let entry = |v: TlsVersion, groups: &[u16]| VersionGroups {
         version: v,
         status: SectionStatus::Completed,
@@ -94,7 +95,7 @@ fn dhe_group(bits: u32, known: Option<&str>) -> DheGroup {
 }
 
 /// The target with the DHE group of its TLS 1.0-1.2 groups entry replaced.
-fn with_dhe(mut t: TargetReport, bits: u32, known: Option<&str>) -> TargetReport {
+fn with_dhe(mut t: TargetFacts, bits: u32, known: Option<&str>) -> TargetFacts {
     for e in t.groups.iter_mut().flat_map(|g| g.versions.iter_mut()) {
         if e.version != Tls13 {
             e.dhe = Some(dhe_group(bits, known));
@@ -105,8 +106,8 @@ fn with_dhe(mut t: TargetReport, bits: u32, known: Option<&str>) -> TargetReport
 
 /// A target whose every version was scanned: `offered` lists the supported versions and their
 /// accepted suites; the certificates were analysed and found nothing.
-fn target(offered: &[(TlsVersion, &[u16])]) -> TargetReport {
-    let t = TargetReport {
+fn target(offered: &[(TlsVersion, &[u16])]) -> TargetFacts {
+    let t = TargetFacts {
         target: "example.test:443".into(),
         host: "example.test".into(),
         port: 443,
@@ -146,7 +147,7 @@ fn target(offered: &[(TlsVersion, &[u16])]) -> TargetReport {
     with_groups(t, &[P256, P384], &[P256, P384])
 }
 
-fn with_findings(mut t: TargetReport, ids: &[&str]) -> TargetReport {
+fn with_findings(mut t: TargetFacts, ids: &[&str]) -> TargetFacts {
     let chains = t
         .certificates
         .as_ref()
@@ -171,7 +172,7 @@ fn with_findings(mut t: TargetReport, ids: &[&str]) -> TargetReport {
 }
 
 /// The same target with `extra` suites added to version `v` (offered from now on).
-fn plus(t: &TargetReport, v: TlsVersion, extra: &[u16]) -> TargetReport {
+fn plus(t: &TargetFacts, v: TlsVersion, extra: &[u16]) -> TargetFacts {
     let mut t = t.clone();
     for p in t.protocols.iter_mut().filter(|p| p.version == v) {
         p.supported = true;
@@ -188,7 +189,7 @@ fn plus(t: &TargetReport, v: TlsVersion, extra: &[u16]) -> TargetReport {
     t
 }
 
-fn failed(t: &TargetReport, p: &Policy) -> Vec<String> {
+fn failed(t: &TargetFacts, p: &Policy) -> Vec<String> {
     let mut v: Vec<String> = evaluate(t, p, Severity::Info)
         .failed()
         .map(|r| r.id.clone())
@@ -203,7 +204,7 @@ fn builtin(name: &str) -> Policy {
 
 /// Runs a profile's table: the base target passes every rule; each case fails exactly its
 /// expected rules; every rule of the profile is failed by some case.
-fn check_profile(name: &str, base: TargetReport, cases: Vec<(TargetReport, &[&str])>) {
+fn check_profile(name: &str, base: TargetFacts, cases: Vec<(TargetFacts, &[&str])>) {
     let p = builtin(name);
     let r = evaluate(&base, &p, Severity::Info);
     let not_passed: Vec<_> = r
@@ -688,7 +689,7 @@ fn missing_facts_are_incomplete_never_a_pass() {
     );
 
     // A target that could not be scanned: every rule incomplete.
-    let t = TargetReport {
+    let t = TargetFacts {
         target: "nowhere".into(),
         error: Some("connection refused".into()),
         ..Default::default()
@@ -919,7 +920,7 @@ ec_curves = ["P-256"]
 message = "m"
 "#;
 
-fn sigs(t: &mut TargetReport, tls12: &[u16], tls13: &[u16]) {
+fn sigs(t: &mut TargetFacts, tls12: &[u16], tls13: &[u16]) {
     let entry = |v: TlsVersion, s: &[u16]| VersionSignatures {
         version: v,
         status: SectionStatus::Completed,
@@ -938,7 +939,7 @@ fn sigs(t: &mut TargetReport, tls12: &[u16], tls13: &[u16]) {
 }
 
 /// (id, status, evidence) of every rule.
-fn results(t: &TargetReport, p: &Policy) -> Vec<(String, RuleStatus, String)> {
+fn results(t: &TargetFacts, p: &Policy) -> Vec<(String, RuleStatus, String)> {
     evaluate(t, p, Severity::Info)
         .rules
         .into_iter()
@@ -946,7 +947,7 @@ fn results(t: &TargetReport, p: &Policy) -> Vec<(String, RuleStatus, String)> {
         .collect()
 }
 
-fn one(t: &TargetReport, p: &Policy, id: &str) -> (RuleStatus, String) {
+fn one(t: &TargetFacts, p: &Policy, id: &str) -> (RuleStatus, String) {
     results(t, p)
         .into_iter()
         .find(|r| r.0 == id)

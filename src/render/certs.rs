@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use super::text::Style;
-use crate::certs::model::{CertChain, CertInfo};
-use crate::report::{CertificatesSection, Finding, SectionStatus, Severity};
+use crate::facts::certs::{CertChain, CertInfo};
+use crate::facts::{CertificatesSection, Finding, SectionStatus, Severity};
 
 pub fn section(out: &mut dyn Write, c: &CertificatesSection, style: &Style) -> std::io::Result<()> {
     match c.status {

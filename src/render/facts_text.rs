@@ -3,8 +3,9 @@
 use std::io::Write;
 
 use super::text::Style;
+use crate::facts::SectionStatus;
 use crate::facts::{Answer, Fact, FeaturesSection, GroupsSection, SignaturesSection};
-use crate::report::{SectionStatus, TargetReport};
+use crate::report::TargetReport;
 
 /// Writes the groups, signature schemes and features of one target, where they were scanned.
 pub fn sections(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::Result<()> {
@@ -282,48 +283,51 @@ pub fn feature_rows(f: &FeaturesSection) -> Vec<(&'static str, Fact, Option<bool
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::TlsVersion;
     use crate::facts::{DheGroup, GroupResult, SignatureResult, VersionGroups, VersionSignatures};
-    use crate::report::TlsVersion;
     use crate::wire::{NamedGroup, SignatureScheme};
 
     #[test]
     fn renders_every_section() {
         let t = TargetReport {
-            groups: Some(GroupsSection {
-                versions: vec![VersionGroups {
-                    version: TlsVersion::Tls12,
-                    status: SectionStatus::Completed,
-                    error: None,
-                    groups: vec![GroupResult::from_group(NamedGroup::X25519MLKEM768)],
-                    server_preference: Some(true),
-                    dhe: Some(DheGroup {
-                        suite: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256".into(),
-                        prime_bits: 1024,
-                        generator: "02".into(),
-                        known_group: None,
-                        known_source: None,
-                    }),
-                    evidence: String::new(),
-                }],
+            facts: crate::facts::TargetFacts {
+                groups: Some(GroupsSection {
+                    versions: vec![VersionGroups {
+                        version: TlsVersion::Tls12,
+                        status: SectionStatus::Completed,
+                        error: None,
+                        groups: vec![GroupResult::from_group(NamedGroup::X25519MLKEM768)],
+                        server_preference: Some(true),
+                        dhe: Some(DheGroup {
+                            suite: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256".into(),
+                            prime_bits: 1024,
+                            generator: "02".into(),
+                            known_group: None,
+                            known_source: None,
+                        }),
+                        evidence: String::new(),
+                    }],
+                    ..Default::default()
+                }),
+                signature_schemes: Some(SignaturesSection {
+                    versions: vec![VersionSignatures {
+                        version: TlsVersion::Tls13,
+                        status: SectionStatus::Error,
+                        error: Some("not determined: why".into()),
+                        schemes: vec![SignatureResult::new(SignatureScheme::ED25519, None)],
+                        evidence: String::new(),
+                    }],
+                    ..Default::default()
+                }),
+                features: Some(FeaturesSection {
+                    secure_renegotiation: Fact::yes("ServerHello has renegotiation_info"),
+                    alpn: vec!["h2".into()],
+                    client_certificate_cas: vec!["CN=Client CA".into()],
+                    heartbleed: Fact::no("answered by alert unexpected_message"),
+                    ..Default::default()
+                }),
                 ..Default::default()
-            }),
-            signature_schemes: Some(SignaturesSection {
-                versions: vec![VersionSignatures {
-                    version: TlsVersion::Tls13,
-                    status: SectionStatus::Error,
-                    error: Some("not determined: why".into()),
-                    schemes: vec![SignatureResult::new(SignatureScheme::ED25519, None)],
-                    evidence: String::new(),
-                }],
-                ..Default::default()
-            }),
-            features: Some(FeaturesSection {
-                secure_renegotiation: Fact::yes("ServerHello has renegotiation_info"),
-                alpn: vec!["h2".into()],
-                client_certificate_cas: vec!["CN=Client CA".into()],
-                heartbleed: Fact::no("answered by alert unexpected_message"),
-                ..Default::default()
-            }),
+            },
             ..Default::default()
         };
         let mut out = Vec::new();

@@ -11,13 +11,13 @@ use std::io::Write;
 
 use super::facts_text::feature_rows;
 use super::text::suite_rating;
-use crate::certs::model::{CertChain, CertInfo};
+use crate::facts::certs::{CertChain, CertInfo};
 use crate::facts::{Answer, FeaturesSection, GroupsSection, SignaturesSection};
-use crate::policy::{PolicyResult, RuleStatus, Verdict};
-use crate::report::{
-    CertificatesSection, Finding, ProtocolResult, ScanReport, SectionStatus, Severity,
-    TargetReport, TlsVersion,
+use crate::facts::{
+    CertificatesSection, Finding, ProtocolResult, SectionStatus, Severity, TlsVersion,
 };
+use crate::policy::{PolicyResult, RuleStatus, Verdict};
+use crate::report::{ScanReport, TargetReport};
 
 /// Escapes text for HTML content and quoted attribute values. Control characters other than
 /// whitespace (which HTML forbids) become U+FFFD, so that they stay visible.
@@ -764,9 +764,10 @@ fn features(h: &mut String, f: &FeaturesSection) -> std::fmt::Result {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::certs::model::{ChainSource, ChainVerdicts, OcspStaple, PublicKeyInfo};
+    use crate::facts::certs::{ChainSource, ChainVerdicts, OcspStaple, PublicKeyInfo};
+    use crate::facts::SuiteResult;
     use crate::policy::RuleResult;
-    use crate::report::{SuiteResult, ToolInfo};
+    use crate::report::ToolInfo;
     use crate::wire::CipherSuite;
 
     fn render(t: TargetReport) -> String {
@@ -798,55 +799,58 @@ mod tests {
             ..Default::default()
         };
         let t = TargetReport {
-            target: format!("{EVIL}:443"),
-            host: "evil".into(),
-            port: 443,
-            sni: Some(EVIL.into()),
-            protocols: vec![ProtocolResult {
-                version: TlsVersion::Tls12,
-                supported: true,
-                status: SectionStatus::Completed,
-                error: None,
-                server_preference: Some(true),
-                cipher_suites: vec![SuiteResult::from_suite(CipherSuite(0xc02f))],
-                evidence: format!("ServerHello {EVIL}"),
-                suites_enumerated: true,
-            }],
-            certificates: Some(CertificatesSection {
-                chains: vec![CertChain {
-                    obtained: vec![ChainSource {
-                        version: TlsVersion::Tls12,
-                        offered: "RSA".into(),
-                        cipher_suite: None,
-                        without_sni: false,
+            facts: crate::facts::TargetFacts {
+                target: format!("{EVIL}:443"),
+                host: "evil".into(),
+                port: 443,
+                sni: Some(EVIL.into()),
+                protocols: vec![ProtocolResult {
+                    version: TlsVersion::Tls12,
+                    supported: true,
+                    status: SectionStatus::Completed,
+                    error: None,
+                    server_preference: Some(true),
+                    cipher_suites: vec![SuiteResult::from_suite(CipherSuite(0xc02f))],
+                    evidence: format!("ServerHello {EVIL}"),
+                    suites_enumerated: true,
+                }],
+                certificates: Some(CertificatesSection {
+                    chains: vec![CertChain {
+                        obtained: vec![ChainSource {
+                            version: TlsVersion::Tls12,
+                            offered: "RSA".into(),
+                            cipher_suite: None,
+                            without_sni: false,
+                        }],
+                        key_type: "RSA".into(),
+                        certificates: vec![cert],
+                        verdicts: ChainVerdicts {
+                            hostname: Some(EVIL.into()),
+                            hostname_matches: Some(false),
+                            order_correct: true,
+                            ..Default::default()
+                        },
+                        ocsp_staple: OcspStaple::default(),
                     }],
-                    key_type: "RSA".into(),
-                    certificates: vec![cert],
-                    verdicts: ChainVerdicts {
-                        hostname: Some(EVIL.into()),
-                        hostname_matches: Some(false),
-                        order_correct: true,
-                        ..Default::default()
+                    findings: vec![Finding {
+                        id: "cert.hostname.mismatch".into(),
+                        severity: Severity::Error,
+                        message: "Get a certificate for the name.".into(),
+                        evidence: Some(format!("SAN {EVIL}")),
+                    }],
+                    no_sni: crate::facts::certs::NoSniProbe {
+                        attempted: true,
+                        refused: Some(true),
+                        evidence: Some(format!("alert {EVIL}")),
                     },
-                    ocsp_staple: OcspStaple::default(),
-                }],
-                findings: vec![Finding {
-                    id: "cert.hostname.mismatch".into(),
-                    severity: Severity::Error,
-                    message: "Get a certificate for the name.".into(),
-                    evidence: Some(format!("SAN {EVIL}")),
-                }],
-                no_sni: crate::certs::model::NoSniProbe {
-                    attempted: true,
-                    refused: Some(true),
-                    evidence: Some(format!("alert {EVIL}")),
-                },
+                    ..Default::default()
+                }),
+                features: Some(FeaturesSection {
+                    alpn: vec![EVIL.into()],
+                    ..Default::default()
+                }),
                 ..Default::default()
-            }),
-            features: Some(FeaturesSection {
-                alpn: vec![EVIL.into()],
-                ..Default::default()
-            }),
+            },
             policy: Some(PolicyResult {
                 policy: "p<b>".into(),
                 verdict: Verdict::NotCompliant,
@@ -894,17 +898,20 @@ mod tests {
             CipherSuite(0x0005),
         ];
         let t = TargetReport {
-            target: "127.0.0.1:4433".into(),
-            protocols: vec![ProtocolResult {
-                version: TlsVersion::Tls12,
-                supported: true,
-                status: SectionStatus::Completed,
-                error: None,
-                server_preference: None,
-                cipher_suites: suites.into_iter().map(SuiteResult::from_suite).collect(),
-                evidence: "ServerHello".into(),
-                suites_enumerated: true,
-            }],
+            facts: crate::facts::TargetFacts {
+                target: "127.0.0.1:4433".into(),
+                protocols: vec![ProtocolResult {
+                    version: TlsVersion::Tls12,
+                    supported: true,
+                    status: SectionStatus::Completed,
+                    error: None,
+                    server_preference: None,
+                    cipher_suites: suites.into_iter().map(SuiteResult::from_suite).collect(),
+                    evidence: "ServerHello".into(),
+                    suites_enumerated: true,
+                }],
+                ..Default::default()
+            },
             policy: Some(PolicyResult {
                 policy: "mozilla-intermediate".into(),
                 verdict: Verdict::NotCompliant,

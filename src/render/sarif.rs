@@ -9,8 +9,9 @@ use std::io::Write;
 
 use serde_json::{json, Value};
 
+use crate::facts::Severity;
 use crate::policy::RuleStatus;
-use crate::report::{ScanReport, Severity};
+use crate::report::ScanReport;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

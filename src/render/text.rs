@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use crate::report::{ProtocolResult, SuiteResult, TargetReport, TlsVersion};
+use crate::facts::{ProtocolResult, SuiteResult, TlsVersion};
+use crate::report::TargetReport;
 
 /// ANSI colours, or none.
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +99,7 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
     let scanned = t
         .protocols
         .iter()
-        .any(|p| p.status == crate::report::SectionStatus::Completed);
+        .any(|p| p.status == crate::facts::SectionStatus::Completed);
     for p in t.protocols.iter().filter(|_| scanned) {
         protocol(out, p, style)?;
     }
@@ -119,7 +120,7 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
 
 fn protocol(out: &mut dyn Write, p: &ProtocolResult, style: &Style) -> std::io::Result<()> {
     let name = format!("{:<8}", p.version.name());
-    if p.status == crate::report::SectionStatus::NotScheduled {
+    if p.status == crate::facts::SectionStatus::NotScheduled {
         return writeln!(out, "  {} {}", name, style.dim("not scanned"));
     }
     if let Some(e) = &p.error {

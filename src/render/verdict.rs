@@ -3,8 +3,9 @@
 
 use std::io::Write;
 
+use crate::facts::Severity;
 use crate::policy::{PolicyResult, RuleStatus, Verdict};
-use crate::report::{Severity, TargetReport};
+use crate::report::TargetReport;
 
 use super::text::Style;
 

@@ -31,11 +31,12 @@ use tokio::sync::Semaphore;
 
 use crate::certs::CertOptions;
 use crate::cli::{Judge, EXIT_OK};
-use crate::enumerate::{self, ScanOptions, Target};
+use crate::enumerate::{ScanOptions, Target};
+use crate::facts::Severity;
 use crate::policy::{profiles, Policy};
 use crate::probe::engine::{Engine, EngineConfig};
 use crate::probe::starttls::Starttls;
-use crate::report::{ScanReport, Severity, TargetReport, ToolInfo, SCHEMA_VERSION};
+use crate::report::{ScanReport, TargetReport, ToolInfo, SCHEMA_VERSION};
 use allow::{AllowList, Cidr};
 
 /// The longest target accepted: a 253-byte DNS name, brackets, a colon and a port, and room
@@ -320,7 +321,7 @@ impl App {
             // Pinned: the scan connects to the address just checked, and resolves nothing.
             opts.ip = Some(addr.ip());
             Ok::<_, Refusal>(
-                enumerate::scan_target(&self.engine, &req.target, &opts)
+                crate::audit::scan_target(&self.engine, &req.target, &opts)
                     .await
                     .0,
             )

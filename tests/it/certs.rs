@@ -5,11 +5,12 @@
 
 use std::path::PathBuf;
 
-use tlsaudit::certs::model::{CertChain, NoSniProbe};
 use tlsaudit::certs::{finding_ids, verify, CertOptions};
 use tlsaudit::enumerate::ScanOptions;
+use tlsaudit::facts::certs::{CertChain, NoSniProbe};
+use tlsaudit::facts::{CertificatesSection, Severity, TlsVersion};
 use tlsaudit::probe::engine::EngineConfig;
-use tlsaudit::report::{CertificatesSection, Severity, TargetReport, TlsVersion};
+use tlsaudit::report::TargetReport;
 use tlsaudit::servers::{nginx_reject_without_sni, openssl_s_server, ServerProcess};
 use tlsaudit::testpki::{jan1, test_now, LeafKey, LeafSpec, Signer, TestCa};
 

@@ -17,7 +17,7 @@ use tlsaudit::client::report::{ClientReport, SuiteSecurity};
 use tlsaudit::client::{
     CaptureLimits, CaptureServer, Certs, ExecReport, ServerOptions, ServerProfile,
 };
-use tlsaudit::report::TlsVersion::{self, *};
+use tlsaudit::facts::TlsVersion::{self, *};
 use tlsaudit::wire::sslv2::{CipherKind, Sslv2ClientHello};
 use tlsaudit::wire::{
     encode_records, CipherSuite, ClientHello, Codec, ContentType, EcPointFormatList, Extension,

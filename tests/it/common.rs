@@ -1,9 +1,10 @@
 //! Shared test helpers: real servers on loopback, and the rule that a missing server program
 //! skips a test on a laptop but fails it under CI=true.
 
-use tlsaudit::enumerate::{self, Gathered, ScanOptions, Target};
+use tlsaudit::enumerate::{Gathered, ScanOptions, Target};
+use tlsaudit::facts::TlsVersion;
 use tlsaudit::probe::engine::{Engine, EngineConfig};
-use tlsaudit::report::{TargetReport, TlsVersion};
+use tlsaudit::report::TargetReport;
 
 /// True when `program` is installed. Under CI=true a missing program is a test failure.
 pub fn require(program: &str) -> bool {
@@ -36,7 +37,7 @@ pub async fn scan_with(
     opts: ScanOptions,
 ) -> (TargetReport, Gathered) {
     let t = Target::parse(target, 443).expect("target parses");
-    enumerate::scan_target(&Engine::new(cfg), &t, &opts).await
+    tlsaudit::audit::scan_target(&Engine::new(cfg), &t, &opts).await
 }
 
 /// The supported versions, in order.

@@ -10,10 +10,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use tlsaudit::enumerate::ScanOptions;
+use tlsaudit::facts::TlsVersion::{self, *};
 use tlsaudit::facts::{Answer, Stage};
 use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::TargetReport;
-use tlsaudit::report::TlsVersion::{self, *};
 use tlsaudit::servers::{gnutls_serv_with, openssl_s_server, self_signed, KeyType};
 use tlsaudit::wire::{
     encode_records, Codec, ContentType, Deframer, Extension, ExtensionType, Frame, HandshakeJoiner,
@@ -626,7 +626,7 @@ async fn quick_skips_preference_probes_and_full_handshakes() {
     assert_eq!(group_pref(&r, Tls13), None);
     assert_eq!(groups(&r, Tls13).len(), 2);
     let s13 = &r.signature_schemes.as_ref().unwrap().versions[0];
-    assert_eq!(s13.status, tlsaudit::report::SectionStatus::NotScheduled);
+    assert_eq!(s13.status, tlsaudit::facts::SectionStatus::NotScheduled);
     assert_eq!(fact(&r, |f| &f.tls13_psk_resumption), Answer::NotDetermined);
     // --only without groups leaves the section out.
     let r = scan_only(&s.target(), &[Stage::Sigs]).await;
@@ -639,8 +639,8 @@ async fn quick_skips_preference_probes_and_full_handshakes() {
 #[tokio::test]
 async fn groups_of_a_server_that_refuses_an_empty_key_share() {
     use tlsaudit::enumerate::{groups, Ctx};
+    use tlsaudit::facts::{ProtocolResult, SectionStatus, SuiteResult};
     use tlsaudit::probe::engine::Engine;
-    use tlsaudit::report::{ProtocolResult, SectionStatus, SuiteResult};
     let prefs = vec![
         NamedGroup::X25519MLKEM768,
         NamedGroup::X25519,
@@ -656,7 +656,7 @@ async fn groups_of_a_server_that_refuses_an_empty_key_share() {
         compact: false,
     };
     // What the protocol stage would have found: TLS 1.3 with one suite.
-    let report = TargetReport {
+    let report = tlsaudit::facts::TargetFacts {
         protocols: vec![ProtocolResult {
             version: Tls13,
             supported: true,

@@ -31,7 +31,7 @@ async fn features(target: &str, stage: bool) -> TargetReport {
 async fn heartbleed(target: &str) -> (u64, Fact, Fact) {
     let with = features(target, true).await;
     let without = features(target, false).await;
-    let f = with.features.expect("features section");
+    let f = with.features.clone().expect("features section");
     (
         with.connections - without.connections,
         f.heartbeat,

@@ -10,8 +10,9 @@
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use tlsaudit::facts::Severity;
 use tlsaudit::policy::{evaluate, Policy, RuleStatus, Verdict};
-use tlsaudit::report::{Severity, TargetReport};
+use tlsaudit::report::TargetReport;
 use tlsaudit::servers::{nginx, openssl_s_server, self_signed, KeyType, ServerProcess};
 use tlsaudit::testpki::{LeafKey, LeafSpec, TestCa};
 

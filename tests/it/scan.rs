@@ -2,8 +2,8 @@
 //! exact set, and the exact order where the server imposes one, derived from the configuration.
 
 use tlsaudit::enumerate::ScanOptions;
+use tlsaudit::facts::TlsVersion::{self, *};
 use tlsaudit::probe::engine::EngineConfig;
-use tlsaudit::report::TlsVersion::{self, *};
 use tlsaudit::servers::{gnutls_serv, nginx, openssl_s_server, self_signed, KeyType};
 
 use crate::common::{dhparam, ids, require, scan, scan_with, sorted, suites, versions};

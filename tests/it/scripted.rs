@@ -10,9 +10,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::Fact;
+use tlsaudit::facts::SectionStatus;
+use tlsaudit::facts::TlsVersion::*;
 use tlsaudit::probe::engine::EngineConfig;
-use tlsaudit::report::SectionStatus;
-use tlsaudit::report::TlsVersion::*;
 use tlsaudit::wire::registry;
 use tlsaudit::wire::sslv2::{CipherKind, Sslv2ClientHello, Sslv2ServerHello};
 use tlsaudit::wire::{

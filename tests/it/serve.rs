@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tlsaudit::facts::TlsVersion;
 use tlsaudit::policy::{profiles, Verdict};
 use tlsaudit::probe::starttls::Starttls;
-use tlsaudit::report::{TargetReport, TlsVersion};
+use tlsaudit::report::TargetReport;
 use tlsaudit::servers::{nginx_mail, openssl_s_server, self_signed, KeyType, NGINX_MAIL_MODULE};
 
 use crate::common::{ids, require, sorted, suites, versions};

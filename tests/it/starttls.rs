@@ -2,9 +2,9 @@
 //! vsftpd (FTP) and Prosody (XMPP).
 
 use tlsaudit::enumerate::ScanOptions;
+use tlsaudit::facts::TlsVersion::*;
 use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::probe::starttls::Starttls;
-use tlsaudit::report::TlsVersion::*;
 use tlsaudit::servers::{
     nginx_mail, postgres, prosody, self_signed, vsftpd, KeyType, NGINX_MAIL_MODULE,
 };
@@ -66,7 +66,7 @@ async fn wrong_starttls_protocol_is_a_clear_target_error() {
         ..Default::default()
     };
     let (r, _) = scan_with(&s.target(), EngineConfig::default(), opts).await;
-    let e = r.error.unwrap_or_default();
+    let e = r.error.clone().unwrap_or_default();
     assert!(e.contains("STARTTLS (imap)") && e.contains("220"), "{e}");
     assert!(r.protocols.iter().all(|p| !p.supported));
 
@@ -76,7 +76,7 @@ async fn wrong_starttls_protocol_is_a_clear_target_error() {
         ..Default::default()
     };
     let (r, _) = scan_with(&s.target(), EngineConfig::default(), opts).await;
-    let e = r.error.unwrap_or_default();
+    let e = r.error.clone().unwrap_or_default();
     assert!(
         e.ends_with("STARTTLS (ftp): AUTH TLS refused, server said \"500 5.5.1 Invalid command\""),
         "{e}"
@@ -157,7 +157,7 @@ async fn ftp_auth_tls() {
         ..Default::default()
     };
     let (r, _) = scan_with(&s.target(), EngineConfig::default(), opts).await;
-    let e = r.error.unwrap_or_default();
+    let e = r.error.clone().unwrap_or_default();
     assert!(
         e.contains("STARTTLS (postgres)") && e.contains("\"220 (vsFTPd 3."),
         "{e}"
@@ -177,7 +177,7 @@ async fn postgres_without_ssl_answers_n() {
         ..Default::default()
     };
     let (r, _) = scan_with(&s.target(), EngineConfig::default(), opts).await;
-    let e = r.error.unwrap_or_default();
+    let e = r.error.clone().unwrap_or_default();
     assert_eq!(
         e,
         format!(
@@ -224,7 +224,7 @@ async fn xmpp_starttls() {
     };
     let (r, _) = scan_with(&s.target(), EngineConfig::default(), opts).await;
     assert_eq!(
-        r.error.unwrap_or_default(),
+        r.error.clone().unwrap_or_default(),
         format!(
             "{}: STARTTLS (xmpp): stream error host-unknown (This server does not serve \
              elsewhere.example)",
@@ -238,7 +238,7 @@ async fn xmpp_starttls() {
         ..Default::default()
     };
     let (r, _) = scan_with(&s.target(), EngineConfig::default(), opts).await;
-    let e = r.error.unwrap_or_default();
+    let e = r.error.clone().unwrap_or_default();
     assert!(
         e.contains(
             "STARTTLS (postgres): not a PostgreSQL answer to the SSLRequest (want 'S' or 'N'), \

@@ -4,11 +4,11 @@
 use std::process::Command;
 
 use tlsaudit::enumerate::ScanOptions;
+use tlsaudit::facts::Severity;
 use tlsaudit::facts::Stage;
+use tlsaudit::facts::TlsVersion::*;
 use tlsaudit::policy::{evaluate, Policy, RuleStatus};
 use tlsaudit::probe::engine::EngineConfig;
-use tlsaudit::report::Severity;
-use tlsaudit::report::TlsVersion::*;
 use tlsaudit::servers::{openssl_s_server, self_signed, KeyType};
 
 use crate::common::{ids, require, scan_with, suites, versions};

@@ -1,10 +1,10 @@
 //! Report sections for key-exchange groups, signature schemes and protocol features: facts
-//! only, serialised into [`crate::report::TargetReport`]. Each section carries its own status.
+//! only, serialised into [`super::TargetFacts`]. Each section carries its own status.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::report::{SectionStatus, TlsVersion};
+use super::{SectionStatus, TlsVersion};
 use crate::wire::{NamedGroup, SignatureScheme};
 
 /// Key-exchange groups, per protocol version.

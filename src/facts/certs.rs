@@ -1,10 +1,10 @@
 //! The certificate facts as the report carries them (serde + JSON Schema). Built by
-//! [`super::analyse`], read by the renderers.
+//! [`crate::certs::analyse`], read by the renderers.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::report::TlsVersion;
+use super::{Finding, SectionStatus, TlsVersion};
 
 /// One distinct chain the server presents (the same certificates in the same order).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
@@ -214,4 +214,25 @@ impl NoSniProbe {
             None => Some(format!("without SNI: not determined ({why})")),
         }
     }
+}
+
+/// Certificates: every distinct chain the server presents, and what is wrong with them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+pub struct CertificatesSection {
+    pub status: SectionStatus,
+    pub error: Option<String>,
+    /// Findings about the certificates (`cert.*` ids); empty when nothing is wrong.
+    pub findings: Vec<Finding>,
+    /// The time verdicts were computed at (RFC 3339): the scan's time, or `--at`.
+    #[serde(default)]
+    pub at: Option<String>,
+    /// One entry per distinct chain the server presents.
+    #[serde(default)]
+    pub chains: Vec<CertChain>,
+    /// TCP connections this section opened itself (on top of the protocol scan's).
+    #[serde(default)]
+    pub connections: u64,
+    /// The handshake without SNI (made when the scan sends SNI): refused or not.
+    #[serde(default)]
+    pub no_sni: NoSniProbe,
 }

@@ -1,0 +1,19 @@
+//! Facts: what a scan learned, frozen, typed and serialisable, with no verdicts in them. A leaf
+//! module: it imports only the [`crate::wire`] layer; everything that judges (certificate
+//! analysis, policies, the grade) and everything that shows (renderers) reads it.
+
+pub mod certs;
+pub mod finding;
+pub mod protocols;
+pub mod sections;
+pub mod status;
+pub mod target;
+pub mod version;
+
+pub use certs::CertificatesSection;
+pub use finding::{Finding, Severity};
+pub use protocols::{ProtocolResult, SuiteResult};
+pub use sections::*;
+pub use status::SectionStatus;
+pub use target::TargetFacts;
+pub use version::TlsVersion;
