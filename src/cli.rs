@@ -262,7 +262,6 @@ pub fn cert_options(args: &ScanArgs) -> anyhow::Result<crate::certs::CertOptions
         args.trust.clone()
     };
     Ok(crate::certs::CertOptions {
-        enabled: !args.no_certs,
         at: args.at,
         expiry_warn_days: args.expiry_warn_days,
         trust: crate::certs::verify::load(&stores, &args.ca_files).map_err(anyhow::Error::msg)?,
@@ -433,12 +432,8 @@ pub fn scan_options(args: &ScanArgs) -> ScanOptions {
         no_sni: args.no_sni,
         ip: args.ip,
         starttls: args.starttls,
-        certificates: crate::certs::CertOptions {
-            enabled: !args.no_certs,
-            ..Default::default()
-        },
         stages: if args.only.is_empty() {
-            Stage::ALL.into_iter().collect()
+            Stage::ALL.to_vec()
         } else {
             // Every stage but versions builds on the suites (`--only versions` alone: none).
             let suites = args.only.iter().any(|s| *s != Stage::Versions);
@@ -448,7 +443,10 @@ pub fn scan_options(args: &ScanArgs) -> ScanOptions {
                 .chain([Stage::Versions])
                 .chain(suites.then_some(Stage::Suites))
                 .collect()
-        },
+        }
+        .into_iter()
+        .filter(|s| !(args.no_certs && *s == Stage::Certs))
+        .collect(),
         quick: args.quick,
     }
 }
@@ -467,8 +465,8 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
         );
     }
     let cfg = engine_config(&args)?;
-    let mut opts = scan_options(&args);
-    opts.certificates = cert_options(&args)?;
+    let opts = scan_options(&args);
+    let certs = cert_options(&args)?;
     let out: Box<dyn Write + Send> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p)
@@ -494,6 +492,7 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
         raw,
         Engine::new(cfg),
         opts,
+        certs,
         args.concurrency as usize,
         out,
         &how,
@@ -613,6 +612,7 @@ pub async fn scan_and_render(
     raw: Vec<String>,
     engine: Engine,
     opts: ScanOptions,
+    certs: crate::certs::CertOptions,
     concurrency: usize,
     format: Format,
     out: Box<dyn Write + Send>,
@@ -626,9 +626,11 @@ pub async fn scan_and_render(
         keep_targets: true,
         progress: false,
     };
-    Ok(scan_and_judge(raw, engine, opts, concurrency, out, &how)
-        .await?
-        .0)
+    Ok(
+        scan_and_judge(raw, engine, opts, certs, concurrency, out, &how)
+            .await?
+            .0,
+    )
 }
 
 /// [`scan_and_render`], judging each target by `judge` as it arrives. The report keeps the
@@ -638,6 +640,7 @@ pub async fn scan_and_judge(
     raw: Vec<String>,
     engine: Engine,
     opts: ScanOptions,
+    certs: crate::certs::CertOptions,
     concurrency: usize,
     mut out: Box<dyn Write + Send>,
     how: &Output<'_>,
@@ -662,9 +665,14 @@ pub async fn scan_and_judge(
     let mut stream = futures::stream::iter(raw.into_iter().map(|input| {
         let engine = engine.clone();
         let opts = opts.clone();
+        let certs = certs.clone();
         async move {
             match Target::parse(&input, opts.default_port()) {
-                Ok(t) => crate::audit::scan_target(&engine, &t, &opts).await.0,
+                Ok(t) => {
+                    crate::audit::scan_target(&engine, &t, &opts, &certs)
+                        .await
+                        .0
+                }
                 Err(e) => crate::audit::unparsable(input, e),
             }
         }

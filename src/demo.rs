@@ -78,15 +78,15 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
         Engine::new(EngineConfig::default()),
         ScanOptions {
             sni: Some("localhost".into()),
-            certificates: crate::certs::CertOptions {
-                trust: crate::certs::verify::load(
-                    &["mozilla".into()],
-                    std::slice::from_ref(&ca.root_pem),
-                )
-                .map_err(anyhow::Error::msg)?,
-                ..Default::default()
-            },
             ..ScanOptions::default()
+        },
+        crate::certs::CertOptions {
+            trust: crate::certs::verify::load(
+                &["mozilla".into()],
+                std::slice::from_ref(&ca.root_pem),
+            )
+            .map_err(anyhow::Error::msg)?,
+            ..Default::default()
         },
         4,
         Box::new(std::io::stdout()),

@@ -1,6 +1,6 @@
 //! Certificates: every chain the server presents, parsed and judged.
 //!
-//! Chains come from handshakes ([`fetch`]): TLS <= 1.2 flights read by the probe engine (in the
+//! Chains come from handshakes ([`crate::enumerate::chains`]): TLS <= 1.2 flights read by the probe engine (in the
 //! clear), with RSA-only and ECDSA-only offers to find every key type, and real TLS 1.3
 //! handshakes through rustls with a verifier that records the chain and judges nothing.
 //! [`analyse`] then works on bytes alone: x509-parser for the details, rustls-webpki for trust,
@@ -51,25 +51,23 @@ pub mod ids {
 /// The prefix of findings about the chain only clients without SNI get.
 pub const NO_SNI_PREFIX: &str = "cert.no_sni.";
 
-pub mod fetch;
+pub mod der;
 pub mod ocsp;
 pub mod parse;
 pub mod verify;
 
 use std::collections::BTreeSet;
 
-use crate::enumerate::Gathered;
-use crate::facts::certs::{CertChain, ChainSource, ChainVerdicts, OcspStaple, TrustVerdict};
-use crate::facts::{CertificatesSection, Finding, ProtocolResult, SectionStatus, Severity};
-use crate::probe::Ctx;
+use crate::facts::certs::{
+    Capture, CertChain, ChainSource, ChainVerdicts, FetchedChains, OcspStaple, TrustVerdict,
+};
+use crate::facts::{CertificatesSection, Finding, SectionStatus, Severity};
 use parse::Parsed;
 pub use verify::TrustStores;
 
 /// What the certificates stage does.
 #[derive(Debug, Clone)]
 pub struct CertOptions {
-    /// Run the stage at all.
-    pub enabled: bool,
     /// Verdict time (Unix seconds); None means the time of the scan.
     pub at: Option<i64>,
     /// `cert.expires_soon` when a certificate expires within this many days.
@@ -80,22 +78,11 @@ pub struct CertOptions {
 impl Default for CertOptions {
     fn default() -> Self {
         Self {
-            enabled: true,
             at: None,
             expiry_warn_days: 30,
             trust: TrustStores::default(),
         }
     }
-}
-
-/// One chain as one handshake returned it.
-#[derive(Debug, Clone)]
-pub struct Capture {
-    pub source: ChainSource,
-    /// DER, in the order served.
-    pub certs: Vec<Vec<u8>>,
-    /// None: stapling was not asked for. Some(None): asked, nothing stapled.
-    pub ocsp: Option<Option<Vec<u8>>>,
 }
 
 /// Groups captures into distinct chains and judges each. `hostname` is the name a client
@@ -460,32 +447,23 @@ fn leaf_serial(leaf: &Parsed) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// The certificates section of one target: chains from the protocol scan's flights plus this
-/// stage's own handshakes, judged at `opts.at` (or now). `hostname` is what a client checks.
-pub async fn stage(
-    ctx: &Ctx,
-    protocols: &[ProtocolResult],
-    gathered: &Gathered,
-    opts: &CertOptions,
-    hostname: &str,
-) -> CertificatesSection {
-    let before = ctx.host.connections();
-    let mut captures = fetch::from_gathered(gathered);
-    let (own, no_sni) = fetch::probe_all(ctx, protocols).await;
-    captures.extend(own);
+/// The certificates section of one target from the chains the scan fetched
+/// ([`crate::enumerate::chains`]), judged at `opts.at` (or now). `hostname` is what a client
+/// checks (SNI, else the target host).
+pub fn section(fetched: &FetchedChains, opts: &CertOptions, hostname: &str) -> CertificatesSection {
     let at = opts
         .at
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
-    let (chains, mut findings) = analyse(&captures, Some(hostname), opts, at);
-    findings.extend(no_sni_finding(&no_sni));
+    let (chains, mut findings) = analyse(&fetched.captures, Some(hostname), opts, at);
+    findings.extend(no_sni_finding(&fetched.no_sni));
     CertificatesSection {
         status: SectionStatus::Completed,
         error: None,
         findings,
         at: Some(parse::rfc3339(at)),
         chains,
-        connections: ctx.host.connections().saturating_sub(before),
-        no_sni,
+        connections: fetched.connections,
+        no_sni: fetched.no_sni.clone(),
     }
 }
 
@@ -667,23 +645,7 @@ mod tests {
     }
 
     #[test]
-    fn only_an_alert_to_the_hello_without_sni_is_a_refusal_and_a_finding() {
-        use crate::probe::engine::ProbeOutcome;
-        use crate::wire::{Alert, AlertDescription};
-        let alert = ProbeOutcome::Alert(Alert {
-            level: 2,
-            description: AlertDescription(112),
-        });
-        assert_eq!(fetch::refused(&alert), Some(true));
-        for o in [
-            ProbeOutcome::Timeout,
-            ProbeOutcome::ConnectFailed("refused".into()),
-            ProbeOutcome::Closed,
-            ProbeOutcome::Reset,
-            ProbeOutcome::Malformed("x".into()),
-        ] {
-            assert_eq!(fetch::refused(&o), None, "{o:?}");
-        }
+    fn only_a_refusal_of_the_hello_without_sni_is_a_finding() {
         let probe = |refused, evidence: &str| crate::facts::certs::NoSniProbe {
             attempted: true,
             refused,
@@ -691,7 +653,7 @@ mod tests {
         };
         let refusal = probe(
             Some(true),
-            &format!("TLSv1.2 hello without SNI: {}", alert.describe()),
+            "TLSv1.2 hello without SNI: alert unrecognized_name",
         );
         let f = no_sni_finding(&refusal).unwrap();
         assert_eq!(
@@ -708,10 +670,7 @@ mod tests {
         );
         let timeout = probe(
             None,
-            &format!(
-                "TLSv1.2 hello without SNI: {}",
-                ProbeOutcome::Timeout.describe()
-            ),
+            "TLSv1.2 hello without SNI: no answer before the timeout",
         );
         assert_eq!(no_sni_finding(&timeout), None);
         assert_eq!(

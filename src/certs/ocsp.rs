@@ -2,60 +2,9 @@
 //! status, and the leaf's status and times. The responder's signature is not checked: the
 //! report says what the server staples, a client judges it.
 
+use super::der::Der;
 use super::parse::rfc3339;
 use crate::facts::certs::OcspStaple;
-
-/// A cursor over DER TLVs. Every read is bounds-checked; a bad length ends the walk.
-pub struct Der<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Der<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
-        Self { rest: bytes }
-    }
-
-    /// The next TLV as (tag, value). Only short tags (one byte) occur in OCSP.
-    #[allow(clippy::should_implement_trait)]
-    pub fn next(&mut self) -> Option<(u8, &'a [u8])> {
-        let (&tag, rest) = self.rest.split_first()?;
-        let (&first, mut rest) = rest.split_first()?;
-        let len = if first < 0x80 {
-            first as usize
-        } else {
-            let n = (first & 0x7f) as usize;
-            if n == 0 || n > 4 || rest.len() < n {
-                return None;
-            }
-            let len = rest[..n]
-                .iter()
-                .fold(0usize, |acc, b| (acc << 8) | *b as usize);
-            rest = &rest[n..];
-            len
-        };
-        if rest.len() < len {
-            return None;
-        }
-        let (value, after) = rest.split_at(len);
-        self.rest = after;
-        Some((tag, value))
-    }
-
-    /// The value of the next TLV when it is a SEQUENCE.
-    pub fn sequence(&mut self) -> Option<&'a [u8]> {
-        match self.next()? {
-            (0x30, v) => Some(v),
-            _ => None,
-        }
-    }
-
-    fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
-        match self.next()? {
-            (t, v) if t == tag => Some(v),
-            _ => None,
-        }
-    }
-}
 
 const RESPONSE_STATUS: [&str; 7] = [
     "successful",
@@ -87,7 +36,7 @@ fn read_into(
 ) -> Result<(), &'static str> {
     const BAD: &str = "OCSP response does not parse";
     let mut top = Der::new(Der::new(response).sequence().ok_or(BAD)?);
-    let status = top.expect(0x0a).ok_or(BAD)?;
+    let status = top.expect_tag(0x0a).ok_or(BAD)?;
     let code = *status.first().ok_or(BAD)? as usize;
     s.response_status = Some(
         RESPONSE_STATUS
@@ -100,14 +49,14 @@ fn read_into(
         return Ok(());
     }
     // responseBytes [0] EXPLICIT SEQUENCE { responseType OID, response OCTET STRING }
-    let bytes = top.expect(0xa0).ok_or(BAD)?;
+    let bytes = top.expect_tag(0xa0).ok_or(BAD)?;
     let mut rb = Der::new(Der::new(bytes).sequence().ok_or(BAD)?);
-    let oid = rb.expect(0x06).ok_or(BAD)?;
+    let oid = rb.expect_tag(0x06).ok_or(BAD)?;
     // id-pkix-ocsp-basic 1.3.6.1.5.5.7.48.1.1
     if oid != [0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01] {
         return Err("OCSP response is not a BasicOCSPResponse");
     }
-    let basic = rb.expect(0x04).ok_or(BAD)?;
+    let basic = rb.expect_tag(0x04).ok_or(BAD)?;
     let mut basic = Der::new(Der::new(basic).sequence().ok_or(BAD)?);
     let mut data = Der::new(basic.sequence().ok_or(BAD)?);
     let (mut tag, mut v) = data.next().ok_or(BAD)?;
@@ -118,17 +67,19 @@ fn read_into(
         return Err(BAD); // responderID
     }
     let _ = v;
-    s.produced_at = Some(generalized(data.expect(0x18).ok_or(BAD)?));
+    s.produced_at = Some(generalized(data.expect_tag(0x18).ok_or(BAD)?));
     let mut responses = Der::new(data.sequence().ok_or(BAD)?);
     let mut chosen = None;
     while let Some(single) = responses.sequence() {
         let mut single = Der::new(single);
         let mut cert_id = Der::new(single.sequence().ok_or(BAD)?);
         let _hash_alg = cert_id.sequence();
-        let _name_hash = cert_id.expect(0x04);
-        let _key_hash = cert_id.expect(0x04);
-        let serial = cert_id.expect(0x02).ok_or(BAD)?;
-        let matches = leaf_serial.is_none_or(|l| strip_zeros(l) == strip_zeros(serial));
+        let _name_hash = cert_id.expect_tag(0x04);
+        let _key_hash = cert_id.expect_tag(0x04);
+        let serial = cert_id.expect_tag(0x02).ok_or(BAD)?;
+        let matches = leaf_serial.is_none_or(|l| {
+            crate::wire::strip_leading_zeros(l) == crate::wire::strip_leading_zeros(serial)
+        });
         if chosen.is_none() || matches {
             let (status_tag, _) = single.next().ok_or(BAD)?;
             let status = match status_tag {
@@ -136,9 +87,9 @@ fn read_into(
                 0xa1 | 0x81 => "revoked",
                 _ => "unknown",
             };
-            let this_update = single.expect(0x18).map(generalized);
+            let this_update = single.expect_tag(0x18).map(generalized);
             let next_update = match single.next() {
-                Some((0xa0, v)) => Der::new(v).expect(0x18).map(generalized),
+                Some((0xa0, v)) => Der::new(v).expect_tag(0x18).map(generalized),
                 _ => None,
             };
             chosen = Some((status, this_update, next_update));
@@ -152,11 +103,6 @@ fn read_into(
     s.this_update = this_update;
     s.next_update = next_update;
     Ok(())
-}
-
-fn strip_zeros(b: &[u8]) -> &[u8] {
-    let i = b.iter().position(|x| *x != 0).unwrap_or(b.len());
-    &b[i..]
 }
 
 /// GeneralizedTime "YYYYMMDDHHMMSSZ" → RFC 3339; the text as is when it is another form.

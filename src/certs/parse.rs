@@ -9,6 +9,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
 use crate::facts::certs::{BasicConstraintsInfo, CertInfo, PublicKeyInfo};
+use crate::wire::spki::Curve;
 
 /// A parsed certificate: the report's view and the raw facts for verdicts.
 #[derive(Debug, Clone)]
@@ -210,10 +211,10 @@ fn fill(p: &mut Parsed, cert: &X509Certificate<'_>, now: i64) {
 
 /// Reads `SEQUENCE OF INTEGER` and says whether 5 (status_request) is in it.
 fn tls_feature_has_status_request(value: &[u8]) -> bool {
-    let Some(body) = super::ocsp::Der::new(value).sequence() else {
+    let Some(body) = super::der::Der::new(value).sequence() else {
         return false;
     };
-    let mut r = super::ocsp::Der::new(body);
+    let mut r = super::der::Der::new(body);
     while let Some((tag, v)) = r.next() {
         if tag == 0x02 && v == [5] {
             return true;
@@ -238,27 +239,19 @@ fn public_key(cert: &X509Certificate<'_>) -> PublicKeyInfo {
     };
     match spki.parsed() {
         Ok(PublicKey::RSA(rsa)) => {
-            info.bits = bit_length(rsa.modulus);
+            info.bits = crate::wire::bit_length(rsa.modulus);
             info.exponent = rsa.try_exponent().ok();
         }
         Ok(PublicKey::EC(point)) => {
-            let curve = spki
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.as_oid().ok())
-                .map(|o| o.to_id_string());
-            let (name, bits) = match curve.as_deref() {
-                Some(oid) => match curve_name(oid) {
-                    Some((name, bits)) => (name.to_string(), bits),
-                    None => (oid.to_string(), point.key_size() as u32),
-                },
-                None => ("explicit parameters".to_string(), point.key_size() as u32),
+            let (name, bits) = match crate::wire::spki::curve(spki) {
+                Curve::Named { name, bits } => (name.to_string(), bits),
+                Curve::Oid(oid) => (oid, point.key_size() as u32),
+                Curve::Explicit => ("explicit parameters".to_string(), point.key_size() as u32),
             };
             info.curve = Some(name);
             info.bits = bits;
         }
-        Ok(PublicKey::DSA(y)) => info.bits = bit_length(y),
+        Ok(PublicKey::DSA(y)) => info.bits = crate::wire::bit_length(y),
         _ => {
             info.bits = match alg.as_str() {
                 OID_ED25519 => 256,
@@ -268,30 +261,6 @@ fn public_key(cert: &X509Certificate<'_>) -> PublicKeyInfo {
         }
     }
     info
-}
-
-/// A named curve's short name and size, from its OID (RFC 5480, RFC 5639).
-pub fn curve_name(oid: &str) -> Option<(&'static str, u32)> {
-    Some(match oid {
-        "1.2.840.10045.3.1.7" => ("P-256", 256),
-        "1.3.132.0.34" => ("P-384", 384),
-        "1.3.132.0.35" => ("P-521", 521),
-        "1.3.132.0.33" => ("P-224", 224),
-        "1.2.840.10045.3.1.1" => ("P-192", 192),
-        "1.3.36.3.3.2.8.1.1.7" => ("brainpoolP256r1", 256),
-        "1.3.36.3.3.2.8.1.1.11" => ("brainpoolP384r1", 384),
-        "1.3.36.3.3.2.8.1.1.13" => ("brainpoolP512r1", 512),
-        _ => return None,
-    })
-}
-
-/// Bits of a big-endian unsigned integer, leading zeros skipped.
-fn bit_length(bytes: &[u8]) -> u32 {
-    let trimmed: &[u8] = match bytes.iter().position(|b| *b != 0) {
-        Some(i) => &bytes[i..],
-        None => return 0,
-    };
-    (trimmed.len() as u32 - 1) * 8 + (8 - trimmed[0].leading_zeros())
 }
 
 fn oid_name(oid: &Oid<'_>) -> String {
@@ -377,13 +346,6 @@ mod tests {
             assert!(p.info.parse_error.is_some());
             assert_eq!(p.info.sha256.len(), 64);
         }
-    }
-
-    #[test]
-    fn bit_length_skips_leading_zeros() {
-        assert_eq!(bit_length(&[0, 0x80, 0]), 16);
-        assert_eq!(bit_length(&[0x01]), 1);
-        assert_eq!(bit_length(&[0, 0]), 0);
     }
 
     #[test]

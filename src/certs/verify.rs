@@ -7,7 +7,7 @@ use std::time::Duration;
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use webpki::{EndEntityCert, KeyUsage};
 
-use super::ocsp::Der;
+use super::der::Der;
 use super::parse::Parsed;
 
 /// Debian's bundle of the system's trusted roots.
@@ -180,20 +180,7 @@ pub fn is_anchor_subject(stores: &TrustStores, issuer_raw: &[u8]) -> bool {
 /// An anchor's subject (the Name without its SEQUENCE header) as RFC 4514 text.
 fn name_string(inner: &[u8]) -> String {
     use x509_parser::prelude::FromDer;
-    let mut der = vec![0x30];
-    let len = inner.len();
-    if len < 0x80 {
-        der.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        der.push(0x80 | bytes.len() as u8);
-        der.extend(bytes);
-    }
-    der.extend_from_slice(inner);
+    let der = yasna::construct_der(|w| w.write_sequence(|w| w.next().write_der(inner)));
     x509_parser::x509::X509Name::from_der(&der)
         .map(|(_, n)| n.to_string())
         .unwrap_or_else(|_| super::parse::hex(inner))

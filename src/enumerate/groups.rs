@@ -452,31 +452,18 @@ async fn dhe_group(ctx: &Ctx, v: TlsVersion, suites: &[CipherSuite]) -> Result<D
         .ok_or_else(|| format!("{describe} without ServerKeyExchange"))?;
     match ServerKeyExchangeParams::read_dhe(ske) {
         Ok(ServerKeyExchangeParams::Dhe { p, g, .. }) => {
-            let p = strip_zeros(&p);
+            let p = crate::wire::strip_leading_zeros(&p);
             let known = known_dh_group(p);
             Ok(DheGroup {
                 suite: f.hello.cipher_suite.to_string(),
-                prime_bits: bit_len(p),
-                generator: crate::wire::hex(strip_zeros(&g)),
+                prime_bits: crate::wire::bit_length(p),
+                generator: crate::wire::hex(crate::wire::strip_leading_zeros(&g)),
                 known_group: known.map(|k| k.name.to_string()),
                 known_source: known.map(|k| k.source.to_string()),
             })
         }
         Ok(_) => Err("unexpected ServerKeyExchange".into()),
         Err(e) => Err(format!("ServerKeyExchange does not parse: {e}")),
-    }
-}
-
-fn strip_zeros(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|x| *x != 0).unwrap_or(b.len());
-    &b[start..]
-}
-
-/// Bits of a big-endian number without leading zero bytes.
-pub fn bit_len(b: &[u8]) -> u32 {
-    match b.first() {
-        Some(first) => (b.len() as u32 - 1) * 8 + (8 - first.leading_zeros()),
-        None => 0,
     }
 }
 
@@ -546,7 +533,7 @@ mod tests {
                 .and_then(|l| l.split('\t').nth(2))
                 .and_then(|b| b.parse().ok())
                 .unwrap();
-            assert_eq!(bit_len(&k.prime), declared, "{}", k.name);
+            assert_eq!(crate::wire::bit_length(&k.prime), declared, "{}", k.name);
         }
         let ffdhe2048 = all.iter().find(|k| k.name == "ffdhe2048").unwrap();
         assert_eq!(known_dh_group(&ffdhe2048.prime).unwrap().source, "RFC7919");

@@ -7,6 +7,7 @@
 //! chosen). The hello shape found here (full, or compact for servers that close on large
 //! hellos) travels to the later stages in [`Ctx::compact`].
 
+pub mod chains;
 pub mod features;
 pub mod groups;
 pub mod sigs;
@@ -15,6 +16,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::Instant;
 
+use crate::facts::certs::FetchedChains;
 use crate::facts::Stage;
 use crate::facts::TargetFacts;
 use crate::facts::{ProtocolResult, SectionStatus, SuiteResult, TlsVersion};
@@ -38,8 +40,6 @@ pub struct ScanOptions {
     pub ip: Option<IpAddr>,
     /// Run this plaintext preamble before every hello.
     pub starttls: Option<Starttls>,
-    /// The certificates stage (after protocols).
-    pub certificates: crate::certs::CertOptions,
     /// Stages to run (`--only`); all by default.
     pub stages: BTreeSet<Stage>,
     /// `--quick`: no preference-order probes and no full handshakes (resumption, 0-RTT,
@@ -72,7 +72,6 @@ impl Default for ScanOptions {
             no_sni: false,
             ip: None,
             starttls: None,
-            certificates: crate::certs::CertOptions::default(),
             stages: Stage::ALL.into_iter().collect(),
             quick: false,
         }
@@ -89,6 +88,9 @@ pub struct Gathered {
     /// The server closed on our full-size hellos and answered compact ones (under 256 bytes):
     /// later stages must send compact hellos too.
     pub compact: bool,
+    /// The certificate chains, when the certificates stage ran (judged above the scan, by
+    /// [`crate::certs::section`]).
+    pub chains: Option<FetchedChains>,
 }
 
 /// Scans one target. Never fails: an unreachable target is a report with `error` set.
@@ -126,7 +128,7 @@ pub async fn scan_target(
         compact: false,
     };
 
-    let (protocols, gathered) =
+    let (protocols, mut gathered) =
         scan_protocols(&ctx, &opts.versions, opts.enumerates_suites()).await;
     ctx.compact = gathered.compact;
     report.protocols = protocols;
@@ -138,21 +140,8 @@ pub async fn scan_target(
     {
         report.error = report.protocols.iter().find_map(|p| p.error.clone());
     }
-    if opts.certificates.enabled && opts.runs(Stage::Certs) {
-        // The name a client checks the certificate against: SNI, else the host as given.
-        let name = ctx.sni.clone().unwrap_or_else(|| target.host.clone());
-        report.certificates = Some(if report.error.is_some() {
-            crate::certs::not_scheduled()
-        } else {
-            crate::certs::stage(
-                &ctx,
-                &report.protocols,
-                &gathered,
-                &opts.certificates,
-                &name,
-            )
-            .await
-        });
+    if opts.runs(Stage::Certs) && report.error.is_none() {
+        gathered.chains = Some(chains::fetch(&ctx, &report.protocols, &gathered).await);
     }
     if report.error.is_none() {
         // Later stages only vary the dimension under test, using what the protocol stage found.

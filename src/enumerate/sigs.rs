@@ -256,6 +256,7 @@ async fn tls13_schemes(ctx: &Ctx) -> VersionSignatures {
 
 /// "RSA 2048", "EC P-256", "Ed25519" … for a DER certificate's public key.
 pub fn key_type(der: &[u8]) -> Option<String> {
+    use crate::wire::spki::Curve;
     use x509_parser::public_key::PublicKey;
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     let spki = cert.public_key();
@@ -265,21 +266,11 @@ pub fn key_type(der: &[u8]) -> Option<String> {
             format!("RSA-PSS {}", k.key_size())
         }
         Ok(PublicKey::RSA(k)) => format!("RSA {}", k.key_size()),
-        Ok(PublicKey::EC(_)) => {
-            let curve = spki
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.as_oid().ok())
-                .map(|o| o.to_id_string());
-            match curve.as_deref() {
-                Some(oid) => match crate::certs::parse::curve_name(oid) {
-                    Some((name, _)) => format!("EC {name}"),
-                    None => format!("EC {oid}"),
-                },
-                None => "EC".into(),
-            }
-        }
+        Ok(PublicKey::EC(_)) => match crate::wire::spki::curve(spki) {
+            Curve::Named { name, .. } => format!("EC {name}"),
+            Curve::Oid(oid) => format!("EC {oid}"),
+            Curve::Explicit => "EC".into(),
+        },
         Ok(PublicKey::DSA(_)) => "DSA".into(),
         _ => match alg.as_str() {
             "1.3.101.112" => "Ed25519".into(),

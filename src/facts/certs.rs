@@ -236,3 +236,23 @@ pub struct CertificatesSection {
     #[serde(default)]
     pub no_sni: NoSniProbe,
 }
+
+/// One chain as one handshake returned it.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub source: ChainSource,
+    /// DER, in the order served.
+    pub certs: Vec<Vec<u8>>,
+    /// None: stapling was not asked for. Some(None): asked, nothing stapled.
+    pub ocsp: Option<Option<Vec<u8>>>,
+}
+
+/// What the certificate stage fetched: every capture, the handshake without SNI, and the
+/// connections it took. Not serialised: [`crate::certs::section`] turns it into the report's
+/// [`CertificatesSection`].
+#[derive(Debug, Clone, Default)]
+pub struct FetchedChains {
+    pub captures: Vec<Capture>,
+    pub no_sni: NoSniProbe,
+    pub connections: u64,
+}

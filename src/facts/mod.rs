@@ -15,5 +15,5 @@ pub use finding::{Finding, Severity};
 pub use protocols::{ProtocolResult, SuiteResult};
 pub use sections::*;
 pub use status::SectionStatus;
-pub use target::TargetFacts;
+pub use target::{Starttls, TargetFacts};
 pub use version::TlsVersion;

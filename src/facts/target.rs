@@ -22,7 +22,7 @@ pub struct TargetFacts {
     pub sni: Option<String>,
     /// The STARTTLS protocol spoken before TLS ("smtp", "imap", "pop3", "postgres", "ftp", "xmpp"), or null.
     #[serde(default)]
-    pub starttls: Option<crate::probe::starttls::Starttls>,
+    pub starttls: Option<Starttls>,
     /// Why the target could not be scanned, or null.
     pub error: Option<String>,
     /// One entry per protocol version, SSLv2 to TLS 1.3.
@@ -47,5 +47,56 @@ pub struct TargetFacts {
 impl TargetFacts {
     pub fn protocol(&self, v: TlsVersion) -> Option<&ProtocolResult> {
         self.protocols.iter().find(|p| p.version == v)
+    }
+}
+
+/// Protocols whose STARTTLS we speak.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Starttls {
+    Smtp,
+    Imap,
+    Pop3,
+    // PostgreSQL's SSLRequest (protocol section 53.2.10), answered `S` before TLS.
+    Postgres,
+    // FTP's `AUTH TLS` (RFC 4217 section 4), answered 234 before TLS.
+    Ftp,
+    // XMPP client-to-server STARTTLS (RFC 6120 section 5), answered `<proceed/>` before TLS.
+    Xmpp,
+}
+
+impl Starttls {
+    /// The port the protocol's plaintext service listens on.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Starttls::Smtp => 25,
+            Starttls::Imap => 143,
+            Starttls::Pop3 => 110,
+            Starttls::Postgres => 5432,
+            Starttls::Ftp => 21,
+            Starttls::Xmpp => 5222,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Starttls::Smtp => "smtp",
+            Starttls::Imap => "imap",
+            Starttls::Pop3 => "pop3",
+            Starttls::Postgres => "postgres",
+            Starttls::Ftp => "ftp",
+            Starttls::Xmpp => "xmpp",
+        }
     }
 }

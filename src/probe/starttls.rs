@@ -6,61 +6,12 @@
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Protocols whose STARTTLS we speak.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    clap::ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Starttls {
-    Smtp,
-    Imap,
-    Pop3,
-    // PostgreSQL's SSLRequest (protocol section 53.2.10), answered `S` before TLS.
-    Postgres,
-    // FTP's `AUTH TLS` (RFC 4217 section 4), answered 234 before TLS.
-    Ftp,
-    // XMPP client-to-server STARTTLS (RFC 6120 section 5), answered `<proceed/>` before TLS.
-    Xmpp,
-}
+pub use crate::facts::Starttls;
 
 /// A server reply line longer than this is not a mail server talking.
 const MAX_LINE: usize = 4096;
 /// Nor is a reply of more lines than this.
 const MAX_LINES: usize = 64;
-
-impl Starttls {
-    /// The port the protocol's plaintext service listens on.
-    pub fn default_port(self) -> u16 {
-        match self {
-            Starttls::Smtp => 25,
-            Starttls::Imap => 143,
-            Starttls::Pop3 => 110,
-            Starttls::Postgres => 5432,
-            Starttls::Ftp => 21,
-            Starttls::Xmpp => 5222,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Starttls::Smtp => "smtp",
-            Starttls::Imap => "imap",
-            Starttls::Pop3 => "pop3",
-            Starttls::Postgres => "postgres",
-            Starttls::Ftp => "ftp",
-            Starttls::Xmpp => "xmpp",
-        }
-    }
-}
 
 /// Reads CRLF-terminated lines without reading past the last one asked for.
 struct Lines<'a> {

@@ -310,7 +310,6 @@ impl App {
             .map_err(|_| Refusal::Busy(self.max_scans))?;
         let mut opts = ScanOptions {
             starttls: req.starttls,
-            certificates: self.certs.clone(),
             ..ScanOptions::default()
         };
         let work = async {
@@ -321,7 +320,7 @@ impl App {
             // Pinned: the scan connects to the address just checked, and resolves nothing.
             opts.ip = Some(addr.ip());
             Ok::<_, Refusal>(
-                crate::audit::scan_target(&self.engine, &req.target, &opts)
+                crate::audit::scan_target(&self.engine, &req.target, &opts, &self.certs)
                     .await
                     .0,
             )

@@ -162,6 +162,20 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// A big-endian unsigned integer without its leading zero bytes (DER INTEGERs, DH primes).
+pub fn strip_leading_zeros(be: &[u8]) -> &[u8] {
+    let start = be.iter().position(|b| *b != 0).unwrap_or(be.len());
+    &be[start..]
+}
+
+/// Bits of a big-endian unsigned integer, leading zeros skipped: 0x00 0x80 0x00 is 16.
+pub fn bit_length(be: &[u8]) -> u32 {
+    match strip_leading_zeros(be) {
+        [] => 0,
+        [first, rest @ ..] => rest.len() as u32 * 8 + (8 - first.leading_zeros()),
+    }
+}
+
 /// Declares an open IANA registry: a newtype over the wire integer, with named constants.
 /// Unknown values survive a round trip and print as hex.
 macro_rules! open_enum {
@@ -258,6 +272,13 @@ pub fn encode_list<T: Codec>(out: &mut Vec<u8>, prefix_len: usize, items: &[T]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bit_length_skips_leading_zeros() {
+        assert_eq!(bit_length(&[0, 0x80, 0]), 16);
+        assert_eq!(bit_length(&[0x01]), 1);
+        assert_eq!(bit_length(&[0, 0]), 0);
+    }
 
     #[test]
     fn reader_never_reads_past_end() {

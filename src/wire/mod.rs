@@ -5,10 +5,11 @@ pub mod codec;
 pub mod handshake;
 pub mod record;
 pub mod registry;
+pub mod spki;
 pub mod sslv2;
 pub mod types;
 
-pub use codec::{hex, Codec, DecodeError, Reader};
+pub use codec::{bit_length, hex, strip_leading_zeros, Codec, DecodeError, Reader};
 pub use handshake::*;
 pub use record::{encode_records, Alert, Deframer, Frame, HandshakeJoiner};
 pub use types::*;

@@ -14,7 +14,7 @@ use tlsaudit::report::TargetReport;
 use tlsaudit::servers::{nginx_reject_without_sni, openssl_s_server, ServerProcess};
 use tlsaudit::testpki::{jan1, test_now, LeafKey, LeafSpec, Signer, TestCa};
 
-use crate::common::{require, scan_with};
+use crate::common::{require, scan_with_certs};
 
 /// Scans TLS 1.2 and 1.3 with SNI "localhost", trusting Mozilla's roots and `ca_file`.
 async fn scan_certs(s: &ServerProcess, ca_file: Option<&PathBuf>) -> TargetReport {
@@ -26,15 +26,15 @@ async fn scan_opts(s: &ServerProcess, ca_file: Option<&PathBuf>, warn_days: u32)
     let opts = ScanOptions {
         sni: Some("localhost".into()),
         versions: vec![TlsVersion::Tls12, TlsVersion::Tls13],
-        certificates: CertOptions {
-            at: Some(test_now()),
-            expiry_warn_days: warn_days,
-            trust: verify::load(&["mozilla".into()], &ca_files).expect("trust stores load"),
-            ..Default::default()
-        },
         ..Default::default()
     };
-    scan_with(&s.target(), EngineConfig::default(), opts)
+    let certs = CertOptions {
+        at: Some(test_now()),
+        expiry_warn_days: warn_days,
+        trust: verify::load(&["mozilla".into()], &ca_files).expect("trust stores load"),
+        ..Default::default()
+    };
+    scan_with_certs(&s.target(), EngineConfig::default(), opts, certs)
         .await
         .0
 }
@@ -837,14 +837,14 @@ async fn system_store_is_loaded_and_judged_beside_the_ca_file() {
     let opts = ScanOptions {
         sni: Some("localhost".into()),
         versions: vec![TlsVersion::Tls12],
-        certificates: CertOptions {
-            at: Some(test_now()),
-            trust: stores,
-            ..Default::default()
-        },
         ..Default::default()
     };
-    let r = scan_with(&s.target(), EngineConfig::default(), opts)
+    let certs = CertOptions {
+        at: Some(test_now()),
+        trust: stores,
+        ..Default::default()
+    };
+    let r = scan_with_certs(&s.target(), EngineConfig::default(), opts, certs)
         .await
         .0;
     assert_eq!(ids(&r), Vec::<String>::new());

@@ -1,6 +1,7 @@
 //! Shared test helpers: real servers on loopback, and the rule that a missing server program
 //! skips a test on a laptop but fails it under CI=true.
 
+use tlsaudit::certs::CertOptions;
 use tlsaudit::enumerate::{Gathered, ScanOptions, Target};
 use tlsaudit::facts::TlsVersion;
 use tlsaudit::probe::engine::{Engine, EngineConfig};
@@ -36,8 +37,18 @@ pub async fn scan_with(
     cfg: EngineConfig,
     opts: ScanOptions,
 ) -> (TargetReport, Gathered) {
+    scan_with_certs(target, cfg, opts, CertOptions::default()).await
+}
+
+/// [`scan_with`], judging certificates by `certs` (trust stores, verdict time).
+pub async fn scan_with_certs(
+    target: &str,
+    cfg: EngineConfig,
+    opts: ScanOptions,
+    certs: CertOptions,
+) -> (TargetReport, Gathered) {
     let t = Target::parse(target, 443).expect("target parses");
-    tlsaudit::audit::scan_target(&Engine::new(cfg), &t, &opts).await
+    tlsaudit::audit::scan_target(&Engine::new(cfg), &t, &opts, &certs).await
 }
 
 /// The supported versions, in order.

@@ -12,7 +12,7 @@ use tlsaudit::report::TargetReport;
 use tlsaudit::servers::{gnutls_serv, openssl_s_server, self_signed, KeyType, ServerProcess};
 use tlsaudit::testpki::{test_now, LeafKey, LeafSpec, Signer, TestCa};
 
-use crate::common::{require, scan_with};
+use crate::common::{require, scan_with_certs};
 
 /// Every version, SNI "localhost", trusting Mozilla's roots and `ca_file`.
 async fn scan_trusting(s: &ServerProcess, ca_file: Option<&PathBuf>) -> TargetReport {
@@ -24,14 +24,14 @@ async fn scan_at(s: &ServerProcess, ca_file: Option<&PathBuf>, at: Option<i64>) 
     let ca_files: Vec<PathBuf> = ca_file.into_iter().cloned().collect();
     let opts = ScanOptions {
         sni: Some("localhost".into()),
-        certificates: CertOptions {
-            at,
-            trust: verify::load(&["mozilla".into()], &ca_files).expect("trust stores load"),
-            ..Default::default()
-        },
         ..Default::default()
     };
-    scan_with(&s.target(), EngineConfig::default(), opts)
+    let certs = CertOptions {
+        at,
+        trust: verify::load(&["mozilla".into()], &ca_files).expect("trust stores load"),
+        ..Default::default()
+    };
+    scan_with_certs(&s.target(), EngineConfig::default(), opts, certs)
         .await
         .0
 }

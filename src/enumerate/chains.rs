@@ -5,9 +5,8 @@
 
 use rustls::SignatureScheme;
 
-use super::Capture;
-use crate::enumerate::Gathered;
-use crate::facts::certs::{ChainSource, NoSniProbe};
+use super::Gathered;
+use crate::facts::certs::{Capture, ChainSource, FetchedChains, NoSniProbe};
 use crate::facts::{ProtocolResult, SuiteResult, TlsVersion};
 use crate::probe::engine::{Engine, HostHandle, ProbeOutcome};
 use crate::probe::full as fullhs;
@@ -56,6 +55,20 @@ fn status_request() -> Extension {
     Extension {
         typ: ExtensionType::STATUS_REQUEST,
         data: vec![1, 0, 0, 0, 0],
+    }
+}
+
+/// The certificate stage: the chains in the flights the protocol scan already read, plus this
+/// stage's own handshakes ([`probe_all`]), with the connections they took.
+pub async fn fetch(ctx: &Ctx, protocols: &[ProtocolResult], gathered: &Gathered) -> FetchedChains {
+    let before = ctx.host.connections();
+    let mut captures = from_gathered(gathered);
+    let (own, no_sni) = probe_all(ctx, protocols).await;
+    captures.extend(own);
+    FetchedChains {
+        captures,
+        no_sni,
+        connections: ctx.host.connections().saturating_sub(before),
     }
 }
 
@@ -232,7 +245,7 @@ pub async fn handshake_tls13(ctx: &Ctx, offer: KeyOffer) -> Result<Option<Captur
 ///
 /// When the scan sends SNI, one more handshake sends none ([`probe_without_sni`]): a server
 /// with a different default certificate shows it as a chain of its own.
-pub async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> (Vec<Capture>, NoSniProbe) {
+async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> (Vec<Capture>, NoSniProbe) {
     let (engine, host, sni, compact) = (&ctx.engine, &ctx.host, ctx.sni.clone(), ctx.compact);
     let supported = |v| protocols.iter().any(|p| p.version == v && p.supported);
     let legacy = [
@@ -366,4 +379,28 @@ pub async fn probe_without_sni(
         c
     });
     (capture, probe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Alert, AlertDescription};
+
+    #[test]
+    fn only_an_alert_to_the_hello_without_sni_is_a_refusal() {
+        let alert = ProbeOutcome::Alert(Alert {
+            level: 2,
+            description: AlertDescription(112),
+        });
+        assert_eq!(refused(&alert), Some(true));
+        for o in [
+            ProbeOutcome::Timeout,
+            ProbeOutcome::ConnectFailed("refused".into()),
+            ProbeOutcome::Closed,
+            ProbeOutcome::Reset,
+            ProbeOutcome::Malformed("x".into()),
+        ] {
+            assert_eq!(refused(&o), None, "{o:?}");
+        }
+    }
 }
