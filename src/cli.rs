@@ -607,33 +607,7 @@ pub struct Output<'a> {
 }
 
 /// Scans every target (a bad one is an entry with an error, never the end of the run) and
-/// renders as results arrive, in input order. No policy judges them.
-pub async fn scan_and_render(
-    raw: Vec<String>,
-    engine: Engine,
-    opts: ScanOptions,
-    certs: crate::certs::CertOptions,
-    concurrency: usize,
-    format: Format,
-    out: Box<dyn Write + Send>,
-    style: Style,
-) -> anyhow::Result<ScanReport> {
-    let how = Output {
-        format,
-        style,
-        judge: None,
-        min_grade: None,
-        keep_targets: true,
-        progress: false,
-    };
-    Ok(
-        scan_and_judge(raw, engine, opts, certs, concurrency, out, &how)
-            .await?
-            .0,
-    )
-}
-
-/// [`scan_and_render`], judging each target by `judge` as it arrives. The report keeps the
+/// renders as results arrive, in input order, judging each by `judge` as it arrives. The report keeps the
 /// targets only for whole-document formats (JSON, JUnit, SARIF); streaming formats (text, JSON
 /// Lines) write each target and forget it, and the [`Tally`] says what the run amounted to.
 pub async fn scan_and_judge(

@@ -7,7 +7,6 @@
 //! one with CBC suites for encrypt_then_mac, one with DEFLATE, one with TLS_FALLBACK_SCSV, two
 //! for ALPN, one for Heartbleed when the server echoes heartbeat, and full rustls handshakes in pairs for resumption and 0-RTT (not with `--quick`).
 
-use crate::facts::TargetFacts;
 use crate::facts::TlsVersion;
 use crate::facts::{Answer, Fact, FeaturesSection, Stage};
 use crate::probe::engine::{FollowUp, Hello, ProbeOutcome, ServerFlight};
@@ -16,7 +15,7 @@ use crate::wire::{
     ExtensionType, ProtocolName, ProtocolNameList, ProtocolVersion,
 };
 
-use super::groups::{legacy_version, suites_for, supported};
+use super::prior::Prior;
 use super::{Ctx, Gathered, ScanOptions};
 use crate::probe::full::{self as fullhs, Client, Setup};
 use crate::probe::hello::{HelloSpec, COMPACT_LIMIT};
@@ -30,15 +29,15 @@ const EARLY_DATA: &[u8] = b"HEAD / HTTP/1.0\r\n\r\n";
 /// The features stage, or `None` when `--only` leaves it out.
 pub async fn scan(
     ctx: &Ctx,
-    report: &TargetFacts,
+    prior: &Prior,
     gathered: &Gathered,
     opts: &ScanOptions,
 ) -> Option<FeaturesSection> {
     if !opts.runs(Stage::Features) {
         return None;
     }
-    let legacy = legacy_version(report);
-    let tls13 = supported(report, TlsVersion::Tls13);
+    let legacy = prior.legacy_version();
+    let tls13 = prior.supported(TlsVersion::Tls13);
     let mut f = FeaturesSection {
         legacy_version: legacy,
         ..Default::default()
@@ -53,13 +52,13 @@ pub async fn scan(
     from_flight(&mut f, legacy, flight, tls13);
 
     let (ext, etm, compression, fallback, alpn, tls12_resumption, tls13_run) = tokio::join!(
-        extension_probe(ctx, report, legacy),
-        etm_probe(ctx, report, legacy),
-        compression_probe(ctx, report, legacy),
-        fallback_probe(ctx, report),
-        alpn_probe(ctx, report, legacy, opts.quick),
-        tls12_resumption(ctx, report, opts.quick),
-        tls13_handshakes(ctx, report, tls13, opts.quick),
+        extension_probe(ctx, prior, legacy),
+        etm_probe(ctx, prior, legacy),
+        compression_probe(ctx, prior, legacy),
+        fallback_probe(ctx, prior),
+        alpn_probe(ctx, prior, legacy, opts.quick),
+        tls12_resumption(ctx, prior, opts.quick),
+        tls13_handshakes(ctx, prior, tls13, opts.quick),
     );
     if let Some(ext) = ext {
         f.ocsp_stapling = ext.ocsp;
@@ -78,7 +77,7 @@ pub async fn scan(
     }
     f.heartbleed = match legacy {
         None => Fact::not_applicable("TLS 1.3 only: TLS 1.3 has no heartbeat"),
-        Some(v) => heartbleed_probe(ctx, report, v, &f.heartbeat).await,
+        Some(v) => heartbleed_probe(ctx, prior, v, &f.heartbeat).await,
     };
     f.encrypt_then_mac = etm;
     f.compression = compression;
@@ -256,13 +255,9 @@ fn extensions_asked() -> Vec<Extension> {
 
 /// One hello asking for every extension we want echoed; if the server refuses it, one hello
 /// per extension, so an intolerance of one does not hide the others.
-async fn extension_probe(
-    ctx: &Ctx,
-    report: &TargetFacts,
-    legacy: Option<TlsVersion>,
-) -> Option<ExtFacts> {
+async fn extension_probe(ctx: &Ctx, prior: &Prior, legacy: Option<TlsVersion>) -> Option<ExtFacts> {
     let v = legacy?;
-    let suites = suites_for(report, v, |_| true);
+    let suites = prior.suites(v, |_| true);
     let asked = extensions_asked();
     let all = probe_with(ctx, v, suites.clone(), |s| s.extra = asked.clone()).await;
     let flights: Vec<(ExtensionType, ProbeOutcome)> = if matches!(all, ProbeOutcome::ServerHello(_))
@@ -329,12 +324,7 @@ pub fn heartbleed_request(record_version: ProtocolVersion) -> Vec<u8> {
 /// Heartbleed (CVE-2014-0160), only against a server that echoed the heartbeat extension: a
 /// hello offering it, the flight to ServerHelloDone, then one heartbeat request before the
 /// handshake goes on (OpenSSL 1.0.1 to 1.0.1f answered heartbeats at any point).
-async fn heartbleed_probe(
-    ctx: &Ctx,
-    report: &TargetFacts,
-    v: TlsVersion,
-    heartbeat: &Fact,
-) -> Fact {
+async fn heartbleed_probe(ctx: &Ctx, prior: &Prior, v: TlsVersion, heartbeat: &Fact) -> Fact {
     match heartbeat.answer {
         Answer::Yes => {}
         Answer::No => {
@@ -347,7 +337,7 @@ async fn heartbleed_probe(
             ))
         }
     }
-    let mut spec = ctx.hello(v.wire(), suites_for(report, v, |_| true));
+    let mut spec = ctx.hello(v.wire(), prior.suites(v, |_| true));
     // heartbeat: peer_allowed_to_send (1) (RFC 6520 section 2).
     spec.extra = vec![Extension {
         typ: ExtensionType::HEARTBEAT,
@@ -394,11 +384,11 @@ async fn heartbleed_probe(
 }
 
 /// RFC 7366 applies to CBC suites only: offer the accepted CBC suites with encrypt_then_mac.
-async fn etm_probe(ctx: &Ctx, report: &TargetFacts, legacy: Option<TlsVersion>) -> Fact {
+async fn etm_probe(ctx: &Ctx, prior: &Prior, legacy: Option<TlsVersion>) -> Fact {
     let Some(v) = legacy else {
         return Fact::not_applicable("TLS 1.3 only: no CBC suites");
     };
-    let cbc = suites_for(report, v, |s| s.mode == "CBC");
+    let cbc = prior.suites(v, |s| s.mode == "CBC");
     if cbc.is_empty() {
         return Fact::not_applicable(format!("no CBC suite accepted in {v}"));
     }
@@ -426,13 +416,11 @@ async fn etm_probe(ctx: &Ctx, report: &TargetFacts, legacy: Option<TlsVersion>) 
 }
 
 /// DEFLATE (method 1, RFC 3749) offered before null.
-async fn compression_probe(ctx: &Ctx, report: &TargetFacts, legacy: Option<TlsVersion>) -> Fact {
+async fn compression_probe(ctx: &Ctx, prior: &Prior, legacy: Option<TlsVersion>) -> Fact {
     let Some(v) = legacy else {
         return Fact::not_applicable("TLS 1.3 only: TLS 1.3 has no compression");
     };
-    let mut spec = ctx
-        .hello(v.wire(), suites_for(report, v, |_| true))
-        .fit_compact();
+    let mut spec = ctx.hello(v.wire(), prior.suites(v, |_| true)).fit_compact();
     // Room for the one more compression method byte below.
     if spec.compact && spec.suites.len() > 1 && spec.encoded_len() + 1 >= COMPACT_LIMIT {
         spec.suites.pop();
@@ -455,7 +443,7 @@ async fn compression_probe(ctx: &Ctx, report: &TargetFacts, legacy: Option<TlsVe
 
 /// RFC 7507: a hello below the server's highest version, with TLS_FALLBACK_SCSV, must be met
 /// with an inappropriate_fallback alert.
-async fn fallback_probe(ctx: &Ctx, report: &TargetFacts) -> Fact {
+async fn fallback_probe(ctx: &Ctx, prior: &Prior) -> Fact {
     let offered: Vec<TlsVersion> = [
         TlsVersion::Tls13,
         TlsVersion::Tls12,
@@ -464,13 +452,13 @@ async fn fallback_probe(ctx: &Ctx, report: &TargetFacts) -> Fact {
         TlsVersion::Ssl3,
     ]
     .into_iter()
-    .filter(|v| supported(report, *v))
+    .filter(|v| prior.supported(*v))
     .collect();
     let (Some(highest), Some(lower)) = (offered.first(), offered.get(1)) else {
         return Fact::not_applicable("only one protocol version offered: nothing to fall back to");
     };
     let v = *lower;
-    let o = probe_with(ctx, v, suites_for(report, v, |_| true), |s| {
+    let o = probe_with(ctx, v, prior.suites(v, |_| true), |s| {
         s.reneg_scsv = false;
         s.suites.push(CipherSuite::FALLBACK_SCSV);
     })
@@ -508,7 +496,7 @@ fn alpn_ext(protocols: &[&str]) -> Extension {
 /// or with rustls handshakes on a TLS 1.3-only server.
 async fn alpn_probe(
     ctx: &Ctx,
-    report: &TargetFacts,
+    prior: &Prior,
     legacy: Option<TlsVersion>,
     quick: bool,
 ) -> (Vec<String>, String) {
@@ -527,7 +515,7 @@ async fn alpn_probe(
         }
         let pick: Result<Option<String>, String> = match legacy {
             Some(v) => {
-                let o = probe_with(ctx, v, suites_for(report, v, |_| true), |s| {
+                let o = probe_with(ctx, v, prior.suites(v, |_| true), |s| {
                     s.extra = vec![alpn_ext(&remaining)]
                 })
                 .await;
@@ -546,7 +534,7 @@ async fn alpn_probe(
                     other => Err(other.describe()),
                 }
             }
-            None if supported(report, TlsVersion::Tls13) => {
+            None if prior.supported(TlsVersion::Tls13) => {
                 let mut setup = Setup::new(true);
                 setup.alpn = remaining.iter().map(|p| p.as_bytes().to_vec()).collect();
                 match Client::new(&setup) {
@@ -586,12 +574,8 @@ async fn alpn_probe(
 }
 
 /// TLS 1.2 resumption with real abbreviated handshakes (rustls): by session id, then by ticket.
-async fn tls12_resumption(
-    ctx: &Ctx,
-    report: &TargetFacts,
-    quick: bool,
-) -> (Fact, Fact, Option<u32>) {
-    if !supported(report, TlsVersion::Tls12) {
+async fn tls12_resumption(ctx: &Ctx, prior: &Prior, quick: bool) -> (Fact, Fact, Option<u32>) {
+    if !prior.supported(TlsVersion::Tls12) {
         let na = Fact::not_applicable("TLS 1.2 not offered (resumption is checked in TLS 1.2)");
         return (na.clone(), na, None);
     }
@@ -599,7 +583,7 @@ async fn tls12_resumption(
         let nd = Fact::not_determined("not probed (--quick skips full handshakes)");
         return (nd.clone(), nd, None);
     }
-    if !fullhs::can_negotiate(&suites_for(report, TlsVersion::Tls12, |_| true)) {
+    if !fullhs::can_negotiate(&prior.suites(TlsVersion::Tls12, |_| true)) {
         let nd = Fact::not_determined(fullhs::CANNOT_NEGOTIATE);
         return (nd.clone(), nd, None);
     }
@@ -661,16 +645,11 @@ struct Tls13Run {
 
 /// Two TLS 1.3 handshakes: a full one that collects tickets (and the OCSP response and any
 /// CertificateRequest), then a resumption that sends 0-RTT data when the ticket allows it.
-async fn tls13_handshakes(
-    ctx: &Ctx,
-    report: &TargetFacts,
-    tls13: bool,
-    quick: bool,
-) -> Option<Tls13Run> {
+async fn tls13_handshakes(ctx: &Ctx, prior: &Prior, tls13: bool, quick: bool) -> Option<Tls13Run> {
     if !tls13 || quick {
         return None;
     }
-    if !fullhs::can_negotiate(&suites_for(report, TlsVersion::Tls13, |_| true)) {
+    if !fullhs::can_negotiate(&prior.suites(TlsVersion::Tls13, |_| true)) {
         return Some(undetermined(fullhs::CANNOT_NEGOTIATE.into()));
     }
     let mut setup = Setup::new(true);

@@ -13,7 +13,6 @@
 
 use std::sync::LazyLock;
 
-use crate::facts::TargetFacts;
 use crate::facts::{DheGroup, GroupResult, GroupsSection, Stage, VersionGroups};
 use crate::facts::{SectionStatus, TlsVersion};
 use crate::probe::engine::ProbeOutcome;
@@ -22,25 +21,27 @@ use crate::wire::{
     AlertDescription, CipherSuite, KeyShareEntry, NamedGroup, ServerKeyExchangeParams,
 };
 
+use super::eliminate;
+use super::prior::Prior;
 use super::{Ctx, ScanOptions};
 use crate::probe::hello::HelloSpec;
 
 /// The groups stage, or `None` when `--only` leaves it out.
-pub async fn scan(ctx: &Ctx, report: &TargetFacts, opts: &ScanOptions) -> Option<GroupsSection> {
+pub async fn scan(ctx: &Ctx, prior: &Prior, opts: &ScanOptions) -> Option<GroupsSection> {
     if !opts.runs(Stage::Groups) {
         return None;
     }
     let mut section = GroupsSection::default();
     let tls13 = async {
-        if supported(report, TlsVersion::Tls13) {
-            Some(tls13_groups(ctx, report, opts.quick).await)
+        if prior.supported(TlsVersion::Tls13) {
+            Some(tls13_groups(ctx, prior, opts.quick).await)
         } else {
             None
         }
     };
     let legacy = async {
-        match legacy_version(report) {
-            Some(v) => Some(legacy_groups(ctx, report, v, opts.quick).await),
+        match prior.legacy_version() {
+            Some(v) => Some(legacy_groups(ctx, prior, v, opts.quick).await),
             None => None,
         }
     };
@@ -60,38 +61,6 @@ pub async fn scan(ctx: &Ctx, report: &TargetFacts, opts: &ScanOptions) -> Option
     Some(section)
 }
 
-/// Whether the protocol stage found `v` supported.
-pub(crate) fn supported(report: &TargetFacts, v: TlsVersion) -> bool {
-    report.protocol(v).is_some_and(|p| p.supported)
-}
-
-/// The highest of TLS 1.0–1.2 the server speaks: where TLS 1.2-style facts are probed.
-pub(crate) fn legacy_version(report: &TargetFacts) -> Option<TlsVersion> {
-    [TlsVersion::Tls12, TlsVersion::Tls11, TlsVersion::Tls10]
-        .into_iter()
-        .find(|v| supported(report, *v))
-}
-
-/// The suites the protocol stage found for `v`, keeping those `keep` selects.
-pub(crate) fn suites_for(
-    report: &TargetFacts,
-    v: TlsVersion,
-    keep: impl Fn(&registry::SuiteInfo) -> bool,
-) -> Vec<CipherSuite> {
-    report
-        .protocol(v)
-        .map(|p| {
-            p.cipher_suites
-                .iter()
-                .filter_map(|s| s.code())
-                .filter_map(|c| u16::try_from(c).ok())
-                .map(CipherSuite)
-                .filter(|c| registry::suite(*c).is_some_and(&keep))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 pub(crate) fn is_ecdhe(s: &registry::SuiteInfo) -> bool {
     s.kx == "ECDHE"
 }
@@ -100,18 +69,8 @@ pub(crate) fn is_dhe(s: &registry::SuiteInfo) -> bool {
     s.kx == "DHE"
 }
 
-/// How one group-enumeration answer reads.
-enum Pick {
-    Group(NamedGroup),
-    /// The server will take none of the offered groups (or answered without one); `clean`
-    /// when it said so with handshake_failure or insufficient_security.
-    Stop {
-        why: String,
-        clean: bool,
-    },
-    /// The scan could not go on (no connection, or an answer that contradicts the hello).
-    Failed(String),
-}
+/// How one group-enumeration answer reads: the group the server picked, or why none.
+type Pick = eliminate::Pick<NamedGroup, ()>;
 
 fn stop(outcome: &ProbeOutcome) -> Pick {
     let clean = matches!(
@@ -135,7 +94,7 @@ fn read_tls13_pick(outcome: ProbeOutcome, offered: &[NamedGroup]) -> Pick {
             if f.hello.negotiated_version() == crate::wire::ProtocolVersion::TLS13 =>
         {
             match f.hello.key_share_group() {
-                Some(g) if offered.contains(&g) => Pick::Group(g),
+                Some(g) if offered.contains(&g) => Pick::Picked(g, ()),
                 Some(g) => Pick::Failed(format!("server asked for {g}, which was not offered")),
                 // An HRR for a cookie alone carries no key_share.
                 None => Pick::Stop {
@@ -159,7 +118,7 @@ fn read_ecdhe_pick(outcome: ProbeOutcome, offered: &[NamedGroup]) -> Pick {
             };
             match ServerKeyExchangeParams::read_ecdhe(ske) {
                 Ok(ServerKeyExchangeParams::Ecdhe { group, .. }) if offered.contains(&group) => {
-                    Pick::Group(group)
+                    Pick::Picked(group, ())
                 }
                 Ok(ServerKeyExchangeParams::Ecdhe { group, .. }) => {
                     Pick::Failed(format!("ServerKeyExchange uses {group}, not offered"))
@@ -220,45 +179,14 @@ fn real_key_share(groups: &[NamedGroup]) -> Option<KeyShareEntry> {
     })
 }
 
-struct Elimination {
-    accepted: Vec<NamedGroup>,
-    stop: String,
-    /// The stop was a clean refusal (handshake_failure / insufficient_security).
-    clean: bool,
-    error: Option<String>,
-}
+type Elimination = eliminate::Eliminated<NamedGroup, ()>;
 
-/// Offer `remaining`, record the pick, remove it, repeat until the server refuses.
-async fn eliminate(ctx: &Ctx, plan: &Plan, mut remaining: Vec<NamedGroup>) -> Elimination {
-    let mut out = Elimination {
-        accepted: Vec::new(),
-        stop: String::new(),
-        clean: true,
-        error: None,
-    };
-    // Bounded: each round removes one group or stops.
-    for _ in 0..=remaining.len() {
-        if remaining.is_empty() {
-            out.stop = "every offered group was accepted".into();
-            break;
-        }
-        match plan.probe(ctx, &remaining).await {
-            Pick::Group(g) => {
-                out.accepted.push(g);
-                remaining.retain(|x| *x != g);
-            }
-            Pick::Stop { why, clean } => {
-                out.stop = why;
-                out.clean = clean;
-                break;
-            }
-            Pick::Failed(e) => {
-                out.error = Some(e);
-                break;
-            }
-        }
-    }
-    out
+/// Groups by [`eliminate::eliminate`], each offer built by `plan`.
+async fn eliminate(ctx: &Ctx, plan: &Plan, remaining: Vec<NamedGroup>) -> Elimination {
+    eliminate::eliminate("group", remaining, usize::MAX, |offered| async move {
+        plan.probe(ctx, &offered).await
+    })
+    .await
 }
 
 /// [`eliminate`] over every candidate; for a server that needs compact hellos, over runs of
@@ -271,12 +199,7 @@ async fn eliminate_all(ctx: &Ctx, plan: &Plan, candidates: Vec<NamedGroup>) -> E
     let runs = plan
         .base
         .compact_runs(&candidates, |spec, run| plan.offer(spec, run));
-    let mut out = Elimination {
-        accepted: Vec::new(),
-        stop: String::new(),
-        clean: true,
-        error: None,
-    };
+    let mut out = Elimination::default();
     let mut stops = Vec::new();
     for run in &runs {
         let e = eliminate(ctx, plan, run.clone()).await;
@@ -300,15 +223,12 @@ async fn eliminate_all(ctx: &Ctx, plan: &Plan, candidates: Vec<NamedGroup>) -> E
     out
 }
 
-/// One probe with the accepted groups reversed: a server with its own order picks its
-/// favourite again, one that follows the client picks our new first choice.
+/// Whether the server imposes its group order ([`eliminate::preference`]).
 async fn preference(ctx: &Ctx, plan: &Plan, accepted: &[NamedGroup]) -> Option<bool> {
-    let reversed: Vec<NamedGroup> = accepted.iter().rev().copied().collect();
-    match plan.probe(ctx, &reversed).await {
-        Pick::Group(g) if Some(&g) == accepted.first() => Some(true),
-        Pick::Group(g) if Some(&g) == accepted.last() => Some(false),
-        _ => None,
-    }
+    eliminate::preference(accepted, |offered| async move {
+        plan.probe(ctx, &offered).await
+    })
+    .await
 }
 
 fn version_result(v: TlsVersion, e: &Elimination) -> VersionGroups {
@@ -349,9 +269,9 @@ pub fn ecdhe_candidates() -> Vec<NamedGroup> {
         .collect()
 }
 
-async fn tls13_groups(ctx: &Ctx, report: &TargetFacts, quick: bool) -> VersionGroups {
+async fn tls13_groups(ctx: &Ctx, prior: &Prior, quick: bool) -> VersionGroups {
     let v = TlsVersion::Tls13;
-    let mut suites = suites_for(report, v, |_| true);
+    let mut suites = prior.suites(v, |_| true);
     if suites.is_empty() {
         suites = registry::candidates(v.wire());
     }
@@ -376,14 +296,9 @@ async fn tls13_groups(ctx: &Ctx, report: &TargetFacts, quick: bool) -> VersionGr
     result
 }
 
-async fn legacy_groups(
-    ctx: &Ctx,
-    report: &TargetFacts,
-    v: TlsVersion,
-    quick: bool,
-) -> VersionGroups {
-    let ecdhe = suites_for(report, v, is_ecdhe);
-    let dhe = suites_for(report, v, is_dhe);
+async fn legacy_groups(ctx: &Ctx, prior: &Prior, v: TlsVersion, quick: bool) -> VersionGroups {
+    let ecdhe = prior.suites(v, is_ecdhe);
+    let dhe = prior.suites(v, is_dhe);
     let ecdhe_part = async {
         if ecdhe.is_empty() {
             return None;

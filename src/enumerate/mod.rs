@@ -8,8 +8,10 @@
 //! hellos) travels to the later stages in [`Ctx::compact`].
 
 pub mod chains;
+pub mod eliminate;
 pub mod features;
 pub mod groups;
+pub mod prior;
 pub mod sigs;
 
 use std::collections::BTreeSet;
@@ -27,6 +29,7 @@ use crate::probe::starttls::Starttls;
 pub use crate::probe::{Ctx, Target};
 use crate::wire::registry;
 use crate::wire::{AlertDescription, CipherSuite, KeyShareEntry, NamedGroup, ProtocolVersion};
+use eliminate::Pick;
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
@@ -145,10 +148,11 @@ pub async fn scan_target(
     }
     if report.error.is_none() {
         // Later stages only vary the dimension under test, using what the protocol stage found.
+        let prior = prior::Prior::from_protocols(&report.protocols);
         let (groups, signatures, features) = tokio::join!(
-            groups::scan(&ctx, &report, opts),
-            sigs::scan(&ctx, &report, opts),
-            features::scan(&ctx, &report, &gathered, opts),
+            groups::scan(&ctx, &prior, opts),
+            sigs::scan(&ctx, &prior, opts),
+            features::scan(&ctx, &prior, &gathered, opts),
         );
         report.groups = groups;
         report.signature_schemes = signatures;
@@ -442,7 +446,7 @@ async fn scan_version(
             if accepted.len() >= limit {
                 break;
             }
-            match eliminate(ctx, version, shape, chunk.clone(), first.take(), limit).await {
+            match eliminate_suites(ctx, version, shape, chunk.clone(), first.take(), limit).await {
                 Ok(e) => {
                     if flight.is_none() {
                         flight = e.flight;
@@ -484,7 +488,8 @@ async fn scan_version(
         if chunks.len() > 1 && accepted.len() <= COMPACT_CHUNK {
             // Chunks were enumerated separately: one more elimination over the accepted
             // suites alone puts them in the server's order.
-            if let Ok(e) = eliminate(ctx, version, shape, accepted.clone(), None, usize::MAX).await
+            if let Ok(e) =
+                eliminate_suites(ctx, version, shape, accepted.clone(), None, usize::MAX).await
             {
                 if e.accepted.len() == accepted.len() {
                     accepted = e.accepted;
@@ -492,7 +497,7 @@ async fn scan_version(
             }
         }
         if chunks.len() == 1 || accepted.len() <= COMPACT_CHUNK {
-            result.server_preference = preference(ctx, version, shape, &accepted).await;
+            result.server_preference = suite_preference(ctx, version, shape, &accepted).await;
         }
     }
     result.cipher_suites = accepted
@@ -502,6 +507,7 @@ async fn scan_version(
     (result, flight, None)
 }
 
+/// What one suite elimination found: the suites, the first flight, how it stopped.
 struct Eliminated {
     accepted: Vec<CipherSuite>,
     flight: Option<Box<ServerFlight>>,
@@ -511,72 +517,59 @@ struct Eliminated {
     ambiguous: bool,
 }
 
-/// Offer `remaining`, record the pick, remove it, repeat until the server refuses or `limit`
-/// suites are accepted.
-async fn eliminate(
+impl Answer {
+    fn pick(self) -> Pick<CipherSuite, Box<ServerFlight>> {
+        match self {
+            Answer::Accepted(suite, flight) => Pick::Picked(suite, flight),
+            Answer::NotSupported(why) | Answer::Refused(why) => Pick::Stop { why, clean: true },
+            Answer::Ambiguous(why) => Pick::Stop { why, clean: false },
+            Answer::Failed(e) => Pick::Failed(e),
+        }
+    }
+}
+
+/// Suites by [`eliminate::eliminate`]: `first`, when given, is the answer to the first offer
+/// (already probed by the version check).
+async fn eliminate_suites(
     ctx: &Ctx,
     version: ProtocolVersion,
     shape: Shape,
-    mut remaining: Vec<CipherSuite>,
+    remaining: Vec<CipherSuite>,
     mut first: Option<ProbeOutcome>,
     limit: usize,
 ) -> Result<Eliminated, String> {
-    let mut out = Eliminated {
-        accepted: Vec::new(),
-        flight: None,
-        stop: String::new(),
-        ambiguous: false,
-    };
-    // Bounded: each round removes one suite or stops.
-    for _ in 0..=remaining.len() {
-        if remaining.is_empty() {
-            out.stop = "every offered suite was accepted".into();
-            break;
+    let e = eliminate::eliminate("suite", remaining, limit, |offered| {
+        let first = first.take();
+        async move {
+            let outcome = match first {
+                Some(o) => o,
+                None => ctx.probe_suites(version, &offered, shape).await,
+            };
+            classify(outcome, version, &offered).pick()
         }
-        if out.accepted.len() >= limit {
-            out.stop = "suites not enumerated".into();
-            break;
-        }
-        let outcome = match first.take() {
-            Some(o) => o,
-            None => ctx.probe_suites(version, &remaining, shape).await,
-        };
-        match classify(outcome, version, &remaining) {
-            Answer::Accepted(suite, flight) => {
-                if out.flight.is_none() {
-                    out.flight = Some(flight);
-                }
-                out.accepted.push(suite);
-                remaining.retain(|c| *c != suite);
-            }
-            Answer::NotSupported(e) | Answer::Refused(e) => {
-                out.stop = e;
-                break;
-            }
-            Answer::Ambiguous(e) => {
-                out.stop = e;
-                out.ambiguous = true;
-                break;
-            }
-            Answer::Failed(e) => return Err(e),
-        }
+    })
+    .await;
+    match e.error {
+        Some(error) => Err(error),
+        None => Ok(Eliminated {
+            accepted: e.accepted,
+            flight: e.extras.into_iter().next(),
+            stop: e.stop,
+            ambiguous: !e.clean,
+        }),
     }
-    Ok(out)
 }
 
-/// One probe with the accepted suites reversed: a server that imposes its order picks its
-/// favourite again; one that follows the client picks our new first choice.
-async fn preference(
+/// Whether the server imposes its suite order ([`eliminate::preference`]).
+async fn suite_preference(
     ctx: &Ctx,
     version: ProtocolVersion,
     shape: Shape,
     accepted: &[CipherSuite],
 ) -> Option<bool> {
-    let reversed: Vec<CipherSuite> = accepted.iter().rev().copied().collect();
-    let outcome = ctx.probe_suites(version, &reversed, shape).await;
-    match classify(outcome, version, &reversed) {
-        Answer::Accepted(s, _) if Some(&s) == accepted.first() => Some(true),
-        Answer::Accepted(s, _) if Some(&s) == accepted.last() => Some(false),
-        _ => None,
-    }
+    eliminate::preference(accepted, |offered| async move {
+        let outcome = ctx.probe_suites(version, &offered, shape).await;
+        classify(outcome, version, &offered).pick()
+    })
+    .await
 }

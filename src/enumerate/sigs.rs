@@ -8,35 +8,31 @@
 //!   one used. rustls speaks x25519, secp256r1 and secp384r1 and the AES-GCM and ChaCha20 suites
 //!   only: a server with none of those is reported as not determined.
 
-use crate::facts::TargetFacts;
 use crate::facts::{SectionStatus, TlsVersion};
 use crate::facts::{SignatureResult, SignaturesSection, Stage, VersionSignatures};
 use crate::probe::engine::ProbeOutcome;
 use crate::wire::{ServerKeyExchangeParams, SignatureScheme};
 
-use super::groups::{suites_for, supported};
+use super::eliminate::{self, Pick};
+use super::prior::Prior;
 use super::{Ctx, ScanOptions};
 use crate::probe::full::{self as fullhs, Client, Setup};
 use crate::probe::hello::HelloSpec;
 
 /// The signature-scheme stage, or `None` when `--only` leaves it out.
-pub async fn scan(
-    ctx: &Ctx,
-    report: &TargetFacts,
-    opts: &ScanOptions,
-) -> Option<SignaturesSection> {
+pub async fn scan(ctx: &Ctx, prior: &Prior, opts: &ScanOptions) -> Option<SignaturesSection> {
     if !opts.runs(Stage::Sigs) {
         return None;
     }
     let tls12 = async {
-        if supported(report, TlsVersion::Tls12) {
-            Some(tls12_schemes(ctx, report).await)
+        if prior.supported(TlsVersion::Tls12) {
+            Some(tls12_schemes(ctx, prior).await)
         } else {
             None
         }
     };
     let tls13 = async {
-        if !supported(report, TlsVersion::Tls13) {
+        if !prior.supported(TlsVersion::Tls13) {
             None
         } else if opts.quick {
             Some(VersionSignatures {
@@ -46,7 +42,7 @@ pub async fn scan(
                 schemes: vec![],
                 evidence: String::new(),
             })
-        } else if !fullhs::can_negotiate(&suites_for(report, TlsVersion::Tls13, |_| true)) {
+        } else if !fullhs::can_negotiate(&prior.suites(TlsVersion::Tls13, |_| true)) {
             Some(VersionSignatures {
                 version: TlsVersion::Tls13,
                 status: SectionStatus::Error,
@@ -81,7 +77,7 @@ fn signed_kx(s: &crate::wire::registry::SuiteInfo) -> bool {
     matches!(s.kx, "ECDHE" | "DHE") && matches!(s.auth, "RSA" | "ECDSA" | "DSS")
 }
 
-async fn tls12_schemes(ctx: &Ctx, report: &TargetFacts) -> VersionSignatures {
+async fn tls12_schemes(ctx: &Ctx, prior: &Prior) -> VersionSignatures {
     let v = TlsVersion::Tls12;
     let mut result = VersionSignatures {
         version: v,
@@ -95,7 +91,7 @@ async fn tls12_schemes(ctx: &Ctx, report: &TargetFacts) -> VersionSignatures {
     // fails the handshake, rather than try its other certificate, when the suite's key has
     // no scheme left; offering one authentication type at a time avoids that.
     for auth in ["ECDSA", "RSA", "DSS"] {
-        let suites = suites_for(report, v, |s| signed_kx(s) && s.auth == auth);
+        let suites = prior.suites(v, |s| signed_kx(s) && s.auth == auth);
         if suites.is_empty() {
             continue;
         }
@@ -151,47 +147,66 @@ async fn tls12_eliminate(
 async fn tls12_eliminate_run(
     ctx: &Ctx,
     base: &HelloSpec,
-    mut remaining: Vec<SignatureScheme>,
+    remaining: Vec<SignatureScheme>,
 ) -> Result<(Vec<SignatureResult>, String), String> {
-    let mut found = Vec::new();
-    for _ in 0..=remaining.len() {
-        if remaining.is_empty() {
-            return Ok((found, "every offered scheme was accepted".into()));
-        }
+    let e = eliminate::eliminate("scheme", remaining, usize::MAX, |offered| async move {
         let mut spec = base.clone();
-        spec.sigalgs = remaining.clone();
-        let outcome = ctx.send(spec).await;
-        let describe = outcome.describe();
-        let flight = match outcome {
-            ProbeOutcome::ServerHello(f) => f,
-            ProbeOutcome::ConnectFailed(e) => return Err(e),
-            _ => return Ok((found, describe)),
-        };
-        let dhe =
-            crate::wire::registry::suite(flight.hello.cipher_suite).is_some_and(|s| s.kx == "DHE");
-        let scheme = flight
-            .server_key_exchange
-            .as_deref()
-            .ok_or_else(|| format!("{describe} without ServerKeyExchange"))
-            .and_then(|ske| {
-                ServerKeyExchangeParams::tls12_signature_scheme(ske, dhe)
-                    .map_err(|e| format!("ServerKeyExchange does not parse: {e}"))
-            });
-        match scheme {
-            Ok(s) if remaining.contains(&s) => {
-                let key = flight
-                    .certificates
-                    .as_ref()
-                    .and_then(|c| c.first())
-                    .and_then(|der| key_type(der));
-                found.push(SignatureResult::new(s, key));
-                remaining.retain(|x| *x != s);
-            }
-            Ok(s) => return Err(format!("server signed with {s}, which was not offered")),
-            Err(e) => return Ok((found, e)),
-        }
+        spec.sigalgs = offered.clone();
+        read_tls12_scheme(ctx.send(spec).await, &offered)
+    })
+    .await;
+    match e.error {
+        Some(error) => Err(error),
+        None => Ok((
+            e.accepted
+                .into_iter()
+                .zip(e.extras)
+                .map(|(s, key)| SignatureResult::new(s, key))
+                .collect(),
+            e.stop,
+        )),
     }
-    Ok((found, "every offered scheme was accepted".into()))
+}
+
+/// The scheme a TLS 1.2 ServerKeyExchange was signed with, and the key of the certificate
+/// that signed it ("RSA 2048" …).
+fn read_tls12_scheme(
+    outcome: ProbeOutcome,
+    offered: &[SignatureScheme],
+) -> Pick<SignatureScheme, Option<String>> {
+    let describe = outcome.describe();
+    let flight = match outcome {
+        ProbeOutcome::ServerHello(f) => f,
+        ProbeOutcome::ConnectFailed(e) => return Pick::Failed(e),
+        _ => {
+            return Pick::Stop {
+                why: describe,
+                clean: false,
+            }
+        }
+    };
+    let dhe =
+        crate::wire::registry::suite(flight.hello.cipher_suite).is_some_and(|s| s.kx == "DHE");
+    let scheme = flight
+        .server_key_exchange
+        .as_deref()
+        .ok_or_else(|| format!("{describe} without ServerKeyExchange"))
+        .and_then(|ske| {
+            ServerKeyExchangeParams::tls12_signature_scheme(ske, dhe)
+                .map_err(|e| format!("ServerKeyExchange does not parse: {e}"))
+        });
+    match scheme {
+        Ok(s) if offered.contains(&s) => {
+            let key = flight
+                .certificates
+                .as_ref()
+                .and_then(|c| c.first())
+                .and_then(|der| key_type(der));
+            Pick::Picked(s, key)
+        }
+        Ok(s) => Pick::Failed(format!("server signed with {s}, which was not offered")),
+        Err(why) => Pick::Stop { why, clean: false },
+    }
 }
 
 async fn tls13_schemes(ctx: &Ctx) -> VersionSignatures {
@@ -202,54 +217,47 @@ async fn tls13_schemes(ctx: &Ctx) -> VersionSignatures {
         schemes: vec![],
         evidence: String::new(),
     };
-    let mut remaining: Vec<u16> = SignatureScheme::KNOWN.iter().map(|s| s.0).collect();
-    for _ in 0..=remaining.len() {
-        if remaining.is_empty() {
-            result.evidence = "every offered scheme was accepted".into();
-            break;
-        }
+    let all: Vec<u16> = SignatureScheme::KNOWN.iter().map(|s| s.0).collect();
+    let e = eliminate::eliminate("scheme", all, usize::MAX, |offered| async move {
         let mut setup = Setup::new(true);
-        setup.schemes = remaining.clone();
+        setup.schemes = offered.clone();
         let client = match Client::new(&setup) {
             Ok(c) => c,
-            Err(e) => {
-                result.status = SectionStatus::Error;
-                result.error = Some(e);
-                break;
-            }
+            Err(e) => return Pick::Failed(e),
         };
         let done = fullhs::handshake(ctx, &client, None).await;
         let seen = client.take_seen();
         match (done, seen.scheme) {
-            (Ok(_), Some(s)) if remaining.contains(&s) => {
-                let key = seen.chain.first().and_then(|leaf| key_type(leaf));
-                result
-                    .schemes
-                    .push(SignatureResult::new(SignatureScheme(s), key));
-                remaining.retain(|x| *x != s);
+            (Ok(_), Some(s)) if offered.contains(&s) => {
+                Pick::Picked(s, seen.chain.first().and_then(|leaf| key_type(leaf)))
             }
-            (Ok(_), other) => {
-                result.status = SectionStatus::Error;
-                result.error = Some(format!(
-                    "handshake completed with an unexpected scheme {other:?}"
-                ));
-                break;
-            }
-            (Err(e), _) if result.schemes.is_empty() => {
-                // The very first handshake failed with every scheme offered: that is rustls
-                // and this server not sharing a group or suite, not an answer about schemes.
-                result.status = SectionStatus::Error;
-                result.error = Some(format!(
-                    "not determined: no TLS 1.3 handshake completed ({e}); the handshake client \
-                     speaks only x25519/secp256r1/secp384r1 and AES-GCM/ChaCha20"
-                ));
-                break;
-            }
-            (Err(e), _) => {
-                result.evidence = e;
-                break;
-            }
+            (Ok(_), other) => Pick::Failed(format!(
+                "handshake completed with an unexpected scheme {other:?}"
+            )),
+            (Err(why), _) => Pick::Stop { why, clean: false },
         }
+    })
+    .await;
+    result.schemes = e
+        .accepted
+        .into_iter()
+        .zip(e.extras)
+        .map(|(s, key)| SignatureResult::new(SignatureScheme(s), key))
+        .collect();
+    if let Some(error) = e.error {
+        result.status = SectionStatus::Error;
+        result.error = Some(error);
+    } else if result.schemes.is_empty() {
+        // The very first handshake failed with every scheme offered: that is rustls and this
+        // server not sharing a group or suite, not an answer about schemes.
+        result.status = SectionStatus::Error;
+        result.error = Some(format!(
+            "not determined: no TLS 1.3 handshake completed ({}); the handshake client \
+             speaks only x25519/secp256r1/secp384r1 and AES-GCM/ChaCha20",
+            e.stop
+        ));
+    } else {
+        result.evidence = e.stop;
     }
     result
 }

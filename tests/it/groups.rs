@@ -669,9 +669,13 @@ async fn groups_of_a_server_that_refuses_an_empty_key_share() {
         }],
         ..Default::default()
     };
-    let section = groups::scan(&ctx, &report, &opts(&[Stage::Groups]))
-        .await
-        .unwrap();
+    let section = groups::scan(
+        &ctx,
+        &tlsaudit::enumerate::prior::Prior::from_protocols(&report.protocols),
+        &opts(&[Stage::Groups]),
+    )
+    .await
+    .unwrap();
     let v = &section.versions[0];
     let names: Vec<_> = v.groups.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(names, ["X25519MLKEM768", "x25519", "secp256r1", "x448"]);
