@@ -4,8 +4,8 @@
 
 use crate::certs::CertOptions;
 use crate::enumerate::{self, Gathered, ScanOptions};
-use crate::facts::Stage;
 use crate::facts::TargetFacts;
+use crate::facts::{ErrorReason, Stage};
 use crate::probe::engine::Engine;
 use crate::probe::Target;
 use crate::report::TargetReport;
@@ -37,6 +37,7 @@ pub fn unparsable(input: String, error: String) -> TargetReport {
         facts: TargetFacts {
             target: input,
             error: Some(error),
+            error_reason: Some(ErrorReason::InvalidTarget),
             ..Default::default()
         },
         ..Default::default()

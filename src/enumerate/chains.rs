@@ -395,7 +395,10 @@ mod tests {
         assert_eq!(refused(&alert), Some(true));
         for o in [
             ProbeOutcome::Timeout,
-            ProbeOutcome::ConnectFailed("refused".into()),
+            ProbeOutcome::ConnectFailed(crate::probe::engine::ConnectError::new(
+                crate::facts::ErrorReason::ConnectionRefused,
+                "refused",
+            )),
             ProbeOutcome::Closed,
             ProbeOutcome::Reset,
             ProbeOutcome::Malformed("x".into()),

@@ -103,7 +103,7 @@ fn read_tls13_pick(outcome: ProbeOutcome, offered: &[NamedGroup]) -> Pick {
                 },
             }
         }
-        ProbeOutcome::ConnectFailed(e) => Pick::Failed(e.clone()),
+        ProbeOutcome::ConnectFailed(e) => Pick::Failed(e.to_string()),
         _ => stop(&outcome),
     }
 }
@@ -130,7 +130,7 @@ fn read_ecdhe_pick(outcome: ProbeOutcome, offered: &[NamedGroup]) -> Pick {
                 Err(e) => why(format!("ServerKeyExchange does not parse: {e}")),
             }
         }
-        ProbeOutcome::ConnectFailed(e) => Pick::Failed(e.clone()),
+        ProbeOutcome::ConnectFailed(e) => Pick::Failed(e.to_string()),
         _ => stop(&outcome),
     }
 }

@@ -19,8 +19,8 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use crate::facts::certs::FetchedChains;
-use crate::facts::Stage;
 use crate::facts::TargetFacts;
+use crate::facts::{ErrorReason, Stage};
 use crate::facts::{ProtocolResult, SectionStatus, SuiteResult, TlsVersion};
 use crate::probe::ctx::{resolve, sni_for};
 use crate::probe::engine::{Engine, ProbeOutcome, ServerFlight};
@@ -116,6 +116,7 @@ pub async fn scan_target(
         Ok(a) => a,
         Err(e) => {
             report.error = Some(e);
+            report.error_reason = Some(ErrorReason::ResolveFailed);
             report.protocols = not_scheduled(&opts.versions);
             return (report, Gathered::default());
         }
@@ -142,6 +143,7 @@ pub async fn scan_target(
         .all(|p| p.status != SectionStatus::Completed)
     {
         report.error = report.protocols.iter().find_map(|p| p.error.clone());
+        report.error_reason = ctx.host.last_failure();
     }
     if opts.runs(Stage::Certs) && report.error.is_none() {
         gathered.chains = Some(chains::fetch(&ctx, &report.protocols, &gathered).await);
@@ -219,7 +221,7 @@ fn classify(outcome: ProbeOutcome, version: ProtocolVersion, offered: &[CipherSu
         ProbeOutcome::Sslv2ServerHello(_) => {
             Answer::NotSupported("server answered in SSLv2".into())
         }
-        ProbeOutcome::ConnectFailed(e) => Answer::Failed(e),
+        ProbeOutcome::ConnectFailed(e) => Answer::Failed(e.to_string()),
         ProbeOutcome::Closed
         | ProbeOutcome::Reset
         | ProbeOutcome::Timeout
@@ -318,7 +320,7 @@ pub async fn scan_protocols(
         let mut failed = not_scheduled(versions);
         for p in &mut failed {
             p.status = SectionStatus::Error;
-            p.error = Some(e.clone());
+            p.error = Some(e.to_string());
         }
         return (failed, Gathered::default());
     }
@@ -399,7 +401,7 @@ async fn scan_sslv2(ctx: &Ctx) -> VersionOutcome {
         }
         ProbeOutcome::ConnectFailed(e) => {
             result.status = SectionStatus::Error;
-            result.error = Some(e);
+            result.error = Some(e.to_string());
             (result, None, None)
         }
         _ => (result, None, None),
@@ -457,7 +459,7 @@ async fn scan_version(
                 }
                 Err(e) => {
                     result.status = SectionStatus::Error;
-                    result.error = Some(e);
+                    result.error = Some(e.to_string());
                     break;
                 }
             }

@@ -177,7 +177,7 @@ fn read_tls12_scheme(
     let describe = outcome.describe();
     let flight = match outcome {
         ProbeOutcome::ServerHello(f) => f,
-        ProbeOutcome::ConnectFailed(e) => return Pick::Failed(e),
+        ProbeOutcome::ConnectFailed(e) => return Pick::Failed(e.to_string()),
         _ => {
             return Pick::Stop {
                 why: describe,

@@ -14,6 +14,6 @@ pub use certs::CertificatesSection;
 pub use finding::{Finding, Severity};
 pub use protocols::{ProtocolResult, SuiteResult};
 pub use sections::*;
-pub use status::SectionStatus;
+pub use status::{ErrorReason, SectionStatus};
 pub use target::{Starttls, TargetFacts};
 pub use version::TlsVersion;

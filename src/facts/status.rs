@@ -14,3 +14,22 @@ pub enum SectionStatus {
     /// The user asked for less (or the target failed before it).
     NotScheduled,
 }
+
+/// Why a target could not be scanned, as data a caller can act on (retry later, fix the
+/// name, open the port …); the `error` text beside it says it for people.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorReason {
+    /// The input is not a target (`host[:port]`, `[v6]:port`, a URL).
+    InvalidTarget,
+    /// The name did not resolve (or not in time).
+    ResolveFailed,
+    /// Nothing listens: the connection was refused.
+    ConnectionRefused,
+    /// No TCP connection before the connect timeout.
+    ConnectTimeout,
+    /// Any other failure to connect (unreachable network, address in use …).
+    ConnectError,
+    /// The plaintext STARTTLS exchange failed before TLS could start.
+    StarttlsFailed,
+}

@@ -3,6 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::ErrorReason;
 use super::{
     CertificatesSection, FeaturesSection, GroupsSection, ProtocolResult, SignaturesSection,
     TlsVersion,
@@ -25,6 +26,9 @@ pub struct TargetFacts {
     pub starttls: Option<Starttls>,
     /// Why the target could not be scanned, or null.
     pub error: Option<String>,
+    /// Why, as a reason code (absent when the target was scanned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_reason: Option<ErrorReason>,
     /// One entry per protocol version, SSLv2 to TLS 1.3.
     pub protocols: Vec<ProtocolResult>,
     /// Certificate chains and their verdicts; null when not scanned.

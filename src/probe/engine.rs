@@ -12,6 +12,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::time::{timeout, timeout_at, Instant};
 
+use crate::facts::ErrorReason;
 use crate::probe::starttls::{self, Starttls};
 use crate::wire::sslv2::{Sslv2ClientHello, Sslv2ServerHello};
 use crate::wire::{
@@ -104,7 +105,24 @@ pub enum ProbeOutcome {
     /// Bytes that are not TLS, or TLS that does not parse.
     Malformed(String),
     /// No connection could be made: an error of the target, not an answer.
-    ConnectFailed(String),
+    ConnectFailed(ConnectError),
+}
+
+/// Why no connection (or no STARTTLS) could be made to a host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConnectError {
+    pub reason: ErrorReason,
+    pub message: String,
+}
+
+impl ConnectError {
+    pub fn new(reason: ErrorReason, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+        }
+    }
 }
 
 impl ProbeOutcome {
@@ -140,12 +158,26 @@ pub struct HostHandle {
     pub starttls_domain: Option<String>,
     per_host: Arc<Semaphore>,
     connections: Arc<AtomicU64>,
+    /// Why the last failed connection failed.
+    last_failure: Arc<std::sync::Mutex<Option<ErrorReason>>>,
 }
 
 impl HostHandle {
     /// Connections opened to this host so far.
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Why the last connection that could not be made failed, if one failed.
+    pub fn last_failure(&self) -> Option<ErrorReason> {
+        self.last_failure.lock().ok().and_then(|g| *g)
+    }
+
+    fn failed(&self, e: ConnectError) -> ConnectError {
+        if let Ok(mut g) = self.last_failure.lock() {
+            *g = Some(e.reason);
+        }
+        e
     }
 }
 
@@ -176,12 +208,20 @@ impl Engine {
             starttls_domain: None,
             per_host: Arc::new(Semaphore::new(self.cfg.per_host_limit.max(1))),
             connections: Arc::new(AtomicU64::new(0)),
+            last_failure: Arc::default(),
         }
     }
 
     /// Opens a TCP connection under both limits, counting it. The permits live as long as the stream.
-    pub async fn connect(&self, host: &HostHandle) -> Result<Connection, String> {
-        let mut last_err = String::new();
+    pub async fn connect(&self, host: &HostHandle) -> Result<Connection, ConnectError> {
+        self.try_connect(host).await.map_err(|e| host.failed(e))
+    }
+
+    async fn try_connect(&self, host: &HostHandle) -> Result<Connection, ConnectError> {
+        let mut last_err = ConnectError::new(ErrorReason::ConnectError, "no connection attempted");
+        let closed = |e: tokio::sync::AcquireError| {
+            ConnectError::new(ErrorReason::ConnectError, e.to_string())
+        };
         for attempt in 0..=self.cfg.retries {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(100 * attempt as u64)).await;
@@ -191,13 +231,8 @@ impl Engine {
                 .clone()
                 .acquire_owned()
                 .await
-                .map_err(|e| e.to_string())?;
-            let global_permit = self
-                .global
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|e| e.to_string())?;
+                .map_err(closed)?;
+            let global_permit = self.global.clone().acquire_owned().await.map_err(closed)?;
             match timeout(self.cfg.connect_timeout, TcpStream::connect(host.addr)).await {
                 Ok(Ok(mut stream)) => {
                     host.connections.fetch_add(1, Ordering::Relaxed);
@@ -214,12 +249,16 @@ impl Engine {
                         .await
                         {
                             Ok(Ok(())) => {}
-                            Ok(Err(e)) => return Err(format!("{}: {e}", host.addr)),
+                            Ok(Err(e)) => {
+                                return Err(ConnectError::new(
+                                    ErrorReason::StarttlsFailed,
+                                    format!("{}: {e}", host.addr),
+                                ))
+                            }
                             Err(_) => {
-                                return Err(format!(
-                                    "{}: STARTTLS ({}) timed out",
-                                    host.addr,
-                                    proto.name()
+                                return Err(ConnectError::new(
+                                    ErrorReason::StarttlsFailed,
+                                    format!("{}: STARTTLS ({}) timed out", host.addr, proto.name()),
                                 ))
                             }
                         }
@@ -230,13 +269,22 @@ impl Engine {
                     });
                 }
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                    return Err(format!("{}: connection refused", host.addr));
+                    return Err(ConnectError::new(
+                        ErrorReason::ConnectionRefused,
+                        format!("{}: connection refused", host.addr),
+                    ));
                 }
-                Ok(Err(e)) => last_err = format!("{}: {e}", host.addr),
+                Ok(Err(e)) => {
+                    last_err =
+                        ConnectError::new(ErrorReason::ConnectError, format!("{}: {e}", host.addr))
+                }
                 Err(_) => {
-                    last_err = format!(
-                        "{}: connect timed out after {:?}",
-                        host.addr, self.cfg.connect_timeout
+                    last_err = ConnectError::new(
+                        ErrorReason::ConnectTimeout,
+                        format!(
+                            "{}: connect timed out after {:?}",
+                            host.addr, self.cfg.connect_timeout
+                        ),
                     )
                 }
             }

@@ -322,7 +322,11 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
         use std::io::Write;
         let _ = ed.write(data);
     }
-    let mut tcp = ctx.engine.connect(&ctx.host).await?;
+    let mut tcp = ctx
+        .engine
+        .connect(&ctx.host)
+        .await
+        .map_err(|e| e.to_string())?;
     let stream = &mut tcp.stream;
     let deadline = Instant::now() + ctx.engine.config().read_timeout;
     let mut sniffer = Tls12Sniffer::default();

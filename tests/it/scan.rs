@@ -307,11 +307,14 @@ async fn unreachable_target_is_an_entry_with_an_error_and_the_others_still_scan(
         "{}",
         t[0]["error"]
     );
+    assert_eq!(t[0]["error_reason"], "connection_refused");
     assert_eq!(t[1]["error"], serde_json::Value::Null);
+    assert!(t[1].get("error_reason").is_none(), "absent when scanned");
     assert_eq!(t[1]["protocols"][5]["version"], "TLSv1.3");
     assert_eq!(t[1]["protocols"][5]["supported"], true);
     assert_eq!(t[1]["protocols"][5]["cipher_suites"][0]["id"], "0x1301");
     assert!(t[2]["error"].as_str().unwrap().contains("not a host name"));
+    assert_eq!(t[2]["error_reason"], "invalid_target");
     assert_eq!(v["schema_version"], "1.0");
 }
 

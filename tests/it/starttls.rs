@@ -68,6 +68,10 @@ async fn wrong_starttls_protocol_is_a_clear_target_error() {
     let (r, _) = scan_with(&s.target(), EngineConfig::default(), opts).await;
     let e = r.error.clone().unwrap_or_default();
     assert!(e.contains("STARTTLS (imap)") && e.contains("220"), "{e}");
+    assert_eq!(
+        r.error_reason,
+        Some(tlsaudit::facts::ErrorReason::StarttlsFailed)
+    );
     assert!(r.protocols.iter().all(|p| !p.supported));
 
     // FTP's AUTH TLS to an SMTP server: its greeting passes for FTP's, the command does not.
