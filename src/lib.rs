@@ -19,5 +19,6 @@ pub mod render;
 pub mod report;
 pub mod serve;
 pub mod servers;
+pub mod simulate;
 pub mod testpki;
 pub mod wire;

@@ -1,0 +1,145 @@
+//! Who can connect: handshake simulation. Client profiles ([`profile`], data in
+//! `data/clients/`) say what real clients offer; [`negotiate`] predicts, from a scan's facts
+//! alone ([`server::ServerModel`]), what the server answers each of them, or why it fails. No
+//! connection: it runs in every full scan. A live replay of the same hellos
+//! ([`crate::enumerate::replay`]) checks the prediction.
+
+pub mod negotiate;
+pub mod server;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::facts::{SectionStatus, TargetFacts, TlsVersion};
+pub use negotiate::{negotiate, ClientLimits, ClientOffer, Negotiation};
+pub use server::ServerModel;
+
+/// A client to simulate: who it is and what it offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimClient {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub library: String,
+    /// "captured" (recorded here from the real program) or "declared" (from a published table).
+    pub source: String,
+    pub offer: ClientOffer,
+}
+
+/// "Who can connect": one entry per simulated client, failures first.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+pub struct SimulationSection {
+    pub status: SectionStatus,
+    pub error: Option<String>,
+    pub clients: Vec<ClientResult>,
+}
+
+/// A suite as the simulation reports it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+pub struct SuiteName {
+    /// Lower-case hex: "0xc02f".
+    pub id: String,
+    pub name: String,
+}
+
+/// What one client gets from the server.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct ClientResult {
+    /// Profile id: program and major version ("curl-7.88", "java-8", "multisafepay-notifier").
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    /// TLS library and version.
+    pub library: String,
+    /// "captured" or "declared".
+    pub source: String,
+    pub connects: bool,
+    /// The version negotiated, when it connects.
+    pub protocol: Option<TlsVersion>,
+    pub cipher_suite: Option<SuiteName>,
+    /// The key-exchange group ("x25519", "DHE 2048"), when there is one.
+    pub group: Option<String>,
+    /// The certificate the client gets ("RSA 2048 (sha256WithRSAEncryption)"), when known.
+    pub certificate: Option<String>,
+    /// Why it cannot connect, when it cannot.
+    pub reason: Option<String>,
+    /// The live replay of the client's hello (`--simulate live`), when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveAnswer>,
+}
+
+/// What the server answered to the replayed hello, beside the prediction.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct LiveAnswer {
+    /// The server answered with a ServerHello (or a HelloRetryRequest) the client takes.
+    pub connects: bool,
+    pub protocol: Option<TlsVersion>,
+    pub cipher_suite: Option<SuiteName>,
+    pub group: Option<String>,
+    /// The answer as read ("ServerHello TLSv1.3 TLS_AES_128_GCM_SHA256", "alert handshake_failure").
+    pub evidence: String,
+    /// The live answer agrees with the prediction (version, suite and, where both name one,
+    /// group; or both fail).
+    pub agrees: bool,
+}
+
+impl SuiteName {
+    pub fn of(s: crate::wire::CipherSuite) -> Self {
+        Self {
+            id: s.hex_id(),
+            name: s.to_string(),
+        }
+    }
+}
+
+/// Predicts every client against `facts`. A target that could not be scanned gets a section
+/// that did not run.
+pub fn simulate(facts: &TargetFacts, clients: &[SimClient]) -> SimulationSection {
+    if facts.error.is_some() {
+        return SimulationSection {
+            status: SectionStatus::NotScheduled,
+            ..Default::default()
+        };
+    }
+    let server = ServerModel::from_facts(facts);
+    let mut results: Vec<ClientResult> = clients.iter().map(|c| predict(c, &server)).collect();
+    // Failures first, so they stand out; otherwise the profiles' order.
+    results.sort_by_key(|r| r.connects);
+    SimulationSection {
+        status: SectionStatus::Completed,
+        error: None,
+        clients: results,
+    }
+}
+
+/// One client's predicted result.
+pub fn predict(client: &SimClient, server: &ServerModel) -> ClientResult {
+    let mut r = ClientResult {
+        id: client.id.clone(),
+        name: client.name.clone(),
+        version: client.version.clone(),
+        library: client.library.clone(),
+        source: client.source.clone(),
+        connects: false,
+        protocol: None,
+        cipher_suite: None,
+        group: None,
+        certificate: None,
+        reason: None,
+        live: None,
+    };
+    match negotiate(&client.offer, server) {
+        Ok(n) => {
+            r.connects = true;
+            r.protocol = Some(n.version);
+            r.cipher_suite = Some(SuiteName::of(n.suite));
+            r.group = n.group;
+            r.certificate = n.certificate;
+        }
+        Err(why) => r.reason = Some(why),
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests;
