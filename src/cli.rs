@@ -448,6 +448,7 @@ pub fn scan_options(args: &ScanArgs) -> ScanOptions {
         .filter(|s| !(args.no_certs && *s == Stage::Certs))
         .collect(),
         quick: args.quick,
+        replay: Vec::new(),
     }
 }
 

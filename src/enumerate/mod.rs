@@ -12,6 +12,7 @@ pub mod eliminate;
 pub mod features;
 pub mod groups;
 pub mod prior;
+pub mod replay;
 pub mod sigs;
 
 use std::collections::BTreeSet;
@@ -48,6 +49,8 @@ pub struct ScanOptions {
     /// `--quick`: no preference-order probes and no full handshakes (resumption, 0-RTT,
     /// TLS 1.3 signature schemes).
     pub quick: bool,
+    /// Recorded client hellos to replay (live handshake simulation), one connection each.
+    pub replay: Vec<replay::ReplayHello>,
 }
 
 impl ScanOptions {
@@ -77,6 +80,7 @@ impl Default for ScanOptions {
             starttls: None,
             stages: Stage::ALL.into_iter().collect(),
             quick: false,
+            replay: Vec::new(),
         }
     }
 }
@@ -159,6 +163,9 @@ pub async fn scan_target(
         report.groups = groups;
         report.signature_schemes = signatures;
         report.features = features;
+    }
+    if report.error.is_none() && !opts.replay.is_empty() {
+        report.replay = replay::replay(&ctx, &opts.replay).await;
     }
     report.connections = ctx.host.connections();
     report.duration_ms = started.elapsed().as_millis() as u64;

@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod finding;
 pub mod protocols;
+pub mod replay;
 pub mod sections;
 pub mod status;
 pub mod target;
@@ -13,6 +14,7 @@ pub mod version;
 pub use certs::CertificatesSection;
 pub use finding::{Finding, Severity};
 pub use protocols::{ProtocolResult, SuiteResult};
+pub use replay::ReplayAnswer;
 pub use sections::*;
 pub use status::{ErrorReason, SectionStatus};
 pub use target::{Starttls, TargetFacts};

@@ -3,11 +3,11 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::ErrorReason;
 use super::{
     CertificatesSection, FeaturesSection, GroupsSection, ProtocolResult, SignaturesSection,
     TlsVersion,
 };
+use super::{ErrorReason, ReplayAnswer};
 
 /// Everything learned about one target. `error` is set when the target could not be scanned
 /// at all; sections that failed on their own carry their own status.
@@ -46,6 +46,10 @@ pub struct TargetFacts {
     /// Protocol features and behaviours; null when not scanned.
     #[serde(default)]
     pub features: Option<FeaturesSection>,
+    /// The server's answers to replayed client hellos (`--simulate live`); shown through the
+    /// simulation section, not on their own.
+    #[serde(skip)]
+    pub replay: Vec<ReplayAnswer>,
 }
 
 impl TargetFacts {

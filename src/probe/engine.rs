@@ -57,9 +57,20 @@ pub enum Hello {
         hello: ClientHello,
     },
     Sslv2(Sslv2ClientHello),
+    /// A client's hello as recorded, byte for byte (records included), for replay;
+    /// `sslv2` when it is an SSLv2-format CLIENT-HELLO (the answer is then read as SSLv2 too).
+    Recorded {
+        bytes: Vec<u8>,
+        sslv2: bool,
+    },
 }
 
 impl Hello {
+    /// Whether the answer may be an SSLv2 SERVER-HELLO.
+    fn sslv2(&self) -> bool {
+        matches!(self, Hello::Sslv2(_) | Hello::Recorded { sslv2: true, .. })
+    }
+
     pub fn to_wire(&self) -> Vec<u8> {
         match self {
             Hello::Tls {
@@ -70,6 +81,7 @@ impl Hello {
                 encode_records(ContentType::HANDSHAKE, *record_version, &msg)
             }
             Hello::Sslv2(h) => h.to_record(),
+            Hello::Recorded { bytes, .. } => bytes.clone(),
         }
     }
 }
@@ -301,9 +313,7 @@ impl Engine {
                 Ok(c) => c,
                 Err(e) => return ProbeOutcome::ConnectFailed(e),
             };
-            outcome = self
-                .exchange(&mut conn.stream, &wire, matches!(hello, Hello::Sslv2(_)))
-                .await;
+            outcome = self.exchange(&mut conn.stream, &wire, hello.sslv2()).await;
             // Only a silent server is worth asking again; any answer is the answer.
             if !matches!(outcome, ProbeOutcome::Timeout) || attempt == self.cfg.retries {
                 break;
@@ -327,9 +337,7 @@ impl Engine {
             Ok(c) => c,
             Err(e) => return (ProbeOutcome::ConnectFailed(e), None),
         };
-        let outcome = self
-            .exchange(&mut conn.stream, &wire, matches!(hello, Hello::Sslv2(_)))
-            .await;
+        let outcome = self.exchange(&mut conn.stream, &wire, hello.sslv2()).await;
         let complete = matches!(&outcome, ProbeOutcome::ServerHello(f)
             if f.complete && f.trailing_alert.is_none());
         if !complete {

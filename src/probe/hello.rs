@@ -108,7 +108,7 @@ impl HelloSpec {
         use crate::wire::{Codec, HandshakeMessage};
         match self.build() {
             Hello::Tls { hello, .. } => HandshakeMessage::ClientHello(hello).to_bytes().len() + 5,
-            Hello::Sslv2(_) => 0,
+            Hello::Sslv2(_) | Hello::Recorded { .. } => 0,
         }
     }
 
@@ -273,7 +273,7 @@ mod tests {
                 record_version,
                 hello,
             } => (record_version, hello),
-            Hello::Sslv2(_) => unreachable!(),
+            Hello::Sslv2(_) | Hello::Recorded { .. } => unreachable!(),
         }
     }
 

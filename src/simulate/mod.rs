@@ -10,8 +10,8 @@ pub mod server;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::facts::{SectionStatus, TargetFacts, TlsVersion};
-pub use negotiate::{negotiate, ClientLimits, ClientOffer, Negotiation};
+use crate::facts::{ReplayAnswer, SectionStatus, TargetFacts, TlsVersion};
+pub use negotiate::{negotiate, ClientLimits, ClientOffer, Failure, Negotiation};
 pub use server::ServerModel;
 
 /// A client to simulate: who it is and what it offers.
@@ -102,7 +102,13 @@ pub fn simulate(facts: &TargetFacts, clients: &[SimClient]) -> SimulationSection
         };
     }
     let server = ServerModel::from_facts(facts);
-    let mut results: Vec<ClientResult> = clients.iter().map(|c| predict(c, &server)).collect();
+    let mut results: Vec<ClientResult> = clients
+        .iter()
+        .map(|c| {
+            let replayed = facts.replay.iter().find(|a| a.id == c.id);
+            predict_and_compare(c, &server, replayed)
+        })
+        .collect();
     // Failures first, so they stand out; otherwise the profiles' order.
     results.sort_by_key(|r| r.connects);
     SimulationSection {
@@ -114,6 +120,16 @@ pub fn simulate(facts: &TargetFacts, clients: &[SimClient]) -> SimulationSection
 
 /// One client's predicted result.
 pub fn predict(client: &SimClient, server: &ServerModel) -> ClientResult {
+    predict_and_compare(client, server, None)
+}
+
+/// One client's predicted result, beside the live answer to its replayed hello when there is
+/// one.
+pub fn predict_and_compare(
+    client: &SimClient,
+    server: &ServerModel,
+    replayed: Option<&ReplayAnswer>,
+) -> ClientResult {
     let mut r = ClientResult {
         id: client.id.clone(),
         name: client.name.clone(),
@@ -128,17 +144,50 @@ pub fn predict(client: &SimClient, server: &ServerModel) -> ClientResult {
         reason: None,
         live: None,
     };
-    match negotiate(&client.offer, server) {
+    let prediction = negotiate(&client.offer, server);
+    r.live = replayed.map(|a| compare(&prediction, a));
+    match prediction {
         Ok(n) => {
             r.connects = true;
             r.protocol = Some(n.version);
             r.cipher_suite = Some(SuiteName::of(n.suite));
             r.group = n.group;
-            r.certificate = n.certificate;
+            r.certificate = n.certificate.map(|c| c.describe);
         }
-        Err(why) => r.reason = Some(why),
+        Err(why) => r.reason = Some(why.reason),
     }
     r
+}
+
+/// The live answer beside the prediction: they agree when the server picked what was
+/// predicted (version, suite and, in TLS 1.3, group), or refused when nothing was predicted.
+pub fn compare(prediction: &Result<Negotiation, Failure>, answer: &ReplayAnswer) -> LiveAnswer {
+    let pick = match prediction {
+        Ok(n) => Some(n),
+        Err(f) => f.server_pick.as_deref(),
+    };
+    let group = answer.group.map(|g| g.to_string());
+    let agrees = match (pick, answer.accepted) {
+        (Some(n), true) => {
+            answer.version == Some(n.version)
+                && answer.suite == Some(n.suite)
+                && (n.version != TlsVersion::Tls13
+                    || n.group.is_none()
+                    || group.is_none()
+                    || n.group == group)
+        }
+        (None, false) => true,
+        _ => false,
+    };
+    LiveAnswer {
+        // The client still judges what it got as predicted (its DH and certificate limits).
+        connects: answer.accepted && (prediction.is_ok() || pick.is_none()),
+        protocol: answer.version,
+        cipher_suite: answer.suite.map(SuiteName::of),
+        group,
+        evidence: answer.evidence.clone(),
+        agrees,
+    }
 }
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 //!
 //! The server picks the highest version both speak (RFC 8446 section 4.2.1, RFC 5246
 //! appendix E.1); in it, a suite by its own order when it imposes one, else by the client's,
-//! among those it can complete: an ECDHE suite needs a shared curve, a DHE suite a prime the
-//! client takes, a signed key exchange a scheme both have, and every suite a certificate of
-//! its key type the client accepts.
+//! among those it can complete: an ECDHE suite needs a shared curve, a signed key exchange a
+//! scheme both have, and every suite a certificate of its key type. The client then judges
+//! what it got — the DH prime's size, the certificate's key and signature — and a failure
+//! there fails the handshake: the server does not know the client's limits and tries nothing
+//! else.
 
 use super::server::{ServerCert, ServerModel};
 use crate::facts::TlsVersion;
@@ -44,19 +46,40 @@ pub struct ClientOffer {
     pub limits: ClientLimits,
 }
 
-/// A predicted handshake.
+/// A predicted handshake: what the server picks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Negotiation {
     pub version: TlsVersion,
     pub suite: CipherSuite,
     /// The key-exchange group (TLS 1.3, ECDHE), or "DHE 2048" style text for finite fields.
     pub group: Option<String>,
-    /// The certificate the client gets, when known.
-    pub certificate: Option<String>,
+    /// The certificate the client gets, when the certificates were scanned.
+    pub certificate: Option<ServerCert>,
 }
 
 /// Why a handshake fails, in words a person can act on.
-pub type Failure = String;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: String,
+    /// What the server picked before the client gave up on it (its DH prime or certificate);
+    /// `None` when the server found nothing to pick.
+    pub server_pick: Option<Box<Negotiation>>,
+}
+
+impl Failure {
+    fn server(reason: String) -> Self {
+        Self {
+            reason,
+            server_pick: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
 
 fn names(vs: &[TlsVersion]) -> String {
     vs.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
@@ -65,10 +88,10 @@ fn names(vs: &[TlsVersion]) -> String {
 /// The server's answer to `client`, or why there is none.
 pub fn negotiate(client: &ClientOffer, server: &ServerModel) -> Result<Negotiation, Failure> {
     if server.needs_sni && !client.sni {
-        return Err(
+        return Err(Failure::server(
             "the server refuses clients that send no server name (SNI), and this client sends none"
                 .into(),
-        );
+        ));
     }
     let server_versions: Vec<TlsVersion> = server.versions.iter().map(|v| v.version).collect();
     let Some(sv) = server
@@ -76,7 +99,7 @@ pub fn negotiate(client: &ClientOffer, server: &ServerModel) -> Result<Negotiati
         .iter()
         .find(|v| client.versions.contains(&v.version))
     else {
-        return Err(format!(
+        return Err(Failure::server(format!(
             "no common version: the server offers {}; the client speaks {}",
             if server_versions.is_empty() {
                 "none".into()
@@ -84,22 +107,30 @@ pub fn negotiate(client: &ClientOffer, server: &ServerModel) -> Result<Negotiati
                 names(&server_versions)
             },
             names(&client.versions)
-        ));
+        )));
     };
     // A server answers at the highest common version and does not fall back by itself: a
     // failure there is the handshake's failure.
     let candidates = order(sv, &client.suites);
     if candidates.is_empty() {
-        return Err(format!(
+        return Err(Failure::server(format!(
             "no common cipher suite at {}: the server accepts {}; the client offers none of them",
             sv.version,
             suite_list(&sv.suites)
-        ));
+        )));
     }
     let mut why = Vec::new();
     for suite in candidates {
-        match complete(sv.version, suite, client, server) {
-            Ok(n) => return Ok(n),
+        match server_pick(sv.version, suite, client, server) {
+            Ok(n) => {
+                return match client_accepts(client, &n, server) {
+                    Ok(()) => Ok(n),
+                    Err(e) => Err(Failure {
+                        reason: format!("the server picks {} with {}, but {e}", n.version, n.suite),
+                        server_pick: Some(Box::new(n)),
+                    }),
+                }
+            }
             Err(e) => {
                 if !why.contains(&e) {
                     why.push(e)
@@ -107,12 +138,12 @@ pub fn negotiate(client: &ClientOffer, server: &ServerModel) -> Result<Negotiati
             }
         }
     }
-    Err(format!(
+    Err(Failure::server(format!(
         "{} suites in common at {}, but none completes: {}",
         if why.len() == 1 { "the" } else { "all" },
         sv.version,
         why.join("; ")
-    ))
+    )))
 }
 
 /// The suites both accept, in the order the server picks them.
@@ -142,35 +173,25 @@ fn suite_list(suites: &[CipherSuite]) -> String {
     }
 }
 
-/// Whether `suite` at `version` completes, and how.
-fn complete(
+/// What the server does with `suite` at `version`: the group and certificate it uses, or why
+/// it cannot complete the suite with this client (it then tries its next).
+fn server_pick(
     version: TlsVersion,
     suite: CipherSuite,
     client: &ClientOffer,
     server: &ServerModel,
-) -> Result<Negotiation, Failure> {
+) -> Result<Negotiation, String> {
     if version == TlsVersion::Tls13 {
-        return complete_tls13(suite, client, server);
+        return tls13_pick(suite, client, server);
     }
-    let info = registry::suite(suite);
-    let (kx, auth) = info.map_or(("unknown", "unknown"), |i| (i.kx, i.auth));
+    let (kx, auth) = registry::suite(suite).map_or(("unknown", "unknown"), |i| (i.kx, i.auth));
     let group = match kx {
-        "ECDHE" => Some(ecdhe_curve(client, server)?.to_string()),
-        "DHE" => {
-            if let Some(bits) = server.dhe_bits {
-                if let Some(max) = client.limits.max_dh_bits.filter(|m| bits > *m) {
-                    return Err(format!(
-                        "{suite}: the server's DH prime has {bits} bits, the client handles at most {max}"
-                    ));
-                }
-                if let Some(min) = client.limits.min_dh_bits.filter(|m| bits < *m) {
-                    return Err(format!(
-                        "{suite}: the server's DH prime has {bits} bits, the client needs at least {min}"
-                    ));
-                }
-            }
-            server.dhe_bits.map(|b| format!("DHE {b}"))
-        }
+        "ECDHE" => Some(
+            ecdhe_curve(client, server)
+                .map_err(|e| format!("{suite}: {e}"))?
+                .to_string(),
+        ),
+        "DHE" => server.dhe_bits.map(|b| format!("DHE {b}")),
         _ => None,
     };
     let key = match auth {
@@ -179,7 +200,7 @@ fn complete(
         "DSS" => Some("DSA"),
         _ => None,
     };
-    let cert = match key {
+    let certificate = match key {
         Some(k) => certificate(k, client, server).map_err(|e| format!("{suite}: {e}"))?,
         None => None,
     };
@@ -206,8 +227,48 @@ fn complete(
         version,
         suite,
         group,
-        certificate: cert.map(|c| c.describe.clone()),
+        certificate,
     })
+}
+
+/// The client's own checks of what the server picked: the DH prime, the certificate.
+fn client_accepts(
+    client: &ClientOffer,
+    n: &Negotiation,
+    server: &ServerModel,
+) -> Result<(), String> {
+    let dhe = registry::suite(n.suite).is_some_and(|i| i.kx == "DHE");
+    if let (true, Some(bits)) = (dhe, server.dhe_bits) {
+        if let Some(max) = client.limits.max_dh_bits.filter(|m| bits > *m) {
+            return Err(format!(
+                "its DH prime has {bits} bits and the client handles at most {max}"
+            ));
+        }
+        if let Some(min) = client.limits.min_dh_bits.filter(|m| bits < *m) {
+            return Err(format!(
+                "its DH prime has {bits} bits and the client needs at least {min}"
+            ));
+        }
+    }
+    if let Some(c) = &n.certificate {
+        if c.key_type == "RSA" {
+            if let Some(min) = client.limits.min_rsa_bits.filter(|m| c.bits < *m) {
+                return Err(format!(
+                    "its RSA key has {} bits and the client needs at least {min}",
+                    c.bits
+                ));
+            }
+        }
+        if client.limits.accepts_sha1_certificates == Some(false)
+            && c.signature_algorithm.to_ascii_lowercase().contains("sha1")
+        {
+            return Err(format!(
+                "its certificate is signed with {}, which the client rejects",
+                c.signature_algorithm
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn key_matches(auth_key: &str, signer: &str) -> bool {
@@ -217,7 +278,7 @@ fn key_matches(auth_key: &str, signer: &str) -> bool {
     }
 }
 
-fn ecdhe_curve(client: &ClientOffer, server: &ServerModel) -> Result<NamedGroup, Failure> {
+fn ecdhe_curve(client: &ClientOffer, server: &ServerModel) -> Result<NamedGroup, String> {
     let Some(curves) = &server.ecdhe_curves else {
         // Not scanned: the server accepted the suite, so it shares the client's first curve
         // (or P-256, which a client without supported_groups gets).
@@ -258,60 +319,34 @@ fn group_list(groups: &[NamedGroup]) -> String {
         .join(", ")
 }
 
-/// A certificate with a `key` ("RSA", "ECDSA") key that the client accepts; `None` when the
-/// certificates were not scanned (a server that accepted the suite has one).
-fn certificate<'a>(
+/// The certificate with a `key` ("RSA", "ECDSA") key the server presents to this client (the
+/// chain for clients without SNI when it sends none); `None` when the certificates were not
+/// scanned (a server that accepted the suite has one).
+fn certificate(
     key: &str,
     client: &ClientOffer,
-    server: &'a ServerModel,
-) -> Result<Option<&'a ServerCert>, Failure> {
+    server: &ServerModel,
+) -> Result<Option<ServerCert>, String> {
     if server.certificates.is_empty() {
         return Ok(None);
     }
-    let of_type: Vec<&ServerCert> = server
+    let of_type = |c: &&ServerCert| c.key_type == key;
+    server
         .certificates
         .iter()
-        .filter(|c| c.key_type == key && c.without_sni != client.sni)
-        .collect();
-    let of_type = if of_type.is_empty() {
-        server
-            .certificates
-            .iter()
-            .filter(|c| c.key_type == key)
-            .collect()
-    } else {
-        of_type
-    };
-    let mut why = None;
-    for c in &of_type {
-        if key == "RSA" {
-            if let Some(min) = client.limits.min_rsa_bits.filter(|m| c.bits < *m) {
-                why = Some(format!(
-                    "the RSA key has {} bits, the client needs at least {min}",
-                    c.bits
-                ));
-                continue;
-            }
-        }
-        if client.limits.accepts_sha1_certificates == Some(false)
-            && c.signature_algorithm.to_ascii_lowercase().contains("sha1")
-        {
-            why = Some(format!(
-                "the certificate is signed with {}, which the client rejects",
-                c.signature_algorithm
-            ));
-            continue;
-        }
-        return Ok(Some(c));
-    }
-    Err(why.unwrap_or_else(|| format!("the server has no {key} certificate")))
+        .filter(of_type)
+        .find(|c| c.without_sni != client.sni)
+        .or_else(|| server.certificates.iter().find(of_type))
+        .cloned()
+        .map(Some)
+        .ok_or_else(|| format!("the server has no {key} certificate"))
 }
 
-fn complete_tls13(
+fn tls13_pick(
     suite: CipherSuite,
     client: &ClientOffer,
     server: &ServerModel,
-) -> Result<Negotiation, Failure> {
+) -> Result<Negotiation, String> {
     let offered = client.groups.clone().unwrap_or_default();
     let group = match &server.tls13_groups {
         Some(groups) => {
@@ -354,28 +389,22 @@ fn complete_tls13(
             ));
         }
     }
-    // TLS 1.3 certificates are chosen by signature scheme, not suite: any the client takes.
-    let mut cert = None;
-    let mut why = Vec::new();
-    for key in ["ECDSA", "RSA"] {
-        match certificate(key, client, server) {
-            Ok(c) => {
-                cert = c;
-                break;
-            }
-            Err(e) => why.push(e),
-        }
-    }
-    if cert.is_none() && !server.certificates.is_empty() {
-        return Err(format!(
-            "no certificate the client accepts: {}",
-            why.join("; ")
-        ));
-    }
+    // TLS 1.3 certificates are chosen by signature scheme, not suite: the first key type the
+    // client's schemes allow (ECDSA before RSA when it offers both).
+    let wants = |prefix: &str| {
+        client
+            .signature_schemes
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x.to_string().starts_with(prefix)))
+    };
+    let certificate = [("ECDSA", "ecdsa_"), ("RSA", "rsa_")]
+        .into_iter()
+        .filter(|(_, prefix)| wants(prefix))
+        .find_map(|(key, _)| certificate(key, client, server).ok().flatten());
     Ok(Negotiation {
         version: TlsVersion::Tls13,
         suite,
         group: group.map(|g| g.to_string()),
-        certificate: cert.map(|c| c.describe.clone()),
+        certificate,
     })
 }

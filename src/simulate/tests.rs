@@ -94,7 +94,7 @@ fn java7() -> ClientOffer {
 
 #[test]
 fn no_common_version_names_both_sides() {
-    let e = negotiate(&java7(), &tls13_server()).unwrap_err();
+    let e = negotiate(&java7(), &tls13_server()).unwrap_err().reason;
     assert_eq!(
         e,
         "no common version: the server offers TLSv1.3; the client speaks TLSv1.1, TLSv1.0"
@@ -110,7 +110,7 @@ fn server_order_or_client_order_decides_the_suite() {
     assert_eq!(own.suite, ECDHE_RSA_AES256_GCM);
     assert_eq!(own.group.as_deref(), Some("x25519"));
     assert_eq!(
-        own.certificate.as_deref(),
+        own.certificate.map(|c| c.describe).as_deref(),
         Some("RSA 2048 (sha256WithRSAEncryption)")
     );
     let follows = negotiate(&client, &tls12_server(&suites, false)).unwrap();
@@ -129,7 +129,7 @@ fn a_suite_that_cannot_complete_gives_way_to_the_next() {
     assert_eq!((n.suite, n.group), (RSA_AES128_SHA, None));
     // Without the RSA suite, the reason names the curves.
     let server = tls12_server(&[ECDHE_RSA_AES128_GCM], true);
-    let e = negotiate(&client, &server).unwrap_err();
+    let e = negotiate(&client, &server).unwrap_err().reason;
     assert!(
         e.contains("no common ECDHE curve: the server has x25519, secp256r1"),
         "{e}"
@@ -141,9 +141,11 @@ fn a_dh_prime_too_large_for_the_client_fails_the_dhe_suite() {
     let mut client = java7();
     client.versions = vec![TlsVersion::Tls12];
     client.suites = vec![DHE_RSA_AES128_GCM];
-    let e = negotiate(&client, &tls12_server(&[DHE_RSA_AES128_GCM], true)).unwrap_err();
+    let e = negotiate(&client, &tls12_server(&[DHE_RSA_AES128_GCM], true))
+        .unwrap_err()
+        .reason;
     assert!(
-        e.contains("the server's DH prime has 2048 bits, the client handles at most 1024"),
+        e.contains("the server picks TLSv1.2 with TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, but its DH prime has 2048 bits and the client handles at most 1024"),
         "{e}"
     );
 }
@@ -156,6 +158,7 @@ fn sni_refusal_small_keys_and_signature_schemes() {
     client.sni = false;
     assert!(negotiate(&client, &server)
         .unwrap_err()
+        .reason
         .contains("refuses clients that send no server name"));
     let mut server = tls12_server(&[ECDHE_RSA_AES128_GCM], true);
     server.certificates = vec![rsa_cert(1024)];
@@ -163,12 +166,14 @@ fn sni_refusal_small_keys_and_signature_schemes() {
     client.limits.min_rsa_bits = Some(2048);
     assert!(negotiate(&client, &server)
         .unwrap_err()
-        .contains("the RSA key has 1024 bits, the client needs at least 2048"));
+        .reason
+        .contains("its RSA key has 1024 bits and the client needs at least 2048"));
     let server = tls12_server(&[ECDHE_RSA_AES128_GCM], true);
     let mut client = modern_client();
     client.signature_schemes = Some(vec![SignatureScheme::ECDSA_SECP256R1_SHA256]);
     assert!(negotiate(&client, &server)
         .unwrap_err()
+        .reason
         .contains("no signature scheme in common for the RSA key"));
 }
 
@@ -186,7 +191,7 @@ fn tls13_prefers_a_key_share_and_names_missing_groups() {
     );
     client.key_shares = vec![];
     client.groups = Some(vec![NamedGroup::SECP384R1]);
-    let e = negotiate(&client, &tls13_server()).unwrap_err();
+    let e = negotiate(&client, &tls13_server()).unwrap_err().reason;
     assert!(e.contains("no common TLS 1.3 group"), "{e}");
 }
 
