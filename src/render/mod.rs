@@ -2,8 +2,10 @@
 //!
 //! [`view`] decides what both the text and the HTML report say (ratings, labels, notes, feature
 //! rows); [`text`] (with [`style`] for colour) and [`html`] each show those decisions in their
-//! format and never import each other. [`junit`] and [`sarif`] write policy results for CI.
+//! format and never import each other. [`junit`] and [`sarif`] write policy results for CI;
+//! [`client`] is the text form of a `tlsaudit client` report.
 
+pub mod client;
 pub mod html;
 pub mod junit;
 mod markup;
