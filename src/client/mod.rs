@@ -9,7 +9,6 @@
 pub mod analysis;
 pub mod capture;
 pub mod fingerprint;
-pub mod render;
 pub mod report;
 pub mod server;
 pub mod verdict;
@@ -147,7 +146,7 @@ fn write_report(
 ) -> std::io::Result<()> {
     match format {
         Format::Text => {
-            render::text(out, r, style)?;
+            crate::render::client::text(out, r, style)?;
             writeln!(out)
         }
         // JSON and JSON Lines (`options` refuses the policy-report formats).

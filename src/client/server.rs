@@ -25,7 +25,6 @@ use crate::wire::{CipherSuite, ProtocolVersion};
 
 use super::analysis::{self, Offer};
 use super::capture::{read_client_hello, CaptureLimits};
-use super::render;
 use super::report::{ClientReport, HandshakeFacts, HelloFacts, CLIENT_SCHEMA_VERSION};
 use super::verdict::{verdict, ServerProfile};
 
@@ -432,10 +431,10 @@ pub async fn handle_connection(
             http_response("200 OK", "application/json", &body)
         } else {
             let mut body = Vec::new();
-            let _ = render::text(
+            let _ = crate::render::client::text(
                 &mut body,
                 &report,
-                &crate::render::text::Style { color: false },
+                &crate::render::style::Style { color: false },
             );
             http_response("200 OK", "text/plain; charset=utf-8", &body)
         };

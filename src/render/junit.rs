@@ -7,24 +7,12 @@
 use std::io::Write;
 
 use crate::policy::RuleStatus;
+use crate::render::markup::{self, Dialect};
 use crate::report::ScanReport;
 
-/// Escapes text for XML content and attribute values; drops characters XML 1.0 forbids.
+/// Escapes text for XML content and attribute values (see [`Dialect::Xml`]).
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    markup::escape(s, Dialect::Xml)
 }
 
 #[derive(Default)]

@@ -1,13 +1,24 @@
 //! Report renderers: they read facts and never probe.
+//!
+//! [`view`] decides what both the text and the HTML report say (ratings, labels, notes, feature
+//! rows); [`text`] (with [`style`] for colour) and [`html`] each show those decisions in their
+//! format and never import each other. [`junit`] and [`sarif`] write policy results for CI;
+//! [`client`] is the text form of a `tlsaudit client` report.
 
-pub mod certs;
-pub mod facts_text;
-pub mod grade;
+pub mod client;
 pub mod html;
 pub mod junit;
+mod markup;
 pub mod sarif;
+pub mod style;
 pub mod text;
-pub mod verdict;
+pub mod view;
+
+#[cfg(test)]
+mod samples;
+
+/// The policy verdict in text, at the path the CLI calls it by (its home is [`text::verdict`]).
+pub use text::verdict;
 
 use std::io::Write;
 

@@ -5,9 +5,9 @@ use std::io::Write;
 
 use crate::facts::Severity;
 use crate::policy::{PolicyResult, RuleStatus, Verdict};
+use crate::render::style::Style;
+use crate::render::view::{rule_label, verdict_tone};
 use crate::report::TargetReport;
-
-use super::text::Style;
 
 /// Writes a target's verdict block; nothing when the target was not judged.
 pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::Result<()> {
@@ -34,12 +34,7 @@ pub fn block(
     p: &PolicyResult,
     style: &Style,
 ) -> std::io::Result<()> {
-    let verdict = p.verdict.to_string();
-    let verdict = match p.verdict {
-        Verdict::Compliant => style.green(&verdict),
-        Verdict::NotCompliant => style.red(&verdict),
-        Verdict::Incomplete => style.yellow(&verdict),
-    };
+    let verdict = style.tone(verdict_tone(p.verdict), &p.verdict.to_string());
     writeln!(
         out,
         "{}: {}  {}",
@@ -49,11 +44,7 @@ pub fn block(
     )?;
     for r in p.rules.iter().filter(|r| r.status != RuleStatus::Pass) {
         let counts = p.counts(r);
-        let label = match r.status {
-            RuleStatus::Fail => "FAIL",
-            _ => "INCOMPLETE",
-        };
-        let head = format!("{label:<10} {:<7}", r.severity.name());
+        let head = format!("{:<10} {:<7}", rule_label(r.status), r.severity.name());
         let head = match (r.status, r.severity, counts) {
             (_, _, false) => style.dim(&head),
             (RuleStatus::Fail, Severity::Error, _) => style.red(&head),

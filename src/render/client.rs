@@ -1,10 +1,11 @@
-//! The readable form of a [`ClientReport`], for the terminal and for `GET /`.
+//! The readable form of a [`ClientReport`] of `tlsaudit client`, for the terminal and for
+//! `GET /`.
 
 use std::io::Write;
 
-use crate::render::text::Style;
-
-use super::report::{ClientReport, Code, SuiteSecurity};
+use crate::client::report::{ClientReport, Code, SuiteSecurity};
+use crate::render::style::Style;
+use crate::render::view::severity_tone;
 
 fn names(codes: &[Code]) -> String {
     if codes.is_empty() {
@@ -163,11 +164,7 @@ pub fn text(out: &mut dyn Write, r: &ClientReport, style: &Style) -> std::io::Re
         .iter()
         .filter(|f| f.id != "client.policy.not_compliant")
     {
-        let sev = match f.severity {
-            crate::facts::Severity::Error => style.red("error"),
-            crate::facts::Severity::Warning => style.yellow("warning"),
-            crate::facts::Severity::Info => style.dim("info"),
-        };
+        let sev = style.tone(severity_tone(f.severity), f.severity.name());
         writeln!(out, "  {sev:<13} {} [{}]", f.message, f.id)?;
     }
     if let Some(hs) = &r.handshake {

@@ -2,11 +2,16 @@
 
 use std::io::Write;
 
-use super::text::Style;
 use crate::facts::certs::{CertChain, CertInfo};
-use crate::facts::{CertificatesSection, Finding, SectionStatus, Severity};
+use crate::facts::{CertificatesSection, Finding, SectionStatus};
+use crate::render::style::Style;
+use crate::render::view;
 
-pub fn section(out: &mut dyn Write, c: &CertificatesSection, style: &Style) -> std::io::Result<()> {
+pub(super) fn section(
+    out: &mut dyn Write,
+    c: &CertificatesSection,
+    style: &Style,
+) -> std::io::Result<()> {
     match c.status {
         SectionStatus::NotScheduled => return Ok(()),
         SectionStatus::Error => {
@@ -40,56 +45,20 @@ pub fn section(out: &mut dyn Write, c: &CertificatesSection, style: &Style) -> s
 }
 
 fn write_chain(out: &mut dyn Write, n: usize, c: &CertChain, style: &Style) -> std::io::Result<()> {
-    let via: Vec<String> = c.obtained.iter().map(|o| o.describe()).collect();
     let v = &c.verdicts;
-    let trust = if v.trusted {
-        let stores: Vec<&str> = v
-            .trust
-            .iter()
-            .filter(|t| t.trusted)
-            .map(|t| t.store.as_str())
-            .collect();
-        style.green(&format!("trusted ({})", stores.join(", ")))
-    } else {
-        style.red("not trusted")
-    };
-    let host = match (v.hostname_matches, &v.hostname) {
-        (Some(true), Some(h)) => style.green(&format!("matches {h}")),
-        (Some(false), Some(h)) => style.red(&format!("does not match {h}")),
-        _ => "no name checked".into(),
-    };
     writeln!(
         out,
         "    {} {}  {}  {}",
         style.bold(&format!("chain {n}: {}", c.key_type)),
-        trust,
-        host,
-        style.dim(&format!("via {}", via.join(", ")))
+        style.phrase(&view::chain_trust(v)),
+        style.phrase(&view::chain_host(v)),
+        style.dim(&format!("via {}", view::chain_sources(c)))
     )?;
-    let mut notes = Vec::new();
-    if c.only_without_sni() {
-        notes.push("default chain: only clients without SNI get it".into());
-    }
-    if !v.order_correct {
-        notes.push("served out of order".to_string());
-    }
-    if let Some(m) = &v.missing_issuer {
-        notes.push(format!("missing intermediate {m}"));
-    }
-    if v.self_signed {
-        notes.push("self-signed".into());
-    }
-    if v.contains_root {
-        notes.push("contains the root".into());
-    }
-    notes.push(c.ocsp_staple.describe());
+    // One dim line: the notes' own tones show in the HTML report only.
+    let notes: Vec<String> = view::chain_notes(c).into_iter().map(|n| n.text).collect();
     writeln!(out, "      {}", style.dim(&notes.join("; ")))?;
-    if !v.path.is_empty() {
-        writeln!(
-            out,
-            "      {}",
-            style.dim(&format!("path: {}", v.path.join(" → ")))
-        )?;
+    if let Some(path) = view::chain_path(v) {
+        writeln!(out, "      {}", style.dim(&path))?;
     }
     for (i, cert) in c.certificates.iter().enumerate() {
         write_cert(out, i, cert, style)?;
@@ -106,24 +75,16 @@ fn write_cert(out: &mut dyn Write, i: usize, c: &CertInfo, style: &Style) -> std
             c.parse_error.as_deref().unwrap_or("")
         );
     }
-    let k = &c.public_key;
-    let key = match &k.curve {
-        Some(curve) => format!("{} {curve}", k.algorithm),
-        None => format!("{} {}", k.algorithm, k.bits),
-    };
-    let days = if c.days_left < 0 {
-        style.red(&format!("expired {} days ago", -c.days_left))
-    } else {
-        format!("{} days left", c.days_left)
-    };
     writeln!(out, "      #{i} {}", style.bold(&c.subject))?;
     writeln!(out, "         issuer {}  serial {}", c.issuer, c.serial)?;
     writeln!(
         out,
-        "         {key}, {}, {} → {} ({days})",
+        "         {}, {}, {} → {} ({})",
+        view::public_key(&c.public_key),
         c.signature_algorithm,
-        c.not_before.get(..10).unwrap_or(&c.not_before),
-        c.not_after.get(..10).unwrap_or(&c.not_after)
+        view::date(&c.not_before),
+        view::date(&c.not_after),
+        style.phrase(&view::days_left(c))
     )?;
     if !c.sans.is_empty() {
         writeln!(out, "         SANs {}", c.sans.join(", "))?;
@@ -137,11 +98,11 @@ fn write_cert(out: &mut dyn Write, i: usize, c: &CertInfo, style: &Style) -> std
 }
 
 fn finding(out: &mut dyn Write, f: &Finding, style: &Style) -> std::io::Result<()> {
-    let sev = match f.severity {
-        Severity::Error => style.red("error  "),
-        Severity::Warning => style.yellow("warning"),
-        Severity::Info => style.dim("info   "),
-    };
+    // Padded to the longest name, "warning", so that the ids line up.
+    let sev = style.tone(
+        view::severity_tone(f.severity),
+        &format!("{:<7}", f.severity.name()),
+    );
     writeln!(out, "    {sev} {}  {}", style.bold(&f.id), f.message)?;
     if let Some(e) = &f.evidence {
         writeln!(out, "            {}", style.dim(e))?;

@@ -2,13 +2,18 @@
 
 use std::io::Write;
 
-use super::text::Style;
 use crate::facts::SectionStatus;
-use crate::facts::{Answer, Fact, FeaturesSection, GroupsSection, SignaturesSection};
+use crate::facts::{Fact, FeaturesSection, GroupsSection, SignaturesSection};
+use crate::render::style::Style;
+use crate::render::view;
 use crate::report::TargetReport;
 
 /// Writes the groups, signature schemes and features of one target, where they were scanned.
-pub fn sections(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::Result<()> {
+pub(super) fn sections(
+    out: &mut dyn Write,
+    t: &TargetReport,
+    style: &Style,
+) -> std::io::Result<()> {
     if let Some(g) = &t.groups {
         groups(out, g, style)?;
     }
@@ -50,14 +55,6 @@ fn status_line(
     }
 }
 
-fn order(pref: Option<bool>) -> &'static str {
-    match pref {
-        Some(true) => "server order",
-        Some(false) => "client order",
-        None => "",
-    }
-}
-
 fn groups(out: &mut dyn Write, g: &GroupsSection, style: &Style) -> std::io::Result<()> {
     if !status_line(out, "Key exchange groups", g.status, &g.error, style)? {
         return Ok(());
@@ -71,13 +68,7 @@ fn groups(out: &mut dyn Write, g: &GroupsSection, style: &Style) -> std::io::Res
         let list: Vec<String> = v
             .groups
             .iter()
-            .map(|x| {
-                if x.post_quantum {
-                    style.green(&format!("{} (PQ)", x.name))
-                } else {
-                    x.name.clone()
-                }
-            })
+            .map(|x| style.phrase(&view::group(x)))
             .collect();
         let list = if list.is_empty() {
             style.dim("none")
@@ -89,20 +80,10 @@ fn groups(out: &mut dyn Write, g: &GroupsSection, style: &Style) -> std::io::Res
             "    {} {}  {}",
             name,
             list,
-            style.dim(order(v.server_preference))
+            style.dim(view::group_order(v.server_preference))
         )?;
         if let Some(d) = &v.dhe {
-            let known = match (&d.known_group, &d.known_source) {
-                (Some(n), Some(s)) => format!("{n} ({s})"),
-                _ => "custom prime".into(),
-            };
-            let text = format!("DHE {}-bit prime, {}", d.prime_bits, known);
-            let text = if d.prime_bits < 2048 {
-                style.red(&text)
-            } else {
-                text
-            };
-            writeln!(out, "    {:<8} {}", "", text)?;
+            writeln!(out, "    {:<8} {}", "", style.phrase(&view::dhe(d)))?;
         }
     }
     Ok(())
@@ -137,10 +118,9 @@ fn signatures(out: &mut dyn Write, s: &SignaturesSection, style: &Style) -> std:
         for (i, sc) in v.schemes.iter().enumerate() {
             let label = if i == 0 { name.as_str() } else { "        " };
             let key = sc.certificate_key.as_deref().unwrap_or("?");
-            let text = if sc.name.contains("sha1") || sc.name.contains("md5") {
-                style.yellow(&sc.name)
-            } else {
-                sc.name.clone()
+            let text = match view::signature_scheme_tone(&sc.name) {
+                Some(tone) => style.tone(tone, &sc.name),
+                None => sc.name.clone(),
             };
             writeln!(
                 out,
@@ -156,16 +136,10 @@ fn signatures(out: &mut dyn Write, s: &SignaturesSection, style: &Style) -> std:
 }
 
 fn answer(f: &Fact, style: &Style, good_when_yes: Option<bool>) -> String {
-    let (word, good) = match f.answer {
-        Answer::Yes => ("yes", good_when_yes),
-        Answer::No => ("no", good_when_yes.map(|g| !g)),
-        Answer::NotApplicable => ("n/a", None),
-        Answer::NotDetermined => ("?", None),
-    };
+    let (word, tone) = view::answer(f, good_when_yes);
     let word = format!("{word:<4}");
-    match good {
-        Some(true) => style.green(&word),
-        Some(false) => style.red(&word),
+    match tone {
+        Some(tone) => style.tone(tone, &word),
         None => word,
     }
 }
@@ -174,7 +148,7 @@ fn features(out: &mut dyn Write, f: &FeaturesSection, style: &Style) -> std::io:
     if !status_line(out, "Features", f.status, &f.error, style)? {
         return Ok(());
     }
-    for (label, fact, good) in feature_rows(f) {
+    for (label, fact, good) in view::feature_rows(f) {
         writeln!(
             out,
             "    {:<30} {} {}",
@@ -192,92 +166,6 @@ fn features(out: &mut dyn Write, f: &FeaturesSection, style: &Style) -> std::io:
         )?;
     }
     Ok(())
-}
-
-/// The features, one row each: label, the fact, and whether "yes" is good (None: neither).
-/// Shared by the text and HTML reports.
-pub fn feature_rows(f: &FeaturesSection) -> Vec<(&'static str, Fact, Option<bool>)> {
-    let mut ticket_resumption = f.session_ticket_resumption.clone();
-    if let Some(l) = f.session_ticket_lifetime_hint {
-        ticket_resumption
-            .evidence
-            .push_str(&format!("; lifetime hint {l} s"));
-    }
-    let alpn = Fact::new(
-        if !f.alpn.is_empty() {
-            Answer::Yes
-        } else if f.alpn_evidence.starts_with("no protocol selected") {
-            Answer::No
-        } else {
-            Answer::NotDetermined
-        },
-        if f.alpn.is_empty() {
-            f.alpn_evidence.clone()
-        } else {
-            f.alpn.join(", ")
-        },
-    );
-    vec![
-        (
-            "secure renegotiation",
-            f.secure_renegotiation.clone(),
-            Some(true),
-        ),
-        (
-            "TLS_FALLBACK_SCSV honoured",
-            f.fallback_scsv.clone(),
-            Some(true),
-        ),
-        ("TLS compression", f.compression.clone(), Some(false)),
-        ("session id issued", f.session_id_issued.clone(), None),
-        (
-            "session id resumption",
-            f.session_id_resumption.clone(),
-            None,
-        ),
-        (
-            "session ticket advertised",
-            f.session_ticket_advertised.clone(),
-            None,
-        ),
-        ("session ticket resumption", ticket_resumption, None),
-        ("TLS 1.3 tickets", f.tls13_tickets_issued.clone(), None),
-        (
-            "TLS 1.3 PSK resumption",
-            f.tls13_psk_resumption.clone(),
-            None,
-        ),
-        (
-            "0-RTT early data accepted",
-            f.early_data_accepted.clone(),
-            None,
-        ),
-        ("OCSP stapling", f.ocsp_stapling.clone(), Some(true)),
-        (
-            "extended master secret",
-            f.extended_master_secret.clone(),
-            Some(true),
-        ),
-        ("encrypt-then-MAC", f.encrypt_then_mac.clone(), None),
-        ("heartbeat", f.heartbeat.clone(), Some(false)),
-        (
-            "Heartbleed (CVE-2014-0160)",
-            f.heartbleed.clone(),
-            Some(false),
-        ),
-        (
-            "TLS 1.3 downgrade sentinel",
-            f.downgrade_sentinel.clone(),
-            Some(true),
-        ),
-        ("max_fragment_length", f.max_fragment_length.clone(), None),
-        (
-            "client certificate requested",
-            f.client_certificate_requested.clone(),
-            None,
-        ),
-        ("ALPN", alpn, None),
-    ]
 }
 
 #[cfg(test)]

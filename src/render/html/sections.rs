@@ -1,0 +1,122 @@
+//! The groups, signature schemes and features of the HTML report.
+
+use std::fmt::Write as _;
+
+use crate::facts::{FeaturesSection, GroupsSection, SectionStatus, SignaturesSection};
+use crate::render::html::{escape, phrase, section_head};
+use crate::render::view;
+
+pub(super) fn groups(h: &mut String, g: &GroupsSection) -> std::fmt::Result {
+    if !section_head(h, "Key exchange groups", g.status, &g.error)? {
+        return Ok(());
+    }
+    writeln!(
+        h,
+        "<table><thead><tr><th>version</th><th>groups</th><th>order</th></tr></thead><tbody>"
+    )?;
+    for v in &g.versions {
+        let list = if let Some(e) = &v.error {
+            format!("<span class=\"error\">error: {}</span>", escape(e))
+        } else if v.groups.is_empty() {
+            "<span class=\"dim\">none</span>".to_string()
+        } else {
+            v.groups
+                .iter()
+                .map(|x| phrase(&view::group(x)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let dhe = match &v.dhe {
+            Some(d) => {
+                let dhe = view::dhe(d);
+                format!(
+                    "<div class=\"{}\">{}</div>",
+                    dhe.tone.map_or("", |t| t.name()),
+                    escape(&dhe.text)
+                )
+            }
+            None => String::new(),
+        };
+        writeln!(
+            h,
+            "<tr><td>{}</td><td>{list}{dhe}</td><td class=\"dim\">{}</td></tr>",
+            v.version.name(),
+            view::group_order(v.server_preference)
+        )?;
+    }
+    writeln!(h, "</tbody></table>")
+}
+
+pub(super) fn signatures(h: &mut String, s: &SignaturesSection) -> std::fmt::Result {
+    if !section_head(h, "Signature schemes", s.status, &s.error)? {
+        return Ok(());
+    }
+    writeln!(
+        h,
+        "<table><thead><tr><th>version</th><th>id</th><th>scheme</th><th>certificate key</th>\
+         </tr></thead><tbody>"
+    )?;
+    for v in &s.versions {
+        let name = v.version.name();
+        match (v.status, &v.error) {
+            (SectionStatus::Completed, None) => {}
+            (_, e) => {
+                writeln!(
+                    h,
+                    "<tr><td>{name}</td><td colspan=\"3\" class=\"dim\">{}</td></tr>",
+                    escape(e.as_deref().unwrap_or("not scanned"))
+                )?;
+                continue;
+            }
+        }
+        if v.schemes.is_empty() {
+            writeln!(
+                h,
+                "<tr><td>{name}</td><td colspan=\"3\" class=\"dim\">none ({})</td></tr>",
+                escape(&v.evidence)
+            )?;
+        }
+        for (i, sc) in v.schemes.iter().enumerate() {
+            let tone = view::signature_scheme_tone(&sc.name);
+            writeln!(
+                h,
+                "<tr><td>{}</td><td class=\"mono\">{}</td><td class=\"mono{}\">{}</td>\
+                 <td class=\"dim\">{}</td></tr>",
+                if i == 0 { name } else { "" },
+                escape(&sc.id),
+                tone.map_or_else(String::new, |t| format!(" {}", t.name())),
+                escape(&sc.name),
+                escape(sc.certificate_key.as_deref().unwrap_or("?"))
+            )?;
+        }
+    }
+    writeln!(h, "</tbody></table>")
+}
+
+pub(super) fn features(h: &mut String, f: &FeaturesSection) -> std::fmt::Result {
+    if !section_head(h, "Features", f.status, &f.error)? {
+        return Ok(());
+    }
+    writeln!(
+        h,
+        "<table><thead><tr><th>feature</th><th>answer</th><th>evidence</th></tr></thead><tbody>"
+    )?;
+    for (label, fact, good_when_yes) in view::feature_rows(f) {
+        let (word, tone) = view::answer(&fact, good_when_yes);
+        let class = tone.map_or("", |t| t.name());
+        writeln!(
+            h,
+            "<tr><td>{label}</td><td class=\"rating {class}\">{word}</td>\
+             <td class=\"dim\">{}</td></tr>",
+            escape(&fact.evidence)
+        )?;
+    }
+    for ca in &f.client_certificate_cas {
+        writeln!(
+            h,
+            "<tr><td></td><td></td><td class=\"dim\">CA: {}</td></tr>",
+            escape(ca)
+        )?;
+    }
+    writeln!(h, "</tbody></table>")
+}

@@ -1,0 +1,58 @@
+//! The terminal report: one block per target (the header with the grade, one table per
+//! protocol version, then the certificates, groups, signature schemes and features), and the
+//! policy verdict before it.
+
+mod certs;
+mod grade;
+mod protocols;
+mod sections;
+pub mod verdict;
+
+use std::io::Write;
+
+use crate::facts::SectionStatus;
+use crate::report::TargetReport;
+
+/// The text report's colour, at the path its callers name it by.
+pub use crate::render::style::Style;
+
+/// Writes one target's block.
+pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::Result<()> {
+    let ip = t.ip.as_deref().unwrap_or("-");
+    let sni = t.sni.as_deref().unwrap_or("(none)");
+    writeln!(
+        out,
+        "{}{}",
+        style.bold(&format!("{}  [{}]:{}  SNI {}", t.target, ip, t.port, sni)),
+        t.grade.as_ref().map_or_else(String::new, |g| format!(
+            "  {}",
+            style.bold(&grade::letter(g, style))
+        ))
+    )?;
+    if let Some(e) = &t.error {
+        writeln!(out, "  {} {}", style.red("error:"), e)?;
+    }
+    if let Some(g) = &t.grade {
+        grade::block(out, g, style)?;
+    }
+    let scanned = t
+        .protocols
+        .iter()
+        .any(|p| p.status == SectionStatus::Completed);
+    for p in t.protocols.iter().filter(|_| scanned) {
+        protocols::protocol(out, p, style)?;
+    }
+    if let Some(c) = &t.certificates {
+        certs::section(out, c, style)?;
+    }
+    sections::sections(out, t, style)?;
+    writeln!(
+        out,
+        "  {}",
+        style.dim(&format!(
+            "{} connections, {} ms",
+            t.connections, t.duration_ms
+        ))
+    )?;
+    writeln!(out)
+}

@@ -1,0 +1,402 @@
+//! What the reports decide before any format shows it: how a suite, a version, a grade or a
+//! finding reads (its [`Tone`]), which notes a chain gets, which features are listed and which
+//! answer is good. The text report shows a tone as a colour and the HTML report as a CSS class;
+//! both take the words from here, so that the two never disagree.
+
+use std::fmt::Write as _;
+
+use crate::facts::certs::{CertChain, CertInfo, ChainVerdicts, PublicKeyInfo};
+use crate::facts::{Answer, DheGroup, Fact, FeaturesSection, GroupResult, Severity};
+use crate::facts::{SuiteResult, TlsVersion};
+use crate::grade::{Grade, Letter};
+use crate::policy::{RuleStatus, Verdict};
+
+/// How a piece of a report reads to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    Weak,
+    Bad,
+    /// Secondary: said, but not a judgement.
+    Dim,
+}
+
+impl Tone {
+    /// "good", "weak", "bad", "dim".
+    pub fn name(self) -> &'static str {
+        match self {
+            Tone::Good => "good",
+            Tone::Weak => "weak",
+            Tone::Bad => "bad",
+            Tone::Dim => "dim",
+        }
+    }
+}
+
+/// Words for the report, and how they read (None: plain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phrase {
+    pub text: String,
+    pub tone: Option<Tone>,
+}
+
+impl Phrase {
+    fn plain(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            tone: None,
+        }
+    }
+
+    fn toned(tone: Tone, text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            tone: Some(tone),
+        }
+    }
+}
+
+/// How a cipher suite or a protocol version reads: broken, weak, or fine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rating {
+    Good,
+    Weak,
+    Insecure,
+}
+
+impl Rating {
+    /// "good", "weak", "insecure".
+    pub fn name(self) -> &'static str {
+        match self {
+            Rating::Good => "good",
+            Rating::Weak => "weak",
+            Rating::Insecure => "insecure",
+        }
+    }
+
+    pub fn tone(self) -> Tone {
+        match self {
+            Rating::Good => Tone::Good,
+            Rating::Weak => Tone::Weak,
+            Rating::Insecure => Tone::Bad,
+        }
+    }
+}
+
+/// How a suite reads to a person: broken, weak, or fine.
+pub fn suite_rating(s: &SuiteResult) -> Rating {
+    let broken = s.export
+        || matches!(s.cipher.as_str(), "NULL" | "RC4" | "RC2" | "DES")
+        || s.auth == "anon"
+        || s.mac == "MD5" && !s.aead
+        || (s.bits > 0 && s.bits < 112);
+    if broken {
+        Rating::Insecure
+    } else if !s.forward_secrecy || s.mode == "CBC" || s.cipher == "3DES" {
+        Rating::Weak
+    } else {
+        Rating::Good
+    }
+}
+
+/// "ECDHE/RSA"; None for TLS 1.3 suites, which leave key exchange and authentication open.
+pub fn suite_key_exchange(s: &SuiteResult) -> Option<String> {
+    (s.kx != "any").then(|| format!("{}/{}", s.kx, s.auth))
+}
+
+/// How an offered version reads, and the word that says why ("" when it is fine).
+pub fn version_rating(v: TlsVersion) -> (Rating, &'static str) {
+    match v {
+        TlsVersion::Ssl2 | TlsVersion::Ssl3 => (Rating::Insecure, "insecure"),
+        TlsVersion::Tls10 | TlsVersion::Tls11 => (Rating::Weak, "deprecated"),
+        TlsVersion::Tls12 | TlsVersion::Tls13 => (Rating::Good, ""),
+    }
+}
+
+/// Whose order the cipher suites of a version are chosen in.
+pub fn suite_order(server_preference: Option<bool>) -> &'static str {
+    match server_preference {
+        Some(true) => "server order",
+        Some(false) => "client order (server has no preference)",
+        None => "order not determined",
+    }
+}
+
+/// Whose order the groups of a version are chosen in; nothing when not determined.
+pub fn group_order(server_preference: Option<bool>) -> &'static str {
+    match server_preference {
+        Some(true) => "server order",
+        Some(false) => "client order",
+        None => "",
+    }
+}
+
+/// A group's name; post-quantum hybrids are marked, and read as good.
+pub fn group(g: &GroupResult) -> Phrase {
+    if g.post_quantum {
+        Phrase::toned(Tone::Good, format!("{} (PQ)", g.name))
+    } else {
+        Phrase::plain(g.name.clone())
+    }
+}
+
+/// "DHE 2048-bit prime, ffdhe2048 (RFC 7919)"; bad below 2048 bits.
+pub fn dhe(d: &DheGroup) -> Phrase {
+    let known = match (&d.known_group, &d.known_source) {
+        (Some(n), Some(s)) => format!("{n} ({s})"),
+        _ => "custom prime".into(),
+    };
+    let text = format!("DHE {}-bit prime, {}", d.prime_bits, known);
+    if d.prime_bits < 2048 {
+        Phrase::toned(Tone::Bad, text)
+    } else {
+        Phrase::plain(text)
+    }
+}
+
+/// Signature schemes on SHA-1 or MD5 read as weak.
+pub fn signature_scheme_tone(name: &str) -> Option<Tone> {
+    (name.contains("sha1") || name.contains("md5")).then_some(Tone::Weak)
+}
+
+/// A feature's answer as a word ("yes", "no", "n/a", "?"), good or bad when the row says which
+/// answer is good.
+pub fn answer(f: &Fact, good_when_yes: Option<bool>) -> (&'static str, Option<Tone>) {
+    let (word, good) = match f.answer {
+        Answer::Yes => ("yes", good_when_yes),
+        Answer::No => ("no", good_when_yes.map(|g| !g)),
+        Answer::NotApplicable => ("n/a", None),
+        Answer::NotDetermined => ("?", None),
+    };
+    let tone = good.map(|g| if g { Tone::Good } else { Tone::Bad });
+    (word, tone)
+}
+
+/// The features, one row each: label, the fact, and whether "yes" is good (None: neither).
+pub fn feature_rows(f: &FeaturesSection) -> Vec<(&'static str, Fact, Option<bool>)> {
+    let mut ticket_resumption = f.session_ticket_resumption.clone();
+    if let Some(l) = f.session_ticket_lifetime_hint {
+        ticket_resumption
+            .evidence
+            .push_str(&format!("; lifetime hint {l} s"));
+    }
+    let alpn = Fact::new(
+        if !f.alpn.is_empty() {
+            Answer::Yes
+        } else if f.alpn_evidence.starts_with("no protocol selected") {
+            Answer::No
+        } else {
+            Answer::NotDetermined
+        },
+        if f.alpn.is_empty() {
+            f.alpn_evidence.clone()
+        } else {
+            f.alpn.join(", ")
+        },
+    );
+    vec![
+        (
+            "secure renegotiation",
+            f.secure_renegotiation.clone(),
+            Some(true),
+        ),
+        (
+            "TLS_FALLBACK_SCSV honoured",
+            f.fallback_scsv.clone(),
+            Some(true),
+        ),
+        ("TLS compression", f.compression.clone(), Some(false)),
+        ("session id issued", f.session_id_issued.clone(), None),
+        (
+            "session id resumption",
+            f.session_id_resumption.clone(),
+            None,
+        ),
+        (
+            "session ticket advertised",
+            f.session_ticket_advertised.clone(),
+            None,
+        ),
+        ("session ticket resumption", ticket_resumption, None),
+        ("TLS 1.3 tickets", f.tls13_tickets_issued.clone(), None),
+        (
+            "TLS 1.3 PSK resumption",
+            f.tls13_psk_resumption.clone(),
+            None,
+        ),
+        (
+            "0-RTT early data accepted",
+            f.early_data_accepted.clone(),
+            None,
+        ),
+        ("OCSP stapling", f.ocsp_stapling.clone(), Some(true)),
+        (
+            "extended master secret",
+            f.extended_master_secret.clone(),
+            Some(true),
+        ),
+        ("encrypt-then-MAC", f.encrypt_then_mac.clone(), None),
+        ("heartbeat", f.heartbeat.clone(), Some(false)),
+        (
+            "Heartbleed (CVE-2014-0160)",
+            f.heartbleed.clone(),
+            Some(false),
+        ),
+        (
+            "TLS 1.3 downgrade sentinel",
+            f.downgrade_sentinel.clone(),
+            Some(true),
+        ),
+        ("max_fragment_length", f.max_fragment_length.clone(), None),
+        (
+            "client certificate requested",
+            f.client_certificate_requested.clone(),
+            None,
+        ),
+        ("ALPN", alpn, None),
+    ]
+}
+
+/// "trusted (mozilla, system)" or "not trusted".
+pub fn chain_trust(v: &ChainVerdicts) -> Phrase {
+    if v.trusted {
+        let stores: Vec<&str> = v
+            .trust
+            .iter()
+            .filter(|t| t.trusted)
+            .map(|t| t.store.as_str())
+            .collect();
+        Phrase::toned(Tone::Good, format!("trusted ({})", stores.join(", ")))
+    } else {
+        Phrase::toned(Tone::Bad, "not trusted")
+    }
+}
+
+/// "matches NAME", "does not match NAME" or "no name checked".
+pub fn chain_host(v: &ChainVerdicts) -> Phrase {
+    match (v.hostname_matches, &v.hostname) {
+        (Some(true), Some(h)) => Phrase::toned(Tone::Good, format!("matches {h}")),
+        (Some(false), Some(h)) => Phrase::toned(Tone::Bad, format!("does not match {h}")),
+        _ => Phrase::plain("no name checked"),
+    }
+}
+
+/// "TLSv1.2 offering RSA, TLSv1.3 offering any": the handshakes that returned the chain.
+pub fn chain_sources(c: &CertChain) -> String {
+    let via: Vec<String> = c.obtained.iter().map(|o| o.describe()).collect();
+    via.join(", ")
+}
+
+/// What else to say about a chain: how it is served, what is wrong with it, its OCSP staple.
+pub fn chain_notes(c: &CertChain) -> Vec<Phrase> {
+    let v = &c.verdicts;
+    let mut notes = Vec::new();
+    if c.only_without_sni() {
+        notes.push(Phrase::plain(
+            "default chain: only clients without SNI get it",
+        ));
+    }
+    if !v.order_correct {
+        notes.push(Phrase::toned(Tone::Bad, "served out of order"));
+    }
+    if let Some(m) = &v.missing_issuer {
+        notes.push(Phrase::toned(
+            Tone::Bad,
+            format!("missing intermediate {m}"),
+        ));
+    }
+    if v.self_signed {
+        notes.push(Phrase::plain("self-signed"));
+    }
+    if v.contains_root {
+        notes.push(Phrase::plain("contains the root"));
+    }
+    notes.push(Phrase::plain(c.ocsp_staple.describe()));
+    notes
+}
+
+/// "path: leaf → intermediate → root", when a path was built.
+pub fn chain_path(v: &ChainVerdicts) -> Option<String> {
+    (!v.path.is_empty()).then(|| format!("path: {}", v.path.join(" → ")))
+}
+
+/// "RSA 2048", "EC P-256".
+pub fn public_key(k: &PublicKeyInfo) -> String {
+    match &k.curve {
+        Some(curve) => format!("{} {curve}", k.algorithm),
+        None => format!("{} {}", k.algorithm, k.bits),
+    }
+}
+
+/// The date of an RFC 3339 time.
+pub fn date(rfc3339: &str) -> &str {
+    rfc3339.get(..10).unwrap_or(rfc3339)
+}
+
+/// "90 days left", or "expired 3 days ago" (bad).
+pub fn days_left(c: &CertInfo) -> Phrase {
+    if c.days_left < 0 {
+        Phrase::toned(Tone::Bad, format!("expired {} days ago", -c.days_left))
+    } else {
+        Phrase::plain(format!("{} days left", c.days_left))
+    }
+}
+
+/// How a finding or a rule of that severity reads.
+pub fn severity_tone(s: Severity) -> Tone {
+    match s {
+        Severity::Error => Tone::Bad,
+        Severity::Warning => Tone::Weak,
+        Severity::Info => Tone::Dim,
+    }
+}
+
+/// How a policy verdict reads.
+pub fn verdict_tone(v: Verdict) -> Tone {
+    match v {
+        Verdict::Compliant => Tone::Good,
+        Verdict::NotCompliant => Tone::Bad,
+        Verdict::Incomplete => Tone::Weak,
+    }
+}
+
+/// "FAIL" or "INCOMPLETE": a rule that did not pass.
+pub fn rule_label(status: RuleStatus) -> &'static str {
+    match status {
+        RuleStatus::Fail => "FAIL",
+        _ => "INCOMPLETE",
+    }
+}
+
+/// How a grade letter reads: good, weak or bad.
+pub fn grade_tone(l: Letter) -> Tone {
+    match l {
+        Letter::APlus | Letter::A | Letter::AMinus => Tone::Good,
+        Letter::B | Letter::C => Tone::Weak,
+        Letter::D | Letter::E | Letter::F | Letter::T | Letter::M => Tone::Bad,
+    }
+}
+
+/// "A+", "A (incomplete)", "T (A+ once the certificate is fixed)".
+pub fn grade_label(g: &Grade) -> String {
+    let mut s = g.letter.to_string();
+    if let Some(l) = g.ignoring_certificate {
+        let _ = write!(s, " ({l} once the certificate is fixed)");
+    }
+    if g.incomplete {
+        s.push_str(" (incomplete)");
+    }
+    s
+}
+
+/// "score 91: protocol 95, key exchange 90, cipher 90".
+pub fn score_line(g: &Grade) -> String {
+    format!(
+        "score {}: protocol {}, key exchange {}, cipher {}",
+        g.score,
+        g.protocol_score,
+        g.key_exchange_score
+            .map_or_else(|| "not judged".to_string(), |k| k.to_string()),
+        g.cipher_score
+    )
+}
