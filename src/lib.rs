@@ -18,6 +18,7 @@ pub mod report;
 pub mod scan;
 pub mod serve;
 pub mod servers;
+pub mod simulate;
 pub mod starttls;
 pub mod testpki;
 pub mod wire;
