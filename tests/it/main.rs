@@ -10,6 +10,7 @@ mod groups;
 mod heartbleed;
 mod html;
 mod policy;
+mod profiles;
 mod progress;
 mod scan;
 mod scripted;
