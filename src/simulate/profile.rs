@@ -31,10 +31,72 @@ use crate::wire::{
 
 /// The built-in profiles: file name and content of every file in `data/clients/` (a unit test
 /// keeps this list equal to the directory).
-const BUILTIN: &[(&str, &str)] = &[(
-    "multisafepay-notifier.toml",
-    include_str!("../../data/clients/multisafepay-notifier.toml"),
-)];
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "chromium-156.toml",
+        include_str!("../../data/clients/chromium-156.toml"),
+    ),
+    (
+        "curl-7.88.toml",
+        include_str!("../../data/clients/curl-7.88.toml"),
+    ),
+    (
+        "firefox-153.toml",
+        include_str!("../../data/clients/firefox-153.toml"),
+    ),
+    (
+        "gnutls-cli-3.7.toml",
+        include_str!("../../data/clients/gnutls-cli-3.7.toml"),
+    ),
+    (
+        "go-1.19.toml",
+        include_str!("../../data/clients/go-1.19.toml"),
+    ),
+    (
+        "java-17-httpclient.toml",
+        include_str!("../../data/clients/java-17-httpclient.toml"),
+    ),
+    (
+        "java-17-urlconnection.toml",
+        include_str!("../../data/clients/java-17-urlconnection.toml"),
+    ),
+    (
+        "multisafepay-notifier.toml",
+        include_str!("../../data/clients/multisafepay-notifier.toml"),
+    ),
+    (
+        "node-20.toml",
+        include_str!("../../data/clients/node-20.toml"),
+    ),
+    (
+        "node-24.toml",
+        include_str!("../../data/clients/node-24.toml"),
+    ),
+    (
+        "openssl-3.0.toml",
+        include_str!("../../data/clients/openssl-3.0.toml"),
+    ),
+    (
+        "php-8.2.toml",
+        include_str!("../../data/clients/php-8.2.toml"),
+    ),
+    (
+        "python-3.11.toml",
+        include_str!("../../data/clients/python-3.11.toml"),
+    ),
+    (
+        "python-requests-2.34.toml",
+        include_str!("../../data/clients/python-requests-2.34.toml"),
+    ),
+    (
+        "ruby-3.1.toml",
+        include_str!("../../data/clients/ruby-3.1.toml"),
+    ),
+    (
+        "wget-1.21.toml",
+        include_str!("../../data/clients/wget-1.21.toml"),
+    ),
+];
 
 /// A ClientHello larger than this is not a real client's (post-quantum hellos are ~1.8 KB).
 const MAX_HELLO: usize = 64 * 1024;
