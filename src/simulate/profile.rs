@@ -33,12 +33,36 @@ use crate::wire::{
 /// keeps this list equal to the directory).
 const BUILTIN: &[(&str, &str)] = &[
     (
+        "android-10.toml",
+        include_str!("../../data/clients/android-10.toml"),
+    ),
+    (
+        "android-4.4.toml",
+        include_str!("../../data/clients/android-4.4.toml"),
+    ),
+    (
+        "android-5.0.toml",
+        include_str!("../../data/clients/android-5.0.toml"),
+    ),
+    (
+        "android-7.0.toml",
+        include_str!("../../data/clients/android-7.0.toml"),
+    ),
+    (
+        "android-8.0.toml",
+        include_str!("../../data/clients/android-8.0.toml"),
+    ),
+    (
         "chromium-156.toml",
         include_str!("../../data/clients/chromium-156.toml"),
     ),
     (
         "curl-7.88.toml",
         include_str!("../../data/clients/curl-7.88.toml"),
+    ),
+    (
+        "dotnet-4-win7.toml",
+        include_str!("../../data/clients/dotnet-4-win7.toml"),
     ),
     (
         "firefox-153.toml",
@@ -61,6 +85,18 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../data/clients/java-17-urlconnection.toml"),
     ),
     (
+        "java-6.toml",
+        include_str!("../../data/clients/java-6.toml"),
+    ),
+    (
+        "java-7.toml",
+        include_str!("../../data/clients/java-7.toml"),
+    ),
+    (
+        "java-8.toml",
+        include_str!("../../data/clients/java-8.toml"),
+    ),
+    (
         "multisafepay-notifier.toml",
         include_str!("../../data/clients/multisafepay-notifier.toml"),
     ),
@@ -73,8 +109,24 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../data/clients/node-24.toml"),
     ),
     (
+        "openssl-1.0.1.toml",
+        include_str!("../../data/clients/openssl-1.0.1.toml"),
+    ),
+    (
+        "openssl-1.0.2.toml",
+        include_str!("../../data/clients/openssl-1.0.2.toml"),
+    ),
+    (
+        "openssl-1.1.1.toml",
+        include_str!("../../data/clients/openssl-1.1.1.toml"),
+    ),
+    (
         "openssl-3.0.toml",
         include_str!("../../data/clients/openssl-3.0.toml"),
+    ),
+    (
+        "php-5.3.toml",
+        include_str!("../../data/clients/php-5.3.toml"),
     ),
     (
         "php-8.2.toml",
@@ -93,8 +145,32 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../data/clients/ruby-3.1.toml"),
     ),
     (
+        "safari-17.toml",
+        include_str!("../../data/clients/safari-17.toml"),
+    ),
+    (
+        "safari-9.toml",
+        include_str!("../../data/clients/safari-9.toml"),
+    ),
+    (
         "wget-1.21.toml",
         include_str!("../../data/clients/wget-1.21.toml"),
+    ),
+    (
+        "windows-10.toml",
+        include_str!("../../data/clients/windows-10.toml"),
+    ),
+    (
+        "windows-11.toml",
+        include_str!("../../data/clients/windows-11.toml"),
+    ),
+    (
+        "windows-7.toml",
+        include_str!("../../data/clients/windows-7.toml"),
+    ),
+    (
+        "windows-8.1.toml",
+        include_str!("../../data/clients/windows-8.1.toml"),
     ),
 ];
 
