@@ -231,3 +231,51 @@ fn nothing_is_saved_when_no_client_connects_and_profile_flags_need_the_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--save-profile"));
 }
+
+#[test]
+fn every_declared_hello_with_tls12_gets_a_server_hello_from_s_server() {
+    if !require("openssl") {
+        return;
+    }
+    let cert = servers::self_signed(KeyType::EcdsaP256).unwrap();
+    let server = servers::openssl_s_server("declared", &cert, &[]).unwrap();
+    let profiles = tlsaudit::simulate::profile::select("declared").unwrap();
+    assert!(profiles.len() >= 19, "{} declared profiles", profiles.len());
+    for p in profiles {
+        let caps = p.capabilities().unwrap();
+        if !caps.versions.contains(&ProtocolVersion::TLS12) {
+            continue;
+        }
+        let hello = p.hello_bytes(Some("localhost")).unwrap().remove(0);
+        let sh = replay(server.port(), &hello);
+        let want = if caps.versions.contains(&ProtocolVersion::TLS13) {
+            ProtocolVersion::TLS13
+        } else {
+            ProtocolVersion::TLS12
+        };
+        assert_eq!(sh.negotiated_version(), want, "{}", p.id);
+        assert!(caps.cipher_suites.contains(&sh.cipher_suite), "{}", p.id);
+    }
+}
+
+#[test]
+fn every_built_in_capture_replayed_with_another_name_gets_tls13_from_s_server() {
+    if !require("openssl") {
+        return;
+    }
+    let cert = servers::self_signed(KeyType::EcdsaP256).unwrap();
+    let server = servers::openssl_s_server("captured", &cert, &[]).unwrap();
+    for p in tlsaudit::simulate::profile::select("captured").unwrap() {
+        let caps = p.capabilities().unwrap();
+        let hello = p.hello_bytes(Some("www.example.com")).unwrap().remove(0);
+        assert_eq!(
+            sni_of(&hello).as_deref(),
+            Some("www.example.com"),
+            "{}",
+            p.id
+        );
+        let sh = replay(server.port(), &hello);
+        assert_eq!(sh.negotiated_version(), ProtocolVersion::TLS13, "{}", p.id);
+        assert!(caps.cipher_suites.contains(&sh.cipher_suite), "{}", p.id);
+    }
+}
