@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod capture;
 pub mod fingerprint;
 pub mod report;
+pub mod save_profile;
 pub mod server;
 pub mod verdict;
 
@@ -68,6 +69,8 @@ pub struct ClientArgs {
     /// PEM private key of --cert.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub save: save_profile::SaveProfileArgs,
 }
 
 /// What `--exec --format json` prints.
@@ -177,10 +180,14 @@ async fn run_listen(args: &ClientArgs, opts: ServerOptions) -> anyhow::Result<u8
     let mut rx = server.spawn();
     let style = Style::detect(std::io::stdout().is_terminal());
     let mut out = std::io::stdout();
+    let mut saved = args.save.save_profile.is_none();
     loop {
         tokio::select! {
             r = rx.recv() => {
                 let Some(r) = r else { return Ok(crate::cli::EXIT_OK) };
+                if !saved && r.hello.is_some() {
+                    saved = args.save.save(std::slice::from_ref(&r), None)?;
+                }
                 match write_report(&mut out, &r, args.format, &style).and_then(|_| out.flush()) {
                     Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(crate::cli::EXIT_OK),
                     Err(e) => return Err(e.into()),
@@ -262,6 +269,7 @@ async fn run_exec(command: &str, args: &ClientArgs, opts: ServerOptions) -> anyh
             timeout.as_secs_f64()
         );
     }
+    args.save.save(&reports, args.exec.as_deref())?;
     let code = exit_code(&reports);
     if code == EXIT_NO_CLIENT && reports.is_empty() {
         eprintln!(

@@ -27,6 +27,10 @@ pub struct ClientReport {
     /// compression, a fallback retry. Empty when nothing is wrong.
     #[serde(default)]
     pub findings: Vec<Finding>,
+    /// Every byte the client sent until its ClientHello was complete (record headers
+    /// included), for `--save-profile`; not part of the JSON report.
+    #[serde(skip)]
+    pub hello_bytes: Vec<u8>,
 }
 
 /// Everything a ClientHello offers, in the client's order, GREASE values kept and flagged.

@@ -340,6 +340,7 @@ pub async fn handle_connection(
             return report;
         }
     };
+    report.hello_bytes = outcome.raw.clone();
     let offer = captured.hello.offer();
     let facts = analysis::facts(&captured);
     let v = verdict(&offer, &opts.profile);

@@ -1,10 +1,12 @@
 //! Who can connect: handshake simulation. Client profiles ([`profile`], data in
-//! `data/clients/`) say what real clients offer; [`negotiate`] predicts, from a scan's facts
+//! `data/clients/`, captured from the real programs or declared from their documentation)
+//! say what real clients offer; [`negotiate`] predicts, from a scan's facts
 //! alone ([`server::ServerModel`]), what the server answers each of them, or why it fails. No
 //! connection: it runs in every full scan. A live replay of the same hellos
 //! ([`crate::enumerate::replay`]) checks the prediction.
 
 pub mod negotiate;
+pub mod profile;
 pub mod server;
 
 use schemars::JsonSchema;
