@@ -3,26 +3,19 @@
 use crate::facts::TlsVersion;
 use crate::facts::{Finding, Severity};
 use crate::wire::registry;
-use crate::wire::sslv2::{CipherKind, Sslv2ClientHello};
+use crate::wire::sslv2::CipherKind;
 use crate::wire::{
-    is_grease_u16, CipherSuite, ClientHello, ExtensionType, KeyShareClientHello, NamedGroup,
-    NamedGroupList, ProtocolNameList, ProtocolVersion, ProtocolVersionList, ServerNameList,
-    SignatureSchemeList,
+    is_grease_u16, CipherSuite, ExtensionType, KeyShareClientHello, NamedGroup, NamedGroupList,
+    ProtocolNameList, ProtocolVersion, ProtocolVersionList, ServerNameList, SignatureSchemeList,
 };
+
+pub use crate::wire::captured::{CapturedHello, Offer};
 
 use super::fingerprint;
 use super::report::{
     Code, HelloFacts, OfferedExtension, OfferedGroup, OfferedKeyShare, OfferedSuite, SuiteSecurity,
     Verdict,
 };
-
-/// The hello as read off the wire.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CapturedHello {
-    Tls(ClientHello),
-    /// An SSLv2 or SSLv2-compatible CLIENT-HELLO (RFC 5246 appendix E.2).
-    Sslv2(Sslv2ClientHello),
-}
 
 /// A ClientHello and how it arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,59 +27,6 @@ pub struct Captured {
     pub records: usize,
     /// The first record header's version; None for SSLv2.
     pub record_version: Option<ProtocolVersion>,
-}
-
-/// What a server needs from a hello to choose a version and a suite.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Offer {
-    /// True when the versions come from `supported_versions` (RFC 8446 section 4.2.1).
-    pub has_supported_versions: bool,
-    /// Without GREASE, highest first. Without `supported_versions`: `legacy_version` alone,
-    /// which means "this or lower" to a server (RFC 5246 appendix E.1).
-    pub versions: Vec<ProtocolVersion>,
-    /// Offered suites in the client's order (SSLv2 cipher kinds left out).
-    pub suites: Vec<CipherSuite>,
-    /// `supported_groups` without GREASE; None when the extension is absent.
-    pub groups: Option<Vec<NamedGroup>>,
-}
-
-impl CapturedHello {
-    pub fn offer(&self) -> Offer {
-        match self {
-            CapturedHello::Tls(h) => {
-                let sv = h
-                    .extension(ExtensionType::SUPPORTED_VERSIONS)
-                    .and_then(|e| e.parse::<ProtocolVersionList>().ok());
-                let (has_sv, mut versions) = match sv {
-                    Some(l) => (true, l.0.into_iter().filter(|v| !v.is_grease()).collect()),
-                    None => (false, vec![h.legacy_version]),
-                };
-                versions.sort_by_key(|v| std::cmp::Reverse(v.0));
-                versions.dedup();
-                let groups = h
-                    .extension(ExtensionType::SUPPORTED_GROUPS)
-                    .and_then(|e| e.parse::<NamedGroupList>().ok())
-                    .map(|l| l.0.into_iter().filter(|g| !is_grease_u16(g.0)).collect());
-                Offer {
-                    has_supported_versions: has_sv,
-                    versions,
-                    suites: h.cipher_suites.clone(),
-                    groups,
-                }
-            }
-            CapturedHello::Sslv2(h) => Offer {
-                has_supported_versions: false,
-                versions: vec![ProtocolVersion(h.version)],
-                suites: h
-                    .cipher_specs
-                    .iter()
-                    .filter(|k| k.0 >> 16 == 0)
-                    .map(|k| CipherSuite(k.0 as u16))
-                    .collect(),
-                groups: None,
-            },
-        }
-    }
 }
 
 fn hex16(v: u16) -> String {
@@ -417,6 +357,7 @@ pub fn findings(f: &HelloFacts, verdict: &Verdict) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::client::fingerprint::tests::curl_hello;
+    use crate::wire::sslv2::Sslv2ClientHello;
 
     #[test]
     fn curl_hello_facts() {

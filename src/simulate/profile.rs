@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::analysis::CapturedHello;
+use crate::wire::captured::CapturedHello;
 use crate::wire::registry;
 use crate::wire::sslv2::{CipherKind, Sslv2ClientHello};
 use crate::wire::{

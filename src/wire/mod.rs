@@ -1,6 +1,7 @@
 //! The sans-IO wire layer: build any ClientHello, parse whatever a server sends back.
 //! Nothing here touches a socket, and nothing here panics on input.
 
+pub mod captured;
 pub mod codec;
 pub mod handshake;
 pub mod record;
