@@ -20,4 +20,5 @@ pub mod serve;
 pub mod servers;
 pub mod starttls;
 pub mod testpki;
+pub mod tls12;
 pub mod wire;
