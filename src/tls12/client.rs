@@ -13,13 +13,13 @@ use std::collections::VecDeque;
 use rand::RngCore;
 
 use crate::wire::codec::put_len_prefixed;
+use crate::wire::record::MAX_PLAINTEXT;
 use crate::wire::{
     Alert, AlertDescription, CertificateList, CipherSuite, ClientHello, Codec, ContentType,
     Deframer, EcPointFormatList, Extension, ExtensionType, Frame, HandshakeJoiner,
     HandshakeMessage, HandshakeType, NamedGroup, NamedGroupList, ProtocolVersion, Reader,
     ServerHello, ServerKeyExchangeParams, ServerNameList, SignatureScheme, SignatureSchemeList,
 };
-use crate::wire::record::MAX_PLAINTEXT;
 
 use super::keys::{self, KeyMaterial, Prf};
 use super::kx::{self, KxOutput, RsaKey};
@@ -113,7 +113,10 @@ pub enum Event {
     /// The flight is complete: call [`Client::key_exchange`].
     ServerHelloDone,
     /// NewSessionTicket (RFC 5077 section 3.3).
-    NewSessionTicket { lifetime_hint: u32, ticket: Vec<u8> },
+    NewSessionTicket {
+        lifetime_hint: u32,
+        ticket: Vec<u8>,
+    },
     /// The server's ChangeCipherSpec.
     ChangeCipherSpec,
     /// The server's Finished arrived and verified.
@@ -596,9 +599,7 @@ impl Client {
         }
         let params = SuiteParams::of(sh.cipher_suite)
             .filter(|p| p.valid_for(version))
-            .ok_or_else(|| {
-                Tls12Error::Unsupported(format!("{} at {version}", sh.cipher_suite))
-            })?;
+            .ok_or_else(|| Tls12Error::Unsupported(format!("{} at {version}", sh.cipher_suite)))?;
         if sh.compression_method != 0 {
             return Err(Tls12Error::Unsupported(format!(
                 "compression method {}",
@@ -669,9 +670,10 @@ impl Client {
                 "a crafted RSA block needs an RSA key-exchange suite".into(),
             )),
             (KeyExchangeKind::Dhe, Premaster::Normal) => {
-                let ske = self.server_key_exchange.as_deref().ok_or_else(|| {
-                    Tls12Error::Protocol("no ServerKeyExchange for DHE".into())
-                })?;
+                let ske = self
+                    .server_key_exchange
+                    .as_deref()
+                    .ok_or_else(|| Tls12Error::Protocol("no ServerKeyExchange for DHE".into()))?;
                 match ServerKeyExchangeParams::read_dhe(ske)
                     .map_err(|e| Tls12Error::Decode(e.to_string()))?
                 {
@@ -683,9 +685,10 @@ impl Client {
                 }
             }
             (KeyExchangeKind::Ecdhe, Premaster::Normal) => {
-                let ske = self.server_key_exchange.as_deref().ok_or_else(|| {
-                    Tls12Error::Protocol("no ServerKeyExchange for ECDHE".into())
-                })?;
+                let ske = self
+                    .server_key_exchange
+                    .as_deref()
+                    .ok_or_else(|| Tls12Error::Protocol("no ServerKeyExchange for ECDHE".into()))?;
                 match ServerKeyExchangeParams::read_ecdhe(ske)
                     .map_err(|e| Tls12Error::Decode(e.to_string()))?
                 {
@@ -746,11 +749,7 @@ impl Client {
             }
             AfterKeyExchange::GarbageFinished => {
                 out.extend(self.write_record(ContentType::CHANGE_CIPHER_SPEC, &[1]));
-                out.extend(record(
-                    ContentType::HANDSHAKE,
-                    n.version,
-                    &GARBAGE_FINISHED,
-                ));
+                out.extend(record(ContentType::HANDSHAKE, n.version, &GARBAGE_FINISHED));
                 self.state = State::Probing;
                 return Ok(out);
             }
@@ -921,8 +920,8 @@ mod tests {
         let mut hs = HandshakeMessage::ServerHello(sh).to_bytes();
         hs.extend(HandshakeMessage::Certificate(CertificateList(vec![vec![0x30, 0]])).to_bytes());
         let rng = ring::rand::SystemRandom::new();
-        let k = ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng)
-            .unwrap();
+        let k =
+            ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng).unwrap();
         let public = k.compute_public_key().unwrap();
         let mut ske = vec![3, 0, 29, 32];
         ske.extend_from_slice(public.as_ref());
@@ -987,7 +986,10 @@ mod tests {
             vec![CipherSuite(0xc02f)],
         ));
         c.client_hello().unwrap();
-        assert!(matches!(c.feed(&server_flight()), Err(Tls12Error::Protocol(_))));
+        assert!(matches!(
+            c.feed(&server_flight()),
+            Err(Tls12Error::Protocol(_))
+        ));
     }
 
     /// Truncated flights wait for more bytes; damaged and random ones end in an error or in

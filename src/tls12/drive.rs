@@ -34,7 +34,11 @@ impl Reaction {
                 a.description
             ),
             Reaction::Event(Event::ServerHello(sh)) => {
-                format!("ServerHello {} {}", sh.negotiated_version(), sh.cipher_suite)
+                format!(
+                    "ServerHello {} {}",
+                    sh.negotiated_version(),
+                    sh.cipher_suite
+                )
             }
             Reaction::Event(Event::ApplicationData(d)) => {
                 format!("{} bytes of application data", d.len())

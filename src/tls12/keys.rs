@@ -28,8 +28,12 @@ impl Prf {
                 );
                 out
             }
-            Prf::Sha256 => digest::digest(&digest::SHA256, transcript).as_ref().to_vec(),
-            Prf::Sha384 => digest::digest(&digest::SHA384, transcript).as_ref().to_vec(),
+            Prf::Sha256 => digest::digest(&digest::SHA256, transcript)
+                .as_ref()
+                .to_vec(),
+            Prf::Sha384 => digest::digest(&digest::SHA384, transcript)
+                .as_ref()
+                .to_vec(),
         }
     }
 

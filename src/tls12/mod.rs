@@ -35,9 +35,7 @@ pub mod kx;
 pub mod record;
 pub mod suite;
 
-pub use client::{
-    AfterKeyExchange, Client, ClientConfig, Event, HandshakeInfo, Premaster,
-};
+pub use client::{AfterKeyExchange, Client, ClientConfig, Event, HandshakeInfo, Premaster};
 pub use drive::{HttpResponseHead, Reaction, Session};
 pub use record::Padding;
 pub use suite::{supported_suites, SuiteParams};

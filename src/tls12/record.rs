@@ -262,7 +262,10 @@ impl RecordProtection {
                 }
                 let mut plain = cbc_decrypt(key, &iv, ciphertext)?;
                 let pad = *plain.last().ok_or(RecordError::BadRecordMac)? as usize;
-                if pad + 1 > plain.len() || plain[plain.len() - pad - 1..].iter().any(|&b| b as usize != pad)
+                if pad + 1 > plain.len()
+                    || plain[plain.len() - pad - 1..]
+                        .iter()
+                        .any(|&b| b as usize != pad)
                 {
                     return Err(RecordError::BadRecordMac);
                 }
@@ -289,7 +292,11 @@ impl RecordProtection {
                 let mut buf = payload[8..].to_vec();
                 let aad = aead_aad(seq, ct, version, buf.len() - 16);
                 let plain = key
-                    .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
+                    .open_in_place(
+                        Nonce::assume_unique_for_key(nonce),
+                        Aad::from(aad),
+                        &mut buf,
+                    )
                     .map_err(|_| RecordError::BadRecordMac)?;
                 Ok(plain.to_vec())
             }
@@ -301,7 +308,11 @@ impl RecordProtection {
                 let mut buf = payload.to_vec();
                 let aad = aead_aad(seq, ct, version, buf.len() - 16);
                 let plain = key
-                    .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
+                    .open_in_place(
+                        Nonce::assume_unique_for_key(nonce),
+                        Aad::from(aad),
+                        &mut buf,
+                    )
                     .map_err(|_| RecordError::BadRecordMac)?;
                 Ok(plain.to_vec())
             }
@@ -397,7 +408,11 @@ mod tests {
     use super::*;
     use crate::wire::CipherSuite;
 
-    fn pair(suite: u16, version: ProtocolVersion, etm: bool) -> (RecordProtection, RecordProtection) {
+    fn pair(
+        suite: u16,
+        version: ProtocolVersion,
+        etm: bool,
+    ) -> (RecordProtection, RecordProtection) {
         let p = SuiteParams::of(CipherSuite(suite)).unwrap();
         let (m, k, i) = p.key_block_lengths();
         let mk = vec![7u8; m];
@@ -448,7 +463,11 @@ mod tests {
     fn wrong_padding_bytes_are_rejected_as_bad_mac() {
         for len in [0usize, 5, 11, 12, 27] {
             let (mut w, mut r) = pair(0x002f, ProtocolVersion::TLS12, false);
-            let rec = w.seal_with(ContentType::APPLICATION_DATA, &vec![1; len], Padding::WrongBytes);
+            let rec = w.seal_with(
+                ContentType::APPLICATION_DATA,
+                &vec![1; len],
+                Padding::WrongBytes,
+            );
             assert_eq!(
                 r.open(ContentType::APPLICATION_DATA, &rec),
                 Err(RecordError::BadRecordMac),

@@ -122,8 +122,8 @@ impl SuiteParams {
     /// Whether the suite may be negotiated at `version`: AEAD suites and SHA-256/384 MACs
     /// exist only in TLS 1.2 (RFC 5246 appendix A.5, RFC 5288, RFC 5289).
     pub fn valid_for(&self, version: ProtocolVersion) -> bool {
-        let tls12_only = !matches!(self.cipher, BulkCipher::AesCbc { .. })
-            || self.mac != Some(MacAlg::Sha1);
+        let tls12_only =
+            !matches!(self.cipher, BulkCipher::AesCbc { .. }) || self.mac != Some(MacAlg::Sha1);
         version == ProtocolVersion::TLS12
             || (!tls12_only
                 && (version == ProtocolVersion::TLS10 || version == ProtocolVersion::TLS11))

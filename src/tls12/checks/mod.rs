@@ -50,7 +50,12 @@ impl Counter {
         }
     }
 
-    fn result(&self, host: &HostHandle, result: Verdict, evidence: impl Into<String>) -> CheckResult {
+    fn result(
+        &self,
+        host: &HostHandle,
+        result: Verdict,
+        evidence: impl Into<String>,
+    ) -> CheckResult {
         CheckResult::new(result, evidence, host.connections() - self.start)
     }
 }
