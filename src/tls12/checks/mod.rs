@@ -3,9 +3,27 @@
 //! reactions into a [`CheckResult`]. Inputs from the scan (accepted suites, whether tickets
 //! are issued) are plain parameters; no check reads the report.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
-use crate::engine::HostHandle;
+use crate::engine::{Engine, HostHandle};
+use crate::wire::{CipherSuite, ProtocolVersion};
+
+use super::client::ClientConfig;
+use super::suite::SuiteParams;
+
+mod ccs;
+mod padding;
+mod renegotiation;
+mod robot;
+mod ticketbleed;
+
+pub use ccs::check_ccs_injection;
+pub use padding::check_padding_oracle;
+pub use renegotiation::{check_client_renegotiation, check_insecure_renegotiation};
+pub use robot::{check_robot, RobotVariant};
+pub use ticketbleed::check_ticketbleed;
 
 /// The answer of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -58,4 +76,34 @@ impl Counter {
     ) -> CheckResult {
         CheckResult::new(result, evidence, host.connections() - self.start)
     }
+}
+
+/// The suites of `accepted` this client can complete at `version` and that `keep` accepts.
+fn usable(
+    version: ProtocolVersion,
+    accepted: &[CipherSuite],
+    keep: impl Fn(&SuiteParams) -> bool,
+) -> Vec<CipherSuite> {
+    accepted
+        .iter()
+        .filter_map(|s| SuiteParams::of(*s))
+        .filter(|p| p.valid_for(version) && keep(p))
+        .map(|p| p.suite)
+        .collect()
+}
+
+/// A hello at `version` offering `suites` and naming `sni`.
+fn config(version: ProtocolVersion, suites: Vec<CipherSuite>, sni: Option<&str>) -> ClientConfig {
+    ClientConfig::new(version, suites).with_sni(sni.map(str::to_string))
+}
+
+/// How long a check waits for a reaction after its crafted record: the read timeout, at most
+/// 3 s (every server here answers a bad record at once; only silence takes the whole wait).
+fn reaction_wait(engine: &Engine) -> Duration {
+    engine.config().read_timeout.min(Duration::from_secs(3))
+}
+
+/// Why a check does not apply below TLS 1.3 only.
+fn not_tls12(version: ProtocolVersion) -> bool {
+    !(ProtocolVersion::TLS10..=ProtocolVersion::TLS12).contains(&version)
 }
