@@ -80,7 +80,7 @@ impl RecordProtection {
         let kind = match params.cipher {
             BulkCipher::AesCbc { key_len } => {
                 let alg = params.mac.unwrap_or(MacAlg::Sha1);
-                if key.len() != key_len || mac_key.len() != alg.len() {
+                if key.len() != key_len || mac_key.len() != alg.output_len() {
                     return Err(RecordError::BadKeys);
                 }
                 let chained_iv = if version == ProtocolVersion::TLS10 {
@@ -90,7 +90,7 @@ impl RecordProtection {
                 };
                 Kind::Cbc {
                     mac: hmac::Key::new(alg.ring(), mac_key),
-                    mac_len: alg.len(),
+                    mac_len: alg.output_len(),
                     key: key.to_vec(),
                     chained_iv,
                     etm,

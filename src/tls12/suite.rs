@@ -37,7 +37,7 @@ pub enum MacAlg {
 }
 
 impl MacAlg {
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             MacAlg::Sha1 => 20,
             MacAlg::Sha256 => 32,
@@ -145,7 +145,7 @@ impl SuiteParams {
     /// Lengths of the MAC key, the encryption key and the fixed IV in the key block.
     pub fn key_block_lengths(&self) -> (usize, usize, usize) {
         match self.cipher {
-            BulkCipher::AesCbc { key_len } => (self.mac.map_or(0, MacAlg::len), key_len, 16),
+            BulkCipher::AesCbc { key_len } => (self.mac.map_or(0, MacAlg::output_len), key_len, 16),
             // RFC 5288 section 3: a 4-byte salt; RFC 7905 section 2: a 12-byte IV.
             BulkCipher::AesGcm { key_len } => (0, key_len, 4),
             BulkCipher::Chacha20Poly1305 => (0, 32, 12),

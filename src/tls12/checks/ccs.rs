@@ -66,6 +66,15 @@ pub async fn check_ccs_injection(
     let first = s.next(wait).await;
     match &first {
         Reaction::Timeout => {}
+        Reaction::Error(e) => {
+            return count.result(
+                host,
+                Verdict::NotDetermined,
+                format!(
+                "{version}: an early ChangeCipherSpec was answered by something unreadable: {e}"
+            ),
+            )
+        }
         r => {
             return count.result(
                 host,

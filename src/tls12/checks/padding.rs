@@ -13,7 +13,7 @@ use super::{config, not_tls12, reaction_wait, usable, CheckResult, Counter, Verd
 /// One connection: a full handshake at `version` with a CBC suite of `accepted` (MAC then
 /// encrypt: encrypt_then_mac is not offered), then `GET /` in one record with wrong padding
 /// bytes. `yes`: the server answers it with data; `no`: an alert (`bad_record_mac` is
-/// right) or a close; `not_determined`: silence.
+/// right) or a close; `not_determined`: silence or an answer that does not decrypt.
 pub async fn check_padding_oracle(
     engine: &Engine,
     host: &HostHandle,
@@ -70,7 +70,7 @@ pub async fn check_padding_oracle(
     let r = s.next(reaction_wait(engine)).await;
     let verdict = match &r {
         Reaction::Event(Event::ApplicationData(_)) => Verdict::Yes,
-        Reaction::Timeout => Verdict::NotDetermined,
+        Reaction::Timeout | Reaction::Error(_) => Verdict::NotDetermined,
         _ => Verdict::No,
     };
     count.result(
