@@ -107,3 +107,25 @@ fn reaction_wait(engine: &Engine) -> Duration {
 fn not_tls12(version: ProtocolVersion) -> bool {
     !(ProtocolVersion::TLS10..=ProtocolVersion::TLS12).contains(&version)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_serialise_in_snake_case() {
+        let r = CheckResult::new(Verdict::NotDetermined, "why", 3);
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"result":"not_determined","evidence":"why","connections":3}"#
+        );
+        for (v, s) in [
+            (Verdict::Yes, "\"yes\""),
+            (Verdict::No, "\"no\""),
+            (Verdict::NotApplicable, "\"not_applicable\""),
+        ] {
+            assert_eq!(serde_json::to_string(&v).unwrap(), s);
+            assert_eq!(serde_json::from_str::<Verdict>(s).unwrap(), v);
+        }
+    }
+}

@@ -88,8 +88,8 @@ fn signature(r: &Reaction) -> String {
 /// Ten connections (twenty at most): the five variants, each followed by ChangeCipherSpec and
 /// a garbage Finished, then each alone, at `version` with the first RSA key-transport suite
 /// of `accepted`. Only with such a suite (else `not_applicable`, no connection). `yes`: the
-/// reactions differ between variants, and the same again when that round is repeated;
-/// `not_determined`: they differed, and the repeat did not agree.
+/// reactions differ between variants, and the same again when that round is repeated with
+/// twice the wait; `not_determined`: they differed, and the repeat did not agree.
 pub async fn check_robot(
     engine: &Engine,
     host: &HostHandle,
@@ -124,7 +124,8 @@ pub async fn check_robot(
     let mut evidence = Vec::new();
     let mut oracle = false;
     for (after, label) in rounds {
-        let first = match round(engine, host, &cfg, after).await {
+        let wait = reaction_wait(engine);
+        let first = match round(engine, host, &cfg, after, wait).await {
             Ok(r) => r,
             Err(e) => {
                 return count.result(
@@ -138,8 +139,9 @@ pub async fn check_robot(
             evidence.push(format!("{label}: {} for all five", first[0]));
             continue;
         }
-        // Differences can be a slow or flaky server: ask again and compare.
-        let again = match round(engine, host, &cfg, after).await {
+        // Differences can be a slow or flaky server: ask again, waiting twice as long for
+        // each answer, and compare.
+        let again = match round(engine, host, &cfg, after, wait * 2).await {
             Ok(r) => r,
             Err(e) => {
                 return count.result(
@@ -187,8 +189,8 @@ async fn round(
     host: &HostHandle,
     cfg: &impl Fn() -> super::super::ClientConfig,
     after: AfterKeyExchange,
+    wait: std::time::Duration,
 ) -> Result<Vec<String>, String> {
-    let wait = reaction_wait(engine);
     let mut out = Vec::new();
     for v in RobotVariant::ALL {
         let c = cfg();
