@@ -48,8 +48,11 @@ impl RobotVariant {
         }
     }
 
-    /// The `k`-byte block (k the modulus length, at least 59) for a hello of `version`.
+    /// The `k`-byte block (k the modulus length) for a hello of `version`.
     pub fn block(self, k: usize, version: ProtocolVersion) -> Vec<u8> {
+        // Room for 00 02, eight bytes of padding, the separator and a 48-byte premaster: a
+        // shorter modulus gets a block too long for it, which encryption then refuses.
+        let k = k.max(59);
         let mut rng = rand::thread_rng();
         // Nonzero everywhere, so the only 0x00 bytes are the ones placed on purpose.
         let mut b: Vec<u8> = (0..k).map(|_| rng.gen_range(1..=255u8)).collect();
@@ -249,5 +252,6 @@ mod tests {
         assert!(nz.iter().skip(2).all(|&b| b != 0));
         let wv = RobotVariant::WrongVersion.block(k, v);
         assert_eq!(&wv[sep..sep + 3], &[0, 2, 2]);
+        assert_eq!(RobotVariant::NoZero.block(3, v).len(), 59, "never a panic");
     }
 }
