@@ -14,6 +14,7 @@ pub mod groups;
 pub mod prior;
 pub mod replay;
 pub mod sigs;
+pub mod weaknesses;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;

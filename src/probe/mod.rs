@@ -11,6 +11,7 @@ pub mod hello;
 pub mod starttls;
 pub mod target;
 pub mod tickets;
+pub mod tls12;
 
 pub use ctx::Ctx;
 pub use target::Target;

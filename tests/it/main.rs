@@ -17,4 +17,5 @@ mod scan;
 mod scripted;
 mod serve;
 mod starttls;
+mod tls12;
 mod versions_only;
