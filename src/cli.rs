@@ -13,15 +13,16 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use futures::StreamExt;
 
-use crate::enumerate::{ScanOptions, Target};
+use crate::audit::{scan_all, Judge, RunOutcome, Tally};
+use crate::enumerate::ScanOptions;
 use crate::facts::Stage;
 use crate::facts::{Severity, TlsVersion};
 use crate::grade::Letter;
-use crate::policy::{self, Policy, Verdict};
+use crate::policy;
 use crate::probe::engine::{Engine, EngineConfig};
 use crate::progress::Progress;
 use crate::render::{self, text::Style, Format};
-use crate::report::{ScanReport, TargetReport, ToolInfo, SCHEMA_VERSION};
+use crate::report::{now_rfc3339, ScanReport, TargetReport};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_NOT_COMPLIANT: u8 = 1;
@@ -131,37 +132,19 @@ pub struct CheckArgs {
     pub output: Option<PathBuf>,
 }
 
-/// A loaded policy with its threshold: what `scan` and `policy check` judge with.
-#[derive(Debug, Clone)]
-pub struct Judge {
-    pub policy: Policy,
-    pub fail_on: Severity,
-    pub ignored: Vec<String>,
-}
-
-impl Judge {
-    /// Loads the policy `--policy` names; `None` for `--policy none`.
-    pub fn from_args(args: &JudgeArgs) -> anyhow::Result<Option<Judge>> {
-        if args.policy == "none" {
-            if !args.ignore_rule.is_empty() {
-                anyhow::bail!("--ignore-rule needs a policy, not --policy none");
-            }
-            return Ok(None);
+/// The judge `--policy`, `--fail-on` and `--ignore-rule` name; `None` for `--policy none`.
+pub fn judge_from_args(args: &JudgeArgs) -> anyhow::Result<Option<Judge>> {
+    if args.policy == "none" {
+        if !args.ignore_rule.is_empty() {
+            anyhow::bail!("--ignore-rule needs a policy, not --policy none");
         }
-        let policy = Policy::load(&args.policy)?.without(&args.ignore_rule)?;
-        Ok(Some(Judge {
-            policy,
-            fail_on: args.fail_on.into(),
-            ignored: args.ignore_rule.clone(),
-        }))
+        return Ok(None);
     }
-
-    /// Judges one target and stores the result in it.
-    pub fn judge(&self, t: &mut TargetReport) {
-        let mut r = policy::evaluate(t, &self.policy, self.fail_on);
-        r.ignored = self.ignored.clone();
-        t.policy = Some(r);
-    }
+    Ok(Some(Judge::load(
+        &args.policy,
+        args.fail_on.into(),
+        &args.ignore_rule,
+    )?))
 }
 
 #[derive(Args, Debug, Clone)]
@@ -459,7 +442,7 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
     if raw.is_empty() {
         anyhow::bail!("no targets: give HOST[:PORT] arguments or -i FILE");
     }
-    let judge = Judge::from_args(&args.judge)?;
+    let judge = judge_from_args(&args.judge)?;
     if judge.is_none() && args.format.needs_policy() {
         anyhow::bail!(
             "--format {:?} reports policy results: give a --policy, not none",
@@ -499,80 +482,21 @@ pub async fn run_scan(args: ScanArgs) -> anyhow::Result<u8> {
         &how,
     )
     .await?;
-    Ok(tally.exit_code())
+    Ok(outcome_code(tally.outcome()))
 }
 
-/// What a run amounts to, counted as targets stream past (so a run of a hundred thousand
-/// targets in a streaming format keeps none of them in memory).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
-    /// `--min-grade`: a target graded below it fails the run.
-    pub min_grade: Option<Letter>,
-    pub targets: usize,
-    pub unreachable: usize,
-    pub compliant: usize,
-    pub not_compliant: usize,
-    pub incomplete: usize,
-    /// Targets whose grade is below `min_grade`.
-    pub below_grade: usize,
-    /// Targets whose grade meets `min_grade` only as far as it could be judged.
-    pub grade_incomplete: usize,
-}
-
-impl Tally {
-    pub fn new(min_grade: Option<Letter>) -> Tally {
-        Tally {
-            min_grade,
-            ..Tally::default()
-        }
-    }
-
-    pub fn add(&mut self, t: &TargetReport) {
-        self.targets += 1;
-        if t.error.is_some() {
-            self.unreachable += 1;
-        }
-        match t.policy.as_ref().map(|p| p.verdict) {
-            Some(Verdict::Compliant) => self.compliant += 1,
-            Some(Verdict::NotCompliant) => self.not_compliant += 1,
-            Some(Verdict::Incomplete) => self.incomplete += 1,
-            None => {}
-        }
-        if let (Some(min), Some(g)) = (self.min_grade, &t.grade) {
-            // A letter already below the bar is a definite failure; more facts only add caps.
-            if !g.letter.meets(min) {
-                self.below_grade += 1;
-            } else if g.incomplete {
-                self.grade_incomplete += 1;
-            }
-        }
-    }
-
-    pub fn of(targets: &[TargetReport]) -> Tally {
-        let mut t = Tally::default();
-        targets.iter().for_each(|x| t.add(x));
-        t
-    }
-
-    /// 3 when a target could not be scanned; else 1 when a target is NOT COMPLIANT or graded
-    /// below `--min-grade`; else 3 when a verdict or a grade is INCOMPLETE (the scan lacks facts
-    /// a rule needs); else 0.
-    pub fn exit_code(&self) -> u8 {
-        if self.unreachable > 0 {
-            EXIT_UNREACHABLE
-        } else if self.not_compliant > 0 || self.below_grade > 0 {
-            EXIT_NOT_COMPLIANT
-        } else if self.incomplete > 0 || self.grade_incomplete > 0 {
-            EXIT_UNREACHABLE
-        } else {
-            EXIT_OK
-        }
+/// The exit code of a run's outcome.
+pub fn outcome_code(outcome: RunOutcome) -> u8 {
+    match outcome {
+        RunOutcome::Compliant => EXIT_OK,
+        RunOutcome::NotCompliant => EXIT_NOT_COMPLIANT,
+        RunOutcome::Incomplete | RunOutcome::Unreachable => EXIT_UNREACHABLE,
     }
 }
 
-/// The exit code of a run: see [`Tally::exit_code`].
+/// The exit code of a run: see [`Tally::outcome`].
 pub fn exit_code(report: &ScanReport) -> u8 {
-    Tally::of(&report.targets).exit_code()
+    outcome_code(Tally::of(&report.targets).outcome())
 }
 
 /// Renders one target in a per-target format (text: the verdict first, then the facts).
@@ -655,28 +579,14 @@ pub async fn scan_and_judge(
     } else {
         Progress::hidden()
     };
-    let started_at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let started_at = now_rfc3339();
     let started = Instant::now();
-    let mut stream = futures::stream::iter(raw.into_iter().map(|input| {
-        let engine = engine.clone();
-        let opts = opts.clone();
-        async move {
-            match Target::parse(&input, opts.default_port()) {
-                Ok(t) => crate::audit::scan_target(&engine, &t, &opts).await.0,
-                Err(e) => crate::audit::unparsable(input, e),
-            }
-        }
-    }))
-    .buffered(concurrency.max(1));
+    let stream = scan_all(raw, engine, opts, concurrency, judge.cloned());
+    futures::pin_mut!(stream);
     let mut targets = Vec::new();
     let mut tally = Tally::new(min_grade);
     let mut pipe_open = true;
-    while let Some(mut t) = stream.next().await {
-        if let Some(j) = judge {
-            j.judge(&mut t);
-        }
+    while let Some(t) = stream.next().await {
         tally.add(&t);
         progress.target_done(t.error.is_some());
         let written = progress.suspend(|| {
@@ -692,13 +602,7 @@ pub async fn scan_and_judge(
             targets.push(t);
         }
     }
-    let report = ScanReport {
-        schema_version: SCHEMA_VERSION.into(),
-        tool: ToolInfo::default(),
-        started_at,
-        duration_ms: started.elapsed().as_millis() as u64,
-        targets,
-    };
+    let report = ScanReport::new(started_at, started.elapsed().as_millis() as u64, targets);
     progress.finish(true);
     if format.is_document() && pipe_open {
         is_broken_pipe(render::document(&mut out, format, &report))?;

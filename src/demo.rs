@@ -68,11 +68,7 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
     let targets = servers.iter().map(|s| s.target()).collect();
     let style = Style::detect(std::io::stdout().is_terminal());
     // Judged by the default profile, the seed's own rule.
-    let judge = crate::cli::Judge {
-        policy: crate::policy::Policy::load("multisafepay")?,
-        fail_on: crate::facts::Severity::Error,
-        ignored: vec![],
-    };
+    let judge = crate::audit::Judge::new(crate::policy::Policy::load("multisafepay")?);
     let (report, _) = crate::cli::scan_and_judge(
         targets,
         Engine::new(EngineConfig::default()),

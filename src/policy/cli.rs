@@ -5,10 +5,10 @@ use std::io::{IsTerminal, Read, Write};
 use anyhow::Context;
 
 use crate::cli::{
-    exit_code, is_broken_pipe, render_target, CheckArgs, Judge, PolicyCommand, EXIT_OK,
+    exit_code, is_broken_pipe, judge_from_args, render_target, CheckArgs, PolicyCommand, EXIT_OK,
 };
 use crate::render::{self, text::Style};
-use crate::report::{ScanReport, TargetReport, ToolInfo, SCHEMA_VERSION};
+use crate::report::{ScanReport, TargetReport};
 
 use super::{profiles, Policy};
 
@@ -74,17 +74,11 @@ pub fn read_report(name: &str) -> anyhow::Result<ScanReport> {
     if targets.is_empty() {
         anyhow::bail!("{name}: no targets in the report");
     }
-    Ok(ScanReport {
-        schema_version: SCHEMA_VERSION.into(),
-        tool: ToolInfo::default(),
-        started_at: String::new(),
-        duration_ms: 0,
-        targets,
-    })
+    Ok(ScanReport::new(String::new(), 0, targets))
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<u8> {
-    let Some(judge) = Judge::from_args(&args.judge)? else {
+    let Some(judge) = judge_from_args(&args.judge)? else {
         anyhow::bail!("policy check needs a policy, not --policy none");
     };
     let mut report = read_report(&args.report)?;

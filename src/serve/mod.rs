@@ -1,5 +1,5 @@
 //! `tlsaudit serve`: a self-hosted page like the SSL Labs server test, and a JSON API, over the
-//! same library as `tlsaudit scan` (one [`scan::scan_target`], judged as [`Judge`] does, rendered
+//! same library as `tlsaudit scan` (one [`crate::audit::scan_target`], judged as [`Judge`] does, rendered
 //! by [`crate::render::html`]).
 //!
 //! Routes: `GET /` a form; `GET /scan?target=&policy=&starttls=` the HTML report; `GET
@@ -29,14 +29,14 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
+use crate::audit::Judge;
 use crate::certs::CertOptions;
-use crate::cli::{Judge, EXIT_OK};
+use crate::cli::EXIT_OK;
 use crate::enumerate::{ScanOptions, Target};
-use crate::facts::Severity;
 use crate::policy::{profiles, Policy};
 use crate::probe::engine::{Engine, EngineConfig};
 use crate::probe::starttls::Starttls;
-use crate::report::{ScanReport, TargetReport, ToolInfo, SCHEMA_VERSION};
+use crate::report::{now_rfc3339, ScanReport, TargetReport};
 use allow::{AllowList, Cidr};
 
 /// The longest target accepted: a 253-byte DNS name, brackets, a colon and a port, and room
@@ -256,7 +256,7 @@ impl App {
         let starttls = match field(&q.starttls) {
             None | Some("none") => None,
             Some(s) => Some(
-                <Starttls as clap::ValueEnum>::from_str(s, true).map_err(|_| {
+                s.parse::<Starttls>().map_err(|_| {
                     Refusal::BadInput(format!(
                         "unknown STARTTLS protocol '{s}' (use smtp, imap, pop3, postgres, ftp, xmpp or none)"
                     ))
@@ -279,11 +279,7 @@ impl App {
                             names.join(", ")
                         ))
                     })?;
-                Some(Judge {
-                    policy: policy.clone(),
-                    fail_on: Severity::Error,
-                    ignored: vec![],
-                })
+                Some(Judge::new(policy.clone()))
             }
         };
         let default_port = starttls.map_or(443, Starttls::default_port);
@@ -388,13 +384,7 @@ async fn html_scan(
     };
     harden(match result {
         Ok(t) => {
-            let report = ScanReport {
-                schema_version: SCHEMA_VERSION.into(),
-                tool: ToolInfo::default(),
-                started_at,
-                duration_ms: started.elapsed().as_millis() as u64,
-                targets: vec![t],
-            };
+            let report = ScanReport::new(started_at, started.elapsed().as_millis() as u64, vec![t]);
             let mut body = Vec::new();
             match crate::render::html::write(&mut body, &report) {
                 Ok(()) => page::html(StatusCode::OK, page::with_way_back(&body)),
@@ -457,10 +447,4 @@ async fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         page::error("no such page: the form is at /, the API at /api/scan and /api/policies"),
     ))
-}
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
