@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+/// The seed's six TLS 1.2 suites (`shared/seed/tls-protocols.md`), in OpenSSL's names.
+pub const SEED_TLS12_OPENSSL: &str = "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA:AES128-GCM-SHA256:AES256-GCM-SHA384";
+
 /// Key types for throwaway certificates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyType {

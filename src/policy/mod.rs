@@ -25,7 +25,6 @@
 //! their section was not scanned or the entry they need was not determined. An unknown kind is
 //! an error that names it, so an old tlsaudit never silently ignores a rule.
 
-pub mod cli;
 mod eval;
 pub mod facts;
 pub mod profiles;

@@ -14,7 +14,6 @@ use tokio::net::TcpStream;
     PartialEq,
     Eq,
     Hash,
-    clap::ValueEnum,
     serde::Serialize,
     serde::Deserialize,
     schemars::JsonSchema,

@@ -14,7 +14,7 @@ use std::io::Write;
 use crate::report::{ScanReport, TargetReport};
 
 /// Output formats, chosen by one enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// A readable report (colour on a terminal unless NO_COLOR is set).
     Text,
@@ -122,4 +122,18 @@ pub fn json(out: &mut dyn Write, report: &ScanReport) -> std::io::Result<()> {
 pub fn jsonl(out: &mut dyn Write, target: &TargetReport) -> std::io::Result<()> {
     serde_json::to_writer(&mut *out, target)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_parses_from_its_name() {
+        for f in Format::ALL {
+            assert_eq!(f.name().parse::<Format>(), Ok(f));
+            assert_eq!(f.name().to_uppercase().parse::<Format>(), Ok(f));
+        }
+        assert!("xml".parse::<Format>().is_err());
+    }
 }

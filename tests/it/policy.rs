@@ -18,7 +18,7 @@ use tlsaudit::testpki::{LeafKey, LeafSpec, TestCa};
 
 use crate::common::{dhparam, require, scan};
 
-const SEED_TLS12: &str = tlsaudit::demo::SEED_TLS12_OPENSSL;
+const SEED_TLS12: &str = tlsaudit::servers::SEED_TLS12_OPENSSL;
 const CERT_RULES: &str = "cert.chain.invalid,cert.weak";
 
 fn tlsaudit(args: &[&str]) -> Output {

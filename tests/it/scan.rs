@@ -8,7 +8,7 @@ use tlsaudit::servers::{gnutls_serv, nginx, openssl_s_server, self_signed, KeyTy
 
 use crate::common::{dhparam, ids, require, scan, scan_with, sorted, suites, versions};
 
-const SEED_TLS12: &str = tlsaudit::demo::SEED_TLS12_OPENSSL;
+const SEED_TLS12: &str = tlsaudit::servers::SEED_TLS12_OPENSSL;
 
 #[tokio::test]
 async fn tls13_only_server_follows_client_order() {
