@@ -5,13 +5,13 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 
+use fixtures::servers::{openssl_s_server, self_signed, KeyType, SEED_TLS12_OPENSSL};
+use fixtures::testpki::{LeafKey, LeafSpec, TestCa};
 use tlsaudit::audit::Judge;
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::policy::Policy;
 use tlsaudit::probe::engine::{Engine, EngineConfig};
 use tlsaudit::render::{text::Style, Format};
-use tlsaudit::servers::{openssl_s_server, self_signed, KeyType, SEED_TLS12_OPENSSL};
-use tlsaudit::testpki::{LeafKey, LeafSpec, TestCa};
 
 use super::exit::Exit;
 use super::scan::{scan_and_judge, Output};

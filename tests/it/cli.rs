@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use tlsaudit::servers::{openssl_s_server, openssl_s_server_on, self_signed, KeyType};
+use fixtures::servers::{openssl_s_server, openssl_s_server_on, self_signed, KeyType};
 
 fn tlsaudit(args: &[&str], stdin: Option<&str>) -> (Option<i32>, String, String) {
     // These tests are about scanning, not judging: facts only.

@@ -8,7 +8,7 @@ use tlsaudit::report::TargetReport;
 
 /// True when `program` is installed. Under CI=true a missing program is a test failure.
 pub fn require(program: &str) -> bool {
-    if tlsaudit::servers::have(program) {
+    if fixtures::servers::have(program) {
         return true;
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {

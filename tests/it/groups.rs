@@ -9,12 +9,12 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
 
+use fixtures::servers::{gnutls_serv_with, openssl_s_server, self_signed, KeyType};
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::TlsVersion::{self, *};
 use tlsaudit::facts::{Answer, Stage};
 use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::TargetReport;
-use tlsaudit::servers::{gnutls_serv_with, openssl_s_server, self_signed, KeyType};
 use tlsaudit::wire::{
     encode_records, Codec, ContentType, Deframer, Extension, ExtensionType, Frame, HandshakeJoiner,
     HandshakeMessage, KeyShareClientHello, KeyShareEntry, NamedGroup, NamedGroupList,
