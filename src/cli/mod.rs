@@ -5,6 +5,7 @@
 mod client;
 mod demo;
 mod exit;
+mod generate;
 mod policy;
 mod progress;
 mod scan;
@@ -59,6 +60,14 @@ pub(crate) enum Command {
     Policy(PolicyCommand),
     /// Serve a web page and a JSON API that scan servers (loopback targets only unless --allow).
     Serve(serve::ServeArgs),
+    /// Print a shell completion script to stdout, e.g. `tlsaudit completions bash >
+    /// /etc/bash_completion.d/tlsaudit`.
+    Completions {
+        /// The shell: bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout, e.g. `tlsaudit man > tlsaudit.1; man ./tlsaudit.1`.
+    Man,
 }
 
 /// The reports `tlsaudit schema` describes.
@@ -322,6 +331,8 @@ pub(crate) fn main() -> ExitCode {
             }
             Command::Policy(cmd) => policy::run(cmd),
             Command::Serve(args) => serve::run(args).await,
+            Command::Completions { shell } => generate::completions(shell),
+            Command::Man => generate::man(),
         }
     }))
 }
