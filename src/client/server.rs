@@ -36,9 +36,9 @@ pub struct Certs {
     pub user: Option<Arc<CertifiedKey>>,
     /// ECDSA P-256, made with rcgen at start-up.
     pub ecdsa: Option<Arc<CertifiedKey>>,
-    /// RSA 2048, made with `openssl req` the first time a client needs it (it takes a few
-    /// hundred milliseconds; None when the command is missing): without it a client that
-    /// offers only RSA-authenticated TLS 1.2 suites cannot finish.
+    /// RSA 2048, made in-process the first time a client needs it (generating the key takes
+    /// up to a second; None if that fails): without it a client that offers only
+    /// RSA-authenticated TLS 1.2 suites cannot finish.
     rsa: Arc<tokio::sync::OnceCell<Option<Arc<CertifiedKey>>>>,
 }
 
