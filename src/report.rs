@@ -11,7 +11,7 @@ use crate::grade::Grade;
 use crate::policy::PolicyResult;
 
 /// Bumped on any change a consumer could notice: new fields raise the minor, renames and removals the major.
-pub const SCHEMA_VERSION: &str = "1.0";
+pub const SCHEMA_VERSION: &str = "1.1";
 
 /// One run of `tlsaudit scan`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -40,7 +40,17 @@ impl Default for ToolInfo {
 }
 
 impl ScanReport {
-    /// A report of `targets`, started at `started_at` (RFC 3339), taking `duration_ms`.
+    /// A report of `targets`, started at `started_at` (RFC 3339), taking `duration_ms`: the
+    /// one place the envelope (schema version, tool) is filled in.
+    ///
+    /// ```
+    /// use tlsaudit::report::{now_rfc3339, ScanReport, TargetReport, SCHEMA_VERSION};
+    ///
+    /// let report = ScanReport::new(now_rfc3339(), 0, vec![TargetReport::default()]);
+    /// assert_eq!(report.schema_version, SCHEMA_VERSION);
+    /// assert_eq!(report.tool.name, "tlsaudit");
+    /// assert_eq!(report.targets.len(), 1);
+    /// ```
     pub fn new(started_at: String, duration_ms: u64, targets: Vec<TargetReport>) -> Self {
         Self {
             schema_version: SCHEMA_VERSION.into(),
@@ -50,6 +60,13 @@ impl ScanReport {
             targets,
         }
     }
+}
+
+/// The current time in RFC 3339, as a report's `started_at` (empty if it cannot be written).
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// One target: its facts, and the verdicts made of them. The facts' fields are the entry's
@@ -65,6 +82,10 @@ pub struct TargetReport {
     /// target could not be scanned.
     #[serde(default)]
     pub grade: Option<Grade>,
+    /// Who can connect: each simulated client's predicted handshake (and, with `--simulate
+    /// live`, the server's answer to its replayed hello); null when no client was simulated.
+    #[serde(default)]
+    pub simulation: Option<crate::simulate::SimulationSection>,
 }
 
 impl TargetReport {
@@ -75,6 +96,7 @@ impl TargetReport {
             facts,
             policy: None,
             grade,
+            simulation: None,
         }
     }
 }

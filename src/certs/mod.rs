@@ -502,7 +502,7 @@ pub fn finding_ids(findings: &[Finding]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::facts::TlsVersion;
-    use crate::testpki::{jan1, test_now, LeafKey, LeafSpec, TestCa};
+    use fixtures::testpki::{jan1, test_now, LeafKey, LeafSpec, TestCa};
 
     fn capture(certs: Vec<Vec<u8>>) -> Capture {
         Capture {
@@ -688,7 +688,7 @@ mod tests {
     fn leaf_issued_by_the_root_is_complete() {
         let ca = TestCa::new("unit").unwrap();
         let mut spec = LeafSpec::new("leaf", LeafKey::EcdsaP256);
-        spec.signer = crate::testpki::Signer::Root;
+        spec.signer = fixtures::testpki::Signer::Root;
         let leaf = ca.leaf(&spec).unwrap();
         let (chains, findings) = analyse(
             &[capture(vec![leaf.der])],

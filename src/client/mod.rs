@@ -1,5 +1,6 @@
-//! `tlsaudit client`: what this machine's TLS client really offers, and whether it can reach a
-//! server that follows a policy.
+//! The TLS client check: what this machine's TLS client really offers, and whether it can
+//! reach a server that follows a policy. (`tlsaudit client`, the command, lives in the
+//! binary.)
 //!
 //! A capture server reads each client's ClientHello with the [`crate::wire`] layer
 //! ([`capture`]), names and flags everything in it ([`analysis`], [`fingerprint`]), judges it
@@ -10,67 +11,35 @@ pub mod analysis;
 pub mod capture;
 pub mod fingerprint;
 pub mod report;
-pub mod save_profile;
 pub mod server;
 pub mod verdict;
 
-use std::io::{IsTerminal, Write};
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
-
-use anyhow::Context;
-use clap::Args;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
+
+use crate::simulate::profile::{Limits, RecordedHello};
 
 pub use capture::CaptureLimits;
 pub use report::ClientReport;
 pub use server::{CaptureServer, Certs, ServerOptions};
 pub use verdict::ServerProfile;
 
-use crate::render::{text::Style, Format};
-
-/// Exit codes of `tlsaudit client`.
-pub const EXIT_COMPLIANT: u8 = 0;
-pub const EXIT_NOT_COMPLIANT: u8 = 1;
-pub const EXIT_NO_CLIENT: u8 = 3;
-
-#[derive(Args, Debug, Clone)]
-pub struct ClientArgs {
-    /// Address the capture server listens on (point any client at https://ADDR/).
-    #[arg(
-        long,
-        value_name = "ADDR",
-        default_value = "127.0.0.1:8443",
-        conflicts_with = "exec"
-    )]
-    pub listen: SocketAddr,
-    /// One-shot: listen on an ephemeral loopback port, run COMMAND with `sh -c` ({url}, {host}
-    /// and {port} substituted), report the ClientHellos it sent and exit by the verdict.
-    #[arg(long, value_name = "COMMAND")]
-    pub exec: Option<String>,
-    /// Judge clients against this server policy: a built-in profile (`tlsaudit policy list`) or a TOML file.
-    #[arg(long, default_value = "multisafepay")]
-    pub policy: String,
-    /// Output format (listen mode writes one JSON object per line for json and jsonl).
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Seconds to wait for a client's ClientHello (and, with --exec, for COMMAND to connect
-    /// and, once it has, to finish).
-    #[arg(long, default_value_t = 10.0)]
-    pub timeout: f64,
-    /// PEM certificate chain to present instead of the throwaway ones made at start-up.
-    #[arg(long, value_name = "FILE", requires = "key")]
-    pub cert: Option<PathBuf>,
-    /// PEM private key of --cert.
-    #[arg(long, value_name = "FILE", requires = "cert")]
-    pub key: Option<PathBuf>,
-    #[command(flatten)]
-    pub save: save_profile::SaveProfileArgs,
+/// The hellos `--save-profile` keeps: the first one read, then every later one that is a fallback retry.
+pub fn hellos_to_save(reports: &[ClientReport]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for r in reports
+        .iter()
+        .filter(|r| r.hello.is_some() && !r.hello_bytes.is_empty())
+    {
+        let fallback = RecordedHello::read(&r.hello_bytes)
+            .ok()
+            .and_then(|h| h.capabilities(&Limits::default()).ok())
+            .is_some_and(|c| c.fallback_scsv);
+        if out.is_empty() || fallback {
+            out.push(r.hello_bytes.clone());
+        }
+    }
+    out
 }
 
 /// What `--exec --format json` prints.
@@ -88,225 +57,42 @@ pub struct ExecReport {
     pub clients: Vec<ClientReport>,
 }
 
-/// Substitutes `{url}`, `{host}` and `{port}`.
-pub fn substitute(command: &str, addr: SocketAddr) -> String {
-    let host = match addr {
-        SocketAddr::V4(a) => a.ip().to_string(),
-        SocketAddr::V6(a) => format!("[{}]", a.ip()),
-    };
-    command
-        .replace("{url}", &format!("https://{host}:{}/", addr.port()))
-        .replace("{host}", &host)
-        .replace("{port}", &addr.port().to_string())
+/// What a client check amounts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckOutcome {
+    /// Every ClientHello read is compliant.
+    Compliant,
+    /// A ClientHello read is not compliant.
+    NotCompliant,
+    /// No ClientHello was read.
+    NoClient,
 }
 
-/// The exit code for a set of reports: 3 when no ClientHello was read, else 0 when every one
-/// is compliant, else 1.
-pub fn exit_code(reports: &[ClientReport]) -> u8 {
-    let verdicts: Vec<bool> = reports
-        .iter()
-        .filter_map(|r| r.verdict.as_ref().map(|v| v.compliant))
-        .collect();
-    if verdicts.is_empty() {
-        EXIT_NO_CLIENT
-    } else if verdicts.iter().all(|c| *c) {
-        EXIT_COMPLIANT
-    } else {
-        EXIT_NOT_COMPLIANT
-    }
-}
-
-fn options(args: &ClientArgs) -> anyhow::Result<ServerOptions> {
-    if !matches!(args.format, Format::Text | Format::Json | Format::Jsonl) {
-        anyhow::bail!("tlsaudit client writes text, json or jsonl");
-    }
-    let profile = ServerProfile::load(&args.policy)?;
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0) {
-        anyhow::bail!(
-            "--timeout must be between 0 and 600 seconds, not {}",
-            args.timeout
-        );
-    }
-    let certs = match (&args.cert, &args.key) {
-        (Some(c), Some(k)) => Certs::user(c, k)?,
-        _ => Certs::generate()?,
-    };
-    Ok(ServerOptions {
-        profile,
-        limits: CaptureLimits {
-            timeout: Duration::from_secs_f64(args.timeout),
-            ..CaptureLimits::default()
-        },
-        certs,
-    })
-}
-
-fn write_report(
-    out: &mut dyn Write,
-    r: &ClientReport,
-    format: Format,
-    style: &Style,
-) -> std::io::Result<()> {
-    match format {
-        Format::Text => {
-            crate::render::client::text(out, r, style)?;
-            writeln!(out)
-        }
-        // JSON and JSON Lines (`options` refuses the policy-report formats).
-        _ => {
-            serde_json::to_writer(&mut *out, r)?;
-            writeln!(out)
-        }
-    }
-}
-
-/// `tlsaudit client`.
-pub async fn run(args: ClientArgs) -> anyhow::Result<u8> {
-    let opts = options(&args)?;
-    match &args.exec {
-        Some(cmd) => run_exec(cmd, &args, opts).await,
-        None => run_listen(&args, opts).await,
-    }
-}
-
-async fn run_listen(args: &ClientArgs, opts: ServerOptions) -> anyhow::Result<u8> {
-    let policy = opts.profile.name.clone();
-    let server = CaptureServer::bind(args.listen, opts).await?;
-    let addr = server.local_addr()?;
-    eprintln!(
-        "tlsaudit client: listening on {} (policy {policy}); point a client at it, Ctrl-C to stop",
-        substitute("{url}", addr)
-    );
-    let mut rx = server.spawn();
-    let style = Style::detect(std::io::stdout().is_terminal());
-    let mut out = std::io::stdout();
-    let mut saved = args.save.save_profile.is_none();
-    loop {
-        tokio::select! {
-            r = rx.recv() => {
-                let Some(r) = r else { return Ok(crate::cli::EXIT_OK) };
-                if !saved && r.hello.is_some() {
-                    saved = args.save.save(std::slice::from_ref(&r), None)?;
-                }
-                match write_report(&mut out, &r, args.format, &style).and_then(|_| out.flush()) {
-                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(crate::cli::EXIT_OK),
-                    Err(e) => return Err(e.into()),
-                    Ok(()) => {}
-                }
-            }
-            _ = tokio::signal::ctrl_c() => return Ok(crate::cli::EXIT_OK),
-        }
-    }
-}
-
-async fn run_exec(command: &str, args: &ClientArgs, opts: ServerOptions) -> anyhow::Result<u8> {
-    let timeout = opts.limits.timeout;
-    let policy = opts.profile.name.clone();
-    let server = CaptureServer::bind(([127, 0, 0, 1], 0).into(), opts).await?;
-    let addr = server.local_addr()?;
-    let in_flight = server.in_flight();
-    let mut rx = server.spawn();
-    let command = substitute(command, addr);
-    // The command's output goes to our stderr so that stdout carries only the report.
-    let mut child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(&command)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(std::io::stderr()))
-        // Its own process group, so that a timeout stops the whole pipeline, not just `sh`.
-        .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("running sh -c {command:?}"))?;
-    let mut reports: Vec<ClientReport> = Vec::new();
-    let mut status = None;
-    let started = Instant::now();
-    let mut last_activity = started;
-    let mut exited_at = None;
-    // Every connection handler ends on its own (each of its waits is bounded by `timeout`),
-    // so: stop when the command has exited and no connection is open, or when nothing has
-    // happened for `timeout`, with a hard cap in case a client keeps reconnecting.
-    loop {
-        tokio::select! {
-            r = rx.recv() => match r {
-                Some(r) => {
-                    reports.push(r);
-                    last_activity = Instant::now();
-                }
-                None => break,
-            },
-            s = child.wait(), if status.is_none() => {
-                status = Some(s.context("waiting for the command")?);
-                exited_at = Some(Instant::now());
-            }
-            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-        }
-        let now = Instant::now();
-        let open = in_flight.load(Ordering::SeqCst);
-        if open > 0 {
-            last_activity = now;
-        }
-        let settled = exited_at.is_some_and(|t| now >= t + Duration::from_millis(200));
-        let idle = open == 0 && (settled || now >= last_activity + timeout);
-        if idle || now >= started + timeout * 4 {
-            break;
-        }
-    }
-    while let Ok(r) = rx.try_recv() {
-        reports.push(r);
-    }
-    if status.is_none() {
-        if let Some(pgid) = child.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", "--", &format!("-{pgid}")])
-                .stderr(Stdio::null())
-                .status();
-        }
-        let _ = child.start_kill();
-        let _ = child.wait().await;
-        eprintln!(
-            "tlsaudit client: the command was still running after {} s; stopped it",
-            timeout.as_secs_f64()
-        );
-    }
-    args.save.save(&reports, args.exec.as_deref())?;
-    let code = exit_code(&reports);
-    if code == EXIT_NO_CLIENT && reports.is_empty() {
-        eprintln!(
-            "tlsaudit client: no client connected to {} within {} s",
-            substitute("{url}", addr),
-            timeout.as_secs_f64()
-        );
-    }
-    let style = Style::detect(std::io::stdout().is_terminal());
-    let mut out = std::io::stdout().lock();
-    let written = match args.format {
-        Format::Json => {
-            let doc = ExecReport {
-                schema_version: report::CLIENT_SCHEMA_VERSION.into(),
-                policy,
-                command,
-                command_exit_code: status.and_then(|s| s.code()),
-                compliant: match code {
-                    EXIT_COMPLIANT => Some(true),
-                    EXIT_NOT_COMPLIANT => Some(false),
-                    _ => None,
-                },
-                clients: reports,
-            };
-            serde_json::to_writer_pretty(&mut out, &doc)
-                .map_err(std::io::Error::from)
-                .and_then(|_| writeln!(out))
-        }
-        f => reports
+impl CheckOutcome {
+    /// The outcome of a set of reports: no client when no ClientHello was read, else
+    /// compliant when every one is, else not compliant.
+    pub fn of(reports: &[ClientReport]) -> CheckOutcome {
+        let verdicts: Vec<bool> = reports
             .iter()
-            .try_for_each(|r| write_report(&mut out, r, f, &style)),
-    };
-    match written.and_then(|_| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
-        _ => {}
+            .filter_map(|r| r.verdict.as_ref().map(|v| v.compliant))
+            .collect();
+        if verdicts.is_empty() {
+            CheckOutcome::NoClient
+        } else if verdicts.iter().all(|c| *c) {
+            CheckOutcome::Compliant
+        } else {
+            CheckOutcome::NotCompliant
+        }
     }
-    Ok(code)
+
+    /// `ExecReport::compliant`: null when no client was read.
+    pub fn compliant(self) -> Option<bool> {
+        match self {
+            CheckOutcome::Compliant => Some(true),
+            CheckOutcome::NotCompliant => Some(false),
+            CheckOutcome::NoClient => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -314,24 +100,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn substitution() {
-        let a: SocketAddr = "127.0.0.1:4433".parse().unwrap();
-        assert_eq!(
-            substitute("curl -sk {url} # {host} {port}", a),
-            "curl -sk https://127.0.0.1:4433/ # 127.0.0.1 4433"
-        );
-        let a: SocketAddr = "[::1]:8443".parse().unwrap();
-        assert_eq!(substitute("{url}", a), "https://[::1]:8443/");
-    }
-
-    #[test]
-    fn exit_codes() {
-        assert_eq!(exit_code(&[]), EXIT_NO_CLIENT);
+    fn outcomes() {
+        assert_eq!(CheckOutcome::of(&[]), CheckOutcome::NoClient);
         let err = ClientReport {
             error: Some("garbage".into()),
             ..Default::default()
         };
-        assert_eq!(exit_code(std::slice::from_ref(&err)), EXIT_NO_CLIENT);
+        assert_eq!(
+            CheckOutcome::of(std::slice::from_ref(&err)),
+            CheckOutcome::NoClient
+        );
         let v = |c| ClientReport {
             verdict: Some(report::Verdict {
                 policy: "p".into(),
@@ -343,7 +121,37 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert_eq!(exit_code(&[err.clone(), v(true)]), EXIT_COMPLIANT);
-        assert_eq!(exit_code(&[v(true), v(false)]), EXIT_NOT_COMPLIANT);
+        assert_eq!(
+            CheckOutcome::of(&[err.clone(), v(true)]),
+            CheckOutcome::Compliant
+        );
+        assert_eq!(
+            CheckOutcome::of(&[v(true), v(false)]),
+            CheckOutcome::NotCompliant
+        );
+    }
+
+    #[test]
+    fn the_first_hello_and_later_fallbacks_are_kept() {
+        use crate::client::fingerprint::tests::{unhex, CURL_HELLO_HEX};
+        use crate::client::report::HelloFacts;
+        let first = unhex(CURL_HELLO_HEX);
+        let mut fallback = crate::simulate::profile::RecordedHello::read(&first).unwrap();
+        if let crate::client::analysis::CapturedHello::Tls(h) = &mut fallback.hello {
+            h.cipher_suites
+                .push(crate::wire::CipherSuite::FALLBACK_SCSV);
+        }
+        let report = |bytes: Vec<u8>| ClientReport {
+            hello: Some(HelloFacts::default()),
+            hello_bytes: bytes,
+            ..Default::default()
+        };
+        let reports = vec![
+            ClientReport::default(),
+            report(first.clone()),
+            report(first.clone()),
+            report(fallback.to_wire()),
+        ];
+        assert_eq!(hellos_to_save(&reports), vec![first, fallback.to_wire()]);
     }
 }

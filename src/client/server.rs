@@ -35,9 +35,9 @@ pub struct Certs {
     pub user: Option<Arc<CertifiedKey>>,
     /// ECDSA P-256, made with rcgen at start-up.
     pub ecdsa: Option<Arc<CertifiedKey>>,
-    /// RSA 2048, made with `openssl req` the first time a client needs it (it takes a few
-    /// hundred milliseconds; None when the command is missing): without it a client that
-    /// offers only RSA-authenticated TLS 1.2 suites cannot finish.
+    /// RSA 2048, made in-process the first time a client needs it (generating the key takes
+    /// up to a second; None if that fails): without it a client that offers only
+    /// RSA-authenticated TLS 1.2 suites cannot finish.
     rsa: Arc<tokio::sync::OnceCell<Option<Arc<CertifiedKey>>>>,
 }
 
@@ -65,8 +65,7 @@ pub fn load_pem(cert: &Path, key: &Path) -> anyhow::Result<Arc<CertifiedKey>> {
 }
 
 impl Certs {
-    /// Throwaway certificates for `localhost` and 127.0.0.1: ECDSA always, RSA when the
-    /// `openssl` command is there.
+    /// Throwaway certificates for `localhost` and 127.0.0.1: ECDSA now, RSA on first use.
     pub fn generate() -> anyhow::Result<Self> {
         let ck = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
             .context("making an ECDSA certificate")?;
@@ -91,18 +90,36 @@ impl Certs {
     pub async fn rsa(&self) -> Option<Arc<CertifiedKey>> {
         self.rsa
             .get_or_init(|| async {
-                tokio::task::spawn_blocking(|| {
-                    let files =
-                        crate::servers::self_signed(crate::servers::KeyType::Rsa2048).ok()?;
-                    load_pem(&files.cert, &files.key).ok()
-                })
-                .await
-                .ok()
-                .flatten()
+                tokio::task::spawn_blocking(|| rsa_self_signed().ok())
+                    .await
+                    .ok()
+                    .flatten()
             })
             .await
             .clone()
     }
+}
+
+/// A self-signed RSA-2048 certificate for `localhost` and 127.0.0.1, made in-process (no
+/// `openssl` command). ring signs with RSA keys but cannot make one, so the `rsa` crate
+/// generates the key (a fraction of a second to a second: hence made only when a client
+/// offers nothing but RSA) and rcgen signs the certificate with ring.
+fn rsa_self_signed() -> anyhow::Result<Arc<CertifiedKey>> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).context("making an RSA key")?;
+    let pkcs8 = key.to_pkcs8_der().context("encoding the RSA key")?;
+    let der = PrivatePkcs8KeyDer::from(pkcs8.as_bytes().to_vec());
+    let key_pair = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, &rcgen::PKCS_RSA_SHA256)
+        .context("loading the RSA key into rcgen")?;
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+        .context("naming the RSA certificate")?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    let cert = params
+        .self_signed(&key_pair)
+        .context("signing the RSA certificate")?;
+    certified(vec![cert.der().clone()], &PrivateKeyDer::Pkcs8(der))
 }
 
 /// Everything a connection handler needs.

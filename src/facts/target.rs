@@ -66,7 +66,6 @@ impl TargetFacts {
     PartialEq,
     Eq,
     Hash,
-    clap::ValueEnum,
     serde::Serialize,
     serde::Deserialize,
     schemars::JsonSchema,
@@ -85,6 +84,16 @@ pub enum Starttls {
 }
 
 impl Starttls {
+    /// Every protocol, in the order help lists them.
+    pub const ALL: [Starttls; 6] = [
+        Starttls::Smtp,
+        Starttls::Imap,
+        Starttls::Pop3,
+        Starttls::Postgres,
+        Starttls::Ftp,
+        Starttls::Xmpp,
+    ];
+
     /// The port the protocol's plaintext service listens on.
     pub fn default_port(self) -> u16 {
         match self {
@@ -97,6 +106,7 @@ impl Starttls {
         }
     }
 
+    /// The name `--starttls` and the API take.
     pub fn name(self) -> &'static str {
         match self {
             Starttls::Smtp => "smtp",
@@ -106,5 +116,21 @@ impl Starttls {
             Starttls::Ftp => "ftp",
             Starttls::Xmpp => "xmpp",
         }
+    }
+}
+
+/// A name that is not a STARTTLS protocol's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown STARTTLS protocol '{0}' (use smtp, imap, pop3, postgres, ftp or xmpp)")]
+pub struct UnknownStarttls(pub String);
+
+/// Parses a protocol's [`Starttls::name`], in any case.
+impl std::str::FromStr for Starttls {
+    type Err = UnknownStarttls;
+    fn from_str(s: &str) -> Result<Starttls, UnknownStarttls> {
+        Starttls::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownStarttls(s.to_string()))
     }
 }

@@ -25,7 +25,6 @@
 //! their section was not scanned or the entry they need was not determined. An unknown kind is
 //! an error that names it, so an old tlsaudit never silently ignores a rule.
 
-pub mod cli;
 mod eval;
 pub mod facts;
 pub mod profiles;
@@ -940,6 +939,17 @@ impl Policy {
 
     /// A built-in profile by name, or a TOML file by path. `none` is not a policy (the CLI
     /// handles it).
+    ///
+    /// ```
+    /// use tlsaudit::policy::{profiles, Policy};
+    ///
+    /// let policy = Policy::load(profiles::DEFAULT).unwrap();
+    /// assert_eq!(policy.name, "multisafepay");
+    /// assert!(!policy.rules.is_empty());
+    /// // An unknown name that is not a path either says what exists.
+    /// let e = Policy::load("no-such-profile").unwrap_err();
+    /// assert!(e.to_string().contains("no built-in policy"));
+    /// ```
     pub fn load(name_or_path: &str) -> Result<Policy, PolicyError> {
         if let Some(text) = profiles::builtin(name_or_path) {
             return Policy::from_toml(text, &format!("built-in policy {name_or_path}"));

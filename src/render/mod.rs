@@ -25,7 +25,7 @@ use std::io::Write;
 use crate::report::{ScanReport, TargetReport};
 
 /// Output formats, chosen by one enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// A readable report (colour on a terminal unless NO_COLOR is set).
     Text,
@@ -42,6 +42,46 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order help lists them.
+    pub const ALL: [Format; 6] = [
+        Format::Text,
+        Format::Json,
+        Format::Jsonl,
+        Format::Junit,
+        Format::Sarif,
+        Format::Html,
+    ];
+
+    /// The name `--format` and the API take.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Junit => "junit",
+            Format::Sarif => "sarif",
+            Format::Html => "html",
+        }
+    }
+
+    /// One line on what the format is, for help.
+    pub fn about(self) -> &'static str {
+        match self {
+            Format::Text => "A readable report (colour on a terminal unless NO_COLOR is set)",
+            Format::Json => "One JSON document; its `targets` array holds one object per target",
+            Format::Jsonl => {
+                "JSON Lines: one target object per line, written as each target finishes"
+            }
+            Format::Junit => {
+                "JUnit XML: one test case per policy rule per target (needs a policy)"
+            }
+            Format::Sarif => "SARIF 2.1.0: one result per policy rule per target (needs a policy)",
+            Format::Html => {
+                "One self-contained HTML page (inline CSS, no scripts): verdicts first, then the facts"
+            }
+        }
+    }
+
     /// Formats written once at the end, from the whole report.
     pub fn is_document(self) -> bool {
         matches!(
@@ -53,6 +93,22 @@ impl Format {
     /// Formats made of policy results only.
     pub fn needs_policy(self) -> bool {
         matches!(self, Format::Junit | Format::Sarif)
+    }
+}
+
+/// A name that is not a format's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format '{0}' (use text, json, jsonl, junit, sarif or html)")]
+pub struct UnknownFormat(pub String);
+
+/// Parses a format's [`Format::name`], in any case.
+impl std::str::FromStr for Format {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Format, UnknownFormat> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownFormat(s.to_string()))
     }
 }
 
@@ -77,4 +133,18 @@ pub fn json(out: &mut dyn Write, report: &ScanReport) -> std::io::Result<()> {
 pub fn jsonl(out: &mut dyn Write, target: &TargetReport) -> std::io::Result<()> {
     serde_json::to_writer(&mut *out, target)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_parses_from_its_name() {
+        for f in Format::ALL {
+            assert_eq!(f.name().parse::<Format>(), Ok(f));
+            assert_eq!(f.name().to_uppercase().parse::<Format>(), Ok(f));
+        }
+        assert!("xml".parse::<Format>().is_err());
+    }
 }

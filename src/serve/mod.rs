@@ -1,5 +1,5 @@
 //! `tlsaudit serve`: a self-hosted page like the SSL Labs server test, and a JSON API, over the
-//! same library as `tlsaudit scan` (one [`scan::scan_target`], judged as [`Judge`] does, rendered
+//! same library as `tlsaudit scan` (one [`crate::audit::scan_target`], judged as [`Judge`] does, rendered
 //! by [`crate::render::html`]).
 //!
 //! Routes: `GET /` a form; `GET /scan?target=&policy=&starttls=` the HTML report; `GET
@@ -25,18 +25,16 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use clap::Args;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
+use crate::audit::Judge;
 use crate::certs::CertOptions;
-use crate::cli::{Judge, EXIT_OK};
 use crate::enumerate::{ScanOptions, Target};
-use crate::facts::Severity;
 use crate::policy::{profiles, Policy};
 use crate::probe::engine::{Engine, EngineConfig};
 use crate::probe::starttls::Starttls;
-use crate::report::{ScanReport, TargetReport, ToolInfo, SCHEMA_VERSION};
+use crate::report::{now_rfc3339, ScanReport, TargetReport};
 use allow::{AllowList, Cidr};
 
 /// The longest target accepted: a 253-byte DNS name, brackets, a colon and a port, and room
@@ -45,31 +43,23 @@ pub const MAX_TARGET_LEN: usize = 300;
 /// The longest policy or STARTTLS name accepted.
 pub const MAX_NAME_LEN: usize = 64;
 
-#[derive(Args, Debug, Clone)]
-pub struct ServeArgs {
-    /// Address to listen on (port 0: any free port; the bound address is printed).
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+/// How `serve` runs: what `tlsaudit serve`'s flags say, checked.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on, `ADDR:PORT` (port 0: any free port; the bound address is printed).
     pub listen: String,
     /// The policy a scan is judged by when the request names none: a built-in profile or a
     /// TOML file (offered beside the built-ins).
-    #[arg(long, value_name = "NAME|FILE", default_value = profiles::DEFAULT)]
     pub policy: String,
-    /// Addresses targets may resolve to, as CIDR blocks, comma-separated or repeated (replaces
-    /// the default, loopback only: 127.0.0.0/8,::1/128). `--allow 0.0.0.0/0,::/0` opens it up.
-    #[arg(long, value_name = "CIDR", value_delimiter = ',', value_parser = Cidr::parse)]
+    /// Addresses targets may resolve to; empty: loopback only.
     pub allow: Vec<Cidr>,
     /// Scans running at once; a request past this gets 429 Too Many Requests.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub max_scans: u32,
-    /// Seconds one scan may take, name resolution included; past it the request gets 504.
-    #[arg(long, default_value_t = 120.0)]
-    pub scan_timeout: f64,
-    /// Seconds a client may take to send a request's headers; a slower one is disconnected
-    /// (so a client trickling bytes cannot hold a connection open).
-    #[arg(long, default_value_t = 10.0)]
-    pub header_timeout: f64,
+    /// How long one scan may take, name resolution included; past it the request gets 504.
+    pub scan_timeout: Duration,
+    /// How long a client may take to send a request's headers before it is disconnected.
+    pub header_timeout: Duration,
     /// HTTP connections open at once; past it new connections are closed at once.
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub max_connections: u32,
 }
 
@@ -83,11 +73,12 @@ struct App {
     scans: Arc<Semaphore>,
     max_scans: u32,
     scan_timeout: Duration,
-    certs: CertOptions,
+    /// Certificate trust and the clients every scan simulates (all built-in profiles).
+    audit: crate::audit::AuditOptions,
 }
 
-/// `tlsaudit serve`.
-pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
+/// Serves until Ctrl-C.
+pub async fn run(args: ServeConfig) -> anyhow::Result<()> {
     let app = Arc::new(App::new(&args)?);
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -99,7 +90,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         "tlsaudit serve: scanning only {} (--allow), {} scan(s) at once, default policy {}",
         app.allow, app.max_scans, app.default_policy
     );
-    let header_timeout = seconds("header-timeout", args.header_timeout)?;
+    let header_timeout = args.header_timeout;
     // Every connection lives at most as long as the longest request can (a scan and a margin).
     let connection_limit = app.scan_timeout + header_timeout + Duration::from_secs(30);
     let service = router(app);
@@ -132,20 +123,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
             let _ = tokio::time::timeout(connection_limit, conn).await;
         });
     }
-    Ok(EXIT_OK)
-}
-
-fn seconds(flag: &str, secs: f64) -> anyhow::Result<Duration> {
-    if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
-        Ok(Duration::from_secs_f64(secs))
-    } else {
-        anyhow::bail!("--{flag} must be between 0 and 3600 seconds, not {secs}")
-    }
+    Ok(())
 }
 
 impl App {
-    fn new(args: &ServeArgs) -> anyhow::Result<App> {
-        let scan_timeout = seconds("scan-timeout", args.scan_timeout)?;
+    fn new(args: &ServeConfig) -> anyhow::Result<App> {
+        let scan_timeout = args.scan_timeout;
         let mut policies = profiles::NAMES
             .iter()
             .map(|n| Policy::load(n))
@@ -165,9 +148,13 @@ impl App {
             scans: Arc::new(Semaphore::new(args.max_scans as usize)),
             max_scans: args.max_scans,
             scan_timeout,
-            certs: CertOptions {
-                trust,
-                ..CertOptions::default()
+            audit: crate::audit::AuditOptions {
+                certs: CertOptions {
+                    trust,
+                    ..CertOptions::default()
+                },
+                clients: crate::simulate::prepare(crate::simulate::profile::builtin()?)?,
+                live: false,
             },
         })
     }
@@ -256,7 +243,7 @@ impl App {
         let starttls = match field(&q.starttls) {
             None | Some("none") => None,
             Some(s) => Some(
-                <Starttls as clap::ValueEnum>::from_str(s, true).map_err(|_| {
+                s.parse::<Starttls>().map_err(|_| {
                     Refusal::BadInput(format!(
                         "unknown STARTTLS protocol '{s}' (use smtp, imap, pop3, postgres, ftp, xmpp or none)"
                     ))
@@ -279,11 +266,7 @@ impl App {
                             names.join(", ")
                         ))
                     })?;
-                Some(Judge {
-                    policy: policy.clone(),
-                    fail_on: Severity::Error,
-                    ignored: vec![],
-                })
+                Some(Judge::new(policy.clone()))
             }
         };
         let default_port = starttls.map_or(443, Starttls::default_port);
@@ -320,7 +303,7 @@ impl App {
             // Pinned: the scan connects to the address just checked, and resolves nothing.
             opts.ip = Some(addr.ip());
             Ok::<_, Refusal>(
-                crate::audit::scan_target(&self.engine, &req.target, &opts, &self.certs)
+                crate::audit::scan_target(&self.engine, &req.target, &opts, &self.audit)
                     .await
                     .0,
             )
@@ -387,13 +370,7 @@ async fn html_scan(
     };
     harden(match result {
         Ok(t) => {
-            let report = ScanReport {
-                schema_version: SCHEMA_VERSION.into(),
-                tool: ToolInfo::default(),
-                started_at,
-                duration_ms: started.elapsed().as_millis() as u64,
-                targets: vec![t],
-            };
+            let report = ScanReport::new(started_at, started.elapsed().as_millis() as u64, vec![t]);
             let mut body = Vec::new();
             match crate::render::html::write(&mut body, &report) {
                 Ok(()) => page::html(StatusCode::OK, page::with_way_back(&body)),
@@ -456,10 +433,4 @@ async fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         page::error("no such page: the form is at /, the API at /api/scan and /api/policies"),
     ))
-}
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

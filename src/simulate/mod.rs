@@ -28,6 +28,78 @@ pub struct SimClient {
     pub offer: ClientOffer,
 }
 
+/// A profile ready to simulate: what it offers, and the profile itself for live replay.
+#[derive(Debug, Clone)]
+pub struct Simulated {
+    pub client: SimClient,
+    pub profile: profile::ClientProfile,
+}
+
+/// Reads each profile's offer once, for every target of a run.
+pub fn prepare(
+    profiles: Vec<profile::ClientProfile>,
+) -> Result<Vec<Simulated>, profile::ProfileError> {
+    profiles
+        .into_iter()
+        .map(|p| {
+            Ok(Simulated {
+                client: sim_client(&p)?,
+                profile: p,
+            })
+        })
+        .collect()
+}
+
+/// A profile as the negotiation reads it.
+pub fn sim_client(p: &profile::ClientProfile) -> Result<SimClient, profile::ProfileError> {
+    let caps = p.capabilities()?;
+    let listed: Vec<TlsVersion> = caps
+        .versions
+        .iter()
+        .filter_map(|v| TlsVersion::from_wire(*v))
+        .collect();
+    let versions = if caps.versions_listed {
+        listed
+    } else {
+        // `legacy_version` alone means "this or lower" (RFC 5246 appendix E.1); no client
+        // that sends a TLS hello goes below SSLv3, and none here below TLS 1.0 unless it says
+        // SSLv3.
+        let top = listed.first().copied().unwrap_or(TlsVersion::Tls10);
+        let floor = if top == TlsVersion::Ssl3 {
+            TlsVersion::Ssl3
+        } else {
+            TlsVersion::Tls10
+        };
+        TlsVersion::ALL
+            .into_iter()
+            .rev()
+            .filter(|v| *v <= top && *v >= floor)
+            .collect()
+    };
+    Ok(SimClient {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        version: p.version.clone(),
+        library: p.library.clone(),
+        source: p.source.to_string(),
+        offer: ClientOffer {
+            versions,
+            suites: caps.cipher_suites,
+            groups: (!caps.groups.is_empty()).then_some(caps.groups),
+            key_shares: caps.key_share_groups,
+            signature_schemes: (!caps.signature_schemes.is_empty())
+                .then_some(caps.signature_schemes),
+            sni: caps.sni,
+            limits: ClientLimits {
+                min_dh_bits: caps.limits.min_dh_bits,
+                max_dh_bits: caps.limits.max_dh_bits,
+                min_rsa_bits: caps.limits.min_rsa_bits,
+                accepts_sha1_certificates: caps.limits.accepts_sha1_certificates,
+            },
+        },
+    })
+}
+
 /// "Who can connect": one entry per simulated client, failures first.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
 pub struct SimulationSection {

@@ -1,18 +1,18 @@
 //! Certificates against real `openssl s_server` processes serving chains from a throwaway CA
-//! made at test time (tlsaudit::testpki). Verdicts are computed at a fixed time
+//! made at test time (fixtures::testpki). Verdicts are computed at a fixed time
 //! (2030-01-01, inside every default validity window), so no test depends on today's date.
 //! Each test asserts the exact set of finding ids; a valid chain raises none.
 
 use std::path::PathBuf;
 
+use fixtures::servers::{nginx_reject_without_sni, openssl_s_server, ServerProcess};
+use fixtures::testpki::{jan1, test_now, LeafKey, LeafSpec, Signer, TestCa};
 use tlsaudit::certs::{finding_ids, verify, CertOptions};
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::certs::{CertChain, NoSniProbe};
 use tlsaudit::facts::{CertificatesSection, Severity, TlsVersion};
 use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::TargetReport;
-use tlsaudit::servers::{nginx_reject_without_sni, openssl_s_server, ServerProcess};
-use tlsaudit::testpki::{jan1, test_now, LeafKey, LeafSpec, Signer, TestCa};
 
 use crate::common::{require, scan_with_certs};
 
@@ -54,7 +54,7 @@ fn one_chain(r: &TargetReport) -> &CertChain {
     &chains[0]
 }
 
-fn serve(ca: &TestCa, leaf: &tlsaudit::testpki::Leaf, extra: &[&str]) -> ServerProcess {
+fn serve(ca: &TestCa, leaf: &fixtures::testpki::Leaf, extra: &[&str]) -> ServerProcess {
     let files = ca.cert_files(leaf).unwrap();
     let mut args: Vec<String> = Vec::new();
     args.extend(extra.iter().map(|s| s.to_string()));
@@ -440,7 +440,7 @@ async fn tls13_only_server_shows_both_chains() {
 }
 
 /// A leaf signed by the test root itself (a complete chain of one certificate), for `dns`.
-fn root_signed(ca: &TestCa, name: &str, dns: &str) -> tlsaudit::testpki::Leaf {
+fn root_signed(ca: &TestCa, name: &str, dns: &str) -> fixtures::testpki::Leaf {
     let mut spec = LeafSpec::new(name, LeafKey::EcdsaP256);
     spec.signer = Signer::Root;
     spec.dns = vec![dns.into()];

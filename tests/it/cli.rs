@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use tlsaudit::servers::{openssl_s_server, openssl_s_server_on, self_signed, KeyType};
+use fixtures::servers::{openssl_s_server, openssl_s_server_on, self_signed, KeyType};
 
 fn tlsaudit(args: &[&str], stdin: Option<&str>) -> (Option<i32>, String, String) {
     // These tests are about scanning, not judging: facts only.
@@ -205,4 +205,70 @@ fn text_report_has_no_colour_when_piped_and_usage_errors_exit_2() {
         Some(2)
     );
     assert_eq!(tlsaudit(&["scan", "x", "--timeout", "-1"], None).0, Some(2));
+}
+
+/// The subcommands every generated artefact must know.
+const SUBCOMMANDS: [&str; 8] = [
+    "scan",
+    "client",
+    "demo",
+    "schema",
+    "policy",
+    "serve",
+    "completions",
+    "man",
+];
+
+#[test]
+fn completions_for_every_shell_name_every_subcommand() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, out, err) = tlsaudit(&["completions", shell], None);
+        assert_eq!(code, Some(0), "{shell}: {err}");
+        for sub in SUBCOMMANDS {
+            assert!(out.contains(sub), "{shell} completions lack {sub}");
+        }
+    }
+    // The bash script parses.
+    let (_, script, _) = tlsaudit(&["completions", "bash"], None);
+    let mut bash = Command::new("bash")
+        .arg("-n")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    bash.stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let checked = bash.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let (code, _, err) = tlsaudit(&["completions", "tcsh"], None);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("possible values"), "{err}");
+}
+
+#[test]
+fn man_page_is_roff_with_a_page_per_subcommand() {
+    let (code, out, err) = tlsaudit(&["man"], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.starts_with(".ie") || out.contains("\n.TH tlsaudit 1"),
+        "{out}"
+    );
+    for sub in SUBCOMMANDS {
+        assert!(
+            out.contains(&format!(".TH tlsaudit-{sub} 1")),
+            "no page for {sub}"
+        );
+    }
+    // Every flag of scan is documented on its page.
+    assert!(
+        out.contains("min\\-grade") && out.contains("starttls"),
+        "{out}"
+    );
 }

@@ -392,7 +392,7 @@ fn a_user_certificate_is_presented() {
     if !require("curl") {
         return;
     }
-    let cert = tlsaudit::servers::self_signed(tlsaudit::servers::KeyType::EcdsaP256).unwrap();
+    let cert = fixtures::servers::self_signed(fixtures::servers::KeyType::EcdsaP256).unwrap();
     let (c, k) = (
         cert.cert.display().to_string(),
         cert.key.display().to_string(),

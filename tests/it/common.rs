@@ -9,7 +9,7 @@ use tlsaudit::report::TargetReport;
 
 /// True when `program` is installed. Under CI=true a missing program is a test failure.
 pub fn require(program: &str) -> bool {
-    if tlsaudit::servers::have(program) {
+    if fixtures::servers::have(program) {
         return true;
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
@@ -48,7 +48,11 @@ pub async fn scan_with_certs(
     certs: CertOptions,
 ) -> (TargetReport, Gathered) {
     let t = Target::parse(target, 443).expect("target parses");
-    tlsaudit::audit::scan_target(&Engine::new(cfg), &t, &opts, &certs).await
+    let audit = tlsaudit::audit::AuditOptions {
+        certs,
+        ..Default::default()
+    };
+    tlsaudit::audit::scan_target(&Engine::new(cfg), &t, &opts, &audit).await
 }
 
 /// The supported versions, in order.

@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use fixtures::servers::{gnutls_serv, nginx, openssl_s_server, self_signed, KeyType};
 use serde_json::Value;
-use tlsaudit::servers::{gnutls_serv, nginx, openssl_s_server, self_signed, KeyType};
 
 use crate::common::require;
 

@@ -4,13 +4,13 @@
 
 use std::path::PathBuf;
 
+use fixtures::servers::{gnutls_serv, openssl_s_server, self_signed, KeyType, ServerProcess};
+use fixtures::testpki::{test_now, LeafKey, LeafSpec, Signer, TestCa};
 use tlsaudit::certs::{verify, CertOptions};
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::grade::{Grade, Letter};
 use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::TargetReport;
-use tlsaudit::servers::{gnutls_serv, openssl_s_server, self_signed, KeyType, ServerProcess};
-use tlsaudit::testpki::{test_now, LeafKey, LeafSpec, Signer, TestCa};
 
 use crate::common::{require, scan_with_certs};
 

@@ -9,12 +9,12 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
 
+use fixtures::servers::{gnutls_serv_with, openssl_s_server, self_signed, KeyType};
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::TlsVersion::{self, *};
 use tlsaudit::facts::{Answer, Stage};
 use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::TargetReport;
-use tlsaudit::servers::{gnutls_serv_with, openssl_s_server, self_signed, KeyType};
 use tlsaudit::wire::{
     encode_records, Codec, ContentType, Deframer, Extension, ExtensionType, Frame, HandshakeJoiner,
     HandshakeMessage, KeyShareClientHello, KeyShareEntry, NamedGroup, NamedGroupList,
@@ -794,34 +794,4 @@ async fn gnutls_groups_rfc7919_dhe_and_early_data() {
     // gnutls-serv asks for an (optional) client certificate and names no CA.
     assert_eq!(f.client_certificate_requested.answer, Answer::Yes);
     assert!(f.client_certificate_cas.is_empty());
-}
-
-#[test]
-fn only_and_quick_flags_parse_into_scan_options() {
-    use clap::Parser;
-    use tlsaudit::cli::{scan_options, Cli, Command};
-    let parse = |args: &[&str]| {
-        let cli = Cli::try_parse_from([&["tlsaudit", "scan", "h"], args].concat())?;
-        let Command::Scan(a) = cli.command else {
-            unreachable!()
-        };
-        Ok::<_, clap::Error>(scan_options(&a))
-    };
-    let o = parse(&["--only", "groups,sigs"]).unwrap();
-    assert_eq!(
-        o.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
-        ["versions", "suites", "groups", "sigs"]
-    );
-    assert!(!o.quick);
-    let o = parse(&["--only", "versions"]).unwrap();
-    assert_eq!(
-        o.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
-        ["versions"]
-    );
-    assert!(!o.enumerates_suites());
-    let o = parse(&["--quick"]).unwrap();
-    assert_eq!(o.stages.len(), 6);
-    assert!(o.quick);
-    let e = parse(&["--only", "groups,bogus"]).unwrap_err();
-    assert!(e.to_string().contains("unknown stage 'bogus'"), "{e}");
 }

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeSet;
 
+use fixtures::servers::{gnutls_serv_with, openssl_s_server, self_signed, KeyType};
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::{Fact, Stage};
 use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::report::TargetReport;
-use tlsaudit::servers::{gnutls_serv_with, openssl_s_server, self_signed, KeyType};
 
 use crate::common::{require, scan_with};
 

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use tlsaudit::servers::{openssl_s_server, self_signed, KeyType};
+use fixtures::servers::{openssl_s_server, self_signed, KeyType};
 
 use crate::common::require;
 

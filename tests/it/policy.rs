@@ -9,16 +9,16 @@
 
 use std::process::{Command, Output};
 
+use fixtures::servers::{nginx, openssl_s_server, self_signed, KeyType, ServerProcess};
+use fixtures::testpki::{LeafKey, LeafSpec, TestCa};
 use serde_json::Value;
 use tlsaudit::facts::Severity;
 use tlsaudit::policy::{evaluate, Policy, RuleStatus, Verdict};
 use tlsaudit::report::TargetReport;
-use tlsaudit::servers::{nginx, openssl_s_server, self_signed, KeyType, ServerProcess};
-use tlsaudit::testpki::{LeafKey, LeafSpec, TestCa};
 
 use crate::common::{dhparam, require, scan};
 
-const SEED_TLS12: &str = tlsaudit::demo::SEED_TLS12_OPENSSL;
+const SEED_TLS12: &str = fixtures::servers::SEED_TLS12_OPENSSL;
 const CERT_RULES: &str = "cert.chain.invalid,cert.weak";
 
 fn tlsaudit(args: &[&str]) -> Output {
@@ -98,7 +98,7 @@ fn json_failed(target: &Value) -> Vec<String> {
     v
 }
 
-fn seed_server(cert: &tlsaudit::servers::CertFiles, extra: &[&str]) -> ServerProcess {
+fn seed_server(cert: &fixtures::servers::CertFiles, extra: &[&str]) -> ServerProcess {
     let args = [
         &[
             "-min_protocol",

@@ -9,9 +9,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use fixtures::servers::{self, KeyType};
 use tlsaudit::client::report::ClientReport;
 use tlsaudit::client::ExecReport;
-use tlsaudit::servers::{self, KeyType};
 use tlsaudit::simulate::profile::{decode_hex, ClientProfile, RecordedHello, Source};
 use tlsaudit::wire::{
     CipherSuite, ContentType, Deframer, ExtensionType, Frame, HandshakeJoiner, HandshakeMessage,

@@ -1,14 +1,14 @@
 //! Versions and suites against real servers with known configurations: each test asserts the
 //! exact set, and the exact order where the server imposes one, derived from the configuration.
 
+use fixtures::servers::{gnutls_serv, nginx, openssl_s_server, self_signed, KeyType};
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::TlsVersion::{self, *};
 use tlsaudit::probe::engine::EngineConfig;
-use tlsaudit::servers::{gnutls_serv, nginx, openssl_s_server, self_signed, KeyType};
 
 use crate::common::{dhparam, ids, require, scan, scan_with, sorted, suites, versions};
 
-const SEED_TLS12: &str = tlsaudit::demo::SEED_TLS12_OPENSSL;
+const SEED_TLS12: &str = fixtures::servers::SEED_TLS12_OPENSSL;
 
 #[tokio::test]
 async fn tls13_only_server_follows_client_order() {
@@ -282,7 +282,7 @@ async fn unreachable_target_is_an_entry_with_an_error_and_the_others_still_scan(
     let cert = self_signed(KeyType::Rsa2048).unwrap();
     let s = openssl_s_server("ok", &cert, &["-tls1_3"]).unwrap();
     // A port nothing listens on: bind, learn it, release it.
-    let dead = tlsaudit::servers::free_port().unwrap();
+    let dead = fixtures::servers::free_port().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
         .args([
             "scan",
@@ -315,7 +315,7 @@ async fn unreachable_target_is_an_entry_with_an_error_and_the_others_still_scan(
     assert_eq!(t[1]["protocols"][5]["cipher_suites"][0]["id"], "0x1301");
     assert!(t[2]["error"].as_str().unwrap().contains("not a host name"));
     assert_eq!(t[2]["error_reason"], "invalid_target");
-    assert_eq!(v["schema_version"], "1.0");
+    assert_eq!(v["schema_version"], "1.1");
 }
 
 #[test]

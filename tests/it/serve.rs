@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use fixtures::servers::{nginx_mail, openssl_s_server, self_signed, KeyType, NGINX_MAIL_MODULE};
 use serde_json::Value;
 use tlsaudit::facts::TlsVersion;
 use tlsaudit::policy::{profiles, Verdict};
 use tlsaudit::probe::starttls::Starttls;
 use tlsaudit::report::TargetReport;
-use tlsaudit::servers::{nginx_mail, openssl_s_server, self_signed, KeyType, NGINX_MAIL_MODULE};
 
 use crate::common::{ids, require, sorted, suites, versions};
 
@@ -483,7 +483,7 @@ fn starttls_and_an_operators_own_policy_file() {
     let s = nginx_mail(
         "serve-smtp",
         &cert,
-        Starttls::Smtp,
+        "smtp",
         "ssl_protocols TLSv1.2;\n    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;",
     )
     .unwrap();

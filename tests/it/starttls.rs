@@ -1,13 +1,13 @@
 //! STARTTLS against real servers on loopback: nginx's mail proxy (SMTP, IMAP, POP3), PostgreSQL,
 //! vsftpd (FTP) and Prosody (XMPP).
 
+use fixtures::servers::{
+    nginx_mail, postgres, prosody, self_signed, vsftpd, KeyType, NGINX_MAIL_MODULE,
+};
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::TlsVersion::*;
 use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::probe::starttls::Starttls;
-use tlsaudit::servers::{
-    nginx_mail, postgres, prosody, self_signed, vsftpd, KeyType, NGINX_MAIL_MODULE,
-};
 
 use crate::common::{ids, require, scan_with, sorted, suites, versions};
 
@@ -36,7 +36,7 @@ async fn smtp_imap_pop3_starttls() {
     }
     let cert = self_signed(KeyType::Rsa2048).unwrap();
     for proto in [Starttls::Smtp, Starttls::Imap, Starttls::Pop3] {
-        let s = nginx_mail(proto.name(), &cert, proto, MAIL_TLS).unwrap();
+        let s = nginx_mail(proto.name(), &cert, proto.name(), MAIL_TLS).unwrap();
         let opts = ScanOptions {
             starttls: Some(proto),
             ..Default::default()
@@ -60,7 +60,7 @@ async fn wrong_starttls_protocol_is_a_clear_target_error() {
         return;
     }
     let cert = self_signed(KeyType::Rsa2048).unwrap();
-    let s = nginx_mail("smtp", &cert, Starttls::Smtp, MAIL_TLS).unwrap();
+    let s = nginx_mail("smtp", &cert, "smtp", MAIL_TLS).unwrap();
     let opts = ScanOptions {
         starttls: Some(Starttls::Imap),
         ..Default::default()
@@ -94,7 +94,7 @@ const DB_FTP_CIPHERS: &str = "ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA";
 const OPENSSL_TLS13: [u32; 3] = [0x1301, 0x1302, 0x1303];
 
 fn have_postgres() -> bool {
-    if tlsaudit::servers::postgres_bin_dir().is_some() {
+    if fixtures::servers::postgres_bin_dir().is_some() {
         return true;
     }
     // Debian keeps initdb and postgres off PATH: name the package's program for require().

@@ -4,11 +4,11 @@
 
 use std::net::SocketAddr;
 
+use fixtures::servers::{gnutls_serv, openssl_s_server, self_signed, CertFiles, KeyType};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use tlsaudit::probe::engine::{Engine, EngineConfig};
 use tlsaudit::probe::tls12::{ClientConfig, HandshakeInfo, HttpResponseHead, Session};
-use tlsaudit::servers::{gnutls_serv, openssl_s_server, self_signed, CertFiles, KeyType};
 use tlsaudit::wire::{CipherSuite, NamedGroup, ProtocolVersion};
 
 use crate::common::require;
@@ -365,7 +365,7 @@ async fn checks_against_nginx_are_no() {
         return;
     }
     let rsa = self_signed(KeyType::Rsa2048).unwrap();
-    let server = tlsaudit::servers::nginx(
+    let server = fixtures::servers::nginx(
         "checks-nginx",
         &rsa,
         "ssl_protocols TLSv1.2; ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:ECDHE-RSA-AES128-SHA;",

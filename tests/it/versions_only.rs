@@ -3,13 +3,13 @@
 
 use std::process::Command;
 
+use fixtures::servers::{openssl_s_server, self_signed, KeyType};
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::Severity;
 use tlsaudit::facts::Stage;
 use tlsaudit::facts::TlsVersion::*;
 use tlsaudit::policy::{evaluate, Policy, RuleStatus};
 use tlsaudit::probe::engine::EngineConfig;
-use tlsaudit::servers::{openssl_s_server, self_signed, KeyType};
 
 use crate::common::{ids, require, scan_with, suites, versions};
 

@@ -60,7 +60,7 @@ pub fn block(
 }
 
 /// One line over all judged targets, for runs of more than one: "3 targets: 1 COMPLIANT, …".
-pub fn summary(out: &mut dyn Write, tally: &crate::cli::Tally) -> std::io::Result<()> {
+pub fn summary(out: &mut dyn Write, tally: &crate::audit::Tally) -> std::io::Result<()> {
     let judged = tally.compliant + tally.not_compliant + tally.incomplete;
     if judged < 2 {
         return Ok(());

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::render::Format;
+use tlsaudit::render::Format;
 
 /// Whether `tlsaudit scan` shows a progress bar on stderr. Never with `--quiet`; never when
 /// stderr is not a terminal (pipes, CI logs and tests stay clean); never when the text report
@@ -16,19 +16,19 @@ use crate::render::Format;
 /// that report already prints each target as it finishes. Otherwise it is shown: e.g. any
 /// format with `-o FILE`, stdout piped, or `--format json`/`jsonl`/… on a terminal (the bar is
 /// then cleared around each write, so the two never garble one another).
-pub fn wanted(stderr_tty: bool, stdout_tty: bool, format: Format, quiet: bool) -> bool {
+pub(crate) fn wanted(stderr_tty: bool, stdout_tty: bool, format: Format, quiet: bool) -> bool {
     !quiet && stderr_tty && !(stdout_tty && format == Format::Text)
 }
 
 /// A progress bar, or nothing.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     errored: u64,
 }
 
 impl Progress {
     /// Shows nothing.
-    pub fn hidden() -> Progress {
+    pub(crate) fn hidden() -> Progress {
         Progress {
             bar: None,
             errored: 0,
@@ -36,7 +36,7 @@ impl Progress {
     }
 
     /// A bar on stderr for `total` targets.
-    pub fn stderr(total: usize) -> Progress {
+    pub(crate) fn stderr(total: usize) -> Progress {
         let style = ProgressStyle::with_template(
             "{elapsed_precise} [{bar:30}] {pos}/{len} targets, {msg}, ETA {eta}",
         )
@@ -53,12 +53,12 @@ impl Progress {
     }
 
     /// Whether a bar is drawn.
-    pub fn is_shown(&self) -> bool {
+    pub(crate) fn is_shown(&self) -> bool {
         self.bar.is_some()
     }
 
     /// One more target finished; `errored` when it could not be scanned.
-    pub fn target_done(&mut self, errored: bool) {
+    pub(crate) fn target_done(&mut self, errored: bool) {
         if let Some(bar) = &self.bar {
             if errored {
                 self.errored += 1;
@@ -69,7 +69,7 @@ impl Progress {
     }
 
     /// Runs `f` (a write to a terminal) with the bar cleared, then redraws it.
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+    pub(crate) fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         match &self.bar {
             Some(bar) => bar.suspend(f),
             None => f(),
@@ -78,7 +78,7 @@ impl Progress {
 
     /// Ends the bar: its last line stays on stderr when `keep`, else it is cleared (so a
     /// report written to the same terminal after it starts on a clean line).
-    pub fn finish(self, keep: bool) {
+    pub(crate) fn finish(self, keep: bool) {
         if let Some(bar) = self.bar {
             if keep {
                 bar.finish();

@@ -5,23 +5,22 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 
-use crate::cli::EXIT_OK;
-use crate::enumerate::ScanOptions;
-use crate::probe::engine::{Engine, EngineConfig};
-use crate::render::{text::Style, Format};
-use crate::servers::{openssl_s_server, self_signed, KeyType};
+use fixtures::servers::{openssl_s_server, self_signed, KeyType, SEED_TLS12_OPENSSL};
+use fixtures::testpki::{LeafKey, LeafSpec, TestCa};
+use tlsaudit::audit::Judge;
+use tlsaudit::enumerate::ScanOptions;
+use tlsaudit::policy::Policy;
+use tlsaudit::probe::engine::{Engine, EngineConfig};
+use tlsaudit::render::{text::Style, Format};
 
-/// The seed's six TLS 1.2 suites (`shared/seed/tls-protocols.md`), in OpenSSL's names.
-pub const SEED_TLS12_OPENSSL: &str = "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA:AES128-GCM-SHA256:AES256-GCM-SHA384";
+use super::exit::Exit;
+use super::scan::{scan_and_judge, Output};
 
-pub async fn run(format: Format) -> anyhow::Result<u8> {
+pub(crate) async fn run(format: Format) -> anyhow::Result<Exit> {
     let rsa = self_signed(KeyType::Rsa2048).context("making a throwaway certificate")?;
     // The modern server gets a proper chain from a throwaway CA, which the scan trusts.
-    let ca = crate::testpki::TestCa::new("demo").context("making a throwaway CA")?;
-    let leaf = ca.leaf(&crate::testpki::LeafSpec::new(
-        "modern",
-        crate::testpki::LeafKey::Rsa(2048),
-    ))?;
+    let ca = TestCa::new("demo").context("making a throwaway CA")?;
+    let leaf = ca.leaf(&LeafSpec::new("modern", LeafKey::Rsa(2048)))?;
     let chained = ca.cert_files(&leaf)?;
     let chain = ca.intermediate_pem.display().to_string();
     let modern = openssl_s_server(
@@ -68,29 +67,29 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
     let targets = servers.iter().map(|s| s.target()).collect();
     let style = Style::detect(std::io::stdout().is_terminal());
     // Judged by the default profile, the seed's own rule.
-    let judge = crate::cli::Judge {
-        policy: crate::policy::Policy::load("multisafepay")?,
-        fail_on: crate::facts::Severity::Error,
-        ignored: vec![],
-    };
-    let (report, _) = crate::cli::scan_and_judge(
+    let judge = Judge::new(Policy::load("multisafepay")?);
+    let (report, _) = scan_and_judge(
         targets,
         Engine::new(EngineConfig::default()),
         ScanOptions {
             sni: Some("localhost".into()),
             ..ScanOptions::default()
         },
-        crate::certs::CertOptions {
-            trust: crate::certs::verify::load(
-                &["mozilla".into()],
-                std::slice::from_ref(&ca.root_pem),
-            )
-            .map_err(anyhow::Error::msg)?,
-            ..Default::default()
+        tlsaudit::audit::AuditOptions {
+            certs: tlsaudit::certs::CertOptions {
+                trust: tlsaudit::certs::verify::load(
+                    &["mozilla".into()],
+                    std::slice::from_ref(&ca.root_pem),
+                )
+                .map_err(anyhow::Error::msg)?,
+                ..Default::default()
+            },
+            clients: super::scan::clients("all")?,
+            live: false,
         },
         4,
         Box::new(std::io::stdout()),
-        &crate::cli::Output {
+        &Output {
             format,
             style,
             judge: Some(&judge),
@@ -107,5 +106,5 @@ pub async fn run(format: Format) -> anyhow::Result<u8> {
             t.error.clone().unwrap_or_default()
         );
     }
-    Ok(EXIT_OK)
+    Ok(Exit::Ok)
 }

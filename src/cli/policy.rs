@@ -4,15 +4,16 @@ use std::io::{IsTerminal, Read, Write};
 
 use anyhow::Context;
 
-use crate::cli::{
-    exit_code, is_broken_pipe, render_target, CheckArgs, Judge, PolicyCommand, EXIT_OK,
-};
-use crate::render::{self, text::Style};
-use crate::report::{ScanReport, TargetReport, ToolInfo, SCHEMA_VERSION};
+use tlsaudit::audit::Tally;
+use tlsaudit::policy::{profiles, Policy};
+use tlsaudit::render::{self, text::Style};
+use tlsaudit::report::{ScanReport, TargetReport};
 
-use super::{profiles, Policy};
+use super::exit::{is_broken_pipe, Exit};
+use super::scan::render_target;
+use super::{judge_from_args, CheckArgs, PolicyCommand};
 
-pub fn run(cmd: PolicyCommand) -> anyhow::Result<u8> {
+pub(crate) fn run(cmd: PolicyCommand) -> anyhow::Result<Exit> {
     match cmd {
         PolicyCommand::List => {
             let mut out = std::io::stdout().lock();
@@ -32,19 +33,19 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<u8> {
                     break;
                 }
             }
-            Ok(EXIT_OK)
+            Ok(Exit::Ok)
         }
         PolicyCommand::Show { name } => {
             let p = Policy::load(&name)?;
             is_broken_pipe(std::io::stdout().lock().write_all(p.text.as_bytes()))?;
-            Ok(EXIT_OK)
+            Ok(Exit::Ok)
         }
         PolicyCommand::Check(args) => check(args),
     }
 }
 
 /// Reads a saved report: one JSON document, or JSON Lines of targets.
-pub fn read_report(name: &str) -> anyhow::Result<ScanReport> {
+fn read_report(name: &str) -> anyhow::Result<ScanReport> {
     let mut text = String::new();
     if name == "-" {
         std::io::stdin().read_to_string(&mut text)?;
@@ -74,17 +75,11 @@ pub fn read_report(name: &str) -> anyhow::Result<ScanReport> {
     if targets.is_empty() {
         anyhow::bail!("{name}: no targets in the report");
     }
-    Ok(ScanReport {
-        schema_version: SCHEMA_VERSION.into(),
-        tool: ToolInfo::default(),
-        started_at: String::new(),
-        duration_ms: 0,
-        targets,
-    })
+    Ok(ScanReport::new(String::new(), 0, targets))
 }
 
-fn check(args: CheckArgs) -> anyhow::Result<u8> {
-    let Some(judge) = Judge::from_args(&args.judge)? else {
+fn check(args: CheckArgs) -> anyhow::Result<Exit> {
+    let Some(judge) = judge_from_args(&args.judge)? else {
         anyhow::bail!("policy check needs a policy, not --policy none");
     };
     let mut report = read_report(&args.report)?;
@@ -113,5 +108,5 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         out.flush()
     })();
     is_broken_pipe(written)?;
-    Ok(exit_code(&report))
+    Ok(Tally::of(&report.targets).outcome().into())
 }

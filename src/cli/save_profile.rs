@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
-use crate::simulate::profile::{CaptureMeta, ClientProfile, Limits, RecordedHello};
+use tlsaudit::simulate::profile::{CaptureMeta, ClientProfile};
 
-use super::report::ClientReport;
+use tlsaudit::client::ClientReport;
 
 #[derive(Args, Debug, Clone, Default)]
-pub struct SaveProfileArgs {
+pub(crate) struct SaveProfileArgs {
     /// Write the first ClientHello captured as a client profile (TOML) to FILE.
     #[arg(long, value_name = "FILE")]
     pub save_profile: Option<PathBuf>,
@@ -40,7 +40,7 @@ pub struct SaveProfileArgs {
 
 /// The program a shell command runs: its first word that is not a variable assignment,
 /// without its directory. None for an empty command.
-pub fn program(command: &str) -> Option<String> {
+pub(crate) fn program(command: &str) -> Option<String> {
     let word = command.split_whitespace().find(|w| !w.contains('='))?;
     let base = Path::new(word).file_name()?.to_string_lossy().into_owned();
     Some(base)
@@ -92,32 +92,14 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// The hellos to keep: the first one read, then every later one that is a fallback retry.
-fn hellos(reports: &[ClientReport]) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = Vec::new();
-    for r in reports
-        .iter()
-        .filter(|r| r.hello.is_some() && !r.hello_bytes.is_empty())
-    {
-        let fallback = RecordedHello::read(&r.hello_bytes)
-            .ok()
-            .and_then(|h| h.capabilities(&Limits::default()).ok())
-            .is_some_and(|c| c.fallback_scsv);
-        if out.is_empty() || fallback {
-            out.push(r.hello_bytes.clone());
-        }
-    }
-    out
-}
-
 impl SaveProfileArgs {
     /// Writes the profile when `--save-profile` was given. `command` is the `--exec` command
     /// as typed (None in listen mode). Ok(false) when no client sent a ClientHello.
-    pub fn save(&self, reports: &[ClientReport], command: Option<&str>) -> anyhow::Result<bool> {
+    pub(crate) fn save(&self, reports: &[ClientReport], command: Option<&str>) -> anyhow::Result<bool> {
         let Some(path) = &self.save_profile else {
             return Ok(false);
         };
-        let hellos = hellos(reports);
+        let hellos = tlsaudit::client::hellos_to_save(reports);
         if hellos.is_empty() {
             eprintln!(
                 "tlsaudit client: no ClientHello captured, so no profile written to {}",
@@ -186,29 +168,5 @@ mod tests {
         assert_eq!(as_id("gnutls cli!"), "gnutls-cli");
         assert_eq!(as_id("--"), "client");
         assert_eq!(shell_quote("echo 'a'"), r"'echo '\''a'\'''");
-    }
-
-    #[test]
-    fn the_first_hello_and_later_fallbacks_are_kept() {
-        use crate::client::fingerprint::tests::{unhex, CURL_HELLO_HEX};
-        use crate::client::report::HelloFacts;
-        let first = unhex(CURL_HELLO_HEX);
-        let mut fallback = crate::simulate::profile::RecordedHello::read(&first).unwrap();
-        if let crate::client::analysis::CapturedHello::Tls(h) = &mut fallback.hello {
-            h.cipher_suites
-                .push(crate::wire::CipherSuite::FALLBACK_SCSV);
-        }
-        let report = |bytes: Vec<u8>| ClientReport {
-            hello: Some(HelloFacts::default()),
-            hello_bytes: bytes,
-            ..Default::default()
-        };
-        let reports = vec![
-            ClientReport::default(),
-            report(first.clone()),
-            report(first.clone()),
-            report(fallback.to_wire()),
-        ];
-        assert_eq!(hellos(&reports), vec![first, fallback.to_wire()]);
     }
 }

@@ -1,0 +1,373 @@
+//! `tlsaudit scan`: read the targets, build the engine and the options from the flags, then
+//! judge and render the library's stream of reports ([`tlsaudit::audit::scan_all`]) as it
+//! arrives, with a progress bar when one is wanted.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+
+use tlsaudit::audit::{scan_all, AuditOptions, Judge, Tally};
+use tlsaudit::enumerate::ScanOptions;
+use tlsaudit::facts::{Stage, TlsVersion};
+use tlsaudit::grade::Letter;
+use tlsaudit::probe::engine::{Engine, EngineConfig};
+use tlsaudit::render::{self, text::Style, Format};
+use tlsaudit::report::{now_rfc3339, ScanReport, TargetReport};
+use tlsaudit::simulate::profile::{self, ClientProfile};
+use tlsaudit::simulate::Simulated;
+
+use super::exit::{is_broken_pipe, Exit};
+use super::progress::{self, Progress};
+use super::{judge_from_args, ScanArgs};
+
+/// The certificates stage's options from the flags; fails on an unreadable --ca-file.
+pub(crate) fn cert_options(args: &ScanArgs) -> anyhow::Result<tlsaudit::certs::CertOptions> {
+    let stores = if args.trust.is_empty() {
+        vec!["mozilla".to_string()]
+    } else {
+        args.trust.clone()
+    };
+    Ok(tlsaudit::certs::CertOptions {
+        at: args.at,
+        expiry_warn_days: args.expiry_warn_days,
+        trust: tlsaudit::certs::verify::load(&stores, &args.ca_files)
+            .map_err(anyhow::Error::msg)?,
+    })
+}
+
+/// Certificate verdicts and the clients to simulate, from the flags; fails on an unreadable
+/// --ca-file or an unknown client.
+pub(crate) fn audit_options(args: &ScanArgs) -> anyhow::Result<AuditOptions> {
+    Ok(AuditOptions {
+        certs: cert_options(args)?,
+        clients: clients(&args.clients)?,
+        live: args.simulate == "live",
+    })
+}
+
+/// `--clients`: built-in profiles by id, family or kind, and profile files, comma-separated;
+/// `none` for no simulation.
+pub(crate) fn clients(spec: &str) -> anyhow::Result<Vec<Simulated>> {
+    if spec.trim().eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let mut profiles = Vec::new();
+    let mut names = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part.ends_with(".toml") {
+            profiles.push(ClientProfile::load(std::path::Path::new(part))?);
+        } else {
+            names.push(part);
+        }
+    }
+    if !names.is_empty() {
+        profiles.extend(profile::select(&names.join(","))?);
+    }
+    Ok(tlsaudit::simulate::prepare(profiles)?)
+}
+
+/// The targets of shard `k` of `n`: every n-th line, starting at line k (deterministic).
+pub(crate) fn shard<T>(targets: Vec<T>, shard: Option<(usize, usize)>) -> Vec<T> {
+    match shard {
+        None => targets,
+        Some((k, n)) => targets
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == k - 1)
+            .map(|(_, t)| t)
+            .collect(),
+    }
+}
+
+fn seconds(what: &str, s: f64) -> Result<Duration, String> {
+    if s.is_finite() && s > 0.0 && s <= 600.0 {
+        Ok(Duration::from_secs_f64(s))
+    } else {
+        Err(format!(
+            "--{what} must be between 0 and 600 seconds, not {s}"
+        ))
+    }
+}
+
+/// Reads the targets from the arguments and `-i`.
+fn collect_targets(args: &ScanArgs) -> anyhow::Result<Vec<String>> {
+    let mut raw = Vec::new();
+    let mut read_list = |name: &str| -> anyhow::Result<()> {
+        let reader: Box<dyn BufRead> = if name == "-" {
+            Box::new(std::io::BufReader::new(std::io::stdin()))
+        } else {
+            Box::new(std::io::BufReader::new(std::fs::File::open(name).map_err(
+                |e| anyhow::anyhow!("cannot read target list {name}: {e}"),
+            )?))
+        };
+        for line in reader.lines() {
+            let line = line?;
+            let t = line.split('#').next().unwrap_or("").trim();
+            if !t.is_empty() {
+                raw.push(t.to_string());
+            }
+        }
+        Ok(())
+    };
+    for t in &args.targets {
+        if t == "-" {
+            read_list("-")?;
+        }
+    }
+    if let Some(i) = &args.input {
+        read_list(i)?;
+    }
+    raw.extend(args.targets.iter().filter(|t| *t != "-").cloned());
+    Ok(raw)
+}
+
+pub(crate) fn engine_config(args: &ScanArgs) -> anyhow::Result<EngineConfig> {
+    Ok(EngineConfig {
+        connect_timeout: seconds("connect-timeout", args.connect_timeout)
+            .map_err(anyhow::Error::msg)?,
+        read_timeout: seconds("timeout", args.timeout).map_err(anyhow::Error::msg)?,
+        per_host_limit: args.per_host as usize,
+        global_limit: args.max_connections as usize,
+        retries: args.retries,
+        ..EngineConfig::default()
+    })
+}
+
+pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
+    let mut versions = if args.versions.is_empty() {
+        TlsVersion::ALL.to_vec()
+    } else {
+        args.versions.clone()
+    };
+    versions.sort();
+    versions.dedup();
+    ScanOptions {
+        versions,
+        sni: args.sni.clone(),
+        no_sni: args.no_sni,
+        ip: args.ip,
+        starttls: args.starttls,
+        stages: if args.only.is_empty() {
+            Stage::ALL.to_vec()
+        } else {
+            // Every stage but versions builds on the suites (`--only versions` alone: none).
+            let suites = args.only.iter().any(|s| *s != Stage::Versions);
+            args.only
+                .iter()
+                .copied()
+                .chain([Stage::Versions])
+                .chain(suites.then_some(Stage::Suites))
+                .collect()
+        }
+        .into_iter()
+        .filter(|s| !(args.no_certs && *s == Stage::Certs))
+        .collect(),
+        quick: args.quick,
+        replay: Vec::new(),
+    }
+}
+
+/// `tlsaudit scan`.
+pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
+    let raw = shard(collect_targets(&args)?, args.shard);
+    if raw.is_empty() {
+        anyhow::bail!("no targets: give HOST[:PORT] arguments or -i FILE");
+    }
+    let judge = judge_from_args(&args.judge)?;
+    if judge.is_none() && args.format.needs_policy() {
+        anyhow::bail!(
+            "--format {:?} reports policy results: give a --policy, not none",
+            args.format
+        );
+    }
+    let cfg = engine_config(&args)?;
+    let opts = scan_options(&args);
+    let audit = audit_options(&args)?;
+    let out: Box<dyn Write + Send> = match &args.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout()),
+    };
+    let style = Style::detect(args.output.is_none() && std::io::stdout().is_terminal());
+    let how = Output {
+        format: args.format,
+        style,
+        judge: judge.as_ref(),
+        min_grade: args.min_grade,
+        keep_targets: false,
+        progress: progress::wanted(
+            std::io::stderr().is_terminal(),
+            args.output.is_none() && std::io::stdout().is_terminal(),
+            args.format,
+            args.quiet,
+        ),
+    };
+    let (_, tally) = scan_and_judge(
+        raw,
+        Engine::new(cfg),
+        opts,
+        audit,
+        args.concurrency as usize,
+        out,
+        &how,
+    )
+    .await?;
+    Ok(tally.outcome().into())
+}
+
+/// Renders one target in a per-target format (text: the verdict first, then the facts).
+pub(crate) fn render_target(
+    out: &mut dyn Write,
+    format: Format,
+    t: &TargetReport,
+    style: &Style,
+) -> std::io::Result<()> {
+    match format {
+        Format::Text => {
+            render::verdict::target(out, t, style)?;
+            render::text::target(out, t, style)
+        }
+        Format::Jsonl => render::jsonl(out, t),
+        Format::Json | Format::Junit | Format::Sarif | Format::Html => Ok(()),
+    }
+}
+
+/// How a run is judged and written.
+#[derive(Clone, Copy)]
+pub(crate) struct Output<'a> {
+    pub(crate) format: Format,
+    pub(crate) style: Style,
+    /// The policy each target is judged by, if any.
+    pub(crate) judge: Option<&'a Judge>,
+    /// `--min-grade`.
+    pub(crate) min_grade: Option<Letter>,
+    /// Keep every target in the returned report even for streaming formats.
+    pub(crate) keep_targets: bool,
+    /// Draw a progress bar on stderr ([`progress::wanted`]).
+    pub(crate) progress: bool,
+}
+
+/// Scans every target (a bad one is an entry with an error, never the end of the run),
+/// judges each by `judge` as it arrives and renders it, in input order. The report keeps the
+/// targets only for whole-document formats (JSON, JUnit, SARIF); streaming formats (text, JSON
+/// Lines) write each target and forget it, and the [`Tally`] says what the run amounted to.
+pub(crate) async fn scan_and_judge(
+    raw: Vec<String>,
+    engine: Engine,
+    opts: ScanOptions,
+    audit: AuditOptions,
+    concurrency: usize,
+    mut out: Box<dyn Write + Send>,
+    how: &Output<'_>,
+) -> anyhow::Result<(ScanReport, Tally)> {
+    let Output {
+        format,
+        style,
+        judge,
+        min_grade,
+        keep_targets,
+        progress,
+    } = *how;
+    let mut progress = if progress {
+        Progress::stderr(raw.len())
+    } else {
+        Progress::hidden()
+    };
+    let started_at = now_rfc3339();
+    let started = Instant::now();
+    let stream = scan_all(raw, engine, opts, audit, concurrency, judge.cloned());
+    futures::pin_mut!(stream);
+    let mut targets = Vec::new();
+    let mut tally = Tally::new(min_grade);
+    let mut pipe_open = true;
+    while let Some(t) = stream.next().await {
+        tally.add(&t);
+        progress.target_done(t.error.is_some());
+        let written = progress.suspend(|| {
+            render_target(&mut out, format, &t, &style)?;
+            // With a bar drawn, stdout may be its terminal: nothing may wait in a buffer.
+            if progress.is_shown() {
+                out.flush()?;
+            }
+            Ok(())
+        });
+        pipe_open &= !is_broken_pipe(written)?;
+        if format.is_document() || keep_targets {
+            targets.push(t);
+        }
+    }
+    let report = ScanReport::new(started_at, started.elapsed().as_millis() as u64, targets);
+    progress.finish(true);
+    if format.is_document() && pipe_open {
+        is_broken_pipe(render::document(&mut out, format, &report))?;
+    }
+    if format == Format::Text && pipe_open {
+        pipe_open &= !is_broken_pipe(render::verdict::summary(&mut out, &tally))?;
+        if let (Some(min), n @ 1..) = (tally.min_grade, tally.below_grade) {
+            let s = if n == 1 { "" } else { "s" };
+            pipe_open &= !is_broken_pipe(writeln!(
+                out,
+                "{n} target{s} graded below --min-grade {min}"
+            ))?;
+        }
+    }
+    if pipe_open {
+        is_broken_pipe(out.flush())?;
+    }
+    Ok((report, tally))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::parse_shard;
+
+    #[test]
+    fn shards_cover_the_list_exactly_once() {
+        let list: Vec<usize> = (0..10).collect();
+        let mut seen: Vec<usize> = (1..=3)
+            .flat_map(|k| shard(list.clone(), Some((k, 3))))
+            .collect();
+        seen.sort();
+        assert_eq!(seen, list);
+        assert_eq!(shard(list.clone(), Some((2, 3))), vec![1, 4, 7]);
+        assert_eq!(parse_shard("2/8"), Ok((2, 8)));
+        assert!(
+            parse_shard("0/8").is_err() && parse_shard("9/8").is_err() && parse_shard("x").is_err()
+        );
+    }
+
+    // Moved from tests/it/groups.rs when the command line became private to the binary.
+    #[test]
+    fn only_and_quick_flags_parse_into_scan_options() {
+        use crate::cli::{Cli, Command};
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["tlsaudit", "scan", "h"], args].concat())?;
+            let Command::Scan(a) = cli.command else {
+                unreachable!()
+            };
+            Ok::<_, clap::Error>(scan_options(&a))
+        };
+        let o = parse(&["--only", "groups,sigs"]).unwrap();
+        assert_eq!(
+            o.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            ["versions", "suites", "groups", "sigs"]
+        );
+        assert!(!o.quick);
+        let o = parse(&["--only", "versions"]).unwrap();
+        assert_eq!(
+            o.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            ["versions"]
+        );
+        assert!(!o.enumerates_suites());
+        let o = parse(&["--quick"]).unwrap();
+        assert_eq!(o.stages.len(), 6);
+        assert!(o.quick);
+        let e = parse(&["--only", "groups,bogus"]).unwrap_err();
+        assert!(e.to_string().contains("unknown stage 'bogus'"), "{e}");
+    }
+}

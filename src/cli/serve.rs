@@ -1,0 +1,62 @@
+//! `tlsaudit serve`: its flags, checked into the library's [`ServeConfig`].
+
+use std::time::Duration;
+
+use clap::Args;
+
+use tlsaudit::policy::profiles;
+use tlsaudit::serve::allow::Cidr;
+use tlsaudit::serve::ServeConfig;
+
+use super::exit::Exit;
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the bound address is printed).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// The policy a scan is judged by when the request names none: a built-in profile or a
+    /// TOML file (offered beside the built-ins).
+    #[arg(long, value_name = "NAME|FILE", default_value = profiles::DEFAULT)]
+    policy: String,
+    /// Addresses targets may resolve to, as CIDR blocks, comma-separated or repeated (replaces
+    /// the default, loopback only: 127.0.0.0/8,::1/128). `--allow 0.0.0.0/0,::/0` opens it up.
+    #[arg(long, value_name = "CIDR", value_delimiter = ',', value_parser = Cidr::parse)]
+    allow: Vec<Cidr>,
+    /// Scans running at once; a request past this gets 429 Too Many Requests.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
+    max_scans: u32,
+    /// Seconds one scan may take, name resolution included; past it the request gets 504.
+    #[arg(long, default_value_t = 120.0)]
+    scan_timeout: f64,
+    /// Seconds a client may take to send a request's headers; a slower one is disconnected
+    /// (so a client trickling bytes cannot hold a connection open).
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout: f64,
+    /// HTTP connections open at once; past it new connections are closed at once.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    max_connections: u32,
+}
+
+/// `tlsaudit serve`.
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
+    let config = ServeConfig {
+        listen: args.listen,
+        policy: args.policy,
+        allow: args.allow,
+        max_scans: args.max_scans,
+        scan_timeout: seconds("scan-timeout", args.scan_timeout)?,
+        header_timeout: seconds("header-timeout", args.header_timeout)?,
+        max_connections: args.max_connections,
+    };
+    tlsaudit::serve::run(config).await?;
+    Ok(Exit::Ok)
+}
+
+fn seconds(flag: &str, secs: f64) -> anyhow::Result<Duration> {
+    if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        anyhow::bail!("--{flag} must be between 0 and 3600 seconds, not {secs}")
+    }
+}
