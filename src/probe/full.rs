@@ -203,7 +203,7 @@ impl Setup {
             tls13,
             // What rustls itself can check: it refuses a TLS 1.2 ServerKeyExchange signed
             // with a scheme it does not know (e.g. rsa_pkcs1_sha224, which OpenSSL picks).
-            schemes: rustls::crypto::ring::default_provider()
+            schemes: super::hybrid::provider()
                 .signature_verification_algorithms
                 .supported_schemes()
                 .into_iter()
@@ -220,7 +220,7 @@ impl Setup {
 /// Whether the handshake client can negotiate one of `suites` (rustls with ring: ECDHE with
 /// AES-GCM or ChaCha20-Poly1305 in TLS 1.2, and the three common TLS 1.3 suites).
 pub fn can_negotiate(suites: &[crate::wire::CipherSuite]) -> bool {
-    let provider = rustls::crypto::ring::default_provider();
+    let provider = super::hybrid::provider();
     provider
         .cipher_suites
         .iter()
@@ -257,7 +257,7 @@ impl Client {
                 .map(|s| SignatureScheme::from(*s))
                 .collect(),
         });
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(super::hybrid::provider());
         let clock = Arc::new(FrozenClock(UnixTime::now()));
         let mut config = ClientConfig::builder_with_details(provider, clock)
             .with_protocol_versions(versions)
