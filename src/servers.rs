@@ -134,10 +134,15 @@ pub fn openssl_s_server_on(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    let mut child = cmd.spawn().context("starting openssl s_server")?;
-    let stdout = child.stdout.take().context("s_server stdout")?;
-    // s_server prints "ACCEPT 127.0.0.1:PORT" once it listens; read it on a thread so a
-    // silent server cannot hang us.
+    let child = cmd.spawn().context("starting openssl s_server")?;
+    announced(name, child, &format!("openssl s_server {args:?}"))
+}
+
+/// Waits for a server started by us to print "ACCEPT host:port" on its stdout (as
+/// `openssl s_server` does) and wraps it; on failure kills it.
+fn announced(name: &str, mut child: Child, what: &str) -> Result<ServerProcess> {
+    let stdout = child.stdout.take().context("server stdout")?;
+    // Read the line on a thread so a silent server cannot hang us.
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut lines = BufReader::new(stdout).lines();
@@ -157,18 +162,54 @@ pub fn openssl_s_server_on(
         Err(_) => {
             let _ = child.kill();
             let status = child.wait().ok();
-            bail!("openssl s_server {args:?} did not start listening ({status:?})");
+            bail!("{what} did not start listening ({status:?})");
         }
     };
     let addr: SocketAddr = addr_text
         .parse()
-        .with_context(|| format!("s_server printed '{addr_text}'"))?;
+        .with_context(|| format!("{what} printed '{addr_text}'"))?;
     Ok(ServerProcess {
         name: name.into(),
         addr,
         child,
         _dir: None,
     })
+}
+
+/// An HTTPS server in Node.js (`node`: the binary to run, e.g. Node.js 24 whose OpenSSL 3.5
+/// speaks X25519MLKEM768) on 127.0.0.1 with a port the kernel picks: TLS 1.3 only, key
+/// exchange limited to `ecdh_curve` (OpenSSL group names joined by ':'), serving `cert`.
+pub fn node_https(
+    node: &Path,
+    name: &str,
+    cert: &CertFiles,
+    ecdh_curve: &str,
+) -> Result<ServerProcess> {
+    const SERVER: &str = r#"
+const fs = require('fs');
+const [key, cert, ecdhCurve] = process.argv.slice(1);
+const server = require('https').createServer(
+  { key: fs.readFileSync(key), cert: fs.readFileSync(cert), ecdhCurve, minVersion: 'TLSv1.3' },
+  (req, res) => res.end('ok'));
+server.on('tlsClientError', () => {});
+server.listen(0, '127.0.0.1', () => console.log('ACCEPT 127.0.0.1:' + server.address().port));
+"#;
+    let child = Command::new(node)
+        .arg("-e")
+        .arg(SERVER)
+        .arg(&cert.key)
+        .arg(&cert.cert)
+        .arg(ecdh_curve)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", node.display()))?;
+    announced(
+        name,
+        child,
+        &format!("{} https server ({ecdh_curve})", node.display()),
+    )
 }
 
 /// A free loopback port: bind port 0, read it, release it.
