@@ -343,8 +343,16 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
             Ok(Ok(0)) => return Err("connection closed during the handshake".into()),
             Ok(Ok(n)) => n,
             Ok(Err(e)) => return Err(format!("read: {e}")),
-            Err(_) => return Err("handshake timed out".into()),
+            Err(_) => {
+                if total == 0 {
+                    ctx.host.met_silence();
+                }
+                return Err("handshake timed out".into());
+            }
         };
+        if total == 0 {
+            ctx.host.heard_from();
+        }
         total += n;
         if total > max {
             return Err(format!("handshake exceeds {max} bytes"));
