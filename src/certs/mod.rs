@@ -456,9 +456,26 @@ pub fn section(fetched: &FetchedChains, opts: &CertOptions, hostname: &str) -> C
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
     let (chains, mut findings) = analyse(&fetched.captures, Some(hostname), opts, at);
     findings.extend(no_sni_finding(&fetched.no_sni));
+    // The section's fact is the chain: without one it did not complete, whatever else ran.
+    let error = chains.is_empty().then(|| {
+        if fetched.failures.is_empty() {
+            "no certificate chain was obtained: no handshake could be attempted (no protocol \
+             version the certificate stage speaks is offered)"
+                .to_string()
+        } else {
+            format!(
+                "no certificate chain was obtained: {}",
+                fetched.failures.join("; ")
+            )
+        }
+    });
     CertificatesSection {
-        status: SectionStatus::Completed,
-        error: None,
+        status: if error.is_some() {
+            SectionStatus::Error
+        } else {
+            SectionStatus::Completed
+        },
+        error,
         findings,
         at: Some(parse::rfc3339(at)),
         chains,

@@ -95,7 +95,11 @@ fn shell_quote(s: &str) -> String {
 impl SaveProfileArgs {
     /// Writes the profile when `--save-profile` was given. `command` is the `--exec` command
     /// as typed (None in listen mode). Ok(false) when no client sent a ClientHello.
-    pub(crate) fn save(&self, reports: &[ClientReport], command: Option<&str>) -> anyhow::Result<bool> {
+    pub(crate) fn save(
+        &self,
+        reports: &[ClientReport],
+        command: Option<&str>,
+    ) -> anyhow::Result<bool> {
         let Some(path) = &self.save_profile else {
             return Ok(false);
         };

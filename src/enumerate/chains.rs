@@ -59,15 +59,26 @@ fn status_request() -> Extension {
 }
 
 /// The certificate stage: the chains in the flights the protocol scan already read, plus this
-/// stage's own handshakes ([`probe_all`]), with the connections they took.
+/// stage's own handshakes ([`probe_all`]), with the connections they took and, for a stage
+/// that got no chain at all, why each of its handshakes gave none.
 pub async fn fetch(ctx: &Ctx, protocols: &[ProtocolResult], gathered: &Gathered) -> FetchedChains {
     let before = ctx.host.connections();
     let mut captures = from_gathered(gathered);
-    let (own, no_sni) = probe_all(ctx, protocols).await;
+    let (own, mut no_sni, failures) = probe_all(ctx, protocols).await;
     captures.extend(own);
+    // An alert to the hello without SNI says "no SNI, no service" only when hellos with SNI
+    // got a chain: when they failed too (e.g. a server that speaks only a group our
+    // handshake client lacks), the alert is about something else.
+    if no_sni.refused == Some(true) && !captures.iter().any(|c| !c.source.without_sni) {
+        no_sni.refused = None;
+        if let Some(e) = no_sni.evidence.as_mut() {
+            e.push_str("; the handshakes with SNI got no chain either, so this is no refusal of SNI-less clients");
+        }
+    }
     FetchedChains {
         captures,
         no_sni,
+        failures,
         connections: ctx.host.connections().saturating_sub(before),
     }
 }
@@ -111,23 +122,10 @@ pub fn from_gathered(gathered: &Gathered) -> Vec<Capture> {
 /// One TLS <= 1.2 hello offering only `offer`'s suites and signature schemes, asking for
 /// stapling, sending `sni` (None: no server_name extension). `compact` (a server that closes
 /// on large hellos): a hello under 256 bytes offering the suites of `accepted` (what the
-/// protocol stage found) instead of every candidate.
-pub async fn probe_tls12(
-    engine: &Engine,
-    host: &HostHandle,
-    sni: Option<String>,
-    version: TlsVersion,
-    offer: KeyOffer,
-    compact: Option<&[SuiteResult]>,
-) -> Option<Capture> {
-    hello_tls12(engine, host, sni, version, offer, compact)
-        .await
-        .ok()
-}
-
-/// [`probe_tls12`], keeping what the server answered when no chain came back: Err(None) when
-/// no hello was sent (no suite fits `offer`), Err(Some(outcome)) for an answer without
-/// certificates (an alert, a closed connection, a timeout, a ServerHello without a chain).
+/// protocol stage found) instead of every candidate. What the server answered when no chain
+/// came back: Err(None) when no hello was sent (no suite fits `offer`), Err(Some(outcome)) for
+/// an answer without certificates (an alert, a closed connection, a timeout, a ServerHello
+/// without a chain).
 async fn hello_tls12(
     engine: &Engine,
     host: &HostHandle,
@@ -245,7 +243,12 @@ pub async fn handshake_tls13(ctx: &Ctx, offer: KeyOffer) -> Result<Option<Captur
 ///
 /// When the scan sends SNI, one more handshake sends none ([`probe_without_sni`]): a server
 /// with a different default certificate shows it as a chain of its own.
-async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> (Vec<Capture>, NoSniProbe) {
+///
+/// Besides the captures: one line per handshake that returned no chain, saying why.
+async fn probe_all(
+    ctx: &Ctx,
+    protocols: &[ProtocolResult],
+) -> (Vec<Capture>, NoSniProbe, Vec<String>) {
     let (engine, host, sni, compact) = (&ctx.engine, &ctx.host, ctx.sni.clone(), ctx.compact);
     let supported = |v| protocols.iter().any(|p| p.version == v && p.supported);
     let legacy = [
@@ -257,7 +260,9 @@ async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> (Vec<Capture>, No
     .into_iter()
     .find(|v| supported(*v));
     let tls12 = async {
-        let Some(v) = legacy else { return vec![] };
+        let Some(v) = legacy else {
+            return (vec![], vec![]);
+        };
         let accepted = compact.then(|| {
             protocols
                 .iter()
@@ -266,35 +271,64 @@ async fn probe_all(ctx: &Ctx, protocols: &[ProtocolResult]) -> (Vec<Capture>, No
                 .unwrap_or_default()
         });
         let (a, b) = tokio::join!(
-            probe_tls12(engine, host, sni.clone(), v, KeyOffer::Rsa, accepted),
-            probe_tls12(engine, host, sni.clone(), v, KeyOffer::Ecdsa, accepted),
+            hello_tls12(engine, host, sni.clone(), v, KeyOffer::Rsa, accepted),
+            hello_tls12(engine, host, sni.clone(), v, KeyOffer::Ecdsa, accepted),
         );
-        [a, b].into_iter().flatten().collect::<Vec<_>>()
+        let mut got = Vec::new();
+        let mut failed = Vec::new();
+        for (offer, r) in [(KeyOffer::Rsa, a), (KeyOffer::Ecdsa, b)] {
+            match r {
+                Ok(c) => got.push(c),
+                Err(None) => {}
+                Err(Some(o)) => failed.push(format!(
+                    "{v} hello offering {}: {}",
+                    offer.name(),
+                    no_chain(&o)
+                )),
+            }
+        }
+        (got, failed)
     };
     let tls13 = async {
         if !supported(TlsVersion::Tls13) {
-            return vec![];
+            return (vec![], vec![]);
         }
         let (a, b) = tokio::join!(
             handshake_tls13(ctx, KeyOffer::Rsa),
             handshake_tls13(ctx, KeyOffer::Ecdsa),
         );
-        let mut got: Vec<Capture> = [a, b]
-            .into_iter()
-            .filter_map(|r| r.ok().flatten())
-            .collect();
+        let mut got = Vec::new();
+        let mut failed = Vec::new();
+        let keep = |got: &mut Vec<_>, failed: &mut Vec<_>, offer: KeyOffer, r| match r {
+            Ok(Some(c)) => got.push(c),
+            Ok(None) => failed.push(format!(
+                "TLSv1.3 handshake offering {}: no certificate",
+                offer.name()
+            )),
+            Err(e) => failed.push(format!("TLSv1.3 handshake offering {}: {e}", offer.name())),
+        };
+        keep(&mut got, &mut failed, KeyOffer::Rsa, a);
+        keep(&mut got, &mut failed, KeyOffer::Ecdsa, b);
         if got.is_empty() {
-            if let Ok(Some(c)) = handshake_tls13(ctx, KeyOffer::Any).await {
-                got.push(c);
-            }
+            let any = handshake_tls13(ctx, KeyOffer::Any).await;
+            keep(&mut got, &mut failed, KeyOffer::Any, any);
         }
-        got
+        (got, failed)
     };
-    let (mut a, b, (c, no_sni)) =
+    let ((mut a, mut failed), (b, f13), (c, no_sni)) =
         tokio::join!(tls12, tls13, probe_without_sni(ctx, legacy, protocols));
     a.extend(b);
     a.extend(c);
-    (a, no_sni)
+    failed.extend(f13);
+    (a, no_sni, failed)
+}
+
+/// Why a TLS <= 1.2 hello brought no chain.
+fn no_chain(o: &ProbeOutcome) -> String {
+    match o {
+        ProbeOutcome::ServerHello(_) => format!("{}, without a Certificate", o.describe()),
+        _ => o.describe(),
+    }
 }
 
 /// Whether an answer without a chain to the hello without SNI is a refusal: an alert is (the

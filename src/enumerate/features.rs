@@ -308,9 +308,14 @@ const HEARTBEAT_PAYLOAD: &[u8] = b"tlsa";
 /// The payload_length the heartbeat request claims.
 const HEARTBEAT_CLAIM: u16 = 0x4000;
 
-/// How long to wait for an answer to the heartbeat request: a vulnerable OpenSSL answers in
-/// the same read that took the request in.
+/// How long to wait for an answer to the heartbeat requests. Not a quiet period: a vulnerable
+/// OpenSSL answers the first request at once, a patched one answers the well-formed second
+/// one at once; only a server that echoes the extension and then answers no heartbeat at all
+/// waits this out.
 const HEARTBEAT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The payload of the well-formed heartbeat request sent after the over-long one.
+const HEARTBEAT_CHECK: &[u8] = b"tlsaudit-heartbeat";
 
 /// A heartbeat_request (RFC 6520 section 4) claiming [`HEARTBEAT_CLAIM`] payload bytes while
 /// carrying [`HEARTBEAT_PAYLOAD`] and no padding, as one record of content type 24.
@@ -321,9 +326,22 @@ pub fn heartbleed_request(record_version: ProtocolVersion) -> Vec<u8> {
     encode_records(ContentType::HEARTBEAT, record_version, &msg)
 }
 
+/// A well-formed heartbeat_request carrying [`HEARTBEAT_CHECK`] and the minimum 16 bytes of
+/// padding. A patched server silently discards the over-long request before it (RFC 6520
+/// section 4) and answers this one, so its answer ends the wait instead of a timer.
+fn heartbeat_check(record_version: ProtocolVersion) -> Vec<u8> {
+    let mut msg = vec![1];
+    msg.extend((HEARTBEAT_CHECK.len() as u16).to_be_bytes());
+    msg.extend(HEARTBEAT_CHECK);
+    msg.extend([0u8; 16]);
+    encode_records(ContentType::HEARTBEAT, record_version, &msg)
+}
+
 /// Heartbleed (CVE-2014-0160), only against a server that echoed the heartbeat extension: a
-/// hello offering it, the flight to ServerHelloDone, then one heartbeat request before the
-/// handshake goes on (OpenSSL 1.0.1 to 1.0.1f answered heartbeats at any point).
+/// hello offering it, the flight to ServerHelloDone, then an over-long heartbeat request and a
+/// well-formed one before the handshake goes on (OpenSSL 1.0.1 to 1.0.1f answered heartbeats at
+/// any point). The first answer decides: a response as long as the over-long claim is the
+/// leak, an echo of the well-formed request is a server that discarded the over-long one.
 async fn heartbleed_probe(ctx: &Ctx, prior: &Prior, v: TlsVersion, heartbeat: &Fact) -> Fact {
     match heartbeat.answer {
         Answer::Yes => {}
@@ -345,9 +363,11 @@ async fn heartbleed_probe(ctx: &Ctx, prior: &Prior, v: TlsVersion, heartbeat: &F
     }];
     let hello = spec.fit_compact().build();
     let request = heartbleed_request(v.wire());
+    let sent = request.len() - 5;
+    let both = [request, heartbeat_check(v.wire())].concat();
     let (outcome, follow) = ctx
         .engine
-        .probe_then_send(&ctx.host, &hello, &request, HEARTBEAT_WAIT)
+        .probe_then_send(&ctx.host, &hello, &both, HEARTBEAT_WAIT)
         .await;
     let Some(follow) = follow else {
         return Fact::not_determined(format!(
@@ -359,8 +379,19 @@ async fn heartbleed_probe(ctx: &Ctx, prior: &Prior, v: TlsVersion, heartbeat: &F
         "{v} heartbeat request claiming {HEARTBEAT_CLAIM} payload bytes with {} sent",
         HEARTBEAT_PAYLOAD.len()
     );
-    let sent = request.len() - 5;
+    // A heartbeat_response echoing the well-formed request: the over-long one got nothing.
+    let check_answer = |p: &[u8]| {
+        p.first() == Some(&2)
+            && p.get(1..3) == Some(&(HEARTBEAT_CHECK.len() as u16).to_be_bytes()[..])
+            && p.get(3..3 + HEARTBEAT_CHECK.len()) == Some(HEARTBEAT_CHECK)
+    };
     match follow {
+        FollowUp::Record {
+            content_type: ContentType::HEARTBEAT,
+            payload,
+        } if check_answer(&payload) => Fact::no(format!(
+            "{asked} got no answer; a well-formed heartbeat request sent after it was answered in kind (the over-long one was discarded)"
+        )),
         FollowUp::Record {
             content_type: ContentType::HEARTBEAT,
             payload,

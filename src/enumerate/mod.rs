@@ -148,7 +148,10 @@ pub async fn scan_target(
         .all(|p| p.status != SectionStatus::Completed)
     {
         report.error = report.protocols.iter().find_map(|p| p.error.clone());
-        report.error_reason = ctx.host.last_failure();
+        report.error_reason = match ctx.host.silence() {
+            Some(e) => Some(e.reason),
+            None => ctx.host.last_failure(),
+        };
     }
     if opts.runs(Stage::Certs) && report.error.is_none() {
         gathered.chains = Some(chains::fetch(&ctx, &report.protocols, &gathered).await);
@@ -316,14 +319,16 @@ pub async fn scan_protocols(
         }
     };
     let (first12, first13) = tokio::join!(first12, first13);
-    // No TCP connection at all: stop here instead of failing every other version too.
+    // No TCP connection at all, or connections on which the server never says a word: stop
+    // here instead of failing (or waiting out the timeout on) every other version too.
     let unreachable = [&first12, &first13]
         .into_iter()
         .flatten()
         .find_map(|o| match o {
             ProbeOutcome::ConnectFailed(e) => Some(e.clone()),
             _ => None,
-        });
+        })
+        .or_else(|| ctx.host.silence());
     if let Some(e) = unreachable {
         let mut failed = not_scheduled(versions);
         for p in &mut failed {

@@ -253,8 +253,9 @@ async fn tls13_schemes(ctx: &Ctx) -> VersionSignatures {
         result.status = SectionStatus::Error;
         result.error = Some(format!(
             "not determined: no TLS 1.3 handshake completed ({}); the handshake client \
-             speaks only x25519/secp256r1/secp384r1 and AES-GCM/ChaCha20",
-            e.stop
+             speaks only {} and AES-GCM/ChaCha20",
+            e.stop,
+            crate::probe::hybrid::group_names().join("/")
         ));
     } else {
         result.evidence = e.stop;

@@ -254,5 +254,8 @@ pub struct Capture {
 pub struct FetchedChains {
     pub captures: Vec<Capture>,
     pub no_sni: NoSniProbe,
+    /// Why each of the stage's own handshakes that returned no chain returned none (e.g.
+    /// "TLSv1.3 handshake offering RSA: received fatal alert: HandshakeFailure").
+    pub failures: Vec<String>,
     pub connections: u64,
 }

@@ -32,4 +32,7 @@ pub enum ErrorReason {
     ConnectError,
     /// The plaintext STARTTLS exchange failed before TLS could start.
     StarttlsFailed,
+    /// The server accepted TCP connections but sent not one byte before the read timeout:
+    /// after the first probes met that silence, no other probe waited for it again.
+    Silent,
 }

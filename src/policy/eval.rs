@@ -218,6 +218,10 @@ fn check(t: &TargetFacts, rule: &Rule) -> (RuleStatus, String) {
                     c.error.as_deref().unwrap_or("not scheduled")
                 ),
             ),
+            // No chain was judged: "no such finding" would be a pass on a missing fact.
+            Some(c) if c.chains.is_empty() => {
+                (Incomplete, "no certificate chain was obtained".into())
+            }
             Some(c) => {
                 let hits: Vec<String> = c
                     .findings

@@ -660,6 +660,18 @@ fn missing_facts_are_incomplete_never_a_pass() {
     let r = evaluate(&t, &p, Severity::Error);
     assert_eq!(r.verdict, Verdict::Incomplete);
 
+    // Issue 13: a section that says completed but holds no chain (a handshake client that
+    // could not talk to the server) has no finding because nothing was examined.
+    t.certificates = Some(CertificatesSection::default());
+    let r = evaluate(&t, &p, Severity::Error);
+    let cert = r
+        .rules
+        .iter()
+        .find(|r| r.id == "cert.chain.invalid")
+        .unwrap();
+    assert_eq!(cert.status, RuleStatus::Incomplete);
+    assert_eq!(cert.evidence, "no certificate chain was obtained");
+
     // TLS 1.2 not scanned (--versions tls1.3): the suite rule cannot pass.
     let mut t = target(&[(Tls12, &[0xc02f]), (Tls13, &[0x1301])]);
     t.protocols[4].status = SectionStatus::NotScheduled;

@@ -3,7 +3,7 @@
 //! deadline. Whatever the server does is a [`ProbeOutcome`], never an error or a panic.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -172,6 +172,12 @@ pub struct HostHandle {
     connections: Arc<AtomicU64>,
     /// Why the last failed connection failed.
     last_failure: Arc<std::sync::Mutex<Option<ErrorReason>>>,
+    /// Some connection to this host received at least one byte.
+    answered: Arc<AtomicBool>,
+    /// Some connection to this host met the read timeout without receiving a byte.
+    met_silence: Arc<AtomicBool>,
+    /// The engine's read timeout, for the silence error.
+    read_timeout: Duration,
 }
 
 impl HostHandle {
@@ -183,6 +189,36 @@ impl HostHandle {
     /// Why the last connection that could not be made failed, if one failed.
     pub fn last_failure(&self) -> Option<ErrorReason> {
         self.last_failure.lock().ok().and_then(|g| *g)
+    }
+
+    /// Records that a connection to this host received bytes: it is not a silent host, even
+    /// if some other connection times out.
+    pub fn heard_from(&self) {
+        self.answered.store(true, Ordering::Relaxed);
+    }
+
+    /// Records that a connection to this host waited out the read timeout without a byte.
+    pub fn met_silence(&self) {
+        self.met_silence.store(true, Ordering::Relaxed);
+    }
+
+    /// `Some` once the host has proven silent: a connection met the read timeout without a
+    /// byte and none has ever received one (a server that accepts TCP and never answers, e.g.
+    /// a dead backend behind a TCP load balancer). Every later connection fails at once with
+    /// this error instead of waiting out the timeout again.
+    pub fn silence(&self) -> Option<ConnectError> {
+        (self.met_silence.load(Ordering::Relaxed) && !self.answered.load(Ordering::Relaxed)).then(
+            || {
+                ConnectError::new(
+                    ErrorReason::Silent,
+                    format!(
+                        "{}: the server accepted TCP connections but never answered (not a \
+                         byte within the read timeout of {:?})",
+                        self.addr, self.read_timeout
+                    ),
+                )
+            },
+        )
     }
 
     fn failed(&self, e: ConnectError) -> ConnectError {
@@ -221,11 +257,18 @@ impl Engine {
             per_host: Arc::new(Semaphore::new(self.cfg.per_host_limit.max(1))),
             connections: Arc::new(AtomicU64::new(0)),
             last_failure: Arc::default(),
+            answered: Arc::default(),
+            met_silence: Arc::default(),
+            read_timeout: self.cfg.read_timeout,
         }
     }
 
-    /// Opens a TCP connection under both limits, counting it. The permits live as long as the stream.
+    /// Opens a TCP connection under both limits, counting it. The permits live as long as the
+    /// stream. A host that has proven silent ([`HostHandle::silence`]) gets no more connections.
     pub async fn connect(&self, host: &HostHandle) -> Result<Connection, ConnectError> {
+        if let Some(e) = host.silence() {
+            return Err(host.failed(e));
+        }
         self.try_connect(host).await.map_err(|e| host.failed(e))
     }
 
@@ -313,9 +356,15 @@ impl Engine {
                 Ok(c) => c,
                 Err(e) => return ProbeOutcome::ConnectFailed(e),
             };
-            outcome = self.exchange(&mut conn.stream, &wire, hello.sslv2()).await;
-            // Only a silent server is worth asking again; any answer is the answer.
-            if !matches!(outcome, ProbeOutcome::Timeout) || attempt == self.cfg.retries {
+            outcome = self
+                .exchange(host, &mut conn.stream, &wire, hello.sslv2())
+                .await;
+            // Only a server that answers, but not this time, is worth asking again; any answer
+            // is the answer, and a host that never answered is not waited for twice.
+            if !matches!(outcome, ProbeOutcome::Timeout)
+                || attempt == self.cfg.retries
+                || host.silence().is_some()
+            {
                 break;
             }
         }
@@ -337,7 +386,9 @@ impl Engine {
             Ok(c) => c,
             Err(e) => return (ProbeOutcome::ConnectFailed(e), None),
         };
-        let outcome = self.exchange(&mut conn.stream, &wire, hello.sslv2()).await;
+        let outcome = self
+            .exchange(host, &mut conn.stream, &wire, hello.sslv2())
+            .await;
         let complete = matches!(&outcome, ProbeOutcome::ServerHello(f)
             if f.complete && f.trailing_alert.is_none());
         if !complete {
@@ -371,7 +422,13 @@ impl Engine {
         }
     }
 
-    async fn exchange(&self, stream: &mut TcpStream, wire: &[u8], sslv2: bool) -> ProbeOutcome {
+    async fn exchange(
+        &self,
+        host: &HostHandle,
+        stream: &mut TcpStream,
+        wire: &[u8],
+        sslv2: bool,
+    ) -> ProbeOutcome {
         let deadline = Instant::now() + self.cfg.read_timeout;
         match timeout_at(deadline, stream.write_all(wire)).await {
             Ok(Ok(())) => {}
@@ -380,14 +437,24 @@ impl Engine {
         }
         let mut reader = FlightReader::new(self.cfg.max_flight_bytes, sslv2);
         let mut buf = vec![0u8; 16 * 1024];
+        let mut heard = false;
         loop {
             let n = match timeout_at(deadline, stream.read(&mut buf)).await {
                 Ok(Ok(n)) => n,
                 Ok(Err(e)) => return reader.finish_early(io_outcome(&e)),
-                Err(_) => return reader.finish_early(ProbeOutcome::Timeout),
+                Err(_) => {
+                    if !heard {
+                        host.met_silence();
+                    }
+                    return reader.finish_early(ProbeOutcome::Timeout);
+                }
             };
             if n == 0 {
                 return reader.finish_early(ProbeOutcome::Closed);
+            }
+            if !heard {
+                heard = true;
+                host.heard_from();
             }
             if let Some(done) = reader.feed(&buf[..n]) {
                 return done;

@@ -6,7 +6,6 @@
 //! the server does, it does not trust it. Nothing sent over these connections is secret.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ClientSessionMemoryCache, ClientSessionStore, ResolvesClientCert};
@@ -16,7 +15,7 @@ use rustls::{
     SupportedProtocolVersion,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::{timeout, timeout_at, Instant};
+use tokio::time::{timeout_at, Instant};
 
 use crate::wire::{ContentType, Deframer, Frame, HandshakeJoiner};
 
@@ -193,7 +192,8 @@ pub struct Setup {
     /// TLS 1.2 resumption: true offers session tickets too, false session ids only.
     pub tls12_tickets: bool,
     pub early_data: bool,
-    /// Wait a short quiet period after the handshake for TLS 1.3 NewSessionTickets.
+    /// After the handshake, read the server's TLS 1.3 NewSessionTickets until it closes the
+    /// connection in answer to our close_notify.
     pub collect_tickets: bool,
 }
 
@@ -203,7 +203,7 @@ impl Setup {
             tls13,
             // What rustls itself can check: it refuses a TLS 1.2 ServerKeyExchange signed
             // with a scheme it does not know (e.g. rsa_pkcs1_sha224, which OpenSSL picks).
-            schemes: rustls::crypto::ring::default_provider()
+            schemes: super::hybrid::provider()
                 .signature_verification_algorithms
                 .supported_schemes()
                 .into_iter()
@@ -220,7 +220,7 @@ impl Setup {
 /// Whether the handshake client can negotiate one of `suites` (rustls with ring: ECDHE with
 /// AES-GCM or ChaCha20-Poly1305 in TLS 1.2, and the three common TLS 1.3 suites).
 pub fn can_negotiate(suites: &[crate::wire::CipherSuite]) -> bool {
-    let provider = rustls::crypto::ring::default_provider();
+    let provider = super::hybrid::provider();
     provider
         .cipher_suites
         .iter()
@@ -257,7 +257,7 @@ impl Client {
                 .map(|s| SignatureScheme::from(*s))
                 .collect(),
         });
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(super::hybrid::provider());
         let clock = Arc::new(FrozenClock(UnixTime::now()));
         let mut config = ClientConfig::builder_with_details(provider, clock)
             .with_protocol_versions(versions)
@@ -310,8 +310,9 @@ pub struct Done {
     pub tls13_ticket_lifetimes: Vec<u32>,
 }
 
-/// Runs one handshake to completion over a counted connection, then lingers briefly so
-/// post-handshake tickets arrive. `early` is sent as 0-RTT data when a ticket allows it.
+/// Runs one handshake to completion over a counted connection and closes it (reading the
+/// post-handshake tickets first when the setup collects them). `early` is sent as 0-RTT data
+/// when a ticket allows it.
 pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Result<Done, String> {
     let name = match &ctx.sni {
         Some(n) => ServerName::try_from(n.clone()).map_err(|e| format!("server name: {e}"))?,
@@ -342,8 +343,16 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
             Ok(Ok(0)) => return Err("connection closed during the handshake".into()),
             Ok(Ok(n)) => n,
             Ok(Err(e)) => return Err(format!("read: {e}")),
-            Err(_) => return Err("handshake timed out".into()),
+            Err(_) => {
+                if total == 0 {
+                    ctx.host.met_silence();
+                }
+                return Err("handshake timed out".into());
+            }
         };
+        if total == 0 {
+            ctx.host.heard_from();
+        }
         total += n;
         if total > max {
             return Err(format!("handshake exceeds {max} bytes"));
@@ -354,26 +363,32 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
             return Err(e);
         }
     }
-    // Tickets follow the handshake (TLS 1.3 NewSessionTicket, TLS 1.2 before the server's
-    // Finished): read what arrives within a short quiet period.
+    // Close: close_notify, then our TCP FIN (RFC 8446 section 6.1).
     let secret = client.secrets.take();
-    let mut after = Vec::new();
-    let rounds = if client.collect_tickets { 16 } else { 0 };
-    for _ in 0..rounds {
-        let quiet = Duration::from_millis(300);
-        match timeout(quiet, stream.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => {
-                total += n;
-                after.extend_from_slice(&buf[..n]);
-                if total > max || feed(&mut conn, &buf[..n]).is_err() {
-                    break;
-                }
-            }
-            _ => break,
-        }
-    }
     conn.send_close_notify();
     let _ = flush(&mut conn, stream, deadline).await;
+    let mut after = Vec::new();
+    if client.collect_tickets {
+        // TLS 1.3 NewSessionTickets follow the handshake (RFC 8446 section 4.6.1; TLS 1.2's
+        // come before the server's Finished). No timer guesses when they are over: the server
+        // sends them on our Finished, before it reads our close_notify, so reading until it
+        // closes in turn reads them all. The handshake's deadline bounds a server that never
+        // closes.
+        let _ = stream.shutdown().await;
+        loop {
+            match timeout_at(deadline, stream.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => {
+                    total += n;
+                    after.extend_from_slice(&buf[..n]);
+                    if total > max || feed(&mut conn, &buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                // Closed, reset or out of time: what came before is all there is.
+                _ => break,
+            }
+        }
+    }
     let suite = conn.negotiated_cipher_suite().map(|s| u16::from(s.suite()));
     let tls13_ticket_lifetimes = match (suite, secret) {
         (Some(suite), Some(secret))

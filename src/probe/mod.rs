@@ -1,13 +1,15 @@
 //! Probes: everything below the enumeration stages that touches a socket or builds what is
 //! sent on one. The [`engine`] alone opens connections (limits, timeouts, retries, counts);
 //! [`hello`] builds ClientHellos; [`full`] runs rustls handshakes over engine connections
-//! ([`tickets`] reads TLS 1.3 session tickets); [`starttls`] speaks the plaintext preambles;
+//! (with the post-quantum hybrid groups of [`hybrid`]; [`tickets`] reads TLS 1.3 session
+//! tickets); [`starttls`] speaks the plaintext preambles;
 //! [`ctx`] is the per-target probe context.
 
 pub mod ctx;
 pub mod engine;
 pub mod full;
 pub mod hello;
+pub mod hybrid;
 pub mod starttls;
 pub mod target;
 pub mod tickets;

@@ -19,6 +19,33 @@ pub fn require(program: &str) -> bool {
     false
 }
 
+/// Where `.ci/run` installs Node.js 24 (npm package `node@24`, whose OpenSSL 3.5 speaks
+/// X25519MLKEM768); `TLSAUDIT_NODE24` names another binary.
+const NODE24: &str = "/opt/node24/node_modules/node/bin/node";
+
+/// The Node.js 24 binary, when installed. Under CI=true a missing one is a test failure.
+pub fn node24() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("TLSAUDIT_NODE24").map_or_else(|| NODE24.into(), Into::into);
+    let version = std::process::Command::new(&path)
+        .args([
+            "-p",
+            "process.versions.node + ' ' + process.versions.openssl",
+        ])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if version.starts_with("24.") {
+        return Some(path);
+    }
+    let what = format!("Node.js 24 ({}: '{version}')", path.display());
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{what} is not installed, and CI=true: .ci/run must install it");
+    }
+    eprintln!("skipping: {what} is not installed");
+    None
+}
+
 /// Scans `target` (e.g. "127.0.0.1:4433") with default limits, SNI "localhost".
 pub async fn scan(target: &str) -> (TargetReport, Gathered) {
     scan_with(

@@ -11,6 +11,7 @@ mod groups;
 mod heartbleed;
 mod html;
 mod policy;
+mod pq;
 mod profiles;
 mod progress;
 mod scan;

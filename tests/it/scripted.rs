@@ -10,8 +10,8 @@ use tokio::net::{TcpListener, TcpStream};
 
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::Fact;
-use tlsaudit::facts::SectionStatus;
 use tlsaudit::facts::TlsVersion::*;
+use tlsaudit::facts::{ErrorReason, SectionStatus};
 use tlsaudit::probe::engine::EngineConfig;
 use tlsaudit::wire::registry;
 use tlsaudit::wire::sslv2::{CipherKind, Sslv2ClientHello, Sslv2ServerHello};
@@ -66,6 +66,9 @@ enum Heartbeat {
     Bleed,
     /// Not at all.
     Ignore,
+    /// As OpenSSL 1.0.1g and later: an over-long request is discarded silently, a well-formed
+    /// one answered with its payload (RFC 6520 section 4).
+    Patched,
 }
 
 async fn start(script: Script) -> SocketAddr {
@@ -269,6 +272,12 @@ async fn serve(mut stream: TcpStream, s: Script) {
         }
         // Keep the connection open past the scanner's wait (`start` ends it at 5 s).
         Some(Heartbeat::Ignore) => tokio::time::sleep(Duration::from_secs(5)).await,
+        Some(Heartbeat::Patched) => {
+            if let Some(response) = answer_well_formed(&mut stream).await {
+                let _ = stream.write_all(&response).await;
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
         None => {}
     }
     let _ = stream.read(&mut buf).await;
@@ -305,6 +314,44 @@ async fn bleed(stream: &mut TcpStream) -> Option<Vec<u8>> {
     record.extend((msg.len() as u16).to_be_bytes());
     record.extend(msg);
     Some(record)
+}
+
+/// Reads heartbeat_request records, discarding those whose payload_length exceeds what they
+/// carry, and answers the first well-formed one: type 2, its payload, 16 bytes of padding.
+async fn answer_well_formed(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut deframer = Deframer::default();
+    let mut buf = vec![0u8; 4096];
+    loop {
+        while let Some(frame) = deframer.pop().ok()? {
+            let Frame::Record {
+                content_type: ContentType::HEARTBEAT,
+                payload,
+                ..
+            } = frame
+            else {
+                continue;
+            };
+            let (&[1, hi, lo], rest) = payload.split_first_chunk::<3>()? else {
+                continue;
+            };
+            let len = u16::from_be_bytes([hi, lo]) as usize;
+            if len + 16 > rest.len() {
+                continue;
+            }
+            let mut msg = vec![2, hi, lo];
+            msg.extend(&rest[..len]);
+            msg.extend([0u8; 16]);
+            let mut record = vec![24, 3, 3];
+            record.extend((msg.len() as u16).to_be_bytes());
+            record.extend(msg);
+            return Some(record);
+        }
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        deframer.push(&buf[..n]);
+    }
 }
 
 /// An ECDHE ServerKeyExchange body for `curve` (RFC 8422 section 5.4) with a dummy point and
@@ -494,8 +541,12 @@ async fn garbage_answers_are_reported_not_fatal() {
     );
 }
 
+/// Issue 13: a server that accepts TCP and never answers cost every probe a read timeout and
+/// a retry (56 s with the defaults). Now the first probes' silence ends the target: one read
+/// timeout, two connections (the first TLS 1.2 and TLS 1.3 probes, in parallel), no retries,
+/// and the entry says why.
 #[tokio::test]
-async fn silent_server_times_out_on_every_probe() {
+async fn a_silent_server_costs_one_read_timeout_and_is_reported_silent() {
     let addr = start(Script {
         silent: true,
         ..Default::default()
@@ -503,17 +554,21 @@ async fn silent_server_times_out_on_every_probe() {
     .await;
     let cfg = EngineConfig {
         read_timeout: Duration::from_millis(300),
-        retries: 0,
         ..Default::default()
     };
-    let opts = ScanOptions {
-        versions: vec![Tls12, Tls13],
-        ..Default::default()
-    };
-    let (r, _) = scan_with(&addr.to_string(), cfg, opts).await;
+    let (r, _) = scan_with(&addr.to_string(), cfg, ScanOptions::default()).await;
     assert_eq!(versions(&r), vec![]);
+    assert_eq!(r.error_reason, Some(ErrorReason::Silent));
+    let error = r.error.as_deref().unwrap_or_default();
     assert!(
-        r.protocols.iter().all(|p| p.evidence.contains("timeout")),
+        error.contains("accepted TCP connections but never answered"),
+        "{error}"
+    );
+    assert_eq!(r.connections, 2);
+    assert!(
+        r.protocols
+            .iter()
+            .all(|p| p.status == SectionStatus::Error && p.error.as_deref() == Some(error)),
         "{:?}",
         r.protocols
     );
@@ -739,5 +794,22 @@ async fn heartbleed_by_an_over_long_heartbeat_response() {
         Fact::no(
             "TLSv1.2 heartbeat request claiming 16384 payload bytes with 4 sent got no answer within 3s (a vulnerable server answers at once)"
         )
+    );
+    // A patched server answers the well-formed request sent after the over-long one: its
+    // answer, not the 3 s cap, ends the wait.
+    let addr = start(script(Heartbeat::Patched)).await;
+    let started = std::time::Instant::now();
+    let (r, _) = scan(&addr.to_string()).await;
+    let f = r.features.as_ref().unwrap();
+    assert_eq!(
+        f.heartbleed,
+        Fact::no(
+            "TLSv1.2 heartbeat request claiming 16384 payload bytes with 4 sent got no answer; a well-formed heartbeat request sent after it was answered in kind (the over-long one was discarded)"
+        )
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
     );
 }
