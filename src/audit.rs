@@ -16,22 +16,31 @@ use crate::probe::Target;
 use crate::report::TargetReport;
 use crate::simulate::{self, SimClient, Simulated, SimulationSection};
 
-/// Scans one target, judges its certificates (by `certs`: trust stores, verdict time) and
-/// grades it. Never fails: an unreachable target is a report with
-/// `error` set. The [`Gathered`] side facts (flights, the SSLv2 certificate) come back too.
+/// Scans one target, judges its certificates (`audit.certs`: trust stores, verdict time),
+/// grades it and simulates `audit.clients` against it (replaying their hellos with
+/// `audit.live`). Never fails: an unreachable target is a report with `error` set. The
+/// [`Gathered`] side facts (flights, the SSLv2 certificate) come back too.
 ///
 /// ```no_run
-/// use tlsaudit::audit::scan_target;
+/// use tlsaudit::audit::{scan_target, AuditOptions};
 /// use tlsaudit::enumerate::{ScanOptions, Target};
 /// use tlsaudit::probe::engine::{Engine, EngineConfig};
 ///
-/// # async fn example() {
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 /// let engine = Engine::new(EngineConfig::default());
 /// let target = Target::parse("example.com", 443).expect("a HOST[:PORT]");
-/// let (report, _gathered) = scan_target(&engine, &target, &ScanOptions::default()).await;
+/// let audit = AuditOptions {
+///     clients: tlsaudit::simulate::prepare(tlsaudit::simulate::profile::builtin()?)?,
+///     ..AuditOptions::default()
+/// };
+/// let (report, _gathered) = scan_target(&engine, &target, &ScanOptions::default(), &audit).await;
 /// if let Some(grade) = &report.grade {
 ///     println!("{}: {}", report.target, grade.letter);
 /// }
+/// for client in report.simulation.iter().flat_map(|s| &s.clients) {
+///     println!("{}: {}", client.id, if client.connects { "connects" } else { "fails" });
+/// }
+/// # Ok(())
 /// # }
 /// ```
 pub async fn scan_target(

@@ -99,7 +99,7 @@ fn write_report(
 ) -> std::io::Result<()> {
     match format {
         Format::Text => {
-            tlsaudit::render::client::text(out, r, style)?;
+            tlsaudit::client::text::text(out, r, style)?;
             writeln!(out)
         }
         // JSON and JSON Lines (`options` refuses the policy-report formats).

@@ -12,6 +12,7 @@ pub mod capture;
 pub mod fingerprint;
 pub mod report;
 pub mod server;
+pub mod text;
 pub mod verdict;
 
 use schemars::JsonSchema;

@@ -449,7 +449,7 @@ pub async fn handle_connection(
             http_response("200 OK", "application/json", &body)
         } else {
             let mut body = Vec::new();
-            let _ = crate::render::client::text(
+            let _ = super::text::text(
                 &mut body,
                 &report,
                 &crate::render::style::Style { color: false },

@@ -5,7 +5,6 @@
 //! format and never import each other. [`junit`] and [`sarif`] write policy results for CI;
 //! [`client`] is the text form of a `tlsaudit client` report.
 
-pub mod client;
 pub mod html;
 pub mod junit;
 mod markup;

@@ -1,6 +1,7 @@
 //! One integration-test binary made of modules. Every test talks to real servers on loopback
 //! that it starts itself (or, for what no local server does, a scripted one).
 
+mod architecture;
 mod certs;
 mod cli;
 mod client;

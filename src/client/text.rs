@@ -1,5 +1,6 @@
 //! The readable form of a [`ClientReport`] of `tlsaudit client`, for the terminal and for
-//! `GET /`.
+//! `GET /`, built from the renderers' style and format-neutral decisions (render sits below
+//! the client check, so the check renders its own report).
 
 use std::io::Write;
 
