@@ -400,3 +400,79 @@ pub fn score_line(g: &Grade) -> String {
         g.cipher_score
     )
 }
+
+/// One row of "Who can connect", as both formats show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRow {
+    /// The profile id ("java-8").
+    pub client: String,
+    /// Its name and version ("Java (JSSE) 8u161").
+    pub full_name: String,
+    pub source: String,
+    /// "yes" / "NO", and how it reads.
+    pub result: Phrase,
+    /// "TLSv1.3 TLS_AES_128_GCM_SHA256 x25519", or the reason it fails.
+    pub detail: String,
+    /// With a live replay: "live: agrees" or "live: DIFFERS (…)", and how it reads.
+    pub live: Option<Phrase>,
+}
+
+/// The rows of a simulation section, in its order (failures first).
+pub fn client_rows(s: &crate::simulate::SimulationSection) -> Vec<ClientRow> {
+    s.clients
+        .iter()
+        .map(|c| {
+            let detail = if c.connects {
+                [
+                    c.protocol.map(|v| v.name().to_string()),
+                    c.cipher_suite.as_ref().map(|s| s.name.clone()),
+                    c.group.clone(),
+                    c.certificate.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("  ")
+            } else {
+                c.reason.clone().unwrap_or_default()
+            };
+            let live = c.live.as_ref().map(|l| {
+                if l.agrees {
+                    Phrase {
+                        text: "live: agrees".into(),
+                        tone: Some(Tone::Dim),
+                    }
+                } else {
+                    Phrase {
+                        text: format!("live: DIFFERS ({})", l.evidence),
+                        tone: Some(Tone::Weak),
+                    }
+                }
+            });
+            ClientRow {
+                client: c.id.clone(),
+                full_name: format!("{} {}", c.name, c.version),
+                source: c.source.clone(),
+                result: if c.connects {
+                    Phrase {
+                        text: "yes".into(),
+                        tone: Some(Tone::Good),
+                    }
+                } else {
+                    Phrase {
+                        text: "NO".into(),
+                        tone: Some(Tone::Bad),
+                    }
+                },
+                detail,
+                live,
+            }
+        })
+        .collect()
+}
+
+/// "34 of 36 clients connect": the section's one-line summary.
+pub fn client_summary(s: &crate::simulate::SimulationSection) -> String {
+    let ok = s.clients.iter().filter(|c| c.connects).count();
+    format!("{ok} of {} clients connect", s.clients.len())
+}

@@ -10,6 +10,7 @@ mod certs;
 mod grade;
 mod protocols;
 mod sections;
+mod simulation;
 mod verdict;
 
 use std::fmt::Write as _;
@@ -181,6 +182,9 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     }
     if let Some(f) = &t.features {
         sections::features(h, f)?;
+    }
+    if let Some(s) = &t.simulation {
+        simulation::section(h, s)?;
     }
     writeln!(
         h,

@@ -6,6 +6,7 @@ mod certs;
 mod grade;
 mod protocols;
 mod sections;
+pub mod simulation;
 pub mod verdict;
 
 use std::io::Write;
@@ -46,6 +47,9 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
         certs::section(out, c, style)?;
     }
     sections::sections(out, t, style)?;
+    if let Some(s) = &t.simulation {
+        simulation::section(out, s, style)?;
+    }
     writeln!(
         out,
         "  {}",
