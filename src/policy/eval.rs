@@ -264,6 +264,7 @@ fn check(t: &TargetFacts, rule: &Rule) -> (RuleStatus, String) {
             well_known,
         } => f::check_dhe(t, *min_bits, *well_known),
         RuleKind::Feature { feature, require } => f::check_feature(t, feature, *require),
+        RuleKind::ClientsConnect { clients } => f::check_clients(t, clients),
         RuleKind::CertificateKey {
             key_types,
             min_rsa_bits,

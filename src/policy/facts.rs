@@ -436,6 +436,40 @@ pub fn check_feature(t: &TargetFacts, id: &str, want: bool) -> (RuleStatus, Stri
     }
 }
 
+/// `clients_connect`: each named client profile connects, as the handshake simulation
+/// predicts it from the facts. Incomplete when the suites were not enumerated.
+pub fn check_clients(t: &TargetFacts, ids: &[String]) -> (RuleStatus, String) {
+    if let Some(e) = &t.error {
+        return (Incomplete, format!("the target was not scanned: {e}"));
+    }
+    if t.protocols
+        .iter()
+        .any(|p| p.supported && !p.suites_enumerated)
+    {
+        return (
+            Incomplete,
+            "the suites were not enumerated (--only versions): nothing to predict from".into(),
+        );
+    }
+    let server = crate::simulate::ServerModel::from_facts(t);
+    let mut failing = Vec::new();
+    let mut fine = Vec::new();
+    for id in ids {
+        let Some(client) = crate::simulate::builtin_client(id) else {
+            return (Incomplete, format!("no built-in client profile '{id}'"));
+        };
+        match crate::simulate::negotiate(&client.offer, &server) {
+            Ok(n) => fine.push(format!("{id}: {} {}", n.version, n.suite)),
+            Err(f) => failing.push(format!("{id}: {}", f.reason)),
+        }
+    }
+    if failing.is_empty() {
+        (Pass, fine.join("; "))
+    } else {
+        (Fail, failing.join("; "))
+    }
+}
+
 /// `certificate_key`: every chain's leaf key.
 pub fn check_cert_key(
     t: &TargetFacts,

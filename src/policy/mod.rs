@@ -122,6 +122,12 @@ pub enum RuleKind {
         feature: String,
         require: bool,
     },
+    /// These client profiles (built-in ids, families, `captured`, `declared`, `all`; resolved
+    /// to ids when the policy loads) must connect, as the handshake simulation predicts from
+    /// the facts.
+    ClientsConnect {
+        clients: Vec<String>,
+    },
     /// The leaf key of every chain.
     CertificateKey {
         key_types: Vec<&'static str>,
@@ -412,6 +418,8 @@ struct RawRule {
     min_rsa_bits: Option<Spanned<u32>>,
     #[serde(default)]
     ec_curves: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    clients: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -659,7 +667,7 @@ fn parse_suite(s: &str) -> Option<SuiteSpec> {
 
 /// Only keys that only some kinds take; a key a kind does not use is an error, not ignored.
 fn reject_unused(ctx: &Ctx<'_>, r: &RawRule, allowed: &[&str]) -> Result<(), PolicyError> {
-    let present: [(&str, Option<std::ops::Range<usize>>); 14] = [
+    let present: [(&str, Option<std::ops::Range<usize>>); 15] = [
         ("version", r.version.as_ref().map(|v| v.span())),
         ("versions", r.versions.as_ref().map(|v| v.span())),
         ("suites", r.suites.as_ref().map(|v| v.span())),
@@ -677,6 +685,7 @@ fn reject_unused(ctx: &Ctx<'_>, r: &RawRule, allowed: &[&str]) -> Result<(), Pol
         ("key_types", r.key_types.as_ref().map(|v| v.span())),
         ("min_rsa_bits", r.min_rsa_bits.as_ref().map(|v| v.span())),
         ("ec_curves", r.ec_curves.as_ref().map(|v| v.span())),
+        ("clients", r.clients.as_ref().map(|v| v.span())),
     ];
     for (name, span) in present {
         if let Some(span) = span {
@@ -883,6 +892,27 @@ impl Policy {
                         feature: f.get_ref().clone(),
                         require: r.kind.get_ref() == "require_feature",
                     }
+                }
+                "clients_connect" => {
+                    reject_unused(&ctx, r, &["clients"])?;
+                    let Some(list) = &r.clients else {
+                        return Err(ctx.err(
+                            r.kind.span(),
+                            "clients",
+                            "a `clients_connect` rule needs `clients`".into(),
+                        ));
+                    };
+                    let mut clients = Vec::new();
+                    for name in list.get_ref() {
+                        let chosen = crate::simulate::profile::select(name.get_ref())
+                            .map_err(|e| ctx.err(name.span(), "clients", e.to_string()))?;
+                        for p in chosen {
+                            if !clients.contains(&p.id) {
+                                clients.push(p.id);
+                            }
+                        }
+                    }
+                    RuleKind::ClientsConnect { clients }
                 }
                 "certificate_key" => {
                     reject_unused(&ctx, r, &["key_types", "min_rsa_bits", "ec_curves"])?;
@@ -1145,6 +1175,9 @@ fn default_title(kind: &RuleKind) -> String {
             )
         }
         RuleKind::CertificateKey { .. } => "the certificate key must be of the listed kind".into(),
+        RuleKind::ClientsConnect { clients } => {
+            format!("these clients must connect: {}", clients.join(", "))
+        }
     }
 }
 

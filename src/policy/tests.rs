@@ -266,10 +266,22 @@ fn multisafepay_is_the_seed() {
                 target(&[(Tls13, &[0x1301])]),
                 &["suites.tls1_2.none_required"],
             ),
-            // TLS 1.3 offered with none of the three.
+            // TLS 1.3 offered with none of the three: the notifier negotiates TLS 1.3, finds
+            // no suite and does not fall back, so it cannot connect either.
             (
                 target(&[(Tls12, &[0x009c]), (Tls13, &[0x1304])]),
-                &["suites.tls1_3.none_required"],
+                &[
+                    "clients.notifier.cannot_connect",
+                    "suites.tls1_3.none_required",
+                ],
+            ),
+            // TLS 1.2 only, with none of the six: no suite, and no notifications.
+            (
+                target(&[(Tls12, &[0xc027, 0x002f])]),
+                &[
+                    "clients.notifier.cannot_connect",
+                    "suites.tls1_2.none_required",
+                ],
             ),
             (plus(&base, Ssl2, &[]), &["protocol.ssl2.offered"]),
             (plus(&base, Ssl3, &[0x002f]), &["protocol.ssl3.offered"]),
@@ -1341,4 +1353,25 @@ fn a_policy_may_forbid_refusing_clients_without_sni() {
     assert!(is_cert_finding("cert.no_sni.refused"));
     let text = "[policy]\nname = \"x\"\n[[rule]]\nid = \"a\"\nkind = \"certificate\"\nseverity = \"error\"\nforbid_findings = [\"cert.no_sni.refused\"]\nmessage = \"m\"\n";
     Policy::from_toml(text, "my.toml").unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn clients_connect_names_known_profiles_and_fails_with_the_reason() {
+    let bad = "[policy]\nname = \"x\"\n\n[[rule]]\nid = \"c\"\nkind = \"clients_connect\"\nseverity = \"error\"\nclients = [\"java-99\"]\nmessage = \"m\"\n";
+    let e = Policy::from_toml(bad, "x.toml").unwrap_err().to_string();
+    assert!(e.contains("x.toml") && e.contains("java-99"), "{e}");
+    let ok = bad.replace("java-99", "java");
+    let p = Policy::from_toml(&ok, "x.toml").unwrap();
+    // Java 6 and 7 speak TLS 1.0 only by default: a TLS 1.2-only server loses them.
+    let r = evaluate(&target(&[(Tls12, &[0xc02f])]), &p, Severity::Error);
+    assert_eq!(r.verdict, Verdict::NotCompliant);
+    let rule = &r.rules[0];
+    assert_eq!(rule.status, RuleStatus::Fail);
+    assert!(
+        rule.evidence
+            .contains("java-7: no common version: the server offers TLSv1.2"),
+        "{}",
+        rule.evidence
+    );
+    assert!(!rule.evidence.contains("java-8"), "{}", rule.evidence);
 }

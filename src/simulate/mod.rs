@@ -50,6 +50,20 @@ pub fn prepare(
         .collect()
 }
 
+/// A built-in profile by id, read once per process.
+pub fn builtin_client(id: &str) -> Option<SimClient> {
+    static BUILTIN: std::sync::OnceLock<Vec<SimClient>> = std::sync::OnceLock::new();
+    BUILTIN
+        .get_or_init(|| {
+            profile::builtin()
+                .map(|all| all.iter().filter_map(|p| sim_client(p).ok()).collect())
+                .unwrap_or_default()
+        })
+        .iter()
+        .find(|c| c.id == id)
+        .cloned()
+}
+
 /// A profile as the negotiation reads it.
 pub fn sim_client(p: &profile::ClientProfile) -> Result<SimClient, profile::ProfileError> {
     let caps = p.capabilities()?;

@@ -182,6 +182,7 @@ async fn seed_server_passes_multisafepay_and_exits_0() {
             pass("protocol.tls1_0.offered"),
             pass("protocol.tls1_1.offered"),
             pass("cert.chain.invalid"),
+            pass("clients.notifier.cannot_connect"),
         ]
     );
     // Without the CA file the same chain is untrusted: the chain rule fails, exit 1.
@@ -325,7 +326,14 @@ async fn tls12_server_without_the_six_suites_fails_and_exits_1() {
     .unwrap();
     let (r, _) = scan(&s.target()).await;
     let (failed, verdict) = failed_without_certs(&r, "multisafepay", Severity::Warning);
-    assert_eq!(failed, vec!["suites.tls1_2.none_required"]);
+    // Nor can the provider's notifier connect: it offers only the six.
+    assert_eq!(
+        failed,
+        vec![
+            "clients.notifier.cannot_connect",
+            "suites.tls1_2.none_required"
+        ]
+    );
     assert_eq!(verdict, Verdict::NotCompliant);
 
     let dir = tempfile::tempdir().unwrap();
@@ -355,7 +363,7 @@ async fn tls12_server_without_the_six_suites_fails_and_exits_1() {
         .as_str()
         .unwrap()
         .contains("TLSv1.2 accepts TLS_RSA_WITH_AES_128_CBC_SHA256, TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256; none of them is one of the 6 required"));
-    assert_eq!(results.len(), 7, "one result per rule");
+    assert_eq!(results.len(), 8, "one result per rule");
 
     let out = tlsaudit(&["scan", &s.target(), "--ignore-rule", "cert.chain.invalid"]);
     let text = stdout(&out);
@@ -373,6 +381,11 @@ async fn tls12_server_without_the_six_suites_fails_and_exits_1() {
     );
     assert!(
         text.contains("fix: Enable TLS 1.2 with at least one of"),
+        "{text}"
+    );
+    // The notifier's reason names what the server offers.
+    assert!(
+        text.contains("multisafepay-notifier: no common cipher suite at TLSv1.2"),
         "{text}"
     );
 }
@@ -472,7 +485,7 @@ async fn legacy_tls10_server_warns_and_fails_only_with_fail_on_warning() {
         );
     }
 
-    // JUnit: 6 test cases (the certificate rule waived); the two warnings are skipped at
+    // JUnit: 7 test cases (the certificate rule waived); the two warnings are skipped at
     // --fail-on error (exit 0) and failures at --fail-on warning (exit 1).
     let dir = tempfile::tempdir().unwrap();
     for (fail_on, code, failures, skipped) in [("error", 0, 0, 2), ("warning", 1, 2, 0)] {
@@ -491,7 +504,7 @@ async fn legacy_tls10_server_warns_and_fails_only_with_fail_on_warning() {
         ]);
         assert_eq!(out.status.code(), Some(code), "--fail-on {fail_on}");
         let xml = std::fs::read_to_string(&path).unwrap();
-        check_junit(&xml, 6, failures, 0, skipped);
+        check_junit(&xml, 7, failures, 0, skipped);
         let doc = roxmltree::Document::parse(&xml).unwrap();
         let failed: Vec<&str> = doc
             .descendants()
