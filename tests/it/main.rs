@@ -18,6 +18,7 @@ mod progress;
 mod scan;
 mod scripted;
 mod serve;
+mod simulate;
 mod starttls;
 mod tls12;
 mod versions_only;
