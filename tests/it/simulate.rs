@@ -115,11 +115,14 @@ fn iana(name: &str) -> String {
         .unwrap_or_else(|| name.trim().to_string())
 }
 
+/// Reads a program's output: (version, IANA suite).
+type Parse = fn(&str) -> Option<(String, String)>;
+
 /// What a real client program negotiated with `port`: (version, IANA suite), or None when
 /// the handshake failed.
 fn real_client(program: &str, port: u16) -> Option<(String, String)> {
     let url = format!("https://localhost:{port}/");
-    let (out, parse): (_, fn(&str) -> Option<(String, String)>) = match program {
+    let (out, parse): (_, Parse) = match program {
         "openssl" => (
             Command::new("openssl")
                 .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
