@@ -175,6 +175,52 @@ fn real_client(program: &str, port: u16) -> Option<(String, String)> {
                 Some((w.next()?.to_string(), iana(w.next()?)))
             },
         ),
+        "gnutls-cli" => (
+            Command::new("gnutls-cli")
+                .args(["--insecure", "--sni-hostname", "localhost", "-p", &port.to_string()])
+                .arg("127.0.0.1")
+                .stdin(std::process::Stdio::null())
+                .output(),
+            |o| {
+                // "- Description: (TLS1.3-X.509)-(ECDHE-X25519)-(RSA-PSS-RSAE-SHA256)-(CHACHA20-POLY1305)"
+                let line = o.lines().find(|l| l.starts_with("- Description: "))?;
+                let parts: Vec<&str> = line
+                    .trim_start_matches("- Description: ")
+                    .split(")-(")
+                    .map(|p| p.trim_matches(|c| c == '(' || c == ')'))
+                    .collect();
+                let version = parts.first()?.split('-').next()?.replace("TLS1.", "TLSv1.");
+                let (kx, cipher) = (parts.get(1)?, parts.last()?);
+                let cipher = match *cipher {
+                    "AES-128-GCM" => "AES_128_GCM",
+                    "AES-256-GCM" => "AES_256_GCM",
+                    "CHACHA20-POLY1305" => "CHACHA20_POLY1305",
+                    other => other,
+                };
+                let suite = if version == "TLSv1.3" {
+                    let hash = if cipher == "AES_256_GCM" { "SHA384" } else { "SHA256" };
+                    format!("TLS_{cipher}_{hash}")
+                } else {
+                    let kx = kx.split('-').next()?;
+                    let hash = if cipher == "AES_256_GCM" { "SHA384" } else { "SHA256" };
+                    format!("TLS_{kx}_RSA_WITH_{cipher}_{hash}")
+                };
+                Some((version, suite))
+            },
+        ),
+        "java" => {
+            let dir = tempfile::tempdir().ok()?;
+            let src = dir.path().join("Probe.java");
+            std::fs::write(&src, JAVA_PROBE).ok()?;
+            (
+                Command::new("java").arg(&src).arg(port.to_string()).output(),
+                |o| {
+                    let line = o.lines().find(|l| l.starts_with("TLSv"))?;
+                    let mut w = line.split_whitespace();
+                    Some((w.next()?.to_string(), iana(w.next()?)))
+                },
+            )
+        }
         _ => return None,
     };
     let out = out.ok()?;
@@ -186,9 +232,34 @@ fn real_client(program: &str, port: u16) -> Option<(String, String)> {
     parse(&text)
 }
 
+/// A JSSE client with the JDK's defaults (as `HttpsURLConnection` uses them), trusting any
+/// certificate, printing the negotiated version and suite.
+const JAVA_PROBE: &str = r#"
+import javax.net.ssl.*;
+import java.security.cert.X509Certificate;
+public class Probe {
+    public static void main(String[] a) throws Exception {
+        TrustManager[] any = { new X509TrustManager() {
+            public void checkClientTrusted(X509Certificate[] c, String s) {}
+            public void checkServerTrusted(X509Certificate[] c, String s) {}
+            public X509Certificate[] getAcceptedIssuers() { return new X509Certificate[0]; }
+        } };
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, any, null);
+        SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", Integer.parseInt(a[0]));
+        SSLParameters p = s.getSSLParameters();
+        p.setServerNames(java.util.List.of(new SNIHostName("localhost")));
+        s.setSSLParameters(p);
+        s.startHandshake();
+        System.out.println(s.getSession().getProtocol() + " " + s.getSession().getCipherSuite());
+        s.close();
+    }
+}
+"#;
+
 #[test]
 fn prediction_equals_what_the_real_client_programs_negotiate() {
-    for program in ["openssl", "python3", "curl", "node"] {
+    for program in ["openssl", "python3", "curl", "node", "gnutls-cli", "java"] {
         if !require(program) {
             return;
         }
@@ -227,7 +298,7 @@ fn prediction_equals_what_the_real_client_programs_negotiate() {
             "scan",
             &s.target(),
             "--clients",
-            "openssl-3.0,python-3.11,curl-7.88,node-20",
+            "openssl-3.0,python-3.11,curl-7.88,node-20,gnutls-cli-3.7,java-17-urlconnection",
         ]);
         let predicted = predictions(&report["targets"][0]);
         for (id, program) in [
@@ -235,6 +306,8 @@ fn prediction_equals_what_the_real_client_programs_negotiate() {
             ("python-3.11", "python3"),
             ("curl-7.88", "curl"),
             ("node-20", "node"),
+            ("gnutls-cli-3.7", "gnutls-cli"),
+            ("java-17-urlconnection", "java"),
         ] {
             let (_, connects, version, suite) = predicted
                 .iter()
