@@ -11,6 +11,7 @@ mod grade;
 mod protocols;
 mod sections;
 mod verdict;
+mod weaknesses;
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -181,6 +182,9 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     }
     if let Some(f) = &t.features {
         sections::features(h, f)?;
+    }
+    if let Some(w) = &t.weaknesses {
+        weaknesses::weaknesses(h, w)?;
     }
     writeln!(
         h,

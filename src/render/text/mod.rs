@@ -1,5 +1,5 @@
 //! The terminal report: one block per target (the header with the grade, one table per
-//! protocol version, then the certificates, groups, signature schemes and features), and the
+//! protocol version, then the certificates, groups, signature schemes, features and weaknesses), and the
 //! policy verdict before it.
 
 mod certs;
@@ -7,6 +7,7 @@ mod grade;
 mod protocols;
 mod sections;
 pub mod verdict;
+mod weaknesses;
 
 use std::io::Write;
 
@@ -46,6 +47,9 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
         certs::section(out, c, style)?;
     }
     sections::sections(out, t, style)?;
+    if let Some(w) = &t.weaknesses {
+        weaknesses::section(out, w, style)?;
+    }
     writeln!(
         out,
         "  {}",
