@@ -1330,3 +1330,40 @@ fn a_policy_may_forbid_refusing_clients_without_sni() {
     let text = "[policy]\nname = \"x\"\n[[rule]]\nid = \"a\"\nkind = \"certificate\"\nseverity = \"error\"\nforbid_findings = [\"cert.no_sni.refused\"]\nmessage = \"m\"\n";
     Policy::from_toml(text, "my.toml").unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn weakness_ids_are_features_and_heartbleed_reads_either_section() {
+    use crate::facts::{Verdict as W, WeaknessCheck, WeaknessesSection};
+    assert!(facts::is_feature("robot") && facts::is_feature("heartbleed"));
+    assert!(!facts::is_feature("nope"));
+    let mut t = TargetFacts {
+        features: Some(FeaturesSection {
+            heartbleed: Fact::no("short answer"),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        facts::check_feature(&t, "heartbleed", false).0,
+        RuleStatus::Pass
+    );
+    assert_eq!(
+        facts::check_feature(&t, "robot", false).0,
+        RuleStatus::Incomplete
+    );
+    t.weaknesses = Some(WeaknessesSection {
+        checks: vec![
+            WeaknessCheck::new("robot", W::Yes, "oracle"),
+            WeaknessCheck::new("heartbleed", W::No, "short answer"),
+        ],
+        ..Default::default()
+    });
+    assert_eq!(
+        facts::check_feature(&t, "robot", false),
+        (RuleStatus::Fail, "robot: oracle".into())
+    );
+    assert_eq!(
+        facts::check_feature(&t, "heartbleed", false).0,
+        RuleStatus::Pass
+    );
+}
