@@ -19,3 +19,4 @@ mod serve;
 mod starttls;
 mod tls12;
 mod versions_only;
+mod weaknesses;
