@@ -21,14 +21,15 @@ use crate::simulate::{self, SimClient, Simulated, SimulationSection};
 /// `error` set. The [`Gathered`] side facts (flights, the SSLv2 certificate) come back too.
 ///
 /// ```no_run
-/// use tlsaudit::audit::scan_target;
+/// use tlsaudit::audit::{scan_target, AuditOptions};
 /// use tlsaudit::enumerate::{ScanOptions, Target};
 /// use tlsaudit::probe::engine::{Engine, EngineConfig};
 ///
 /// # async fn example() {
 /// let engine = Engine::new(EngineConfig::default());
 /// let target = Target::parse("example.com", 443).expect("a HOST[:PORT]");
-/// let (report, _gathered) = scan_target(&engine, &target, &ScanOptions::default()).await;
+/// let (report, _gathered) =
+///     scan_target(&engine, &target, &ScanOptions::default(), &AuditOptions::default()).await;
 /// if let Some(grade) = &report.grade {
 ///     println!("{}: {}", report.target, grade.letter);
 /// }
