@@ -228,9 +228,10 @@ pub(crate) struct ScanArgs {
     /// Warn (cert.expires_soon) when a certificate expires within N days.
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub(crate) expiry_warn_days: u32,
-    /// Scan only these stages, comma-separated: versions,suites,groups,sigs,certs,features.
-    /// Versions always run, and suites with any stage but versions (the others build on
-    /// them); `--only versions` alone: one hello per version, suites not enumerated.
+    /// Scan only these stages, comma-separated:
+    /// versions,suites,groups,sigs,certs,features,weaknesses. Versions always run, and suites
+    /// with any stage but versions (the others build on them), features with weaknesses;
+    /// `--only versions` alone: one hello per version, suites not enumerated.
     /// Default: all.
     #[arg(long, value_delimiter = ',', value_parser = parse_stage)]
     pub(crate) only: Vec<Stage>,

@@ -365,7 +365,7 @@ mod tests {
         );
         assert!(!o.enumerates_suites());
         let o = parse(&["--quick"]).unwrap();
-        assert_eq!(o.stages.len(), 6);
+        assert_eq!(o.stages.len(), 7);
         assert!(o.quick);
         let e = parse(&["--only", "groups,bogus"]).unwrap_err();
         assert!(e.to_string().contains("unknown stage 'bogus'"), "{e}");

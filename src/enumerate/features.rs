@@ -33,7 +33,8 @@ pub async fn scan(
     gathered: &Gathered,
     opts: &ScanOptions,
 ) -> Option<FeaturesSection> {
-    if !opts.runs(Stage::Features) {
+    // The weaknesses stage reads the features (Heartbleed, compression, tickets, RFC 5746).
+    if !opts.runs(Stage::Features) && !opts.runs(Stage::Weaknesses) {
         return None;
     }
     let legacy = prior.legacy_version();

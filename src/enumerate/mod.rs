@@ -167,6 +167,14 @@ pub async fn scan_target(
         report.groups = groups;
         report.signature_schemes = signatures;
         report.features = features;
+        // After the others: the weaknesses read the suites, the DH group and the features.
+        let known = weaknesses::Known {
+            protocols: &report.protocols,
+            groups: report.groups.as_ref(),
+            features: report.features.as_ref(),
+            sslv2_certificate: gathered.sslv2_certificate.as_deref(),
+        };
+        report.weaknesses = weaknesses::scan(&ctx, &prior, &known, opts).await;
     }
     if report.error.is_none() && !opts.replay.is_empty() {
         report.replay = replay::replay(&ctx, &opts.replay).await;

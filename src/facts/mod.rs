@@ -10,6 +10,7 @@ pub mod sections;
 pub mod status;
 pub mod target;
 pub mod version;
+pub mod weaknesses;
 
 pub use certs::CertificatesSection;
 pub use finding::{Finding, Severity};
@@ -19,3 +20,4 @@ pub use sections::*;
 pub use status::{ErrorReason, SectionStatus};
 pub use target::{Starttls, TargetFacts};
 pub use version::TlsVersion;
+pub use weaknesses::{Verdict, WeaknessCheck, WeaknessesSection};

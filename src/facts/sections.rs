@@ -246,16 +246,18 @@ pub enum Stage {
     Sigs,
     Certs,
     Features,
+    Weaknesses,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [
+    pub const ALL: [Stage; 7] = [
         Stage::Versions,
         Stage::Suites,
         Stage::Groups,
         Stage::Sigs,
         Stage::Certs,
         Stage::Features,
+        Stage::Weaknesses,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -266,6 +268,7 @@ impl Stage {
             "sigs" | "signatures" => Self::Sigs,
             "certs" | "certificates" => Self::Certs,
             "features" => Self::Features,
+            "weaknesses" | "vulnerabilities" => Self::Weaknesses,
             _ => return None,
         })
     }
@@ -278,6 +281,7 @@ impl Stage {
             Self::Sigs => "sigs",
             Self::Certs => "certs",
             Self::Features => "features",
+            Self::Weaknesses => "weaknesses",
         }
     }
 }

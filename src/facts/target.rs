@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     CertificatesSection, FeaturesSection, GroupsSection, ProtocolResult, SignaturesSection,
-    TlsVersion,
+    TlsVersion, WeaknessesSection,
 };
 use super::{ErrorReason, ReplayAnswer};
 
@@ -46,6 +46,10 @@ pub struct TargetFacts {
     /// Protocol features and behaviours; null when not scanned.
     #[serde(default)]
     pub features: Option<FeaturesSection>,
+    /// Known weaknesses (Heartbleed, ROBOT, SWEET32 …), each yes / no with its evidence; null
+    /// when not scanned.
+    #[serde(default)]
+    pub weaknesses: Option<WeaknessesSection>,
     /// The server's answers to replayed client hellos (`--simulate live`); shown through the
     /// simulation section, not on their own.
     #[serde(skip)]

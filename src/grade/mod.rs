@@ -45,19 +45,30 @@
 //!   unmet A+ requirement is a cap at A whose reason says what to change.
 //! - Rounding: averages and the weighted total are rounded down (never in the server's favour);
 //!   testssl.sh rounds each weighted part down instead, which can be one point lower.
-//! - Insecure client-initiated renegotiation (F at SSL Labs) is not probed; only the absence of
-//!   secure renegotiation is graded.
+//! - Insecure renegotiation (no RFC 5746 *and* a client-initiated renegotiation accepted) is F;
+//!   the absence of RFC 5746 alone is A-. A secure client-initiated renegotiation (a DoS
+//!   concern) is reported as a weakness but not capped: no revision of the guide we could read
+//!   caps it, and testssl.sh's implementation of the guide does not.
 //! - The category scores are computed from what the scan judged. A fact that is missing
 //!   (`--only versions`, a version not scanned, certificates off) is never assumed good or bad:
 //!   it is named in `not_judged`, the grade says `incomplete`, and A+ is not given.
-//! - Not graded: Heartbleed, ROBOT, OpenSSL CCS, Ticketbleed and other vulnerability probes
-//!   SSL Labs runs (the scan does not run them), and the certificate's own score.
+//! - Vulnerabilities the weaknesses stage proves on the wire cap at F: OpenSSL CCS injection,
+//!   Ticketbleed, ROBOT, POODLE against TLS (bad padding accepted), insecure renegotiation,
+//!   Heartbleed (testssl.sh's rating documentation, which implements the guide, lists the F
+//!   caps it has and those it lacks: insecure renegotiation and the POODLE-TLS family among
+//!   them). The others (RC4, SWEET32, FREAK, Logjam, DROWN, POODLE-SSLv3, CRIME) are graded by
+//!   the suite, key-exchange and feature rules above. A scan without the weaknesses stage names
+//!   them in `not_judged`.
+//! - The revision: we follow 2009q (above). A public scanner cites "2009r, 2025-05-16"; its
+//!   text could not be read here, so nothing of it is applied.
+//! - Not graded: the certificate's own score.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::facts::Answer;
 use crate::facts::TargetFacts;
+use crate::facts::Verdict;
 use crate::facts::{SectionStatus, SuiteResult, TlsVersion};
 
 /// A grade letter. A+ is best, F worst; T (certificate not trusted) and M (certificate name
@@ -205,6 +216,7 @@ pub fn grade(t: &TargetFacts) -> Option<Grade> {
     g.suites(t);
     g.key_exchange(t);
     g.features(t);
+    g.weaknesses(t);
     g.certificates(t);
     Some(g.finish())
 }
@@ -652,6 +664,44 @@ impl Grader {
                 self.not_judged
                     .push(format!("{name}: not determined ({})", fact.evidence));
                 self.aplus_unknown = true;
+            }
+        }
+    }
+
+    /// The active weakness checks the other rules do not already grade, each an F (guide:
+    /// "vulnerabilities" caps; testssl.sh's rating documentation lists insecure renegotiation
+    /// and the POODLE-TLS family as F). RC4, 64-bit ciphers, export suites, SSLv2 (DROWN),
+    /// SSLv3 (POODLE), compression (CRIME), small DH primes (Logjam) and Heartbleed are graded
+    /// from the suites, groups and features above: their weakness entries add no second cap.
+    fn weaknesses(&mut self, t: &TargetFacts) {
+        const GRADED: [(&str, &str); 5] = [
+            ("ccs_injection", "The server accepts an early ChangeCipherSpec (OpenSSL CCS injection, CVE-2014-0224): upgrade OpenSSL (1.0.1h or later)."),
+            ("ticketbleed", "The server echoes 32 bytes of session id with a shorter one (Ticketbleed, CVE-2016-9244): upgrade the F5 BIG-IP software or disable session tickets."),
+            ("robot", "The server's answers to malformed RSA key exchanges differ (ROBOT, a Bleichenbacher oracle): upgrade the TLS stack, or disable RSA key-transport suites."),
+            ("poodle_tls", "The server accepts CBC records with wrong padding bytes (POODLE against TLS, CVE-2014-8730): upgrade the TLS stack (or the load balancer's firmware)."),
+            ("insecure_renegotiation", "The server renegotiates without RFC 5746 (insecure renegotiation, CVE-2009-3555): upgrade the TLS library, or disable renegotiation."),
+        ];
+        let Some(w) = t
+            .weaknesses
+            .as_ref()
+            .filter(|w| w.status == SectionStatus::Completed)
+        else {
+            self.not_judged.push(
+                "weaknesses not scanned: CCS injection, Ticketbleed, ROBOT, POODLE-TLS and insecure renegotiation not judged".into(),
+            );
+            self.aplus_unknown = true;
+            return;
+        };
+        for (id, reason) in GRADED {
+            let Some(c) = w.check(id) else { continue };
+            match c.result {
+                Verdict::Yes => self.cap(&format!("grade.{id}"), Letter::F, reason),
+                Verdict::NotDetermined => {
+                    self.not_judged
+                        .push(format!("{id}: not determined ({})", c.evidence));
+                    self.aplus_unknown = true;
+                }
+                Verdict::No | Verdict::NotApplicable => {}
             }
         }
     }

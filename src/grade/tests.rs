@@ -3,8 +3,10 @@
 
 use super::*;
 use crate::facts::certs::{CertChain, CertInfo, ChainVerdicts, PublicKeyInfo};
+use crate::facts::weaknesses::WEAKNESSES;
 use crate::facts::{CertificatesSection, Finding, ProtocolResult, Severity};
 use crate::facts::{DheGroup, Fact, FeaturesSection, GroupResult, GroupsSection, VersionGroups};
+use crate::facts::{WeaknessCheck, WeaknessesSection};
 use crate::wire::NamedGroup;
 
 fn suite(name: &str) -> SuiteResult {
@@ -112,8 +114,75 @@ fn modern() -> TargetFacts {
             heartbleed: Fact::not_applicable("no heartbeat"),
             ..Default::default()
         }),
+        weaknesses: Some(clean_weaknesses()),
         ..Default::default()
     }
+}
+
+/// Every active check answered no.
+fn clean_weaknesses() -> WeaknessesSection {
+    WeaknessesSection {
+        checks: WEAKNESSES
+            .iter()
+            .map(|w| WeaknessCheck::new(w.id, Verdict::No, "not vulnerable"))
+            .collect(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn proven_vulnerabilities_cap_at_f_and_undetermined_ones_are_not_judged() {
+    for id in [
+        "ccs_injection",
+        "ticketbleed",
+        "robot",
+        "poodle_tls",
+        "insecure_renegotiation",
+    ] {
+        let mut t = modern();
+        let w = t.weaknesses.as_mut().unwrap();
+        w.checks.retain(|c| c.id != id);
+        w.checks.push(WeaknessCheck::new(id, Verdict::Yes, "proof"));
+        let got = g(&t);
+        assert_eq!(
+            (got.letter, cap_ids(&got)),
+            (Letter::F, vec![(format!("grade.{id}").as_str(), Letter::F)]),
+            "{id}"
+        );
+    }
+    let mut t = modern();
+    let w = t.weaknesses.as_mut().unwrap();
+    w.checks.retain(|c| c.id != "robot");
+    w.checks.push(WeaknessCheck::new(
+        "robot",
+        Verdict::NotDetermined,
+        "answers did not repeat",
+    ));
+    let got = g(&t);
+    assert_eq!(
+        (got.letter, got.not_judged),
+        (
+            Letter::A,
+            vec!["robot: not determined (answers did not repeat)".to_string()]
+        )
+    );
+    // RC4 and friends are graded by the suite rules: their entries add no second cap.
+    let mut t = modern();
+    t.weaknesses
+        .as_mut()
+        .unwrap()
+        .checks
+        .push(WeaknessCheck::new("rc4", Verdict::Yes, "x"));
+    t.weaknesses
+        .as_mut()
+        .unwrap()
+        .checks
+        .push(WeaknessCheck::new(
+            "client_renegotiation",
+            Verdict::Yes,
+            "x",
+        ));
+    assert_eq!(g(&t).letter, Letter::APlus);
 }
 
 fn set(t: &mut TargetFacts, v: TlsVersion, suites: &[&str]) {
@@ -681,6 +750,7 @@ fn only_versions_is_incomplete_and_scores_what_it_has() {
     }
     t.groups = None;
     t.features = None;
+    t.weaknesses = None;
     t.certificates = None;
     let r = g(&t);
     // No key-exchange input: (30 * 100 + 40 * 80) / 70 = 88.
@@ -701,6 +771,7 @@ fn only_versions_is_incomplete_and_scores_what_it_has() {
             "TLSv1.3: cipher suites not enumerated (only the suite chosen from a full offer is known)",
             "key-exchange groups not scanned: ECDHE/DHE strength not scored",
             "protocol features not scanned: compression, secure renegotiation, TLS_FALLBACK_SCSV and Heartbleed not judged",
+            "weaknesses not scanned: CCS injection, Ticketbleed, ROBOT, POODLE-TLS and insecure renegotiation not judged",
             "certificates not scanned: trust (T), host name (M) and the server key not judged",
         ]
     );

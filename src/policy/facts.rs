@@ -4,9 +4,10 @@
 //! Each one is INCOMPLETE when its section is missing (not scanned), did not complete, or the
 //! entry it needs is "not determined"; never a silent pass.
 
+use crate::facts::weaknesses::{weakness, WEAKNESSES};
 use crate::facts::TargetFacts;
 use crate::facts::{Answer, Fact, FeaturesSection, VersionGroups};
-use crate::facts::{SectionStatus, TlsVersion};
+use crate::facts::{SectionStatus, TlsVersion, Verdict};
 use crate::wire::{NamedGroup, SignatureScheme};
 
 use super::RuleStatus::{self, *};
@@ -417,6 +418,11 @@ pub fn check_schemes(
 
 /// `require_feature` (`want` yes) / `forbid_feature` (`want` no).
 pub fn check_feature(t: &TargetFacts, id: &str, want: bool) -> (RuleStatus, String) {
+    // Weakness ids read the weaknesses section; `heartbleed` also the features when the
+    // weaknesses were not scanned (it was a feature first).
+    if weakness(id).is_some() && (t.weaknesses.is_some() || id != "heartbleed") {
+        return check_weakness(t, id, want);
+    }
     let f = match &t.features {
         None => return (Incomplete, "the features were not scanned".into()),
         Some(f) => f,
@@ -467,6 +473,45 @@ pub fn check_clients(t: &TargetFacts, ids: &[String]) -> (RuleStatus, String) {
         (Pass, fine.join("; "))
     } else {
         (Fail, failing.join("; "))
+    }
+}
+
+/// Whether `id` names a feature a `require_feature` / `forbid_feature` rule may use: a fact of
+/// the features section or a weakness ([`crate::facts::weaknesses::WEAKNESSES`]).
+pub fn is_feature(id: &str) -> bool {
+    FEATURES.contains(&id) || weakness(id).is_some()
+}
+
+/// Every feature id, features first, then the weaknesses.
+pub fn feature_ids() -> Vec<&'static str> {
+    let mut ids = FEATURES.to_vec();
+    ids.extend(
+        WEAKNESSES
+            .iter()
+            .map(|w| w.id)
+            .filter(|id| !FEATURES.contains(id)),
+    );
+    ids
+}
+
+/// A weakness as a feature: `yes` means the server has it.
+fn check_weakness(t: &TargetFacts, id: &str, want: bool) -> (RuleStatus, String) {
+    let w = match &t.weaknesses {
+        None => return (Incomplete, "the weaknesses were not scanned".into()),
+        Some(w) => w,
+    };
+    if let Some(r) = section_missing("weaknesses", Some((w.status, w.error.as_deref()))) {
+        return r;
+    }
+    let Some(c) = w.check(id) else {
+        return (Incomplete, format!("no weakness '{id}' in the report"));
+    };
+    let e = &c.evidence;
+    match (c.result, want) {
+        (Verdict::Yes, true) | (Verdict::No, false) => (Pass, format!("{id}: {e}")),
+        (Verdict::Yes, false) | (Verdict::No, true) => (Fail, format!("{id}: {e}")),
+        (Verdict::NotApplicable, _) => (Pass, format!("{id} does not apply: {e}")),
+        (Verdict::NotDetermined, _) => (Incomplete, format!("{id} not determined: {e}")),
     }
 }
 

@@ -877,14 +877,14 @@ impl Policy {
                             format!("a `{}` rule needs a `feature`", r.kind.get_ref()),
                         ));
                     };
-                    if !FEATURES.contains(&f.get_ref().as_str()) {
+                    if !facts::is_feature(f.get_ref()) {
                         return Err(ctx.err(
                             f.span(),
                             "feature",
                             format!(
                                 "unknown feature '{}' (known: {})",
                                 f.get_ref(),
-                                FEATURES.join(", ")
+                                facts::feature_ids().join(", ")
                             ),
                         ));
                     }

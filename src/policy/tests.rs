@@ -1375,3 +1375,40 @@ fn clients_connect_names_known_profiles_and_fails_with_the_reason() {
     );
     assert!(!rule.evidence.contains("java-8"), "{}", rule.evidence);
 }
+
+#[test]
+fn weakness_ids_are_features_and_heartbleed_reads_either_section() {
+    use crate::facts::{Verdict as W, WeaknessCheck, WeaknessesSection};
+    assert!(facts::is_feature("robot") && facts::is_feature("heartbleed"));
+    assert!(!facts::is_feature("nope"));
+    let mut t = TargetFacts {
+        features: Some(FeaturesSection {
+            heartbleed: Fact::no("short answer"),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        facts::check_feature(&t, "heartbleed", false).0,
+        RuleStatus::Pass
+    );
+    assert_eq!(
+        facts::check_feature(&t, "robot", false).0,
+        RuleStatus::Incomplete
+    );
+    t.weaknesses = Some(WeaknessesSection {
+        checks: vec![
+            WeaknessCheck::new("robot", W::Yes, "oracle"),
+            WeaknessCheck::new("heartbleed", W::No, "short answer"),
+        ],
+        ..Default::default()
+    });
+    assert_eq!(
+        facts::check_feature(&t, "robot", false),
+        (RuleStatus::Fail, "robot: oracle".into())
+    );
+    assert_eq!(
+        facts::check_feature(&t, "heartbleed", false).0,
+        RuleStatus::Pass
+    );
+}

@@ -6,8 +6,10 @@
 use std::fmt::Write as _;
 
 use crate::facts::certs::{CertChain, CertInfo, ChainVerdicts, PublicKeyInfo};
+use crate::facts::weaknesses::weakness;
 use crate::facts::{Answer, DheGroup, Fact, FeaturesSection, GroupResult, Severity};
 use crate::facts::{SuiteResult, TlsVersion};
+use crate::facts::{Verdict as WeaknessVerdict, WeaknessesSection};
 use crate::grade::{Grade, Letter};
 use crate::policy::{RuleStatus, Verdict};
 
@@ -255,6 +257,51 @@ pub fn feature_rows(f: &FeaturesSection) -> Vec<(&'static str, Fact, Option<bool
         ),
         ("ALPN", alpn, None),
     ]
+}
+
+/// One row of the weaknesses block: the decisions both formats show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeaknessRow {
+    /// The name people know it by ("Heartbleed"), or the id when unknown.
+    pub title: &'static str,
+    pub cve: Option<String>,
+    /// "yes", "no", "n/a", "?".
+    pub word: &'static str,
+    /// Yes is bad (weak for an informational one, LUCKY13), no is good.
+    pub tone: Option<Tone>,
+    pub evidence: String,
+}
+
+/// The weaknesses, present ones first (then undetermined, absent, not applicable), each in
+/// report order within its kind.
+pub fn weakness_rows(w: &WeaknessesSection) -> Vec<WeaknessRow> {
+    let rank = |v: WeaknessVerdict| match v {
+        WeaknessVerdict::Yes => 0,
+        WeaknessVerdict::NotDetermined => 1,
+        WeaknessVerdict::No => 2,
+        WeaknessVerdict::NotApplicable => 3,
+    };
+    let mut checks: Vec<_> = w.checks.iter().collect();
+    checks.sort_by_key(|c| rank(c.result));
+    checks
+        .into_iter()
+        .map(|c| {
+            let (word, tone) = match c.result {
+                WeaknessVerdict::Yes if c.severity == Severity::Info => ("yes", Some(Tone::Weak)),
+                WeaknessVerdict::Yes => ("yes", Some(Tone::Bad)),
+                WeaknessVerdict::No => ("no", Some(Tone::Good)),
+                WeaknessVerdict::NotApplicable => ("n/a", None),
+                WeaknessVerdict::NotDetermined => ("?", None),
+            };
+            WeaknessRow {
+                title: weakness(&c.id).map_or("unknown", |i| i.title),
+                cve: c.cve.clone(),
+                word,
+                tone,
+                evidence: c.evidence.clone(),
+            }
+        })
+        .collect()
 }
 
 /// "trusted (mozilla, system)" or "not trusted".

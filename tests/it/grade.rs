@@ -264,6 +264,7 @@ async fn only_versions_gives_an_incomplete_grade_in_json_and_text() {
             "TLSv1.3: cipher suites not enumerated (only the suite chosen from a full offer is known)",
             "key-exchange groups not scanned: ECDHE/DHE strength not scored",
             "protocol features not scanned: compression, secure renegotiation, TLS_FALLBACK_SCSV and Heartbleed not judged",
+            "weaknesses not scanned: CCS injection, Ticketbleed, ROBOT, POODLE-TLS and insecure renegotiation not judged",
             "certificates not scanned: trust (T), host name (M) and the server key not judged"
         ])
     );

@@ -22,3 +22,4 @@ mod simulate;
 mod starttls;
 mod tls12;
 mod versions_only;
+mod weaknesses;

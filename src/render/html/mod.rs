@@ -12,6 +12,7 @@ mod protocols;
 mod sections;
 mod simulation;
 mod verdict;
+mod weaknesses;
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -182,6 +183,9 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     }
     if let Some(f) = &t.features {
         sections::features(h, f)?;
+    }
+    if let Some(w) = &t.weaknesses {
+        weaknesses::weaknesses(h, w)?;
     }
     if let Some(s) = &t.simulation {
         simulation::section(h, s)?;

@@ -1,5 +1,5 @@
 //! The terminal report: one block per target (the header with the grade, one table per
-//! protocol version, then the certificates, groups, signature schemes and features), and the
+//! protocol version, then the certificates, groups, signature schemes, features and weaknesses), and the
 //! policy verdict before it.
 
 mod certs;
@@ -8,6 +8,7 @@ mod protocols;
 mod sections;
 pub mod simulation;
 pub mod verdict;
+mod weaknesses;
 
 use std::io::Write;
 
@@ -47,6 +48,9 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
         certs::section(out, c, style)?;
     }
     sections::sections(out, t, style)?;
+    if let Some(w) = &t.weaknesses {
+        weaknesses::section(out, w, style)?;
+    }
     if let Some(s) = &t.simulation {
         simulation::section(out, s, style)?;
     }

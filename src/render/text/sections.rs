@@ -26,7 +26,7 @@ pub(super) fn sections(
     Ok(())
 }
 
-fn status_line(
+pub(super) fn status_line(
     out: &mut dyn Write,
     title: &str,
     status: SectionStatus,
