@@ -453,6 +453,8 @@ async fn scan_version(
     let mut shape = shape;
     let mut first = first;
     let (mut accepted, mut flight, mut evidence, mut chunks);
+    // An elimination that ended on silence, not on an answer: the suites after it are unknown.
+    let mut cut_by_timeout;
     loop {
         chunks = match shape {
             Shape::Compact => candidates
@@ -465,6 +467,7 @@ async fn scan_version(
         flight = None;
         evidence = Vec::new();
         let mut all_ambiguous = true;
+        cut_by_timeout = false;
         for chunk in &chunks {
             if accepted.len() >= limit {
                 break;
@@ -475,8 +478,9 @@ async fn scan_version(
                         flight = e.flight;
                     }
                     accepted.extend(e.accepted);
-                    evidence.push(e.stop);
                     all_ambiguous &= e.ambiguous;
+                    cut_by_timeout |= e.stop == ProbeOutcome::Timeout.describe();
+                    evidence.push(e.stop);
                 }
                 Err(e) => {
                     result.status = SectionStatus::Error;
@@ -497,7 +501,9 @@ async fn scan_version(
         shape = Shape::FullWithKeyShare;
     }
     result.supported = !accepted.is_empty();
-    result.suites_enumerated = enumerate || !result.supported;
+    // A server that answered and then went silent (it took one suite, then timed out on the
+    // rest) has not told us its other suites: the list is what it chose, not all it takes.
+    result.suites_enumerated = (enumerate && !cut_by_timeout) || !result.supported;
     result.evidence = if let Some(f) = &flight {
         format!(
             "ServerHello {} {}",

@@ -23,9 +23,9 @@ pub struct ProtocolResult {
     pub cipher_suites: Vec<SuiteResult>,
     /// What the server answered that decided `supported`: e.g. "alert protocol_version".
     pub evidence: String,
-    /// False when the suites were not enumerated (`--only versions`): `cipher_suites` then
-    /// holds only the suite the server chose from the full offer, and suite rules are
-    /// incomplete. Absent in older reports: true.
+    /// False when the suites were not enumerated (`--only versions`), or the enumeration was
+    /// cut short by a server that stopped answering: `cipher_suites` then holds only the
+    /// suites the server chose, and suite rules are incomplete. Absent in older reports: true.
     #[serde(default = "enumerated_by_default")]
     pub suites_enumerated: bool,
 }

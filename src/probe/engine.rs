@@ -604,6 +604,13 @@ impl FlightReader {
         }
         self.deframer.push(data);
         loop {
+            // In answer to a TLS hello a high-bit first byte is no TLS record: say so now, not
+            // after waiting (until the timeout) for the up to 32 KB its "SSLv2 length" claims.
+            if !self.sslv2 && self.deframer.next_is_sslv2() {
+                return Some(self.finish_early(ProbeOutcome::Malformed(
+                    "SSLv2 record or content type >= 128 in answer to a TLS hello".into(),
+                )));
+            }
             let frame = match self.deframer.pop() {
                 Ok(Some(f)) => f,
                 Ok(None) => return None,
@@ -820,6 +827,16 @@ mod tests {
         let mut r = FlightReader::new(100, false);
         assert!(matches!(
             r.feed(&[22u8; 200]),
+            Some(ProbeOutcome::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_high_bit_byte_in_answer_to_a_tls_hello_is_malformed_at_once() {
+        // Content type 0xff reads as an SSLv2 header claiming 32,515 bytes.
+        let mut r = FlightReader::new(1 << 20, false);
+        assert!(matches!(
+            r.feed(&[0xff, 3, 3, 0, 2, 2, 40]),
             Some(ProbeOutcome::Malformed(_))
         ));
     }

@@ -342,6 +342,14 @@ impl Codec for ServerHello {
         let mut random = [0u8; 32];
         random.copy_from_slice(r.take(32, "ServerHello.random")?);
         let session_id = r.sub_u8("ServerHello.session_id")?.rest().to_vec();
+        // RFC 5246 section 7.4.1.3 and RFC 8446 section 4.1.3: opaque legacy_session_id<0..32>;
+        // clients abort on a longer one, so it is no answer a client could use.
+        if session_id.len() > 32 {
+            return Err(DecodeError::Invalid(
+                "ServerHello.session_id",
+                "longer than 32".into(),
+            ));
+        }
         let cipher_suite = CipherSuite::read(r)?;
         let compression_method = r.u8("ServerHello.compression_method")?;
         let extensions = read_extensions(r)?;
@@ -669,6 +677,23 @@ pub(crate) fn samples() -> Vec<HandshakeMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_hello_session_id_over_32_bytes_is_invalid() {
+        let hello = |len: usize| {
+            HandshakeMessage::ServerHello(ServerHello {
+                legacy_version: ProtocolVersion::TLS12,
+                random: [7; 32],
+                session_id: vec![5; len],
+                cipher_suite: CipherSuite(0xc02f),
+                compression_method: 0,
+                extensions: None,
+            })
+            .to_bytes()
+        };
+        assert!(HandshakeMessage::from_bytes(&hello(32)).is_ok());
+        assert!(HandshakeMessage::from_bytes(&hello(33)).is_err());
+    }
 
     #[test]
     fn every_sample_round_trips() {

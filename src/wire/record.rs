@@ -78,6 +78,12 @@ impl Deframer {
         self.buf.len()
     }
 
+    /// Whether the next frame starts with a byte whose high bit is set: an SSLv2 record header,
+    /// or a content type no TLS record has (128 to 255).
+    pub fn next_is_sslv2(&self) -> bool {
+        self.buf.first().is_some_and(|b| b & 0x80 != 0)
+    }
+
     /// The next complete frame, `Ok(None)` when more bytes are needed.
     pub fn pop(&mut self) -> Result<Option<Frame>, DecodeError> {
         let Some(&first) = self.buf.first() else {

@@ -10,6 +10,7 @@ mod golden;
 mod grade;
 mod groups;
 mod heartbleed;
+mod hostile;
 mod html;
 mod policy;
 mod pq;
