@@ -3,12 +3,14 @@
 #
 # Starts real TLS servers on loopback, puts a counting TCP relay (bench/relay.py) in front of
 # each, and runs every installed scanner through the relay, like for like: protocol versions +
-# every accepted cipher suite per version. Prints wall time and connections opened (counted by
+# every accepted cipher suite per version; then each tool's full default scan (tlsaudit's and
+# sslyze's). Prints wall time and connections opened (counted by
 # the relay, not claimed by the tool) side by side, with ratios to tlsaudit.
 #
 #   bench/run.sh                 # all servers, all installed peers
 #   PEERS="sslyze sslscan" bench/run.sh
 #   SERVERS="modern legacy" bench/run.sh
+#   MODE=suites bench/run.sh     # only the like-for-like table; MODE=full: only the full scans
 #
 # Peers, when installed: sslyze (PyPI; also looked for in /opt/sslyze-venv), testssl.sh
 # (Debian: testssl.sh, `-p -E`), sslscan (Debian), nmap (Debian, ssl-enum-ciphers).
@@ -88,29 +90,47 @@ command -v nmap >/dev/null && CMD[nmap]="nmap -Pn -n -p {port} --script ssl-enum
 order=(tlsaudit sslyze testssl.sh sslscan nmap)
 if [ -n "${PEERS:-}" ]; then order=(tlsaudit $PEERS); fi
 
-printf '%-8s %-11s %10s %12s %10s %12s\n' server tool "wall (s)" connections "time x" "conns x"
-for server in modern legacy nginx gnutls; do
-  [ -n "${PORT[$server]:-}" ] || continue
-  python3 bench/relay.py "${PORT[$server]}" "$work/$server.rport" "$work/$server.count" &
-  pids+=($!)
-  for _ in $(seq 100); do [ -s "$work/$server.rport" ] && break; sleep 0.05; done
-  rport=$(cat "$work/$server.rport")
-  base_t=""; base_c=""
-  for tool in "${order[@]}"; do
-    [ -n "${CMD[$tool]:-}" ] || continue
-    # Connections: through the counting relay. Wall time: a second run straight to the server,
-    # so the relay's own latency does not count against anyone.
-    : >"$work/$server.count"
-    timeout 1800 bash -c "${CMD[$tool]//\{port\}/$rport}" >"$logs/$server.$tool.relay.log" 2>&1
-    sleep 0.2
-    c=$(cat "$work/$server.count" 2>/dev/null || echo 0); c=${c:-0}
-    start=$(date +%s.%N)
-    timeout 1800 bash -c "${CMD[$tool]//\{port\}/${PORT[$server]}}" >"$logs/$server.$tool.log" 2>&1
-    end=$(date +%s.%N)
-    t=$(echo "$end - $start" | bc -l)
-    if [ "$tool" = tlsaudit ]; then base_t=$t; base_c=$c; fi
-    rt=$(echo "scale=1; $t / $base_t" | bc -l); rc=$(echo "scale=2; $c / ($base_c + 0.0001)" | bc -l)
-    printf '%-8s %-11s %10.2f %12d %10s %12s\n' "$server" "$tool" "$t" "$c" "$rt" "$rc"
-  done
+# The full scans: tlsaudit's default (every stage, weaknesses included, clients predicted)
+# beside sslyze's default scan (every scan command it has).
+declare -A FULL
+FULL[tlsaudit]="$BIN scan --policy none --format json -o /dev/null 127.0.0.1:{port}"
+[ -n "$SSLYZE" ] && FULL[sslyze]="$SSLYZE 127.0.0.1:{port}"
 
-done
+# table TITLE ARRAY-NAME: every server, every tool the array names, side by side.
+table() {
+  local title=$1; local -n cmds=$2
+  echo "== $title"
+  printf '%-8s %-11s %10s %12s %10s %12s\n' server tool "wall (s)" connections "time x" "conns x"
+  for server in modern legacy nginx gnutls; do
+    [ -n "${PORT[$server]:-}" ] || continue
+    if [ -z "${RPORT[$server]:-}" ]; then
+      python3 bench/relay.py "${PORT[$server]}" "$work/$server.rport" "$work/$server.count" &
+      pids+=($!)
+      for _ in $(seq 100); do [ -s "$work/$server.rport" ] && break; sleep 0.05; done
+      RPORT[$server]=$(cat "$work/$server.rport")
+    fi
+    rport=${RPORT[$server]}
+    base_t=""; base_c=""
+    for tool in "${order[@]}"; do
+      [ -n "${cmds[$tool]:-}" ] || continue
+      # Connections: through the counting relay. Wall time: a second run straight to the
+      # server, so the relay's own latency does not count against anyone.
+      : >"$work/$server.count"
+      timeout 1800 bash -c "${cmds[$tool]//\{port\}/$rport}" >"$logs/$server.$tool.$2.relay.log" 2>&1
+      sleep 0.2
+      c=$(cat "$work/$server.count" 2>/dev/null || echo 0); c=${c:-0}
+      start=$(date +%s.%N)
+      timeout 1800 bash -c "${cmds[$tool]//\{port\}/${PORT[$server]}}" >"$logs/$server.$tool.$2.log" 2>&1
+      end=$(date +%s.%N)
+      t=$(echo "$end - $start" | bc -l)
+      if [ "$tool" = tlsaudit ]; then base_t=$t; base_c=$c; fi
+      rt=$(echo "scale=1; $t / $base_t" | bc -l); rc=$(echo "scale=2; $c / ($base_c + 0.0001)" | bc -l)
+      printf '%-8s %-11s %10.2f %12d %10s %12s\n' "$server" "$tool" "$t" "$c" "$rt" "$rc"
+    done
+  done
+  echo
+}
+
+declare -A RPORT
+[ "${MODE:-both}" != full ] && table "versions + every accepted suite" CMD
+[ "${MODE:-both}" != suites ] && table "full scans: tlsaudit's default beside sslyze's default" FULL

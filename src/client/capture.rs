@@ -60,6 +60,11 @@ fn is_http(raw: &[u8]) -> bool {
     METHODS.iter().any(|m| raw.starts_with(m))
 }
 
+/// True when `raw` starts like a TLS record: a known content type.
+fn looks_like_record(raw: &[u8]) -> bool {
+    matches!(raw, [20..=24, ..])
+}
+
 /// Describes bytes that are not TLS, for the error message.
 fn describe_garbage(raw: &[u8]) -> String {
     let head = &raw[..raw.len().min(16)];
@@ -104,8 +109,14 @@ pub async fn read_client_hello<R: AsyncRead + Unpin>(
             let frame = match deframer.pop() {
                 Ok(Some(f)) => f,
                 Ok(None) => break,
-                Err(_) => {
-                    let result = Err(describe_garbage(&raw));
+                Err(e) => {
+                    // A TLS record header the deframer refused (e.g. a length no record may
+                    // have) is named as such; anything else is shown as the bytes it is.
+                    let result = Err(if looks_like_record(&raw) {
+                        format!("malformed record from the client: {e}")
+                    } else {
+                        describe_garbage(&raw)
+                    });
                     return CaptureOutcome { result, raw };
                 }
             };
@@ -136,7 +147,13 @@ pub async fn read_client_hello<R: AsyncRead + Unpin>(
                                 .map(|a| format!("alert {}", a.description))
                                 .unwrap_or_else(|_| "a malformed alert".into())
                         } else {
-                            format!("a {content_type} record")
+                            let name = content_type.to_string();
+                            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                                "an"
+                            } else {
+                                "a"
+                            };
+                            format!("{article} {name} record")
                         };
                         let result =
                             Err(format!("the client sent {what} instead of a ClientHello"));
@@ -196,7 +213,14 @@ pub async fn read_client_hello<R: AsyncRead + Unpin>(
                 return CaptureOutcome { result, raw };
             }
             Ok(Err(e)) => {
-                let result = Err(format!("reading from the client: {e}"));
+                let result = Err(if e.kind() == std::io::ErrorKind::ConnectionReset {
+                    format!(
+                        "the client reset the connection after {} bytes, before its ClientHello was complete",
+                        raw.len()
+                    )
+                } else {
+                    format!("reading from the client: {e}")
+                });
                 return CaptureOutcome { result, raw };
             }
             Ok(Ok(n)) => n,

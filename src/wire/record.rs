@@ -115,7 +115,7 @@ impl Deframer {
         if self.buf[1] != 3 && self.buf[1] != 0xfe {
             return Err(DecodeError::Invalid(
                 "record",
-                format!("version {version:?}"),
+                format!("version 0x{:04x} is not TLS", version.0),
             ));
         }
         let len = u16::from_be_bytes([self.buf[3], self.buf[4]]) as usize;

@@ -11,6 +11,7 @@ mod grade;
 mod groups;
 mod heartbleed;
 mod hostile;
+mod hostile_clients;
 mod html;
 mod policy;
 mod pq;

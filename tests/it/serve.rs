@@ -534,3 +534,126 @@ fn a_client_trickling_its_headers_is_disconnected_and_connections_are_capped() {
     let n = third.read(&mut buf).unwrap_or(0);
     assert_eq!(n, 0, "{}", String::from_utf8_lossy(&buf[..n]));
 }
+
+/// Sends `bytes` on a new connection (a write error is fine: the server may hang up first)
+/// and returns the first line of what comes back, empty when the server closes without a
+/// word.
+fn exchange(addr: &str, bytes: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    let _ = s.write_all(bytes);
+    let mut back = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !back.windows(2).any(|w| w == b"\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => back.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&back);
+    text.lines().next().unwrap_or("").to_string()
+}
+
+#[test]
+fn hostile_http_clients_get_a_plain_refusal_and_the_server_keeps_serving() {
+    let srv = serve(&[]);
+    let hello = {
+        // The first bytes of a TLS ClientHello: someone pointed https:// at the page.
+        let mut h = vec![
+            0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03,
+        ];
+        h.extend([0x2a; 160]);
+        h
+    };
+    let many_headers = {
+        let mut r = b"GET / HTTP/1.1\r\nHost: x\r\n".to_vec();
+        r.extend(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n".repeat(20_000));
+        r.extend(b"\r\n");
+        r
+    };
+    let long_uri = format!(
+        "GET /api/scan?target={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+    let big_body = {
+        let mut r =
+            b"POST /api/scan HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n".to_vec();
+        r.extend([b'x'; 64 * 1024]);
+        r
+    };
+    let endless_chunks = {
+        let mut r =
+            b"GET /api/policies HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        r.extend(
+            b"4000\r\n"
+                .iter()
+                .chain([b'y'; 0x4000].iter())
+                .chain(b"\r\n")
+                .copied()
+                .cycle()
+                .take(4 << 20),
+        );
+        r
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("a TLS ClientHello", hello, "HTTP/1.1 400 Bad Request"),
+        (
+            "binary garbage",
+            b"\x00\x01\x02\xff\xfe garbage\r\n\r\n".to_vec(),
+            "HTTP/1.1 400 Bad Request",
+        ),
+        (
+            "1 MB of header lines",
+            many_headers,
+            "HTTP/1.1 431 Request Header Fields Too Large",
+        ),
+        // hyper bounds the whole head, the request line included.
+        (
+            "a 1 MB request target",
+            long_uri.into_bytes(),
+            "HTTP/1.1 431 Request Header Fields Too Large",
+        ),
+        (
+            "a header line without a colon",
+            b"GET / HTTP/1.1\r\nHost x\r\n\r\n".to_vec(),
+            "HTTP/1.1 400 Bad Request",
+        ),
+        // HTTP/1 only: the preface is closed without a word.
+        (
+            "the HTTP/2 preface",
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(),
+            "",
+        ),
+        (
+            "a 100 MB body announced to a GET-only route",
+            big_body,
+            "HTTP/1.1 405 Method Not Allowed",
+        ),
+        (
+            "an endless chunked body the route never reads",
+            endless_chunks,
+            "HTTP/1.1 200 OK",
+        ),
+        (
+            "HTTP/1.0 without Host",
+            b"GET /api/policies HTTP/1.0\r\n\r\n".to_vec(),
+            "HTTP/1.0 200 OK",
+        ),
+        (
+            "a request line of spaces",
+            b"          \r\n\r\n".to_vec(),
+            "HTTP/1.1 400 Bad Request",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, bytes, want) in &cases {
+        let got = exchange(&srv.addr, bytes);
+        if got != *want {
+            failures.push(format!("{what}: expected {want:?}, got {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // And the page still answers.
+    assert_eq!(get(&srv.addr, "/api/policies").status, 200);
+}
