@@ -3,7 +3,10 @@
 //! server that is not an oracle treats every bad padding like a good one (RFC 5246 section
 //! 7.4.7.1: a random premaster, and the failure only at Finished).
 
+use std::time::Duration;
+
 use rand::Rng;
+use tokio::time::Instant;
 
 use crate::probe::engine::{Engine, HostHandle};
 use crate::wire::{CipherSuite, ProtocolVersion};
@@ -126,18 +129,24 @@ pub async fn check_robot(
     ];
     let mut evidence = Vec::new();
     let mut oracle = false;
+    // The slowest answer the server gave so far (a flight, or a reaction to a full flight).
+    let mut slowest = Duration::ZERO;
     for (after, label) in rounds {
         // A server that reacts to a ClientKeyExchange alone does so at once; most wait for the
         // rest of the flight, so that round's silence is its normal answer and need not be
-        // waited out long. A difference is asked again with twice the wait.
+        // waited out long: ten times the slowest answer of the first round, at least 200 ms
+        // and at most 1 s. A difference is asked again with twice the wait.
         let wait = match after {
-            AfterKeyExchange::Nothing => {
-                reaction_wait(engine).min(std::time::Duration::from_secs(1))
-            }
+            AfterKeyExchange::Nothing => (slowest * 10)
+                .clamp(ALONE_MIN_WAIT, ALONE_MAX_WAIT)
+                .min(reaction_wait(engine)),
             _ => reaction_wait(engine),
         };
         let first = match round(engine, host, &cfg, after, wait).await {
-            Ok(r) => r,
+            Ok((r, took)) => {
+                slowest = slowest.max(took);
+                r
+            }
             Err(e) => {
                 return count.result(
                     host,
@@ -153,7 +162,7 @@ pub async fn check_robot(
         // Differences can be a slow or flaky server: ask again, waiting twice as long for
         // each answer, and compare.
         let again = match round(engine, host, &cfg, after, wait * 2).await {
-            Ok(r) => r,
+            Ok((r, _)) => r,
             Err(e) => {
                 return count.result(
                     host,
@@ -194,21 +203,30 @@ pub async fn check_robot(
     )
 }
 
+/// The wait for a reaction to a ClientKeyExchange alone: bounds on ten times the slowest
+/// answer of the first round.
+const ALONE_MIN_WAIT: Duration = Duration::from_millis(200);
+const ALONE_MAX_WAIT: Duration = Duration::from_secs(1);
+
 /// The five variants, one connection each, one after another: a server that serves one
 /// connection at a time (`openssl s_server`) would leave the others' flights unanswered while
-/// one connection waits for the rest of a flight.
+/// one connection waits for the rest of a flight. Also the slowest answer of the round (a
+/// flight, or a reaction that was not silence).
 async fn round(
     engine: &Engine,
     host: &HostHandle,
     cfg: &impl Fn() -> crate::probe::tls12::ClientConfig,
     after: AfterKeyExchange,
-    wait: std::time::Duration,
-) -> Result<Vec<String>, String> {
+    wait: Duration,
+) -> Result<(Vec<String>, Duration), String> {
     let mut out = Vec::new();
+    let mut slowest = Duration::ZERO;
     for v in RobotVariant::ALL {
-        out.push(variant(engine, host, cfg(), v, after, wait).await?);
+        let (signature, took) = variant(engine, host, cfg(), v, after, wait).await?;
+        slowest = slowest.max(took);
+        out.push(signature);
     }
-    Ok(out)
+    Ok((out, slowest))
 }
 
 /// One variant's reaction.
@@ -218,13 +236,15 @@ async fn variant(
     c: crate::probe::tls12::ClientConfig,
     v: RobotVariant,
     after: AfterKeyExchange,
-    wait: std::time::Duration,
-) -> Result<String, String> {
+    wait: Duration,
+) -> Result<(String, Duration), String> {
     let version = c.version;
+    let started = Instant::now();
     let mut s = Session::open(engine, host, c)
         .await
         .map_err(|e| format!("hello: {e}"))?;
     s.read_flight().await.map_err(|e| format!("flight: {e}"))?;
+    let flight = started.elapsed();
     let leaf = s
         .client()
         .certificates()
@@ -240,12 +260,19 @@ async fn variant(
         .send_key_exchange(&Premaster::RsaBlock(block), after)
         .await
     {
-        return Ok(signature(&match e {
+        let reaction = match e {
             crate::probe::tls12::Tls12Error::Reset => Reaction::Reset,
             e => Reaction::Error(e),
-        }));
+        };
+        return Ok((signature(&reaction), flight));
     }
-    Ok(signature(&s.next(wait).await))
+    let sent = Instant::now();
+    let reaction = s.next(wait).await;
+    let took = match reaction {
+        Reaction::Timeout => flight,
+        _ => flight.max(sent.elapsed()),
+    };
+    Ok((signature(&reaction), took))
 }
 
 #[cfg(test)]
