@@ -162,6 +162,7 @@ pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
         }
         .into_iter()
         .filter(|s| !(args.no_certs && *s == Stage::Certs))
+        .filter(|s| !(args.no_http && *s == Stage::Http))
         .collect(),
         quick: args.quick,
         replay: Vec::new(),

@@ -12,6 +12,7 @@ mod groups;
 mod heartbleed;
 mod hostile;
 mod html;
+mod http;
 mod policy;
 mod pq;
 mod profiles;
