@@ -160,17 +160,19 @@ pub async fn scan_target(
     if report.error.is_none() {
         // Later stages only vary the dimension under test, using what the protocol stage found.
         let prior = prior::Prior::from_protocols(&report.protocols);
-        let host_header = host_header(target, report.sni.as_deref());
-        let (groups, signatures, features, http) = tokio::join!(
+        let (groups, signatures, features) = tokio::join!(
             groups::scan(&ctx, &prior, opts),
             sigs::scan(&ctx, &prior, opts),
             features::scan(&ctx, &prior, &gathered, opts),
-            http::scan(&ctx, &prior, &host_header, opts),
         );
         report.groups = groups;
         report.signature_schemes = signatures;
         report.features = features;
-        report.http = http;
+        // Alone, not beside the other stages: a server that serves one connection at a time
+        // (openssl s_server) and never answers HTTP would hold the others' probes for a whole
+        // read timeout. Before the weaknesses, which read it (BREACH).
+        let host_header = host_header(target, report.sni.as_deref());
+        report.http = http::scan(&ctx, &prior, &host_header, opts).await;
         // After the others: the weaknesses read the suites, the DH group and the features.
         let known = weaknesses::Known {
             protocols: &report.protocols,
