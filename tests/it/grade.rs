@@ -223,8 +223,7 @@ async fn gnutls_with_rc4_and_3des_is_c() {
             ("grade.no_forward_secrecy", Letter::B),
             ("grade.no_aead", Letter::B),
             ("grade.aplus.no_tls1_3", Letter::A),
-            ("grade.aplus.forward_secrecy", Letter::A),
-            ("grade.aplus.aead", Letter::A),
+            ("grade.aplus.hsts", Letter::A),
         ]
     );
     let rc4 = &g.caps[0];
