@@ -11,7 +11,9 @@
 //! that is not HTTP/1.x, closes before the blank line, or sends a head over the limit gets
 //! `status: error` with what it did; nothing is guessed from a partial head.
 
-use crate::facts::{Hsts, HttpSection, SectionStatus, Stage, TlsVersion};
+use std::time::Duration;
+
+use crate::facts::{FeaturesSection, Hsts, HttpSection, SectionStatus, Stage, TlsVersion};
 use crate::probe::full::{self, Client, Setup};
 use crate::probe::http::{get_request, Ended, Reply, MAX_HEAD};
 use crate::probe::tls12::{ClientConfig, Session, SuiteParams};
@@ -23,18 +25,57 @@ use super::ScanOptions;
 /// At most this many header fields in a response head.
 const MAX_HEADERS: usize = 128;
 
+/// How long the answer is waited for when nothing said the server speaks HTTP (a TLS service
+/// of another protocol that waits for its client, or an echo server, never answers).
+pub const UNCONFIRMED_WAIT: Duration = Duration::from_secs(2);
+
+/// Whether the target said it speaks HTTP before the request: its ALPN choice (`h2`,
+/// `http/1.1`) in the features stage, or port 443. Then the answer is waited for the whole
+/// read timeout; else at most [`UNCONFIRMED_WAIT`].
+pub fn says_http(port: u16, features: Option<&FeaturesSection>) -> bool {
+    port == 443
+        || features.is_some_and(|f| {
+            f.alpn
+                .iter()
+                .any(|p| matches!(p.as_str(), "h2" | "http/1.1" | "http/1.0"))
+        })
+}
+
 /// The HTTP stage, when it is scheduled and the target is HTTPS. `host` is the Host header
-/// value (`name` or `name:port`).
-pub async fn scan(ctx: &Ctx, prior: &Prior, host: &str, opts: &ScanOptions) -> Option<HttpSection> {
+/// value (`name` or `name:port`); `says_http` as [`says_http`] found it.
+pub async fn scan(
+    ctx: &Ctx,
+    prior: &Prior,
+    host: &str,
+    says_http: bool,
+    opts: &ScanOptions,
+) -> Option<HttpSection> {
     if !opts.runs(Stage::Http) || opts.starttls.is_some() {
         return None;
     }
-    Some(fetch(ctx, prior, host).await)
+    let read_timeout = ctx.engine.config().read_timeout;
+    let wait = if says_http {
+        read_timeout
+    } else {
+        read_timeout.min(UNCONFIRMED_WAIT)
+    };
+    let mut section = fetch(ctx, prior, host, wait).await;
+    if !says_http && section.status == SectionStatus::Error {
+        if let Some(e) = section.error.as_mut() {
+            if e.starts_with("no HTTP response within") {
+                *e = format!(
+                    "no HTTP response within {} s; the server chose no HTTP protocol by ALPN and is not on port 443, so it may not speak HTTP",
+                    wait.as_secs_f64()
+                );
+            }
+        }
+    }
+    Some(section)
 }
 
 /// Sends `GET /` for `host` over the best handshake the server and our clients share, and
-/// reads the answer's head into the section.
-pub async fn fetch(ctx: &Ctx, prior: &Prior, host: &str) -> HttpSection {
+/// reads the answer's head (waiting at most `wait` for it) into the section.
+pub async fn fetch(ctx: &Ctx, prior: &Prior, host: &str, wait: Duration) -> HttpSection {
     let request = get_request(host);
     let reply = match client_for(prior) {
         Some(Via::Rustls(tls13)) => {
@@ -42,9 +83,9 @@ pub async fn fetch(ctx: &Ctx, prior: &Prior, host: &str) -> HttpSection {
                 Ok(c) => c,
                 Err(e) => return HttpSection::failed(format!("handshake client: {e}"), None),
             };
-            full::request(ctx, &client, &request, MAX_HEAD, head_ended).await
+            full::request(ctx, &client, &request, MAX_HEAD, wait, head_ended).await
         }
-        Some(Via::Own(version, suites)) => own(ctx, version, suites, &request).await,
+        Some(Via::Own(version, suites)) => own(ctx, version, suites, &request, wait).await,
         None => {
             return HttpSection::failed(
                 "no accepted TLS version and suite that our handshake clients can complete",
@@ -91,13 +132,14 @@ async fn own(
     version: TlsVersion,
     suites: Vec<crate::wire::CipherSuite>,
     request: &[u8],
+    wait: Duration,
 ) -> Result<Reply, String> {
     let cfg = ClientConfig::new(version.wire(), suites).with_sni(ctx.sni.clone());
     let (mut session, info) = Session::handshake(&ctx.engine, &ctx.host, cfg)
         .await
         .map_err(|e| e.to_string())?;
     let over = format!("{} {} (own client)", info.version, info.suite);
-    let (bytes, ended) = session.request(request, MAX_HEAD, head_ended).await;
+    let (bytes, ended) = session.request(request, MAX_HEAD, wait, head_ended).await;
     session.close().await;
     Ok(Reply { over, bytes, ended })
 }

@@ -172,7 +172,8 @@ pub async fn scan_target(
         // (openssl s_server) and never answers HTTP would hold the others' probes for a whole
         // read timeout. Before the weaknesses, which read it (BREACH).
         let host_header = host_header(target, report.sni.as_deref());
-        report.http = http::scan(&ctx, &prior, &host_header, opts).await;
+        let says_http = http::says_http(target.port, report.features.as_ref());
+        report.http = http::scan(&ctx, &prior, &host_header, says_http, opts).await;
         // After the others: the weaknesses read the suites, the DH group and the features.
         let known = weaknesses::Known {
             protocols: &report.protocols,

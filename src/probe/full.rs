@@ -437,6 +437,7 @@ pub async fn request(
     client: &Client,
     request: &[u8],
     max: usize,
+    answer_wait: std::time::Duration,
     done: impl Fn(&[u8]) -> bool,
 ) -> Result<super::http::Reply, String> {
     use super::http::{Ended, Reply};
@@ -469,8 +470,8 @@ pub async fn request(
     conn.writer()
         .write_all(request)
         .map_err(|e| format!("write: {e}"))?;
-    // One read timeout for the whole answer: a server that trickles bytes gains nothing.
-    let deadline = Instant::now() + wait;
+    // One wait for the whole answer: a server that trickles bytes gains nothing.
+    let deadline = Instant::now() + answer_wait;
     if let Err(e) = flush(&mut conn, stream, deadline).await {
         return Ok(reply(Vec::new(), Ended::Broken(e)));
     }

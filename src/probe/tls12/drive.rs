@@ -291,6 +291,7 @@ impl Session {
         &mut self,
         request: &[u8],
         max: usize,
+        wait: Duration,
         done: impl Fn(&[u8]) -> bool,
     ) -> (Vec<u8>, crate::probe::http::Ended) {
         use crate::probe::http::Ended;
@@ -301,7 +302,7 @@ impl Session {
         if let Err(e) = self.send(&out).await {
             return (Vec::new(), Ended::Broken(e.to_string()));
         }
-        let deadline = Instant::now() + self.wait;
+        let deadline = Instant::now() + wait;
         let mut got = Vec::new();
         loop {
             if done(&got) {
