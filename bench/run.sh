@@ -42,7 +42,8 @@ exec 3<>"$work/stdin"
 
 start_s_server() { # name args... — sets PORT[name]
   local name=$1; shift
-  openssl s_server -accept 127.0.0.1:0 -naccept 1000000 -cert "$work/cert.pem" -key "$work/key.pem" "$@" \
+  # -www: an HTTPS server (it answers GET / with a status page), as the full scans expect.
+  openssl s_server -accept 127.0.0.1:0 -naccept 1000000 -www -cert "$work/cert.pem" -key "$work/key.pem" "$@" \
     >"$work/$name.out" 2>/dev/null <"$work/stdin" &
   pids+=($!)
   for _ in $(seq 100); do grep -q '^ACCEPT' "$work/$name.out" 2>/dev/null && break; sleep 0.05; done
@@ -74,7 +75,7 @@ CONF
 fi
 if want gnutls && command -v gnutls-serv >/dev/null; then
   p=$(free_port)
-  gnutls-serv --port "$p" --x509certfile "$work/cert.pem" --x509keyfile "$work/key.pem" \
+  gnutls-serv --http --port "$p" --x509certfile "$work/cert.pem" --x509keyfile "$work/key.pem" \
     --priority 'NORMAL:+VERS-TLS1.0:+VERS-TLS1.1:+3DES-CBC:+ARCFOUR-128:+RSA:%SERVER_PRECEDENCE' </dev/null >/dev/null 2>&1 &
   pids+=($!); wait_port "$p" && PORT[gnutls]=$p
 fi
@@ -116,8 +117,9 @@ table() {
       # Connections: through the counting relay. Wall time: a second run straight to the
       # server, so the relay's own latency does not count against anyone.
       : >"$work/$server.count"
+      sleep 1.5  # let the server settle: openssl s_server -www sleeps 1 s after a refused renegotiation
       timeout 1800 bash -c "${cmds[$tool]//\{port\}/$rport}" >"$logs/$server.$tool.$2.relay.log" 2>&1
-      sleep 0.2
+      sleep 1.5
       c=$(cat "$work/$server.count" 2>/dev/null || echo 0); c=${c:-0}
       start=$(date +%s.%N)
       timeout 1800 bash -c "${cmds[$tool]//\{port\}/${PORT[$server]}}" >"$logs/$server.$tool.$2.log" 2>&1

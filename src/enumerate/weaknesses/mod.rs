@@ -135,14 +135,16 @@ async fn active(
             _ => check_insecure_renegotiation(engine, host, sni, version, accepted).await,
         }
     };
-    let (ccs, ticketbleed, robot, client_reneg, rfc5746, padding) = tokio::join!(
+    let (ccs, ticketbleed, robot, rfc5746, padding) = tokio::join!(
         check_ccs_injection(engine, host, sni, version, accepted),
         check_ticketbleed(engine, host, sni, version, accepted, tickets),
         check_robot(engine, host, sni, version, accepted, !quick),
-        check_client_renegotiation(engine, host, sni, version, accepted),
         rfc5746,
         check_padding_oracle(engine, host, sni, version, accepted),
     );
+    // Last, alone: a server may stall after refusing a renegotiation (`openssl s_server -www`
+    // sleeps a second before it reads again), which would hold every connection queued behind.
+    let client_reneg = check_client_renegotiation(engine, host, sni, version, accepted).await;
     vec![
         ccs.entry("ccs_injection"),
         ticketbleed.entry("ticketbleed"),
