@@ -319,11 +319,7 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
         use std::io::Write;
         let _ = ed.write(data);
     }
-    let mut tcp = ctx
-        .engine
-        .connect(&ctx.host)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut tcp = connect(ctx).await?;
     let stream = &mut tcp.stream;
     let deadline = Instant::now() + ctx.engine.config().read_timeout;
     let mut sniffer = Tls12Sniffer::default();
@@ -376,6 +372,14 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
 }
 
 /// A rustls client connection to the context's name (or its address without SNI).
+/// A TCP connection to the target through the engine (counted, bounded per host).
+async fn connect(ctx: &Ctx) -> Result<crate::probe::engine::Connection, String> {
+    ctx.engine
+        .connect(&ctx.host)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 fn connection(ctx: &Ctx, client: &Client) -> Result<ClientConnection, String> {
     let name = match &ctx.sni {
         Some(n) => ServerName::try_from(n.clone()).map_err(|e| format!("server name: {e}"))?,
@@ -443,11 +447,7 @@ pub async fn request(
     use super::http::{Ended, Reply};
     use std::io::{Read, Write};
     let mut conn = connection(ctx, client)?;
-    let mut tcp = ctx
-        .engine
-        .connect(&ctx.host)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut tcp = connect(ctx).await?;
     let stream = &mut tcp.stream;
     let wait = ctx.engine.config().read_timeout;
     complete(ctx, &mut conn, stream, Instant::now() + wait, |_| {}).await?;

@@ -141,3 +141,13 @@ pub fn dhparam(dir: &std::path::Path, name: &str, pkeyopt: &str) -> String {
     );
     path.to_string_lossy().into_owned()
 }
+
+/// Fails with every failure of a table-driven test, one per line, after all its cases ran.
+pub fn assert_no_failures(failures: &[String], cases: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -889,13 +889,7 @@ async fn hostile_servers_end_in_the_exact_error_each_deserves() {
     assert!(cases.len() >= 30, "{} behaviours", cases.len());
     let results = futures::future::join_all(cases.iter().map(run)).await;
     let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    crate::common::assert_no_failures(&failures, cases.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -524,13 +524,7 @@ async fn hostile_clients_get_the_exact_report_each_deserves() {
             failures.push(format!("{b:?}: expected {expect:?}\n    got {got}"));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    crate::common::assert_no_failures(&failures, cases.len());
 }
 
 /// More silent connections than the server handles at once: each is reported as silent once
