@@ -92,6 +92,17 @@ pub(crate) enum PolicyCommand {
     /// Judge a saved report (`scan --format json` or `jsonl`) without scanning again.
     #[command(after_help = EXIT_HELP)]
     Check(CheckArgs),
+    /// Show what changes between two profiles, rule by rule, e.g. `tlsaudit policy diff
+    /// mozilla-intermediate@5.7 mozilla-intermediate@5.8`.
+    Diff {
+        /// The profile before: a built-in name (`name` or `name@version`) or a TOML file.
+        from: String,
+        /// The profile after.
+        to: String,
+        /// Print the difference as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// How a policy judges: which one, which severity fails, which rules to leave out.

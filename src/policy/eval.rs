@@ -33,6 +33,8 @@ pub fn evaluate(target: &TargetFacts, policy: &Policy, fail_on: Severity) -> Pol
         .collect();
     PolicyResult {
         policy: policy.name.clone(),
+        version: policy.source_version.clone(),
+        pinned: policy.pinned,
         verdict: verdict(&rules, fail_on),
         fail_on,
         ignored: Vec::new(),

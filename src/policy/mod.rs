@@ -25,6 +25,7 @@
 //! their section was not scanned or the entry they need was not determined. An unknown kind is
 //! an error that names it, so an old tlsaudit never silently ignores a rule.
 
+pub mod diff;
 mod eval;
 pub mod facts;
 pub mod profiles;
@@ -55,6 +56,9 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// The TOML text the policy was read from (`tlsaudit policy show`).
     pub text: String,
+    /// A built-in `name@version` profile, whose meaning no release changes (see
+    /// [`profiles`]); `name` is then `name@version`.
+    pub pinned: bool,
 }
 
 /// One rule: a stable dotted id, how bad a failure is, and what to change.
@@ -285,8 +289,18 @@ pub struct RuleResult {
 /// A target judged by one policy.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct PolicyResult {
-    /// The policy's name (`multisafepay`, `mozilla-intermediate`, or a custom one).
+    /// The policy's name (`multisafepay`, `mozilla-intermediate`, `mozilla-intermediate@5.8`
+    /// when pinned, or a custom one).
     pub policy: String,
+    /// The version of its source the policy follows (`5.7` for Mozilla's guideline 5.7), as
+    /// its file's `source_version` says; empty when the file says none.
+    #[serde(default)]
+    pub version: String,
+    /// Whether the policy was a pinned built-in (`name@version`), whose verdicts no tlsaudit
+    /// release changes. A bare name (`mozilla-intermediate`) follows its default version as
+    /// the release that judged read it, and may gain rules in a later release.
+    #[serde(default)]
+    pub pinned: bool,
     pub verdict: Verdict,
     /// The lowest severity that makes a failed rule count against the verdict.
     pub fail_on: Severity,
@@ -298,6 +312,16 @@ pub struct PolicyResult {
 }
 
 impl PolicyResult {
+    /// The policy with its version, for the verdict line of reports:
+    /// `mozilla-intermediate@5.8 (pinned)`, `mozilla-intermediate (version 5.7, not pinned)`.
+    pub fn label(&self) -> String {
+        match (self.pinned, self.version.is_empty()) {
+            (true, _) => format!("{} (pinned)", self.policy),
+            (false, false) => format!("{} (version {}, not pinned)", self.policy, self.version),
+            (false, true) => self.policy.clone(),
+        }
+    }
+
     /// "5 of 7 rules passed; failing on error and above; ignored: a.b", for reports.
     pub fn summary(&self) -> String {
         let passed = self
@@ -964,6 +988,7 @@ impl Policy {
             description: raw.policy.description,
             rules,
             text: text.to_string(),
+            pinned: false,
         })
     }
 
@@ -979,12 +1004,30 @@ impl Policy {
     /// // An unknown name that is not a path either says what exists.
     /// let e = Policy::load("no-such-profile").unwrap_err();
     /// assert!(e.to_string().contains("no built-in policy"));
+    /// // A pinned version: its meaning never changes from one release to the next.
+    /// let pinned = Policy::load("mozilla-intermediate@5.8").unwrap();
+    /// assert!(pinned.pinned);
+    /// assert_eq!(pinned.source_version, "5.8");
     /// ```
     pub fn load(name_or_path: &str) -> Result<Policy, PolicyError> {
         if let Some(text) = profiles::builtin(name_or_path) {
-            return Policy::from_toml(text, &format!("built-in policy {name_or_path}"));
+            let mut p = Policy::from_toml(text, &format!("built-in policy {name_or_path}"))?;
+            if name_or_path.contains('@') {
+                // The file names itself; a copy under the wrong name would pin the wrong rules.
+                if p.name != name_or_path {
+                    return Err(PolicyError(format!(
+                        "built-in policy {name_or_path} names itself {}",
+                        p.name
+                    )));
+                }
+                p.pinned = true;
+            }
+            return Ok(p);
         }
         let path = Path::new(name_or_path);
+        if name_or_path.contains('@') && !path.exists() {
+            return Err(PolicyError(profiles::unknown_pinned(name_or_path)));
+        }
         if !path.exists() && !name_or_path.contains(['/', '.']) {
             return Err(PolicyError(format!(
                 "no built-in policy '{name_or_path}' and no such file (built-in: {}, or none)",

@@ -319,6 +319,8 @@ mod tests {
             },
             policy: Some(PolicyResult {
                 policy: "p<b>".into(),
+                version: "1<i>".into(),
+                pinned: false,
                 verdict: Verdict::NotCompliant,
                 fail_on: Severity::Error,
                 ignored: vec![],
@@ -380,6 +382,8 @@ mod tests {
             },
             policy: Some(PolicyResult {
                 policy: "mozilla-intermediate".into(),
+                version: "5.7".into(),
+                pinned: false,
                 verdict: Verdict::NotCompliant,
                 fail_on: Severity::Warning,
                 ignored: vec!["x.y".into()],

@@ -22,7 +22,7 @@ pub(super) fn verdict(h: &mut String, t: &TargetReport, p: &PolicyResult) -> std
         "<p><span class=\"badge {class}\">{}</span> policy <strong>{}</strong> \
          <span class=\"dim\">({})</span></p>",
         p.verdict,
-        escape(&p.policy),
+        escape(&p.label()),
         escape(&detail)
     )?;
     let open: Vec<_> = p

@@ -19,7 +19,7 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
         return writeln!(
             out,
             "{}: {}  {}\n",
-            style.bold(&format!("{}  policy {}", t.target, p.policy)),
+            style.bold(&format!("{}  policy {}", t.target, p.label())),
             style.bold(&style.yellow(&p.verdict.to_string())),
             style.dim(&format!("(not scanned: {e})"))
         );
@@ -38,7 +38,7 @@ pub fn block(
     writeln!(
         out,
         "{}: {}  {}",
-        style.bold(&format!("{name}  policy {}", p.policy)),
+        style.bold(&format!("{name}  policy {}", p.label())),
         style.bold(&verdict),
         style.dim(&format!("({})", p.summary()))
     )?;
