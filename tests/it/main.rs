@@ -13,6 +13,7 @@ mod heartbleed;
 mod hostile;
 mod hostile_clients;
 mod html;
+mod pinned;
 mod policy;
 mod pq;
 mod profiles;
