@@ -312,13 +312,23 @@ pub struct PolicyResult {
 }
 
 impl PolicyResult {
-    /// The policy with its version, for the verdict line of reports:
-    /// `mozilla-intermediate@5.8 (pinned)`, `mozilla-intermediate (version 5.7, not pinned)`.
-    pub fn label(&self) -> String {
-        match (self.pinned, self.version.is_empty()) {
-            (true, _) => format!("{} (pinned)", self.policy),
-            (false, false) => format!("{} (version {}, not pinned)", self.policy, self.version),
-            (false, true) => self.policy.clone(),
+    /// Which version of its source the policy follows and whether that is pinned, for
+    /// reports: `version 5.8, pinned`, or for a bare name with pinned versions `version 5.7, not
+    /// pinned (--policy mozilla-intermediate@5.7 keeps these verdicts across releases)`.
+    pub fn version_note(&self) -> String {
+        let version = if self.version.is_empty() {
+            "version not stated".to_string()
+        } else {
+            format!("version {}", self.version)
+        };
+        if self.pinned {
+            return format!("{version}, pinned");
+        }
+        let pin = format!("{}@{}", self.policy, self.version);
+        if profiles::PINNED.contains(&pin.as_str()) {
+            format!("{version}, not pinned (--policy {pin} keeps these verdicts across releases)")
+        } else {
+            format!("{version}, not pinned")
         }
     }
 

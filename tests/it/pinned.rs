@@ -288,3 +288,117 @@ fn rescan() {
     .unwrap();
     save("gnutls-legacy", &s, &ca);
 }
+
+// ---- The command line ----
+
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn policy_diff_prints_rule_by_rule_changes() {
+    let (code, out, err) = run(&["policy", "diff", "mozilla-old@5.7", "mozilla-old@5.8"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out,
+        "mozilla-old@5.7 -> mozilla-old@5.8
+  source: https://ssl-config.mozilla.org/guidelines/5.7.json -> https://ssl-config.mozilla.org/guidelines/5.8.json
+  source_version: 5.7 -> 5.8
+  title: reworded
+changed  suites.not_allowed
+           message: reworded
+           suites: -TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 -TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 -TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 -TLS_DHE_RSA_WITH_AES_128_CBC_SHA256 -TLS_DHE_RSA_WITH_AES_256_CBC_SHA256
+changed  groups.not_allowed
+           allow_only: +X25519MLKEM768
+           message: reworded
+           title: reworded
+added    groups.pq_hybrid.not_offered (groups, info): the hybrid group X25519MLKEM768 should be offered (advisory)
+changed  dh.too_small
+           message: reworded
+           min_bits: 1024 -> 2048
+           title: reworded
+7 rules unchanged
+"
+    );
+    let (code, out, _) = run(&[
+        "policy",
+        "diff",
+        "mozilla-intermediate@5.7",
+        "mozilla-intermediate@6.0",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["unchanged"], 9);
+    assert_eq!(v["rules"][0]["change"], "changed");
+    assert_eq!(v["rules"][0]["id"], "suites.tls1_2.not_allowed");
+    let (code, _, err) = run(&["policy", "diff", "mozilla-old@5.7", "mozilla-old@6.0"]);
+    assert_eq!(code, Some(2), "a usage error");
+    assert_eq!(
+        err,
+        "tlsaudit: no pinned policy 'mozilla-old@6.0' (Mozilla's guideline 6.0 removes the Old \
+         configuration): mozilla-old has versions 5.7, 5.8\n"
+    );
+}
+
+/// `policy check` of a pinned report: the same facts pass 5.7 and fail 5.8, and each report
+/// names the version it was judged by.
+#[test]
+fn policy_check_names_the_pinned_version() {
+    let report = dir().join("openssl-intermediate-5.7.json");
+    let report = report.to_str().unwrap();
+    let (code, out, err) = run(&[
+        "policy",
+        "check",
+        report,
+        "--policy",
+        "mozilla-intermediate@5.7",
+    ]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("policy mozilla-intermediate@5.7: COMPLIANT  (12 of 12 rules passed; failing on error and above)\n  version 5.7, pinned\n"),
+        "{out}"
+    );
+    let (code, out, _) = run(&[
+        "policy",
+        "check",
+        report,
+        "--policy",
+        "mozilla-intermediate@5.8",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(1), "NOT COMPLIANT");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let p = &v["targets"][0]["policy"];
+    assert_eq!(
+        (&p["policy"], &p["version"], &p["pinned"], &p["verdict"]),
+        (
+            &serde_json::json!("mozilla-intermediate@5.8"),
+            &serde_json::json!("5.8"),
+            &serde_json::json!(true),
+            &serde_json::json!("not_compliant")
+        )
+    );
+    // The bare name follows 5.7, says so, and says how to pin it.
+    let (code, out, _) = run(&[
+        "policy",
+        "check",
+        report,
+        "--policy",
+        "mozilla-intermediate",
+    ]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("\n  version 5.7, not pinned (--policy mozilla-intermediate@5.7 keeps these verdicts across releases)\n"),
+        "{out}"
+    );
+}

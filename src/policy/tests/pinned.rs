@@ -300,9 +300,18 @@ fn judged_results_name_the_version_and_whether_it_was_pinned() {
         (r.policy.as_str(), r.version.as_str(), r.pinned),
         ("mozilla-intermediate@5.8", "5.8", true)
     );
-    assert_eq!(r.label(), "mozilla-intermediate@5.8 (pinned)");
+    assert_eq!(r.version_note(), "version 5.8, pinned");
     let r = evaluate(&t, &builtin("mozilla-intermediate"), Severity::Error);
-    assert_eq!(r.label(), "mozilla-intermediate (version 5.7, not pinned)");
+    assert_eq!(
+        (r.policy.as_str(), r.version.as_str(), r.pinned),
+        ("mozilla-intermediate", "5.7", false)
+    );
+    assert_eq!(
+        r.version_note(),
+        "version 5.7, not pinned (--policy mozilla-intermediate@5.7 keeps these verdicts across releases)"
+    );
+    let r = evaluate(&t, &builtin("pci-dss-4"), Severity::Error);
+    assert_eq!(r.version_note(), "version 4.0.1 (June 2024), not pinned");
 }
 
 #[test]

@@ -15,14 +15,14 @@ pub(super) fn verdict(h: &mut String, t: &TargetReport, p: &PolicyResult) -> std
         // Every rule is incomplete for the same reason: say it once.
         format!("not scanned: {e}")
     } else {
-        p.summary()
+        format!("{}; {}", p.summary(), p.version_note())
     };
     writeln!(
         h,
         "<p><span class=\"badge {class}\">{}</span> policy <strong>{}</strong> \
          <span class=\"dim\">({})</span></p>",
         p.verdict,
-        escape(&p.label()),
+        escape(&p.policy),
         escape(&detail)
     )?;
     let open: Vec<_> = p

@@ -19,7 +19,7 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
         return writeln!(
             out,
             "{}: {}  {}\n",
-            style.bold(&format!("{}  policy {}", t.target, p.label())),
+            style.bold(&format!("{}  policy {}", t.target, p.policy)),
             style.bold(&style.yellow(&p.verdict.to_string())),
             style.dim(&format!("(not scanned: {e})"))
         );
@@ -38,10 +38,11 @@ pub fn block(
     writeln!(
         out,
         "{}: {}  {}",
-        style.bold(&format!("{name}  policy {}", p.label())),
+        style.bold(&format!("{name}  policy {}", p.policy)),
         style.bold(&verdict),
         style.dim(&format!("({})", p.summary()))
     )?;
+    writeln!(out, "  {}", style.dim(&p.version_note()))?;
     for r in p.rules.iter().filter(|r| r.status != RuleStatus::Pass) {
         let counts = p.counts(r);
         let head = format!("{:<10} {:<7}", rule_label(r.status), r.severity.name());
