@@ -236,6 +236,11 @@ pub(crate) struct ScanArgs {
     /// Judge certificates at this RFC 3339 time instead of now (e.g. 2030-01-01T00:00:00Z).
     #[arg(long, value_name = "TIME", value_parser = tlsaudit::certs::parse_at)]
     pub(crate) at: Option<i64>,
+    /// Judge the CA/Browser Forum and root-program date rules (certificate lifetime by issue
+    /// date, clientAuth from 2026-06-15) on chains no public store trusts too: for a private
+    /// or staging CA that follows the public rules. Public chains are always judged.
+    #[arg(long)]
+    pub(crate) public_rules: bool,
     /// Warn (cert.expires_soon) when a certificate expires within N days.
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub(crate) expiry_warn_days: u32,

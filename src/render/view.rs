@@ -389,6 +389,27 @@ pub fn days_left(c: &CertInfo) -> Phrase {
     }
 }
 
+/// "valid 90 days" or "valid 6 days, short-lived"; nothing when the dates were not read.
+pub fn validity(c: &CertInfo) -> Option<String> {
+    (c.validity_days > 0).then(|| {
+        let short = if c.short_lived { ", short-lived" } else { "" };
+        format!("valid {} days{short}", c.validity_days)
+    })
+}
+
+/// Where the certificate says its revocation status is published: "OCSP http://… · CRL
+/// http://…"; nothing when it names neither.
+pub fn revocation(c: &CertInfo) -> Option<String> {
+    let mut parts = Vec::new();
+    if !c.ocsp_urls.is_empty() {
+        parts.push(format!("OCSP {}", c.ocsp_urls.join(", ")));
+    }
+    if !c.crl_urls.is_empty() {
+        parts.push(format!("CRL {}", c.crl_urls.join(", ")));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
 /// How a finding or a rule of that severity reads.
 pub fn severity_tone(s: Severity) -> Tone {
     match s {

@@ -31,11 +31,11 @@ const PINNED_SHA256: &[(&str, &str)] = &[
     ),
     (
         "mozilla-modern@5.8",
-        "f7b6d4daba73d59cd49f678098d41fba8d3e72f6a4084049a0910448bd8ab813",
+        "7810fce80b992092fe651dd96297df76b1a0f58c83d3c2a199d8bc17a4ce92d8",
     ),
     (
         "mozilla-modern@6.0",
-        "8cab4c0db7c2c8dfd4b8d1526ce9ac00e89ad84e51872dded714ca313181bef3",
+        "c8612a12a2507c2e8c45b2abc7f561de2abc5c7cc6783e2e7b8f9a4cb9cb03fd",
     ),
     (
         "mozilla-intermediate@5.7",
@@ -43,11 +43,11 @@ const PINNED_SHA256: &[(&str, &str)] = &[
     ),
     (
         "mozilla-intermediate@5.8",
-        "1d20b30000304c85f7840422aeaf0ab2d93df32c87ff0915d3fbdfa588ad3647",
+        "cb24d22bd59eacfbc889cc8040d260940d1bcc03135a8fceb7900c61ee71fc12",
     ),
     (
         "mozilla-intermediate@6.0",
-        "f7315cef7be8c2ec4cf74eed288736bb41643dd704e6f9f75783c44af3e0273e",
+        "9cb6845147ab498e28170966811572d8860a9f9e313b3878f0fd671e550c7a42",
     ),
     (
         "mozilla-old@5.7",
@@ -55,7 +55,7 @@ const PINNED_SHA256: &[(&str, &str)] = &[
     ),
     (
         "mozilla-old@5.8",
-        "a1a55bb6dd38ae0b3fce013ddb38595d2aa2db5e1144c260d6d95a6edfe289b3",
+        "42fa16a194d8e368a0d80aaae8a3275ff5195a04d01ba29e42c9107affebedfc",
     ),
 ];
 
@@ -316,6 +316,8 @@ fn policy_diff_prints_rule_by_rule_changes() {
 changed  suites.not_allowed
            message: reworded
            suites: -TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 -TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 -TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 -TLS_DHE_RSA_WITH_AES_128_CBC_SHA256 -TLS_DHE_RSA_WITH_AES_256_CBC_SHA256
+added    cert.ocsp.not_stapled (certificate, warning): OCSP stapling when the certificate names an OCSP responder
+added    cert.dates (certificate, error): the certificate keeps the public date rules (lifetime by issue date, serverAuth only)
 changed  groups.not_allowed
            allow_only: +X25519MLKEM768
            message: reworded

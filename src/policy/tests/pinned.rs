@@ -77,6 +77,21 @@ fn mozilla_modern_pinned() {
                 &["groups.not_allowed"],
             ));
         }
+        if pq {
+            // From 5.8: a staple when the certificate names a responder, and the date rules.
+            cases.push((
+                with_findings(base.clone(), &["cert.ocsp.not_stapled"]),
+                &["cert.ocsp.not_stapled"],
+            ));
+            cases.push((
+                with_findings(base.clone(), &["cert.lifetime.too_long"]),
+                &["cert.dates"],
+            ));
+            cases.push((
+                with_findings(base.clone(), &["cert.eku.client_auth"]),
+                &["cert.dates"],
+            ));
+        }
         check_profile(&name, base, cases);
     }
 }
@@ -160,6 +175,21 @@ fn mozilla_intermediate_pinned() {
                 ),
                 (with_dhe(dhe.clone(), 1024, None), &["dh.too_small"][..]),
             ]);
+        }
+        if pq {
+            // From 5.8: a staple when the certificate names a responder, and the date rules.
+            cases.push((
+                with_findings(base.clone(), &["cert.ocsp.not_stapled"]),
+                &["cert.ocsp.not_stapled"],
+            ));
+            cases.push((
+                with_findings(base.clone(), &["cert.lifetime.too_long"]),
+                &["cert.dates"],
+            ));
+            cases.push((
+                with_findings(base.clone(), &["cert.eku.client_auth"]),
+                &["cert.dates"],
+            ));
         }
         check_profile(&name, base, cases);
     }
@@ -245,6 +275,21 @@ fn mozilla_old_pinned() {
                 &["dh.too_small"]
             },
         ));
+        if pq {
+            // From 5.8: a staple when the certificate names a responder, and the date rules.
+            cases.push((
+                with_findings(base.clone(), &["cert.ocsp.not_stapled"]),
+                &["cert.ocsp.not_stapled"],
+            ));
+            cases.push((
+                with_findings(base.clone(), &["cert.lifetime.too_long"]),
+                &["cert.dates"],
+            ));
+            cases.push((
+                with_findings(base.clone(), &["cert.eku.client_auth"]),
+                &["cert.dates"],
+            ));
+        }
         check_profile(&name, base, cases);
     }
 }
@@ -330,6 +375,8 @@ fn diff_shows_rule_by_rule_what_changes() {
 changed  suites.tls1_2.not_allowed
            message: reworded
            suites: -TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 -TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 -TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+added    cert.ocsp.not_stapled (certificate, warning): OCSP stapling when the certificate names an OCSP responder
+added    cert.dates (certificate, error): the certificate keeps the public date rules (lifetime by issue date, serverAuth only)
 changed  groups.not_allowed
            allow_only: +X25519MLKEM768
            message: reworded
