@@ -232,7 +232,12 @@ pub(crate) fn render_target(
             render::text::target(out, t, style)
         }
         Format::Jsonl => render::jsonl(out, t),
-        Format::Json | Format::Junit | Format::Sarif | Format::Html => Ok(()),
+        Format::Json
+        | Format::Junit
+        | Format::Sarif
+        | Format::Html
+        | Format::Inventory
+        | Format::InventoryJson => Ok(()),
     }
 }
 
