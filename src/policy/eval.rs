@@ -267,6 +267,7 @@ fn check(t: &TargetFacts, rule: &Rule) -> (RuleStatus, String) {
         } => f::check_dhe(t, *min_bits, *well_known),
         RuleKind::Feature { feature, require } => f::check_feature(t, feature, *require),
         RuleKind::ClientsConnect { clients } => f::check_clients(t, clients),
+        RuleKind::PostQuantum { preferred, .. } => super::pq::check(t, *preferred),
         RuleKind::CertificateKey {
             key_types,
             min_rsa_bits,

@@ -18,6 +18,7 @@
 //! | `signature_schemes` | `version`/`versions`, one of `require_any`/`allow_only`/`forbid` | the version's signature schemes break the list |
 //! | `require_feature` / `forbid_feature` | `feature` (see [`FEATURES`]) | the feature's fact is no / yes |
 //! | `certificate_key` | `key_types`, `min_rsa_bits`, `ec_curves` | a chain's leaf key is of another type, smaller, or on another curve |
+//! | `post_quantum` | `require` (`hybrid` or `preferred`), `deadline` (a date, shown only) | TLS 1.3 accepts no post-quantum hybrid group (`preferred`: or the server's own order puts a classical group first) |
 //!
 //! Suites are IANA names, OpenSSL names or hex code points, or classes by property:
 //! `@null`, `@anon`, `@export`, `@rc4`, `@des`, `@3des`, `@md5`, `@cbc`, `@no_forward_secrecy`,
@@ -28,6 +29,7 @@
 pub mod diff;
 mod eval;
 pub mod facts;
+pub mod pq;
 pub mod profiles;
 
 use std::fmt;
@@ -131,6 +133,13 @@ pub enum RuleKind {
     /// the facts.
     ClientsConnect {
         clients: Vec<String>,
+    },
+    /// TLS 1.3 must accept a post-quantum hybrid group (`preferred`: and a client offering
+    /// one must get it). `deadline`: the date the policy's source sets for leaving
+    /// classical-only key exchange, reported with the readiness, never compared with a clock.
+    PostQuantum {
+        preferred: bool,
+        deadline: Option<String>,
     },
     /// The leaf key of every chain.
     CertificateKey {
@@ -454,6 +463,10 @@ struct RawRule {
     ec_curves: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     clients: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    require: Option<Spanned<String>>,
+    #[serde(default)]
+    deadline: Option<Spanned<String>>,
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -701,7 +714,7 @@ fn parse_suite(s: &str) -> Option<SuiteSpec> {
 
 /// Only keys that only some kinds take; a key a kind does not use is an error, not ignored.
 fn reject_unused(ctx: &Ctx<'_>, r: &RawRule, allowed: &[&str]) -> Result<(), PolicyError> {
-    let present: [(&str, Option<std::ops::Range<usize>>); 15] = [
+    let present: [(&str, Option<std::ops::Range<usize>>); 17] = [
         ("version", r.version.as_ref().map(|v| v.span())),
         ("versions", r.versions.as_ref().map(|v| v.span())),
         ("suites", r.suites.as_ref().map(|v| v.span())),
@@ -720,6 +733,8 @@ fn reject_unused(ctx: &Ctx<'_>, r: &RawRule, allowed: &[&str]) -> Result<(), Pol
         ("min_rsa_bits", r.min_rsa_bits.as_ref().map(|v| v.span())),
         ("ec_curves", r.ec_curves.as_ref().map(|v| v.span())),
         ("clients", r.clients.as_ref().map(|v| v.span())),
+        ("require", r.require.as_ref().map(|v| v.span())),
+        ("deadline", r.deadline.as_ref().map(|v| v.span())),
     ];
     for (name, span) in present {
         if let Some(span) = span {
@@ -948,6 +963,32 @@ impl Policy {
                     }
                     RuleKind::ClientsConnect { clients }
                 }
+                "post_quantum" => {
+                    reject_unused(&ctx, r, &["require", "deadline"])?;
+                    let preferred = match r.require.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+                        None | Some(("hybrid", _)) => false,
+                        Some(("preferred", _)) => true,
+                        Some((other, span)) => {
+                            return Err(ctx.err(
+                                span,
+                                "require",
+                                format!("unknown requirement '{other}' (use hybrid or preferred)"),
+                            ))
+                        }
+                    };
+                    let deadline = match &r.deadline {
+                        None => None,
+                        Some(d) if is_date(d.get_ref()) => Some(d.get_ref().clone()),
+                        Some(d) => {
+                            return Err(ctx.err(
+                                d.span(),
+                                "deadline",
+                                format!("'{}' is not a date (YYYY-MM-DD)", d.get_ref()),
+                            ))
+                        }
+                    };
+                    RuleKind::PostQuantum { preferred, deadline }
+                }
                 "certificate_key" => {
                     reject_unused(&ctx, r, &["key_types", "min_rsa_bits", "ec_curves"])?;
                     if r.key_types.is_none() && r.min_rsa_bits.is_none() && r.ec_curves.is_none() {
@@ -976,7 +1017,7 @@ impl Policy {
                         r.kind.span(),
                         "kind",
                         format!(
-                            "unknown rule kind '{other}' (known: require_any, allow_only, forbid, require_version, forbid_version, min_version, max_version, certificate, groups, dhe, signature_schemes, require_feature, forbid_feature, certificate_key)"
+                            "unknown rule kind '{other}' (known: require_any, allow_only, forbid, require_version, forbid_version, min_version, max_version, certificate, groups, dhe, signature_schemes, require_feature, forbid_feature, certificate_key, clients_connect, post_quantum)"
                         ),
                     ))
                 }
@@ -1163,6 +1204,20 @@ impl Policy {
     }
 }
 
+/// `YYYY-MM-DD` with a month 01-12 and a day 01-31.
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10)
+        && (1..=12).contains(&s[5..7].parse::<u8>().unwrap_or(0))
+        && (1..=31).contains(&s[8..10].parse::<u8>().unwrap_or(0))
+}
+
 fn mode_words(mode: ListMode) -> &'static str {
     match mode {
         ListMode::RequireAny => "at least one of the",
@@ -1230,6 +1285,20 @@ fn default_title(kind: &RuleKind) -> String {
         RuleKind::CertificateKey { .. } => "the certificate key must be of the listed kind".into(),
         RuleKind::ClientsConnect { clients } => {
             format!("these clients must connect: {}", clients.join(", "))
+        }
+        RuleKind::PostQuantum {
+            preferred,
+            deadline,
+        } => {
+            let what = if *preferred {
+                "a post-quantum hybrid group must be offered and preferred"
+            } else {
+                "a post-quantum hybrid group must be offered"
+            };
+            match deadline {
+                Some(d) => format!("{what} (deadline {d})"),
+                None => what.to_string(),
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::facts::{
 use crate::wire::sslv2::CipherKind;
 
 mod pinned;
+mod pq;
 
 const P256: u16 = 0x0017;
 const P384: u16 = 0x0018;

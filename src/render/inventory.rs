@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `target` | the endpoint as scanned (`host:port`) |
 //! | `ip` | the address connected to |
-//! | `kind` | `protocol`, `cipher_suite`, `group`, `dhe_group`, `certificate`, `certificate_finding`, `policy`, `policy_rule`, `grade` or `error` |
+//! | `kind` | `protocol`, `cipher_suite`, `group`, `dhe_group`, `certificate`, `certificate_finding`, `policy`, `policy_rule`, `post_quantum`, `grade` or `error` |
 //! | `version` | the protocol version the item belongs to (suites, groups) |
 //! | `item` | its name: `TLSv1.2`, an IANA suite or group name, a certificate subject, a policy, a rule or finding id, a grade letter |
 //! | `status` | `offered` / `not offered` / `not determined` (protocols), `accepted` (suites, groups), `leaf` / `intermediate` / `root` (certificates), a verdict, a rule status, a finding's severity |
@@ -209,6 +209,22 @@ pub fn rows(t: &TargetReport) -> Vec<Row> {
                 ..row("policy_rule")
             });
         }
+    }
+    if let Some(pq) = &t.post_quantum {
+        let groups: Vec<&str> = pq
+            .hybrid_groups
+            .iter()
+            .chain(&pq.pure_groups)
+            .map(String::as_str)
+            .collect();
+        out.push(Row {
+            version: "TLSv1.3".into(),
+            item: groups.join(" "),
+            status: view::post_quantum(pq).0.text,
+            key: pq.classical_certificate_keys.join(" "),
+            detail: pq.evidence.clone(),
+            ..row("post_quantum")
+        });
     }
     if let Some(g) = &t.grade {
         out.push(Row {

@@ -410,6 +410,44 @@ pub fn revocation(c: &CertInfo) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
+/// Post-quantum readiness in one line: the status (toned), the post-quantum groups, the
+/// classical certificate keys and the policy's deadlines.
+pub fn post_quantum(pq: &crate::policy::pq::PostQuantum) -> (Phrase, String) {
+    use crate::policy::pq::PqStatus;
+    let groups: Vec<&str> = pq
+        .hybrid_groups
+        .iter()
+        .chain(&pq.pure_groups)
+        .map(String::as_str)
+        .collect();
+    let status = match pq.status {
+        PqStatus::Preferred => Phrase::toned(
+            Tone::Good,
+            format!("{} offered and preferred", groups.join(", ")),
+        ),
+        PqStatus::Offered => Phrase::plain(format!(
+            "{} offered, not preferred by the server",
+            groups.join(", ")
+        )),
+        PqStatus::ClassicalOnly => Phrase::toned(Tone::Weak, "classical key exchange only"),
+        PqStatus::NotDetermined => Phrase::plain("not determined"),
+    };
+    let mut rest = vec![pq.evidence.clone()];
+    if !pq.classical_certificate_keys.is_empty() {
+        rest.push(format!(
+            "classical certificate keys: {}",
+            pq.classical_certificate_keys.join(", ")
+        ));
+    }
+    for d in &pq.deadlines {
+        rest.push(format!(
+            "{} sets {} for leaving classical-only key exchange ({})",
+            d.policy, d.date, d.rule
+        ));
+    }
+    (status, rest.join("; "))
+}
+
 /// How a finding or a rule of that severity reads.
 pub fn severity_tone(s: Severity) -> Tone {
     match s {

@@ -101,8 +101,13 @@ fn csv_inventory_of_a_saved_report() {
     );
     assert_eq!(kind("policy_rule").len(), 14);
     assert!(kind("policy_rule").contains(&format!("{target},policy_rule,,groups.pq_hybrid.not_offered,fail,info,,,\"TLSv1.3 accepts x25519, secp256r1, secp384r1; none of them is one of the 1 required\"").as_str()));
+    // A report saved before readiness existed gets it when judged again.
+    assert_eq!(
+        kind("post_quantum"),
+        [format!("{target},post_quantum,TLSv1.3,,classical key exchange only,EC P-256,,,\"TLSv1.3 accepts x25519, secp256r1, secp384r1 (in the server's order)\"")]
+    );
     assert_eq!(kind("grade"), [format!("{target},grade,,A+,score 94,,,,")]);
-    assert_eq!(lines.len(), 1 + 6 + 3 + 3 + 2 + 1 + 14 + 1 + 1);
+    assert_eq!(lines.len(), 1 + 6 + 3 + 3 + 2 + 1 + 14 + 1 + 1 + 1);
 }
 
 /// A real server scanned with `--format inventory-json`: its suites, groups and certificate.

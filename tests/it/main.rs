@@ -18,6 +18,7 @@ mod inventory;
 mod pinned;
 mod policy;
 mod pq;
+mod pq_readiness;
 mod profiles;
 mod progress;
 mod scan;

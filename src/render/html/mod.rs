@@ -190,6 +190,15 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     if let Some(s) = &t.simulation {
         simulation::section(h, s)?;
     }
+    if let Some(pq) = &t.post_quantum {
+        let (status, rest) = crate::render::view::post_quantum(pq);
+        writeln!(
+            h,
+            "<h3>Post-quantum</h3>\n<p>{} <span class=\"dim\">{}</span></p>",
+            phrase(&status),
+            escape(&rest)
+        )?;
+    }
     writeln!(
         h,
         "<p class=\"dim\">{} connections, {} ms</p>\n</section>",
