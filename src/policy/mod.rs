@@ -333,11 +333,12 @@ impl PolicyResult {
         if self.pinned {
             return format!("{version}, pinned");
         }
-        let pin = format!("{}@{}", self.policy, self.version);
-        if profiles::PINNED.contains(&pin.as_str()) {
-            format!("{version}, not pinned (--policy {pin} keeps these verdicts across releases)")
-        } else {
-            format!("{version}, not pinned")
+        match profiles::default_version(&self.policy) {
+            Some(v) => format!(
+                "{version}, not pinned (--policy {}@{v} keeps these verdicts across releases)",
+                self.policy
+            ),
+            None => format!("{version}, not pinned"),
         }
     }
 

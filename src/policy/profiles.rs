@@ -26,7 +26,7 @@ pub const NAMES: [&str; 7] = [
 pub const DEFAULT: &str = "multisafepay";
 
 /// Every pinned profile, `name@version`, grouped by name, oldest version first.
-pub const PINNED: [&str; 8] = [
+pub const PINNED: [&str; 10] = [
     "mozilla-modern@5.7",
     "mozilla-modern@5.8",
     "mozilla-modern@6.0",
@@ -35,14 +35,18 @@ pub const PINNED: [&str; 8] = [
     "mozilla-intermediate@6.0",
     "mozilla-old@5.7",
     "mozilla-old@5.8",
+    "nist-800-52r2@1",
+    "nist-800-52r2@2",
 ];
 
-/// The version of its source a bare name follows in this release, for the names that have
-/// pinned versions. Mozilla's stay at 5.7 so that an upgrade of tlsaudit does not move a bare
-/// name's verdicts to a guideline published after it; 5.8 and 6.0 are a pin away.
+/// The pinned version a bare name follows in this release (it keeps every rule of it), for
+/// the names that have pinned versions. Mozilla's stay at guideline 5.7 so that an upgrade of
+/// tlsaudit does not move a bare name's verdicts to a guideline published after it; 5.8 and
+/// 6.0 are a pin away. NIST's versions number tlsaudit's readings of SP 800-52 Rev. 2.
 pub fn default_version(name: &str) -> Option<&'static str> {
     match name {
         "mozilla-modern" | "mozilla-intermediate" | "mozilla-old" => Some("5.7"),
+        "nist-800-52r2" => Some("1"),
         _ => None,
     }
 }
@@ -75,6 +79,8 @@ pub fn builtin(name: &str) -> Option<&'static str> {
         "mozilla-intermediate@6.0" => include_str!("../../policies/mozilla-intermediate@6.0.toml"),
         "mozilla-old@5.7" => include_str!("../../policies/mozilla-old@5.7.toml"),
         "mozilla-old@5.8" => include_str!("../../policies/mozilla-old@5.8.toml"),
+        "nist-800-52r2@1" => include_str!("../../policies/nist-800-52r2@1.toml"),
+        "nist-800-52r2@2" => include_str!("../../policies/nist-800-52r2@2.toml"),
         _ => return None,
     })
 }

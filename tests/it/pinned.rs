@@ -7,8 +7,9 @@
 //!   by rule. A change of the evaluator that moves a pinned verdict fails here.
 //!
 //! `TLSAUDIT_BLESS=1 cargo test --test it pinned` rewrites `verdicts.txt` (a reviewer reads the
-//! diff); `TLSAUDIT_PINNED_RESCAN=1` scans the servers again and rewrites the reports (only
-//! when the report format gains facts a pinned rule needs; the old reports must keep judging).
+//! diff); `TLSAUDIT_PINNED_RESCAN=1` scans the servers again and rewrites the reports, or
+//! `TLSAUDIT_PINNED_RESCAN=name,name` only those (to add a report; the old reports must keep
+//! judging as they are).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -56,6 +57,14 @@ const PINNED_SHA256: &[(&str, &str)] = &[
     (
         "mozilla-old@5.8",
         "42fa16a194d8e368a0d80aaae8a3275ff5195a04d01ba29e42c9107affebedfc",
+    ),
+    (
+        "nist-800-52r2@1",
+        "ed4ebce67a67af8f8ea956d563874b992784a4f8e999aef1ad77b3610b46e3b9",
+    ),
+    (
+        "nist-800-52r2@2",
+        "805366643dd427557f9a36b3230aabd4def8164929ee34a63c098fdfc889fca3",
     ),
 ];
 
@@ -120,7 +129,7 @@ fn verdicts() -> String {
          # Written by TLSAUDIT_BLESS=1 cargo test --test it pinned; a pinned verdict never moves.\n",
     );
     let reports = reports();
-    assert!(reports.len() >= 5, "the pinned reports are checked in");
+    assert!(reports.len() >= 6, "the pinned reports are checked in");
     for (name, report) in &reports {
         assert_eq!(report.targets.len(), 1, "{name}");
         let t = &report.targets[0];
@@ -147,8 +156,8 @@ fn verdicts() -> String {
 
 #[test]
 fn pinned_profiles_keep_their_verdicts() {
-    if std::env::var("TLSAUDIT_PINNED_RESCAN").is_ok_and(|v| v == "1") {
-        rescan();
+    if let Ok(which) = std::env::var("TLSAUDIT_PINNED_RESCAN") {
+        rescan(&which);
     }
     let got = verdicts();
     let path = dir().join("verdicts.txt");
@@ -196,12 +205,27 @@ fn pinned_verdicts_say_what_each_guideline_says() {
         assert_eq!(verdict("openssl-intermediate-5.8", pin), "COMPLIANT");
     }
     assert_eq!(verdict("nginx-modern", "mozilla-modern@6.0"), "COMPLIANT");
+    // NIST reading 2 adds the extended master secret: the server without it fails only there.
+    let rules = |report: &str, pin: &str| {
+        let head = format!("{report} {pin}: ");
+        text.lines()
+            .skip_while(|l| !l.starts_with(head.as_str()))
+            .skip(1)
+            .take_while(|l| l.starts_with("    "))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+    };
+    let ems = "fail warning features.extended_master_secret.missing";
+    assert!(!rules("gnutls-no-ems", "nist-800-52r2@1").contains(&ems));
+    assert!(rules("gnutls-no-ems", "nist-800-52r2@2").contains(&ems));
+    assert!(!rules("openssl-defaults", "nist-800-52r2@2").contains(&ems));
 }
 
 // ---- Making the reports (TLSAUDIT_PINNED_RESCAN=1) ----
 
 /// Scans `s` with the CLI (`--policy none`: facts only) and writes `tests/data/pinned/<name>.json`.
 fn save(name: &str, s: &ServerProcess, ca: &TestCa) {
+    eprintln!("rescanning {name}");
     let out = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
         .args([
             "scan",
@@ -231,16 +255,21 @@ fn chain_files(ca: &TestCa, leaf: &fixtures::testpki::Leaf, name: &str) -> CertF
     files
 }
 
-fn rescan() {
+/// Rescans every report (`which` = "1") or those named (comma-separated).
+fn rescan(which: &str) {
     for p in ["openssl", "nginx", "gnutls-serv"] {
         assert!(require(p), "rescanning the pinned reports needs {p}");
     }
+    let wanted = |name: &str| which == "1" || which.split(',').any(|w| w == name);
     let ca = TestCa::new("pinned").unwrap();
     let rsa = ca.leaf(&LeafSpec::new("rsa", LeafKey::Rsa(2048))).unwrap();
     let ec = ca.leaf(&LeafSpec::new("ec", LeafKey::EcdsaP256)).unwrap();
     let chain = ca.intermediate_pem.display().to_string();
     let rsa_files = ca.cert_files(&rsa).unwrap();
     let s_server = |name: &str, args: &[&str]| {
+        if !wanted(name) {
+            return;
+        }
         let mut all = vec!["-cert_chain", chain.as_str()];
         all.extend_from_slice(args);
         let s = openssl_s_server(name, &rsa_files, &all).unwrap();
@@ -272,21 +301,36 @@ fn rescan() {
         ],
     );
     // Mozilla Modern on nginx: TLS 1.3 only, ECDSA P-256.
-    let s = nginx(
-        "pinned-modern",
-        &chain_files(&ca, &ec, "ec-chain.pem"),
-        "ssl_protocols TLSv1.3;\n    ssl_ecdh_curve X25519:prime256v1:secp384r1;\n    ssl_prefer_server_ciphers off;",
-    )
-    .unwrap();
-    save("nginx-modern", &s, &ca);
+    if wanted("nginx-modern") {
+        let s = nginx(
+            "pinned-modern",
+            &chain_files(&ca, &ec, "ec-chain.pem"),
+            "ssl_protocols TLSv1.3;\n    ssl_ecdh_curve X25519:prime256v1:secp384r1;\n    ssl_prefer_server_ciphers off;",
+        )
+        .unwrap();
+        save("nginx-modern", &s, &ca);
+    }
     // A legacy GnuTLS: TLS 1.0 to 1.2 with CBC suites and 3DES.
-    let s = gnutls_serv(
-        "pinned-gnutls",
-        &chain_files(&ca, &rsa, "rsa-chain.pem"),
-        "NORMAL:-VERS-TLS-ALL:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0:+3DES-CBC",
-    )
-    .unwrap();
-    save("gnutls-legacy", &s, &ca);
+    if wanted("gnutls-legacy") {
+        let s = gnutls_serv(
+            "pinned-gnutls",
+            &chain_files(&ca, &rsa, "rsa-chain.pem"),
+            "NORMAL:-VERS-TLS-ALL:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0:+3DES-CBC",
+        )
+        .unwrap();
+        save("gnutls-legacy", &s, &ca);
+    }
+    // GnuTLS with TLS 1.2 and 1.3 but without the extended master secret (RFC 7627): what
+    // nist-800-52r2@2 adds a rule for.
+    if wanted("gnutls-no-ems") {
+        let s = gnutls_serv(
+            "pinned-gnutls-no-ems",
+            &chain_files(&ca, &rsa, "rsa-chain.pem"),
+            "NORMAL:-VERS-TLS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%NO_SESSION_HASH",
+        )
+        .unwrap();
+        save("gnutls-no-ems", &s, &ca);
+    }
 }
 
 // ---- The command line ----

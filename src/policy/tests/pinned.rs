@@ -3,6 +3,7 @@
 //! are the guideline JSON's keys (see each profile's header).
 
 use super::*;
+use crate::facts::Answer;
 
 const MLKEM: u16 = 0x11ec; // X25519MLKEM768
 const SECP256MLKEM: u16 = 0x11eb; // SecP256r1MLKEM768
@@ -301,8 +302,11 @@ fn every_pinned_profile_names_itself_and_its_version() {
         assert!(p.pinned, "{pin}");
         assert_eq!(p.name, pin);
         let (name, version) = pin.split_once('@').unwrap();
-        assert_eq!(p.source_version, version, "{pin}");
-        assert!(p.source.ends_with(&format!("/{version}.json")), "{pin}");
+        if name.starts_with("mozilla-") {
+            // Mozilla's versions are the guideline's.
+            assert_eq!(p.source_version, version, "{pin}");
+            assert!(p.source.ends_with(&format!("/{version}.json")), "{pin}");
+        }
         assert!(profiles::NAMES.contains(&name), "{pin}: a bare name exists");
     }
     // A bare name is not pinned; it follows its default version and keeps every rule of it,
@@ -313,8 +317,8 @@ fn every_pinned_profile_names_itself_and_its_version() {
         let Some(v) = profiles::default_version(name) else {
             continue;
         };
-        assert_eq!(bare.source_version, v, "{name}");
         let pinned = builtin(&format!("{name}@{v}"));
+        assert_eq!(bare.source_version, pinned.source_version, "{name}");
         for r in &pinned.rules {
             let same = bare.rules.iter().find(|b| b.id == r.id);
             assert_eq!(
@@ -331,10 +335,14 @@ fn every_pinned_profile_names_itself_and_its_version() {
             .to_string(),
         "no pinned policy 'mozilla-intermediate@9.9': mozilla-intermediate has versions 5.7, 5.8, 6.0"
     );
-    assert!(Policy::load("nist-800-52r2@2")
+    assert!(Policy::load("pci-dss-4@4.0.1")
         .unwrap_err()
         .to_string()
-        .starts_with("no pinned policy 'nist-800-52r2@2': nist-800-52r2 has no pinned versions"));
+        .starts_with("no pinned policy 'pci-dss-4@4.0.1': pci-dss-4 has no pinned versions"));
+    assert_eq!(
+        Policy::load("nist-800-52r2@3").unwrap_err().to_string(),
+        "no pinned policy 'nist-800-52r2@3': nist-800-52r2 has versions 1, 2"
+    );
 }
 
 #[test]
@@ -425,4 +433,54 @@ changed  dh.too_small
         };
         assert!(keys.iter().all(|k| k.key == "message"), "{keys:?}");
     }
+}
+
+/// NIST reading 2 adds the extended master secret (RFC 7627) and changes nothing else; reading
+/// 1 never asks for it.
+#[test]
+fn nist_reading_2_adds_the_extended_master_secret_only() {
+    let d =
+        diff::PolicyDiff::new(&builtin("nist-800-52r2@1"), &builtin("nist-800-52r2@2")).unwrap();
+    assert_eq!(
+        d.rules,
+        [diff::RuleDiff::Added {
+            id: "features.extended_master_secret.missing".into(),
+            kind: "require_feature".into(),
+            severity: "warning".into(),
+            title: "TLS 1.2 must use the extended master secret (RFC 7627)".into(),
+        }]
+    );
+    let ems = |answer: Answer| {
+        let mut t = target(&[(Tls12, &[0xc02f]), (Tls13, &[0x1301])]);
+        t.features = Some(FeaturesSection {
+            status: SectionStatus::Completed,
+            extended_master_secret: Fact {
+                answer,
+                evidence: "e".into(),
+            },
+            ..Default::default()
+        });
+        t
+    };
+    let p2 = builtin("nist-800-52r2@2");
+    let rule = |t: &TargetFacts| {
+        evaluate(t, &p2, Severity::Error)
+            .rules
+            .iter()
+            .find(|r| r.id == "features.extended_master_secret.missing")
+            .map(|r| r.status)
+    };
+    assert_eq!(rule(&ems(Answer::Yes)), Some(RuleStatus::Pass));
+    assert_eq!(rule(&ems(Answer::No)), Some(RuleStatus::Fail));
+    assert_eq!(rule(&ems(Answer::NotApplicable)), Some(RuleStatus::Pass));
+    assert_eq!(
+        rule(&ems(Answer::NotDetermined)),
+        Some(RuleStatus::Incomplete)
+    );
+    // Reading 1 has no such rule: a server without EMS judged by it does not move.
+    let p1 = builtin("nist-800-52r2@1");
+    assert!(!p1
+        .rules
+        .iter()
+        .any(|r| r.id.contains("extended_master_secret")));
 }
