@@ -226,6 +226,10 @@ pub(crate) struct ScanArgs {
     /// Skip the certificates stage.
     #[arg(long)]
     pub(crate) no_certs: bool,
+    /// Skip the HTTP stage (one `GET /` over TLS for HSTS, BREACH and the server banner). A+
+    /// then cannot be judged (it needs HSTS): the grade says incomplete.
+    #[arg(long)]
+    pub(crate) no_http: bool,
     /// Trust stores to judge chains against, comma-separated: mozilla (webpki-roots), system
     /// (/etc/ssl/certs/ca-certificates.crt), none. Default: mozilla.
     #[arg(long, value_delimiter = ',', value_name = "STORES")]
@@ -245,8 +249,8 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub(crate) expiry_warn_days: u32,
     /// Scan only these stages, comma-separated:
-    /// versions,suites,groups,sigs,certs,features,weaknesses. Versions always run, and suites
-    /// with any stage but versions (the others build on them), features with weaknesses;
+    /// versions,suites,groups,sigs,certs,features,weaknesses,http. Versions always run, and
+    /// suites with any stage but versions (the others build on them), features with weaknesses;
     /// `--only versions` alone: one hello per version, suites not enumerated.
     /// Default: all.
     #[arg(long, value_delimiter = ',', value_parser = parse_stage)]
@@ -273,7 +277,7 @@ pub(crate) struct ScanArgs {
 
 fn parse_stage(s: &str) -> Result<Stage, String> {
     Stage::parse(s).ok_or_else(|| {
-        format!("unknown stage '{s}' (use versions, suites, groups, sigs, certs, features)")
+        format!("unknown stage '{s}' (use versions, suites, groups, sigs, certs, features, weaknesses, http)")
     })
 }
 

@@ -163,6 +163,7 @@ pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
         }
         .into_iter()
         .filter(|s| !(args.no_certs && *s == Stage::Certs))
+        .filter(|s| !(args.no_http && *s == Stage::Http))
         .collect(),
         quick: args.quick,
         replay: Vec::new(),
@@ -371,8 +372,16 @@ mod tests {
         );
         assert!(!o.enumerates_suites());
         let o = parse(&["--quick"]).unwrap();
-        assert_eq!(o.stages.len(), 7);
+        assert_eq!(o.stages.len(), 8);
         assert!(o.quick);
+        let o = parse(&["--no-http"]).unwrap();
+        assert_eq!(o.stages.len(), 7);
+        assert!(!o.runs(tlsaudit::facts::Stage::Http));
+        let o = parse(&["--only", "http"]).unwrap();
+        assert_eq!(
+            o.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            ["versions", "suites", "http"]
+        );
         let e = parse(&["--only", "groups,bogus"]).unwrap_err();
         assert!(e.to_string().contains("unknown stage 'bogus'"), "{e}");
     }

@@ -11,6 +11,7 @@ pub mod chains;
 pub mod eliminate;
 pub mod features;
 pub mod groups;
+pub mod http;
 pub mod prior;
 pub mod replay;
 pub mod sigs;
@@ -167,12 +168,20 @@ pub async fn scan_target(
         report.groups = groups;
         report.signature_schemes = signatures;
         report.features = features;
+        // Alone, not beside the other stages: a server that serves one connection at a time
+        // (openssl s_server) and never answers HTTP would hold the others' probes for a whole
+        // read timeout. Before the weaknesses, which read it (BREACH).
+        let host_header = host_header(target, report.sni.as_deref());
+        let says_http = http::says_http(target.port, report.features.as_ref());
+        report.http = http::scan(&ctx, &prior, &host_header, says_http, opts).await;
         // After the others: the weaknesses read the suites, the DH group and the features.
         let known = weaknesses::Known {
             protocols: &report.protocols,
             groups: report.groups.as_ref(),
             features: report.features.as_ref(),
             sslv2_certificate: gathered.sslv2_certificate.as_deref(),
+            http: report.http.as_ref(),
+            starttls: opts.starttls.is_some(),
         };
         report.weaknesses = weaknesses::scan(&ctx, &prior, &known, opts).await;
     }
@@ -182,6 +191,21 @@ pub async fn scan_target(
     report.connections = ctx.host.connections();
     report.duration_ms = started.elapsed().as_millis() as u64;
     (report, gathered)
+}
+
+/// The Host header for `GET /` (RFC 9110 section 7.2): the name sent in SNI, else the
+/// target's host (an IPv6 literal in brackets), with the port unless it is 443.
+fn host_header(target: &Target, sni: Option<&str>) -> String {
+    let host = match sni {
+        Some(name) => name.to_string(),
+        None if target.host.contains(':') => format!("[{}]", target.host),
+        None => target.host.clone(),
+    };
+    if target.port == 443 {
+        host
+    } else {
+        format!("{host}:{}", target.port)
+    }
 }
 
 fn not_scheduled(versions: &[TlsVersion]) -> Vec<ProtocolResult> {

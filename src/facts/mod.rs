@@ -4,6 +4,7 @@
 
 pub mod certs;
 pub mod finding;
+pub mod http;
 pub mod protocols;
 pub mod replay;
 pub mod sections;
@@ -14,6 +15,7 @@ pub mod weaknesses;
 
 pub use certs::CertificatesSection;
 pub use finding::{Finding, Severity};
+pub use http::{Hsts, HttpSection};
 pub use protocols::{ProtocolResult, SuiteResult};
 pub use replay::ReplayAnswer;
 pub use sections::*;

@@ -247,10 +247,11 @@ pub enum Stage {
     Certs,
     Features,
     Weaknesses,
+    Http,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 7] = [
+    pub const ALL: [Stage; 8] = [
         Stage::Versions,
         Stage::Suites,
         Stage::Groups,
@@ -258,6 +259,7 @@ impl Stage {
         Stage::Certs,
         Stage::Features,
         Stage::Weaknesses,
+        Stage::Http,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -269,6 +271,7 @@ impl Stage {
             "certs" | "certificates" => Self::Certs,
             "features" => Self::Features,
             "weaknesses" | "vulnerabilities" => Self::Weaknesses,
+            "http" => Self::Http,
             _ => return None,
         })
     }
@@ -282,6 +285,7 @@ impl Stage {
             Self::Certs => "certs",
             Self::Features => "features",
             Self::Weaknesses => "weaknesses",
+            Self::Http => "http",
         }
     }
 }

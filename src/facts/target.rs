@@ -4,8 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CertificatesSection, FeaturesSection, GroupsSection, ProtocolResult, SignaturesSection,
-    TlsVersion, WeaknessesSection,
+    CertificatesSection, FeaturesSection, GroupsSection, HttpSection, ProtocolResult,
+    SignaturesSection, TlsVersion, WeaknessesSection,
 };
 use super::{ErrorReason, ReplayAnswer};
 
@@ -50,6 +50,10 @@ pub struct TargetFacts {
     /// when not scanned.
     #[serde(default)]
     pub weaknesses: Option<WeaknessesSection>,
+    /// One `GET /` over the scanned TLS: HSTS, HTTP compression, the server banner; null when
+    /// not scanned (`--no-http`, `--only` without `http`, a STARTTLS target).
+    #[serde(default)]
+    pub http: Option<HttpSection>,
     /// The server's answers to replayed client hellos (`--simulate live`); shown through the
     /// simulation section, not on their own.
     #[serde(skip)]

@@ -1,7 +1,8 @@
 //! A letter grade for one target, computed from the facts of its [`TargetFacts`] alone (never
-//! a probe), after the SSL Labs "SSL Server Rating Guide" (version 2009q, 31 January 2020,
+//! a probe), after the SSL Labs "SSL Server Rating Guide" (revision 2009r, 16 May 2025, the
+//! newest we found cited: testssl.sh moved to it in July 2025;
 //! <https://github.com/ssllabs/research/wiki/SSL-Server-Rating-Guide>) and the grading changes
-//! SSL Labs announced on its blog.
+//! SSL Labs announced on its blog. [`GUIDE`] names the revision in every grade.
 //!
 //! What we follow, and where it comes from:
 //!
@@ -40,9 +41,20 @@
 //! - The weak-key caps (< 1024 → F, < 2048 → B) apply to every key-exchange input — DHE
 //!   prime, ECDHE group (by RSA-equivalent strength, NIST SP 800-57 part 1 table 2) and the
 //!   certificate key — as the guide's key-strength rule reads.
-//! - A+ needs HSTS at SSL Labs; we do not speak HTTP. Our A+ instead needs an A with TLS 1.3,
-//!   forward secrecy and AEAD in every accepted suite, and TLS_FALLBACK_SCSV honoured. Each
-//!   unmet A+ requirement is a cap at A whose reason says what to change.
+//! - A+ is an A with no warning and HSTS with a max-age of at least 180 days (15552000 s,
+//!   [`HSTS_MIN_MAX_AGE`]), read from the HTTP stage's response to `GET /` (blog, "SSL Labs:
+//!   Stricter Security Requirements for 2014": "good support for HTTP Strict Transport Security
+//!   (long max-age is required)"; 180 days is testssl.sh's reading of the guide). Missing,
+//!   invalid or short HSTS caps at A (`grade.aplus.hsts`); HTTP not fetched (`--no-http`, a
+//!   failed request) leaves A+ unjudged (incomplete); a STARTTLS target has no HTTP and so no
+//!   HSTS: A at best. No TLS 1.3 also keeps A+ away (`grade.aplus.no_tls1_3`): testssl.sh's
+//!   reading of 2009r makes it, like missing HSTS, a warning. Warnings there give A- where we
+//!   give A; the 2009r text itself could not be read here, so we keep SSL Labs' long-standing
+//!   "A without HSTS".
+//! - Up to revision 2009q we required, instead of HSTS, forward secrecy and AEAD in every
+//!   suite and TLS_FALLBACK_SCSV for A+. SSL Labs never asked the first two, and testssl.sh
+//!   dropped the TLS_FALLBACK_SCSV cap with 2009r: none of the three is graded now (the
+//!   "modern client" forward secrecy and AEAD caps at B stay).
 //! - Rounding: averages and the weighted total are rounded down (never in the server's favour);
 //!   testssl.sh rounds each weighted part down instead, which can be one point lower.
 //! - Insecure renegotiation (no RFC 5746 *and* a client-initiated renegotiation accepted) is F;
@@ -59,13 +71,21 @@
 //!   them). The others (RC4, SWEET32, FREAK, Logjam, DROWN, POODLE-SSLv3, CRIME) are graded by
 //!   the suite, key-exchange and feature rules above. A scan without the weaknesses stage names
 //!   them in `not_judged`.
-//! - The revision: we follow 2009q (above). A public scanner cites "2009r, 2025-05-16"; its
-//!   text could not be read here, so nothing of it is applied.
+//! - The revision: 2009r (above). Its text could not be read here; what changed from 2009q is
+//!   taken from testssl.sh's change that adopted it (HSTS and TLS 1.3 as A+ conditions, no
+//!   TLS_FALLBACK_SCSV cap).
+//! - Weaknesses and their caps: Heartbleed, CCS injection, Ticketbleed, ROBOT, POODLE-TLS and
+//!   insecure renegotiation F (below); DROWN is SSLv2 here (F), FREAK export suites (F),
+//!   Logjam export or < 1024-bit DH (F) or < 2048-bit DH (B), POODLE-SSLv3 SSLv3 (C), SWEET32
+//!   64-bit blocks with TLS 1.1+ (C), RC4 (C), CRIME compression (C), BEAST TLS 1.0 (B).
+//!   LUCKY13, BREACH and client-initiated renegotiation are reported, not graded: SSL Labs
+//!   grades none of them.
 //! - Not graded: the certificate's own score.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::facts::http::HSTS_MIN_MAX_AGE;
 use crate::facts::Answer;
 use crate::facts::TargetFacts;
 use crate::facts::Verdict;
@@ -171,9 +191,23 @@ impl std::fmt::Display for Letter {
     }
 }
 
+/// The revision of SSL Labs' "SSL Server Rating Guide" the grade follows.
+pub const GUIDE: &str = "2009r";
+
+/// The date of [`GUIDE`].
+pub const GUIDE_DATE: &str = "2025-05-16";
+
+fn guide() -> String {
+    GUIDE.to_string()
+}
+
 /// The grade of one target.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Grade {
+    /// The revision of SSL Labs' "SSL Server Rating Guide" followed: "2009r" (absent in
+    /// reports made before it was named).
+    #[serde(default = "guide")]
+    pub guide: String,
     /// "A+", "A", "A-", "B", "C", "D", "E", "F", "T" (certificate not trusted) or "M"
     /// (certificate does not cover the name).
     pub letter: Letter,
@@ -217,6 +251,7 @@ pub fn grade(t: &TargetFacts) -> Option<Grade> {
     g.key_exchange(t);
     g.features(t);
     g.weaknesses(t);
+    g.hsts(t);
     g.certificates(t);
     Some(g.finish())
 }
@@ -493,28 +528,6 @@ impl Grader {
                 );
             }
         }
-        let no_fs = names(&|s| !s.forward_secrecy);
-        if !no_fs.is_empty() {
-            self.cap(
-                "grade.aplus.forward_secrecy",
-                Letter::A,
-                format!(
-                    "Some suites lack forward secrecy ({}): remove static RSA and DH suites (A+ needs forward secrecy in every suite).",
-                    list(&no_fs)
-                ),
-            );
-        }
-        let no_aead = names(&|s| !s.aead);
-        if !no_aead.is_empty() {
-            self.cap(
-                "grade.aplus.aead",
-                Letter::A,
-                format!(
-                    "Some suites are not AEAD ({}): remove CBC and stream suites (A+ needs AEAD in every suite).",
-                    list(&no_aead)
-                ),
-            );
-        }
     }
 
     fn key_exchange(&mut self, t: &TargetFacts) {
@@ -621,7 +634,7 @@ impl Grader {
             .filter(|f| f.status == SectionStatus::Completed)
         else {
             self.not_judged.push(
-                "protocol features not scanned: compression, secure renegotiation, TLS_FALLBACK_SCSV and Heartbleed not judged".into(),
+                "protocol features not scanned: compression, secure renegotiation and Heartbleed not judged".into(),
             );
             self.aplus_unknown = true;
             return;
@@ -647,17 +660,9 @@ impl Grader {
                 "Secure renegotiation (RFC 5746) is not supported: upgrade the TLS library, or enable renegotiation_info.",
             );
         }
-        if f.fallback_scsv.answer == Answer::No {
-            self.cap(
-                "grade.aplus.fallback_scsv",
-                Letter::A,
-                "TLS_FALLBACK_SCSV (RFC 7507) is ignored: upgrade the TLS library so it rejects downgraded handshakes (A+ needs it).",
-            );
-        }
         for (name, fact) in [
             ("compression", &f.compression),
             ("secure renegotiation", &f.secure_renegotiation),
-            ("TLS_FALLBACK_SCSV", &f.fallback_scsv),
             ("Heartbleed", &f.heartbleed),
         ] {
             if fact.answer == Answer::NotDetermined {
@@ -704,6 +709,54 @@ impl Grader {
                 Verdict::No | Verdict::NotApplicable => {}
             }
         }
+    }
+
+    /// A+ needs HSTS with a long max-age, from the HTTP stage's response.
+    fn hsts(&mut self, t: &TargetFacts) {
+        let id = "grade.aplus.hsts";
+        let min_days = HSTS_MIN_MAX_AGE / 86_400;
+        if t.starttls.is_some() {
+            self.cap(
+                id,
+                Letter::A,
+                "A STARTTLS target speaks no HTTP, so it has no HSTS (A+ needs HSTS).",
+            );
+            return;
+        }
+        let Some(h) = &t.http else {
+            self.not_judged.push(
+                "HTTP not scanned (--no-http, or --only without http): HSTS, which A+ needs, not judged".into(),
+            );
+            self.aplus_unknown = true;
+            return;
+        };
+        if h.status != SectionStatus::Completed {
+            self.not_judged.push(format!(
+                "HSTS not judged: no HTTP response ({})",
+                h.error
+                    .as_deref()
+                    .unwrap_or("the HTTP stage did not complete")
+            ));
+            self.aplus_unknown = true;
+            return;
+        }
+        let fix = format!(
+            "send Strict-Transport-Security: max-age=31536000; includeSubDomains on every HTTPS response (A+ needs a max-age of at least {HSTS_MIN_MAX_AGE} s, {min_days} days)"
+        );
+        let why = match &h.hsts {
+            None => "The response to GET / has no Strict-Transport-Security header".to_string(),
+            Some(hsts) => match hsts.max_age {
+                None => format!(
+                    "The Strict-Transport-Security header has no valid max-age (\"{}\"), so browsers ignore it",
+                    hsts.header
+                ),
+                Some(age) if age < HSTS_MIN_MAX_AGE => {
+                    format!("HSTS max-age is {age} s, under {min_days} days")
+                }
+                Some(_) => return,
+            },
+        };
+        self.cap(id, Letter::A, format!("{why}: {fix}."));
     }
 
     fn certificates(&mut self, t: &TargetFacts) {
@@ -801,6 +854,7 @@ impl Grader {
         }
         self.not_judged.dedup();
         Grade {
+            guide: guide(),
             letter,
             score,
             protocol_score: self.protocol_score,

@@ -6,7 +6,7 @@ use crate::facts::certs::{CertChain, CertInfo, ChainVerdicts, PublicKeyInfo};
 use crate::facts::weaknesses::WEAKNESSES;
 use crate::facts::{CertificatesSection, Finding, ProtocolResult, Severity};
 use crate::facts::{DheGroup, Fact, FeaturesSection, GroupResult, GroupsSection, VersionGroups};
-use crate::facts::{WeaknessCheck, WeaknessesSection};
+use crate::facts::{Hsts, HttpSection, WeaknessCheck, WeaknessesSection};
 use crate::wire::NamedGroup;
 
 fn suite(name: &str) -> SuiteResult {
@@ -81,7 +81,7 @@ fn chain(algorithm: &str, bits: u32, curve: Option<&str>) -> CertChain {
 }
 
 /// TLS 1.2 + 1.3, ECDHE and AEAD only, x25519 and P-256, a trusted P-256 certificate,
-/// secure renegotiation and TLS_FALLBACK_SCSV: A+ with 100 / 90 / 90 → 93.
+/// secure renegotiation, TLS_FALLBACK_SCSV and HSTS for a year: A+ with 100 / 90 / 90 → 93.
 fn modern() -> TargetFacts {
     let x = [NamedGroup::X25519, NamedGroup::SECP256R1];
     TargetFacts {
@@ -115,6 +115,16 @@ fn modern() -> TargetFacts {
             ..Default::default()
         }),
         weaknesses: Some(clean_weaknesses()),
+        http: Some(http_with_hsts("max-age=31536000; includeSubDomains")),
+        ..Default::default()
+    }
+}
+
+fn http_with_hsts(header: &str) -> HttpSection {
+    HttpSection {
+        status_code: Some(200),
+        hsts: Some(Hsts::parse(header)),
+        server: Some("nginx".into()),
         ..Default::default()
     }
 }
@@ -292,13 +302,7 @@ fn tls1_0_caps_at_b_and_cbc_blocks_a_plus() {
     let r = g(&t);
     // Protocol (100 + 90) / 2 = 95: 28.5 + 27 + 36 = 91.
     assert_eq!((r.letter, r.score, r.protocol_score), (Letter::B, 91, 95));
-    assert_eq!(
-        cap_ids(&r),
-        vec![
-            ("grade.tls1_0_or_1_1", Letter::B),
-            ("grade.aplus.aead", Letter::A)
-        ]
-    );
+    assert_eq!(cap_ids(&r), vec![("grade.tls1_0_or_1_1", Letter::B)]);
     assert_eq!(
         r.caps[0].reason,
         "TLSv1.0 is enabled (deprecated by RFC 8996): disable TLS 1.0 and TLS 1.1."
@@ -353,10 +357,7 @@ fn rc4_caps_at_c() {
     );
     let r = g(&t);
     assert_eq!((r.letter, r.score), (Letter::C, 93));
-    assert_eq!(
-        cap_ids(&r),
-        vec![("grade.rc4", Letter::C), ("grade.aplus.aead", Letter::A)]
-    );
+    assert_eq!(cap_ids(&r), vec![("grade.rc4", Letter::C)]);
     assert_eq!(
         r.caps[0].reason,
         "RC4 is accepted (RFC 7465 prohibits it) (TLS_ECDHE_ECDSA_WITH_RC4_128_SHA): remove RC4 suites."
@@ -463,8 +464,7 @@ fn no_forward_secrecy_caps_at_b_when_the_server_prefers_rsa() {
         cap_ids(&r),
         vec![
             ("grade.no_forward_secrecy", Letter::B),
-            ("grade.aplus.no_tls1_3", Letter::A),
-            ("grade.aplus.forward_secrecy", Letter::A)
+            ("grade.aplus.no_tls1_3", Letter::A)
         ]
     );
     assert_eq!(
@@ -475,17 +475,12 @@ fn no_forward_secrecy_caps_at_b_when_the_server_prefers_rsa() {
     t.protocols[4].server_preference = Some(false);
     let r = g(&t);
     assert_eq!(r.letter, Letter::A);
-    assert_eq!(
-        cap_ids(&r),
-        vec![
-            ("grade.aplus.no_tls1_3", Letter::A),
-            ("grade.aplus.forward_secrecy", Letter::A)
-        ]
-    );
-    // With TLS 1.3 a modern client always has forward secrecy.
+    assert_eq!(cap_ids(&r), vec![("grade.aplus.no_tls1_3", Letter::A)]);
+    // With TLS 1.3 a modern client always has forward secrecy; static RSA beside it no
+    // longer keeps A+ away (revision 2009r: HSTS is what A+ asks for).
     set(&mut t, TlsVersion::Tls13, TLS13);
     t.protocols[4].server_preference = Some(true);
-    assert_eq!(g(&t).letter, Letter::A);
+    assert_eq!(g(&t).letter, Letter::APlus);
 }
 
 #[test]
@@ -595,23 +590,20 @@ fn features_compression_renegotiation_and_fallback() {
         )
     );
 
+    // TLS_FALLBACK_SCSV is no longer graded (revision 2009r), known or not.
     let mut t = modern();
     t.features.as_mut().unwrap().fallback_scsv = Fact::no("handshake completed");
     let r = g(&t);
-    assert_eq!(
-        (r.letter, cap_ids(&r)),
-        (Letter::A, vec![("grade.aplus.fallback_scsv", Letter::A)])
-    );
+    assert_eq!((r.letter, cap_ids(&r)), (Letter::APlus, vec![]));
+    t.features.as_mut().unwrap().fallback_scsv = Fact::not_determined("timeout");
+    assert_eq!(g(&t).letter, Letter::APlus);
 
     // Undetermined: not assumed good.
     let mut t = modern();
-    t.features.as_mut().unwrap().fallback_scsv = Fact::not_determined("timeout");
+    t.features.as_mut().unwrap().compression = Fact::not_determined("timeout");
     let r = g(&t);
     assert_eq!((r.letter, r.incomplete), (Letter::A, true));
-    assert_eq!(
-        r.not_judged,
-        vec!["TLS_FALLBACK_SCSV: not determined (timeout)"]
-    );
+    assert_eq!(r.not_judged, vec!["compression: not determined (timeout)"]);
 }
 
 fn with_finding(t: &mut TargetFacts, id: &str, message: &str) {
@@ -770,7 +762,7 @@ fn only_versions_is_incomplete_and_scores_what_it_has() {
             "TLSv1.2: cipher suites not enumerated (only the suite chosen from a full offer is known)",
             "TLSv1.3: cipher suites not enumerated (only the suite chosen from a full offer is known)",
             "key-exchange groups not scanned: ECDHE/DHE strength not scored",
-            "protocol features not scanned: compression, secure renegotiation, TLS_FALLBACK_SCSV and Heartbleed not judged",
+            "protocol features not scanned: compression, secure renegotiation and Heartbleed not judged",
             "weaknesses not scanned: CCS injection, Ticketbleed, ROBOT, POODLE-TLS and insecure renegotiation not judged",
             "certificates not scanned: trust (T), host name (M) and the server key not judged",
         ]
@@ -808,4 +800,81 @@ fn unreachable_has_no_grade_and_no_protocol_is_f() {
     let r = g(&t);
     assert_eq!((r.letter, r.score), (Letter::F, 0));
     assert_eq!(r.caps[0].id, "grade.no_protocol");
+}
+
+#[test]
+fn a_plus_needs_hsts_for_180_days() {
+    let with = |hsts: Option<&str>| {
+        let mut t = modern();
+        t.http = Some(match hsts {
+            Some(h) => http_with_hsts(h),
+            None => HttpSection {
+                status_code: Some(200),
+                ..Default::default()
+            },
+        });
+        g(&t)
+    };
+    let r = with(Some("max-age=15552000"));
+    assert_eq!(
+        (r.letter, r.incomplete, r.guide.as_str()),
+        (Letter::APlus, false, "2009r")
+    );
+    let r = with(Some("max-age=15551999; includeSubDomains; preload"));
+    assert_eq!(
+        (r.letter, cap_ids(&r)),
+        (Letter::A, vec![("grade.aplus.hsts", Letter::A)])
+    );
+    assert_eq!(
+        r.caps[0].reason,
+        "HSTS max-age is 15551999 s, under 180 days: send Strict-Transport-Security: max-age=31536000; includeSubDomains on every HTTPS response (A+ needs a max-age of at least 15552000 s, 180 days)."
+    );
+    let r = with(None);
+    assert_eq!(
+        r.caps[0].reason,
+        "The response to GET / has no Strict-Transport-Security header: send Strict-Transport-Security: max-age=31536000; includeSubDomains on every HTTPS response (A+ needs a max-age of at least 15552000 s, 180 days)."
+    );
+    let r = with(Some("max-age=31536000; max-age=31536000"));
+    assert!(r.caps[0]
+        .reason
+        .starts_with("The Strict-Transport-Security header has no valid max-age (\"max-age=31536000; max-age=31536000\")"));
+    assert_eq!(r.letter, Letter::A);
+
+    // Not fetched, or no answer: A+ is not judged, never assumed.
+    let mut t = modern();
+    t.http = None;
+    let r = g(&t);
+    assert_eq!(
+        (r.letter, r.incomplete, cap_ids(&r)),
+        (Letter::A, true, vec![])
+    );
+    assert_eq!(
+        r.not_judged,
+        vec!["HTTP not scanned (--no-http, or --only without http): HSTS, which A+ needs, not judged"]
+    );
+    t.http = Some(HttpSection::failed(
+        "no HTTP response within the read timeout",
+        None,
+    ));
+    let r = g(&t);
+    assert_eq!(
+        (r.letter, r.not_judged),
+        (
+            Letter::A,
+            vec![
+                "HSTS not judged: no HTTP response (no HTTP response within the read timeout)"
+                    .to_string()
+            ]
+        )
+    );
+
+    // A STARTTLS target has no HTTP, hence no HSTS: A at best, and that is definite.
+    let mut t = modern();
+    t.http = None;
+    t.starttls = Some(crate::facts::Starttls::Smtp);
+    let r = g(&t);
+    assert_eq!(
+        (r.letter, r.incomplete, cap_ids(&r)),
+        (Letter::A, false, vec![("grade.aplus.hsts", Letter::A)])
+    );
 }

@@ -265,7 +265,7 @@ fn check(t: &TargetFacts, rule: &Rule) -> (RuleStatus, String) {
             min_bits,
             well_known,
         } => f::check_dhe(t, *min_bits, *well_known),
-        RuleKind::Feature { feature, require } => f::check_feature(t, feature, *require),
+        RuleKind::Feature { features, require } => f::check_features(t, features, *require),
         RuleKind::ClientsConnect { clients } => f::check_clients(t, clients),
         RuleKind::PostQuantum { preferred, .. } => super::pq::check(t, *preferred),
         RuleKind::CertificateKey {

@@ -416,6 +416,34 @@ pub fn check_schemes(
     judge_list(&v.to_string(), mode, &list, &accepted)
 }
 
+/// `require_feature` / `forbid_feature` over several ids: fails when any one fails (its
+/// evidence, each failing one's), else incomplete when any one is, else passes.
+pub fn check_features(t: &TargetFacts, ids: &[String], want: bool) -> (RuleStatus, String) {
+    if let [one] = ids {
+        return check_feature(t, one, want);
+    }
+    let results: Vec<(RuleStatus, String)> =
+        ids.iter().map(|id| check_feature(t, id, want)).collect();
+    for status in [Fail, Incomplete] {
+        let mut hits: Vec<&str> = Vec::new();
+        for (_, e) in results.iter().filter(|(s, _)| *s == status) {
+            // The same reason once ("the weaknesses were not scanned").
+            if !hits.contains(&e.as_str()) {
+                hits.push(e);
+            }
+        }
+        if !hits.is_empty() {
+            return (status, hits.join("; "));
+        }
+    }
+    let (quantifier, state) = if want {
+        ("each of", "present")
+    } else {
+        ("none of", "present (or it does not apply)")
+    };
+    (Pass, format!("{quantifier} {} is {state}", ids.join(", ")))
+}
+
 /// `require_feature` (`want` yes) / `forbid_feature` (`want` no).
 pub fn check_feature(t: &TargetFacts, id: &str, want: bool) -> (RuleStatus, String) {
     // Weakness ids read the weaknesses section; `heartbleed` also the features when the

@@ -123,9 +123,10 @@ pub enum RuleKind {
         mode: ListMode,
         schemes: Vec<SignatureScheme>,
     },
-    /// A yes/no fact of the features section must be yes (`require: true`) or no.
+    /// Yes/no facts of the features section (or weaknesses) must each be yes (`require:
+    /// true`) or no: `feature = "id"`, or `features = [...]` for several in one rule.
     Feature {
-        feature: String,
+        features: Vec<String>,
         require: bool,
     },
     /// These client profiles (built-in ids, families, `captured`, `declared`, `all`; resolved
@@ -457,6 +458,8 @@ struct RawRule {
     #[serde(default)]
     feature: Option<Spanned<String>>,
     #[serde(default)]
+    features: Option<SpannedList>,
+    #[serde(default)]
     key_types: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     min_rsa_bits: Option<Spanned<u32>>,
@@ -715,7 +718,7 @@ fn parse_suite(s: &str) -> Option<SuiteSpec> {
 
 /// Only keys that only some kinds take; a key a kind does not use is an error, not ignored.
 fn reject_unused(ctx: &Ctx<'_>, r: &RawRule, allowed: &[&str]) -> Result<(), PolicyError> {
-    let present: [(&str, Option<std::ops::Range<usize>>); 17] = [
+    let present: [(&str, Option<std::ops::Range<usize>>); 18] = [
         ("version", r.version.as_ref().map(|v| v.span())),
         ("versions", r.versions.as_ref().map(|v| v.span())),
         ("suites", r.suites.as_ref().map(|v| v.span())),
@@ -730,6 +733,7 @@ fn reject_unused(ctx: &Ctx<'_>, r: &RawRule, allowed: &[&str]) -> Result<(), Pol
         ("min_bits", r.min_bits.as_ref().map(|v| v.span())),
         ("well_known", r.well_known.as_ref().map(|v| v.span())),
         ("feature", r.feature.as_ref().map(|v| v.span())),
+        ("features", r.features.as_ref().map(|v| v.span())),
         ("key_types", r.key_types.as_ref().map(|v| v.span())),
         ("min_rsa_bits", r.min_rsa_bits.as_ref().map(|v| v.span())),
         ("ec_curves", r.ec_curves.as_ref().map(|v| v.span())),
@@ -919,27 +923,47 @@ impl Policy {
                     }
                 }
                 "require_feature" | "forbid_feature" => {
-                    reject_unused(&ctx, r, &["feature"])?;
-                    let Some(f) = &r.feature else {
-                        return Err(ctx.err(
-                            r.kind.span(),
-                            "feature",
-                            format!("a `{}` rule needs a `feature`", r.kind.get_ref()),
-                        ));
+                    reject_unused(&ctx, r, &["feature", "features"])?;
+                    let named: Vec<&Spanned<String>> = match (&r.feature, &r.features) {
+                        (Some(f), None) => vec![f],
+                        (None, Some(list)) if !list.get_ref().is_empty() => {
+                            list.get_ref().iter().collect()
+                        }
+                        (Some(_), Some(list)) => {
+                            return Err(ctx.err(
+                                list.span(),
+                                "features",
+                                "give `feature` or `features`, not both".into(),
+                            ))
+                        }
+                        _ => {
+                            return Err(ctx.err(
+                                r.kind.span(),
+                                "feature",
+                                format!(
+                                    "a `{}` rule needs a `feature` (or a non-empty `features` list)",
+                                    r.kind.get_ref()
+                                ),
+                            ))
+                        }
                     };
-                    if !facts::is_feature(f.get_ref()) {
-                        return Err(ctx.err(
-                            f.span(),
-                            "feature",
-                            format!(
-                                "unknown feature '{}' (known: {})",
-                                f.get_ref(),
-                                facts::feature_ids().join(", ")
-                            ),
-                        ));
+                    let mut features = Vec::new();
+                    for f in named {
+                        if !facts::is_feature(f.get_ref()) {
+                            return Err(ctx.err(
+                                f.span(),
+                                "feature",
+                                format!(
+                                    "unknown feature '{}' (known: {})",
+                                    f.get_ref(),
+                                    facts::feature_ids().join(", ")
+                                ),
+                            ));
+                        }
+                        features.push(f.get_ref().clone());
                     }
                     RuleKind::Feature {
-                        feature: f.get_ref().clone(),
+                        features,
                         require: r.kind.get_ref() == "require_feature",
                     }
                 }
@@ -1277,9 +1301,10 @@ fn default_title(kind: &RuleKind) -> String {
             (b, false) => format!("the DHE prime must have at least {b} bits"),
             (b, true) => format!("the DHE group must be a well-known group of at least {b} bits"),
         },
-        RuleKind::Feature { feature, require } => {
+        RuleKind::Feature { features, require } => {
             format!(
-                "{feature} {}",
+                "{} {}",
+                features.join(", "),
                 if *require { "required" } else { "forbidden" }
             )
         }

@@ -145,9 +145,28 @@ fn target(offered: &[(TlsVersion, &[u16])]) -> TargetFacts {
             chains: vec![chain("RSA", 2048, None)],
             ..Default::default()
         }),
+        weaknesses: Some(crate::facts::WeaknessesSection {
+            checks: crate::facts::weaknesses::WEAKNESSES
+                .iter()
+                .map(|w| {
+                    crate::facts::WeaknessCheck::new(w.id, crate::facts::Verdict::No, "absent")
+                })
+                .collect(),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     with_groups(t, &[P256, P384], &[P256, P384])
+}
+
+/// `t` with the weakness `id` present.
+fn with_weakness(mut t: TargetFacts, id: &str) -> TargetFacts {
+    if let Some(w) = t.weaknesses.as_mut() {
+        for c in w.checks.iter_mut().filter(|c| c.id == id) {
+            *c = crate::facts::WeaknessCheck::new(id, crate::facts::Verdict::Yes, "present");
+        }
+    }
+    t
 }
 
 fn with_findings(mut t: TargetFacts, ids: &[&str]) -> TargetFacts {
@@ -221,6 +240,24 @@ fn check_profile(name: &str, base: TargetFacts, cases: Vec<(TargetFacts, &[&str]
     );
     assert_eq!(r.verdict, Verdict::Compliant);
     let mut covered = std::collections::BTreeSet::new();
+    // Every weakness a feature rule forbids, one at a time: that rule, and only it, fails.
+    for rule in &p.rules {
+        if let crate::policy::RuleKind::Feature {
+            features,
+            require: false,
+        } = &rule.kind
+        {
+            for id in features {
+                let t = with_weakness(base.clone(), id);
+                assert_eq!(
+                    failed(&t, &p),
+                    vec![rule.id.clone()],
+                    "{name}: {id} present"
+                );
+            }
+            covered.insert(rule.id.clone());
+        }
+    }
     for (i, (t, expect)) in cases.iter().enumerate() {
         let mut expect: Vec<String> = expect.iter().map(|s| s.to_string()).collect();
         expect.sort();

@@ -314,11 +314,7 @@ pub struct Done {
 /// post-handshake tickets first when the setup collects them). `early` is sent as 0-RTT data
 /// when a ticket allows it.
 pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Result<Done, String> {
-    let name = match &ctx.sni {
-        Some(n) => ServerName::try_from(n.clone()).map_err(|e| format!("server name: {e}"))?,
-        None => ServerName::IpAddress(ctx.host.addr.ip().into()),
-    };
-    let mut conn = ClientConnection::new(client.config.clone(), name).map_err(|e| e.to_string())?;
+    let mut conn = connection(ctx, client)?;
     if let (Some(data), Some(mut ed)) = (early, conn.early_data()) {
         use std::io::Write;
         let _ = ed.write(data);
@@ -332,37 +328,8 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
     let deadline = Instant::now() + ctx.engine.config().read_timeout;
     let mut sniffer = Tls12Sniffer::default();
     let mut buf = vec![0u8; 16 * 1024];
-    let mut total = 0usize;
     let max = ctx.engine.config().max_flight_bytes;
-    loop {
-        flush(&mut conn, stream, deadline).await?;
-        if !conn.is_handshaking() {
-            break;
-        }
-        let n = match timeout_at(deadline, stream.read(&mut buf)).await {
-            Ok(Ok(0)) => return Err("connection closed during the handshake".into()),
-            Ok(Ok(n)) => n,
-            Ok(Err(e)) => return Err(format!("read: {e}")),
-            Err(_) => {
-                if total == 0 {
-                    ctx.host.met_silence();
-                }
-                return Err("handshake timed out".into());
-            }
-        };
-        if total == 0 {
-            ctx.host.heard_from();
-        }
-        total += n;
-        if total > max {
-            return Err(format!("handshake exceeds {max} bytes"));
-        }
-        sniffer.feed(&buf[..n]);
-        if let Err(e) = feed(&mut conn, &buf[..n]) {
-            let _ = flush(&mut conn, stream, deadline).await;
-            return Err(e);
-        }
-    }
+    let mut total = complete(ctx, &mut conn, stream, deadline, |b| sniffer.feed(b)).await?;
     // Close: close_notify, then our TCP FIN (RFC 8446 section 6.1).
     let secret = client.secrets.take();
     conn.send_close_notify();
@@ -406,6 +373,152 @@ pub async fn handshake(ctx: &Ctx, client: &Client, early: Option<&[u8]>) -> Resu
         early_data_accepted: conn.is_early_data_accepted(),
         tls12_ticket_lifetime: sniffer.ticket_lifetime,
     })
+}
+
+/// A rustls client connection to the context's name (or its address without SNI).
+fn connection(ctx: &Ctx, client: &Client) -> Result<ClientConnection, String> {
+    let name = match &ctx.sni {
+        Some(n) => ServerName::try_from(n.clone()).map_err(|e| format!("server name: {e}"))?,
+        None => ServerName::IpAddress(ctx.host.addr.ip().into()),
+    };
+    ClientConnection::new(client.config.clone(), name).map_err(|e| e.to_string())
+}
+
+/// Runs the handshake of `conn` over `stream` until it is complete, within `deadline` and
+/// the engine's byte ceiling; `seen` gets every byte read. Returns the bytes read.
+async fn complete(
+    ctx: &Ctx,
+    conn: &mut ClientConnection,
+    stream: &mut tokio::net::TcpStream,
+    deadline: Instant,
+    mut seen: impl FnMut(&[u8]),
+) -> Result<usize, String> {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut total = 0usize;
+    let max = ctx.engine.config().max_flight_bytes;
+    loop {
+        flush(conn, stream, deadline).await?;
+        if !conn.is_handshaking() {
+            return Ok(total);
+        }
+        let n = match timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(0)) => return Err("connection closed during the handshake".into()),
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => return Err(format!("read: {e}")),
+            Err(_) => {
+                if total == 0 {
+                    ctx.host.met_silence();
+                }
+                return Err("handshake timed out".into());
+            }
+        };
+        if total == 0 {
+            ctx.host.heard_from();
+        }
+        total += n;
+        if total > max {
+            return Err(format!("handshake exceeds {max} bytes"));
+        }
+        seen(&buf[..n]);
+        if let Err(e) = feed(conn, &buf[..n]) {
+            let _ = flush(conn, stream, deadline).await;
+            return Err(e);
+        }
+    }
+}
+
+/// One request over a completed rustls handshake (TLS 1.2 or 1.3, as `client` allows): sends
+/// `request`, then reads the server's plaintext until `done` says it is enough, the server
+/// closes, `max` bytes came without `done`, or the read timeout (one for the whole answer)
+/// passes. An
+/// `Err` is a handshake that did not complete.
+pub async fn request(
+    ctx: &Ctx,
+    client: &Client,
+    request: &[u8],
+    max: usize,
+    answer_wait: std::time::Duration,
+    done: impl Fn(&[u8]) -> bool,
+) -> Result<super::http::Reply, String> {
+    use super::http::{Ended, Reply};
+    use std::io::{Read, Write};
+    let mut conn = connection(ctx, client)?;
+    let mut tcp = ctx
+        .engine
+        .connect(&ctx.host)
+        .await
+        .map_err(|e| e.to_string())?;
+    let stream = &mut tcp.stream;
+    let wait = ctx.engine.config().read_timeout;
+    complete(ctx, &mut conn, stream, Instant::now() + wait, |_| {}).await?;
+    let over = format!(
+        "{} {} (rustls)",
+        match conn.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3",
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
+            _ => "TLS",
+        },
+        conn.negotiated_cipher_suite()
+            .map(|s| crate::wire::CipherSuite(u16::from(s.suite())).to_string())
+            .unwrap_or_default()
+    );
+    let reply = |bytes: Vec<u8>, ended: Ended| Reply {
+        over: over.clone(),
+        bytes,
+        ended,
+    };
+    conn.writer()
+        .write_all(request)
+        .map_err(|e| format!("write: {e}"))?;
+    // One wait for the whole answer: a server that trickles bytes gains nothing.
+    let deadline = Instant::now() + answer_wait;
+    if let Err(e) = flush(&mut conn, stream, deadline).await {
+        return Ok(reply(Vec::new(), Ended::Broken(e)));
+    }
+    let mut got: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut closed = false;
+    loop {
+        // Drain what rustls has decrypted; a clean close_notify reads as 0.
+        loop {
+            match conn.reader().read(&mut buf) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                // The server closed without close_notify: what came is all there is.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    closed = true;
+                    break;
+                }
+                Err(e) => return Ok(reply(got, Ended::Broken(e.to_string()))),
+            }
+        }
+        if done(&got) {
+            return Ok(reply(got, Ended::Complete));
+        }
+        if got.len() > max {
+            got.truncate(max);
+            return Ok(reply(got, Ended::TooLarge(max)));
+        }
+        if closed {
+            return Ok(reply(got, Ended::Closed));
+        }
+        let n = match timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(0)) => {
+                closed = true;
+                continue;
+            }
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => return Ok(reply(got, Ended::Broken(format!("read: {e}")))),
+            Err(_) => return Ok(reply(got, Ended::Timeout)),
+        };
+        if let Err(e) = feed(&mut conn, &buf[..n]) {
+            return Ok(reply(got, Ended::Broken(e)));
+        }
+    }
 }
 
 /// Hands `data` to rustls, processing as it goes so its buffer never fills.

@@ -2,13 +2,15 @@
 //! sent on one. The [`engine`] alone opens connections (limits, timeouts, retries, counts);
 //! [`hello`] builds ClientHellos; [`full`] runs rustls handshakes over engine connections
 //! (with the post-quantum hybrid groups of [`hybrid`]; [`tickets`] reads TLS 1.3 session
-//! tickets); [`starttls`] speaks the plaintext preambles;
+//! tickets); [`starttls`] speaks the plaintext preambles; [`http`] is one HTTP request over a
+//! completed handshake;
 //! [`ctx`] is the per-target probe context.
 
 pub mod ctx;
 pub mod engine;
 pub mod full;
 pub mod hello;
+pub mod http;
 pub mod hybrid;
 pub mod starttls;
 pub mod target;

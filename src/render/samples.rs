@@ -5,6 +5,7 @@ use crate::grade::{Grade, GradeCap, Letter};
 /// A capped, incomplete grade whose cap reason holds markup.
 pub(crate) fn grade() -> Grade {
     Grade {
+        guide: "2009r".into(),
         letter: Letter::T,
         score: 91,
         protocol_score: 95,

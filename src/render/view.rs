@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use crate::facts::certs::{CertChain, CertInfo, ChainVerdicts, PublicKeyInfo};
 use crate::facts::weaknesses::weakness;
 use crate::facts::{Answer, DheGroup, Fact, FeaturesSection, GroupResult, Severity};
+use crate::facts::{HttpSection, Verdict as WeaknessVerdict, WeaknessesSection};
 use crate::facts::{SuiteResult, TlsVersion};
-use crate::facts::{Verdict as WeaknessVerdict, WeaknessesSection};
 use crate::grade::{Grade, Letter};
 use crate::policy::{RuleStatus, Verdict};
 
@@ -498,13 +498,49 @@ pub fn grade_label(g: &Grade) -> String {
 /// "score 91: protocol 95, key exchange 90, cipher 90".
 pub fn score_line(g: &Grade) -> String {
     format!(
-        "score {}: protocol {}, key exchange {}, cipher {}",
+        "score {}: protocol {}, key exchange {}, cipher {} (SSL Labs rating guide {})",
         g.score,
         g.protocol_score,
         g.key_exchange_score
             .map_or_else(|| "not judged".to_string(), |k| k.to_string()),
-        g.cipher_score
+        g.cipher_score,
+        g.guide
     )
+}
+
+/// The HTTP section as label / value rows, for both formats (a completed section only).
+pub fn http_rows(h: &HttpSection) -> Vec<(&'static str, String)> {
+    let hsts = match &h.hsts {
+        None => "none".to_string(),
+        Some(hsts) => {
+            let mut parts = vec![match hsts.max_age {
+                Some(a) => format!("max-age={a} ({} days)", a / 86_400),
+                None => format!("invalid, ignored by browsers (\"{}\")", hsts.header),
+            }];
+            if hsts.include_subdomains {
+                parts.push("includeSubDomains".into());
+            }
+            if hsts.preload {
+                parts.push("preload".into());
+            }
+            parts.join(", ")
+        }
+    };
+    let compression = match h.compression.as_deref() {
+        Some(c) if crate::facts::http::is_compressed(c) => format!("{c} (BREACH)"),
+        Some(c) => c.to_string(),
+        None => "none".into(),
+    };
+    vec![
+        (
+            "status",
+            h.status_code.map_or_else(|| "-".into(), |c| c.to_string()),
+        ),
+        ("HSTS", hsts),
+        ("compression", compression),
+        ("server", h.server.clone().unwrap_or_else(|| "-".into())),
+        ("over", h.fetched_over.clone().unwrap_or_else(|| "-".into())),
+    ]
 }
 
 /// One row of "Who can connect", as both formats show it.

@@ -14,6 +14,7 @@ mod heartbleed;
 mod hostile;
 mod hostile_clients;
 mod html;
+mod http;
 mod inventory;
 mod pinned;
 mod policy;

@@ -183,6 +183,7 @@ async fn seed_server_passes_multisafepay_and_exits_0() {
             pass("protocol.tls1_1.offered"),
             pass("cert.chain.invalid"),
             pass("clients.notifier.cannot_connect"),
+            pass("weaknesses.exploitable"),
         ]
     );
     // Without the CA file the same chain is untrusted: the chain rule fails, exit 1.
@@ -363,7 +364,7 @@ async fn tls12_server_without_the_six_suites_fails_and_exits_1() {
         .as_str()
         .unwrap()
         .contains("TLSv1.2 accepts TLS_RSA_WITH_AES_128_CBC_SHA256, TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256; none of them is one of the 6 required"));
-    assert_eq!(results.len(), 8, "one result per rule");
+    assert_eq!(results.len(), 9, "one result per rule");
 
     let out = tlsaudit(&["scan", &s.target(), "--ignore-rule", "cert.chain.invalid"]);
     let text = stdout(&out);
@@ -504,7 +505,7 @@ async fn legacy_tls10_server_warns_and_fails_only_with_fail_on_warning() {
         ]);
         assert_eq!(out.status.code(), Some(code), "--fail-on {fail_on}");
         let xml = std::fs::read_to_string(&path).unwrap();
-        check_junit(&xml, 7, failures, 0, skipped);
+        check_junit(&xml, 8, failures, 0, skipped);
         let doc = roxmltree::Document::parse(&xml).unwrap();
         let failed: Vec<&str> = doc
             .descendants()

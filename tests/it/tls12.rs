@@ -291,7 +291,7 @@ mod checks {
             ),
             (
                 "robot",
-                checks::check_robot(&engine, &host, sni, version, &s).await,
+                checks::check_robot(&engine, &host, sni, version, &s, true).await,
             ),
             (
                 "client_renegotiation",
@@ -479,7 +479,7 @@ async fn checks_that_do_not_apply_cost_nothing() {
     let sni = Some("localhost");
     let gcm = [CipherSuite(0xc02f)];
     use tlsaudit::enumerate::weaknesses as c;
-    let r = c::check_robot(&engine, &host, sni, TLS12, &gcm).await;
+    let r = c::check_robot(&engine, &host, sni, TLS12, &gcm, true).await;
     assert_eq!(
         result(&r),
         (
@@ -910,7 +910,7 @@ async fn one(addr: SocketAddr, check: &str, suites: &[u16]) -> CheckResult {
     match check {
         "ccs" => c::check_ccs_injection(&engine, &host, sni, TLS12, &s).await,
         "ticketbleed" => c::check_ticketbleed(&engine, &host, sni, TLS12, &s, true).await,
-        "robot" => c::check_robot(&engine, &host, sni, TLS12, &s).await,
+        "robot" => c::check_robot(&engine, &host, sni, TLS12, &s, true).await,
         _ => c::check_padding_oracle(&engine, &host, sni, TLS12, &s).await,
     }
 }

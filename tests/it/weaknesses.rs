@@ -61,6 +61,8 @@ async fn openssl_default_has_none() {
         ("lucky13", Yes),
         ("rc4", No),
         ("crime", No),
+        // The HTTP stage was not asked for.
+        ("breach", ND),
     ]);
     assert_eq!(results(&r), want);
     // Debian's OpenSSL is built without zlib: DEFLATE is offered and refused.

@@ -88,7 +88,7 @@ pub async fn scan(
                 checks.push(WeaknessCheck::new(id, Verdict::NotApplicable, why));
             }
         }
-        Some(v) => checks.extend(active(ctx, prior, known, v).await),
+        Some(v) => checks.extend(active(ctx, prior, known, v, opts).await),
     }
     let order = |c: &WeaknessCheck| WEAKNESSES.iter().position(|w| w.id == c.id);
     checks.sort_by_key(order);
@@ -105,8 +105,10 @@ async fn active(
     prior: &Prior,
     known: &Known<'_>,
     legacy: TlsVersion,
+    opts: &ScanOptions,
 ) -> Vec<WeaknessCheck> {
     let (engine, host, sni) = (&ctx.engine, &ctx.host, ctx.sni.as_deref());
+    let quick = opts.quick;
     let version = legacy.wire();
     let accepted = prior.suites(legacy, |_| true);
     let accepted = accepted.as_slice();
@@ -136,7 +138,7 @@ async fn active(
     let (ccs, ticketbleed, robot, client_reneg, rfc5746, padding) = tokio::join!(
         check_ccs_injection(engine, host, sni, version, accepted),
         check_ticketbleed(engine, host, sni, version, accepted, tickets),
-        check_robot(engine, host, sni, version, accepted),
+        check_robot(engine, host, sni, version, accepted, !quick),
         check_client_renegotiation(engine, host, sni, version, accepted),
         rfc5746,
         check_padding_oracle(engine, host, sni, version, accepted),

@@ -1,12 +1,14 @@
 //! Weaknesses that follow from facts the scan already has, with no connection: the accepted
 //! suites per version (SWEET32, RC4, FREAK, BEAST, LUCKY13, POODLE against SSLv3), SSLv2
-//! (DROWN), the DHE group (Logjam) and the features (CRIME, Heartbleed, RFC 5746).
+//! (DROWN), the DHE group (Logjam), the features (CRIME, Heartbleed, RFC 5746) and the HTTP
+//! response (BREACH).
 
 use sha2::{Digest, Sha256};
 
+use crate::facts::http::is_compressed;
 use crate::facts::{
-    Answer, Fact, FeaturesSection, GroupsSection, ProtocolResult, SectionStatus, SuiteResult,
-    TlsVersion, Verdict, WeaknessCheck,
+    Answer, Fact, FeaturesSection, GroupsSection, HttpSection, ProtocolResult, SectionStatus,
+    SuiteResult, TlsVersion, Verdict, WeaknessCheck,
 };
 
 /// What the predicates read: the sections of the scan so far.
@@ -17,6 +19,10 @@ pub struct Known<'a> {
     pub features: Option<&'a FeaturesSection>,
     /// The certificate the SSLv2 server sent (DER), if any.
     pub sslv2_certificate: Option<&'a [u8]>,
+    /// The HTTP section, when it was scanned.
+    pub http: Option<&'a HttpSection>,
+    /// The target speaks STARTTLS: no HTTP runs over it.
+    pub starttls: bool,
 }
 
 /// How many suites evidence names before it says "and N more".
@@ -34,6 +40,7 @@ pub fn all(k: &Known) -> Vec<WeaknessCheck> {
         lucky13(k),
         rc4(k),
         crime(k),
+        breach(k),
     ]
 }
 
@@ -344,6 +351,57 @@ pub fn heartbleed(k: &Known) -> WeaknessCheck {
             "heartbleed",
             Verdict::NotDetermined,
             "the features stage (which sends the heartbeat request) did not complete",
+        ),
+    }
+}
+
+/// BREACH (CVE-2013-3587): the response to `GET /`, asked with `Accept-Encoding: gzip,
+/// deflate, br`, has a compressed body. Whether a page also reflects input and carries a
+/// secret (what the attack needs) no scanner can tell; the compression is the part to fix or
+/// to rule out per page.
+pub fn breach(k: &Known) -> WeaknessCheck {
+    let id = "breach";
+    if k.starttls {
+        return WeaknessCheck::new(
+            id,
+            Verdict::NotApplicable,
+            "a STARTTLS target: no HTTP runs over it",
+        );
+    }
+    let Some(h) = k.http else {
+        return WeaknessCheck::new(
+            id,
+            Verdict::NotDetermined,
+            "HTTP was not scanned (--no-http, or --only without http)",
+        );
+    };
+    if h.status != SectionStatus::Completed {
+        return WeaknessCheck::new(
+            id,
+            Verdict::NotDetermined,
+            format!(
+                "no HTTP response to read: {}",
+                h.error
+                    .as_deref()
+                    .unwrap_or("the HTTP stage did not complete")
+            ),
+        );
+    }
+    match h.compression.as_deref() {
+        Some(c) if is_compressed(c) => WeaknessCheck::new(
+            id,
+            Verdict::Yes,
+            format!("the response to GET / is compressed (Content-Encoding: {c}): pages that reflect input and carry a secret (a CSRF token) leak it"),
+        ),
+        Some(c) => WeaknessCheck::new(
+            id,
+            Verdict::No,
+            format!("the response to GET / is not compressed (Content-Encoding: {c}) though the request allowed gzip, deflate and br"),
+        ),
+        None => WeaknessCheck::new(
+            id,
+            Verdict::No,
+            "the response to GET / is not compressed (no Content-Encoding) though the request allowed gzip, deflate and br",
         ),
     }
 }

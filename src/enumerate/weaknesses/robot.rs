@@ -92,7 +92,8 @@ fn signature(r: &Reaction) -> String {
 }
 
 /// Ten connections (twenty at most): the five variants, each followed by ChangeCipherSpec and
-/// a garbage Finished, then each alone, at `version` with the first RSA key-transport suite
+/// a garbage Finished, then each alone (unless `alone` is false: `--quick`, five connections,
+/// as sslyze's default does), at `version` with the first RSA key-transport suite
 /// of `accepted`. Only with such a suite (else `not_applicable`, no connection). `yes`: the
 /// reactions differ between variants, and the same again when that round is repeated with
 /// twice the wait; `not_determined`: they differed, and the repeat did not agree.
@@ -102,6 +103,7 @@ pub async fn check_robot(
     sni: Option<&str>,
     version: ProtocolVersion,
     accepted: &[CipherSuite],
+    alone: bool,
 ) -> CheckResult {
     let count = Counter::new(host);
     if not_tls12(version) {
@@ -129,12 +131,13 @@ pub async fn check_robot(
     ];
     let mut evidence = Vec::new();
     let mut oracle = false;
-    // The slowest answer the server gave so far (a flight, or a reaction to a full flight).
+    // The slowest reaction the server gave so far to a ClientKeyExchange.
     let mut slowest = Duration::ZERO;
-    for (after, label) in rounds {
+    let asked = if alone { &rounds[..] } else { &rounds[..1] };
+    for &(after, label) in asked {
         // A server that reacts to a ClientKeyExchange alone does so at once; most wait for the
         // rest of the flight, so that round's silence is its normal answer and need not be
-        // waited out long: ten times the slowest answer of the first round, at least 200 ms
+        // waited out long: ten times the slowest reaction of the first round, at least 100 ms
         // and at most 1 s. A difference is asked again with twice the wait.
         let wait = match after {
             AfterKeyExchange::Nothing => (slowest * 10)
@@ -192,6 +195,9 @@ pub async fn check_robot(
         oracle = true;
         evidence.push(format!("{label}: {} (twice)", listing(&first)));
     }
+    if !alone {
+        evidence.push("alone: not asked (--quick)".into());
+    }
     let verdict = if oracle { Verdict::Yes } else { Verdict::No };
     count.result(
         host,
@@ -204,14 +210,20 @@ pub async fn check_robot(
 }
 
 /// The wait for a reaction to a ClientKeyExchange alone: bounds on ten times the slowest
-/// answer of the first round.
-const ALONE_MIN_WAIT: Duration = Duration::from_millis(200);
+/// reaction of the first round.
+const ALONE_MIN_WAIT: Duration = Duration::from_millis(100);
 const ALONE_MAX_WAIT: Duration = Duration::from_secs(1);
 
-/// The five variants, one connection each, one after another: a server that serves one
-/// connection at a time (`openssl s_server`) would leave the others' flights unanswered while
-/// one connection waits for the rest of a flight. Also the slowest answer of the round (a
-/// flight, or a reaction that was not silence).
+/// The five variants, one connection each, and the slowest reaction of the round (to the
+/// ClientKeyExchange, not counting silence).
+///
+/// With the full flight, one after another: servers answer it at once, and in order the
+/// answers of a server that counts connections read the same on every run. Alone, at once
+/// (as many as the engine allows per host), since each may wait out its silence: a server that
+/// serves one connection at a time (`openssl s_server`) answers them one after another, and
+/// each variant's wait starts only once its own flight has arrived, so a queued one costs no
+/// more than it would in sequence. A variant whose flight did not come at all (a queue longer
+/// than the read timeout) is asked again by itself, after the others.
 async fn round(
     engine: &Engine,
     host: &HostHandle,
@@ -219,10 +231,26 @@ async fn round(
     after: AfterKeyExchange,
     wait: Duration,
 ) -> Result<(Vec<String>, Duration), String> {
+    let mut results = Vec::new();
+    if after == AfterKeyExchange::Nothing {
+        let at_once = RobotVariant::ALL
+            .iter()
+            .map(|v| variant(engine, host, cfg(), *v, after, wait));
+        results = futures::future::join_all(at_once).await;
+        for (v, r) in RobotVariant::ALL.iter().zip(results.iter_mut()) {
+            if r.is_err() {
+                *r = variant(engine, host, cfg(), *v, after, wait).await;
+            }
+        }
+    } else {
+        for v in RobotVariant::ALL {
+            results.push(variant(engine, host, cfg(), v, after, wait).await);
+        }
+    }
     let mut out = Vec::new();
     let mut slowest = Duration::ZERO;
-    for v in RobotVariant::ALL {
-        let (signature, took) = variant(engine, host, cfg(), v, after, wait).await?;
+    for r in results {
+        let (signature, took) = r?;
         slowest = slowest.max(took);
         out.push(signature);
     }
@@ -239,12 +267,11 @@ async fn variant(
     wait: Duration,
 ) -> Result<(String, Duration), String> {
     let version = c.version;
-    let started = Instant::now();
     let mut s = Session::open(engine, host, c)
         .await
         .map_err(|e| format!("hello: {e}"))?;
     s.read_flight().await.map_err(|e| format!("flight: {e}"))?;
-    let flight = started.elapsed();
+
     let leaf = s
         .client()
         .certificates()
@@ -264,13 +291,13 @@ async fn variant(
             crate::probe::tls12::Tls12Error::Reset => Reaction::Reset,
             e => Reaction::Error(e),
         };
-        return Ok((signature(&reaction), flight));
+        return Ok((signature(&reaction), Duration::ZERO));
     }
     let sent = Instant::now();
     let reaction = s.next(wait).await;
     let took = match reaction {
-        Reaction::Timeout => flight,
-        _ => flight.max(sent.elapsed()),
+        Reaction::Timeout => Duration::ZERO,
+        _ => sent.elapsed(),
     };
     Ok((signature(&reaction), took))
 }

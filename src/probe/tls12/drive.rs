@@ -284,6 +284,47 @@ impl Session {
         }
     }
 
+    /// One request over the completed session: sends `request`, then reads the server's
+    /// application data until `done` says it is enough, the server closes (or alerts), `max`
+    /// bytes came without `done`, or the wait (one for the whole answer) passes.
+    pub async fn request(
+        &mut self,
+        request: &[u8],
+        max: usize,
+        wait: Duration,
+        done: impl Fn(&[u8]) -> bool,
+    ) -> (Vec<u8>, crate::probe::http::Ended) {
+        use crate::probe::http::Ended;
+        let out = match self.client.application_data(request) {
+            Ok(out) => out,
+            Err(e) => return (Vec::new(), Ended::Broken(e.to_string())),
+        };
+        if let Err(e) = self.send(&out).await {
+            return (Vec::new(), Ended::Broken(e.to_string()));
+        }
+        let deadline = Instant::now() + wait;
+        let mut got = Vec::new();
+        loop {
+            if done(&got) {
+                return (got, Ended::Complete);
+            }
+            if got.len() > max {
+                got.truncate(max);
+                return (got, Ended::TooLarge(max));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next(left).await {
+                Reaction::Event(Event::ApplicationData(d)) => got.extend(d),
+                // close_notify, or any alert: the server is done with this connection.
+                Reaction::Event(Event::Alert(_)) | Reaction::Closed => return (got, Ended::Closed),
+                Reaction::Event(_) => {}
+                Reaction::Timeout => return (got, Ended::Timeout),
+                Reaction::Reset => return (got, Ended::Broken("connection reset".into())),
+                Reaction::Error(e) => return (got, Ended::Broken(e.to_string())),
+            }
+        }
+    }
+
     /// Sends close_notify and closes the connection (best effort, within the wait).
     pub async fn close(mut self) {
         let out = self.client.close_notify();

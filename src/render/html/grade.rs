@@ -63,7 +63,7 @@ mod tests {
         let g = sample();
         assert_eq!(
             badge(&g),
-            "<span class=\"grade bad\" title=\"score 91: protocol 95, key exchange not judged, cipher 90\">T</span>"
+            "<span class=\"grade bad\" title=\"score 91: protocol 95, key exchange not judged, cipher 90 (SSL Labs rating guide 2009r)\">T</span>"
         );
         let mut h = String::new();
         block(&mut h, &g).unwrap();

@@ -184,6 +184,9 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     if let Some(f) = &t.features {
         sections::features(h, f)?;
     }
+    if let Some(x) = &t.http {
+        sections::http(h, x)?;
+    }
     if let Some(w) = &t.weaknesses {
         weaknesses::weaknesses(h, w)?;
     }

@@ -120,3 +120,19 @@ pub(super) fn features(h: &mut String, f: &FeaturesSection) -> std::fmt::Result 
     }
     writeln!(h, "</tbody></table>")
 }
+
+/// The HTTP block: the response's status, HSTS, compression and server banner.
+pub(super) fn http(h: &mut String, http: &crate::facts::HttpSection) -> std::fmt::Result {
+    if !super::section_head(h, "HTTP (GET /)", http.status, &http.error)? {
+        return Ok(());
+    }
+    writeln!(h, "<table><tbody>")?;
+    for (label, value) in crate::render::view::http_rows(http) {
+        writeln!(
+            h,
+            "<tr><th>{label}</th><td>{}</td></tr>",
+            super::escape(&value)
+        )?;
+    }
+    writeln!(h, "</tbody></table>")
+}

@@ -46,7 +46,7 @@ mod tests {
         block(&mut out, &g, &style).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "  score 91: protocol 95, key exchange not judged, cipher 90\n\
+            "  score 91: protocol 95, key exchange not judged, cipher 90 (SSL Labs rating guide 2009r)\n\
              \x20   cap T   self-signed <script>\n\
              \x20   not judged: key-exchange groups not scanned\n"
         );

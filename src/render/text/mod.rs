@@ -48,6 +48,9 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
         certs::section(out, c, style)?;
     }
     sections::sections(out, t, style)?;
+    if let Some(h) = &t.http {
+        sections::http(out, h, style)?;
+    }
     if let Some(w) = &t.weaknesses {
         weaknesses::section(out, w, style)?;
     }

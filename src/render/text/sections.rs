@@ -168,6 +168,21 @@ fn features(out: &mut dyn Write, f: &FeaturesSection, style: &Style) -> std::io:
     Ok(())
 }
 
+/// Writes the HTTP block: the response's status, HSTS, compression and server banner.
+pub(super) fn http(
+    out: &mut dyn Write,
+    h: &crate::facts::HttpSection,
+    style: &Style,
+) -> std::io::Result<()> {
+    if !status_line(out, "HTTP (GET /)", h.status, &h.error, style)? {
+        return Ok(());
+    }
+    for (label, value) in crate::render::view::http_rows(h) {
+        writeln!(out, "    {label:<12} {value}")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

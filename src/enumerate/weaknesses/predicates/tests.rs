@@ -236,7 +236,63 @@ fn every_predicate_is_one_entry_in_report_order() {
             "beast",
             "lucky13",
             "rc4",
-            "crime"
+            "crime",
+            "breach"
         ]
+    );
+}
+
+#[test]
+fn breach_follows_the_http_response() {
+    let p = protocols(&[], &[GCM]);
+    let id = |k: &Known| verdict(breach(k));
+    assert_eq!(
+        id(&known(&p)),
+        (
+            Verdict::NotDetermined,
+            "HTTP was not scanned (--no-http, or --only without http)".into()
+        )
+    );
+    let starttls = Known {
+        starttls: true,
+        ..known(&p)
+    };
+    assert_eq!(breach(&starttls).result, Verdict::NotApplicable);
+    let gzip = HttpSection {
+        status_code: Some(200),
+        compression: Some("gzip".into()),
+        ..Default::default()
+    };
+    let k = Known {
+        http: Some(&gzip),
+        ..known(&p)
+    };
+    assert_eq!(
+        id(&k),
+        (
+            Verdict::Yes,
+            "the response to GET / is compressed (Content-Encoding: gzip): pages that reflect input and carry a secret (a CSRF token) leak it".into()
+        )
+    );
+    let plain = HttpSection {
+        status_code: Some(200),
+        ..Default::default()
+    };
+    let k = Known {
+        http: Some(&plain),
+        ..known(&p)
+    };
+    assert_eq!(breach(&k).result, Verdict::No);
+    let failed = HttpSection::failed("the server closed the connection without answering", None);
+    let k = Known {
+        http: Some(&failed),
+        ..known(&p)
+    };
+    assert_eq!(
+        id(&k),
+        (
+            Verdict::NotDetermined,
+            "no HTTP response to read: the server closed the connection without answering".into()
+        )
     );
 }
