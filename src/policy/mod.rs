@@ -324,7 +324,7 @@ pub struct PolicyResult {
 impl PolicyResult {
     /// Which version of its source the policy follows and whether that is pinned, for
     /// reports: `version 5.8, pinned`, or for a bare name with pinned versions `version 5.7, not
-    /// pinned (--policy mozilla-intermediate@5.7 keeps these verdicts across releases)`.
+    /// pinned (pin --policy mozilla-intermediate@5.7 for rules no release changes)`.
     pub fn version_note(&self) -> String {
         let version = if self.version.is_empty() {
             "version not stated".to_string()
@@ -336,7 +336,7 @@ impl PolicyResult {
         }
         match profiles::default_version(&self.policy) {
             Some(v) => format!(
-                "{version}, not pinned (--policy {}@{v} keeps these verdicts across releases)",
+                "{version}, not pinned (pin --policy {}@{v} for rules no release changes)",
                 self.policy
             ),
             None => format!("{version}, not pinned"),

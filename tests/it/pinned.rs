@@ -444,7 +444,7 @@ fn policy_check_names_the_pinned_version() {
     ]);
     assert_eq!(code, Some(0));
     assert!(
-        out.contains("\n  version 5.7, not pinned (--policy mozilla-intermediate@5.7 keeps these verdicts across releases)\n"),
+        out.contains("\n  version 5.7, not pinned (pin --policy mozilla-intermediate@5.7 for rules no release changes)\n"),
         "{out}"
     );
 }

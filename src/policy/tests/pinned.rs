@@ -361,7 +361,7 @@ fn judged_results_name_the_version_and_whether_it_was_pinned() {
     );
     assert_eq!(
         r.version_note(),
-        "version 5.7, not pinned (--policy mozilla-intermediate@5.7 keeps these verdicts across releases)"
+        "version 5.7, not pinned (pin --policy mozilla-intermediate@5.7 for rules no release changes)"
     );
     let r = evaluate(&t, &builtin("pci-dss-4"), Severity::Error);
     assert_eq!(r.version_note(), "version 4.0.1 (June 2024), not pinned");
