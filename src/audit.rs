@@ -212,6 +212,15 @@ impl Judge {
         let mut r = policy::evaluate(t, &self.policy, self.fail_on);
         r.ignored = self.ignored.clone();
         t.policy = Some(r);
+        // The readiness names the dates the judging policy sets (a saved report judged again
+        // gets the new policy's).
+        let deadlines = policy::pq::deadlines(&self.policy);
+        if let Some(pq) = t.post_quantum.as_mut() {
+            pq.deadlines = deadlines;
+        } else if let Some(mut pq) = policy::pq::readiness(t) {
+            pq.deadlines = deadlines;
+            t.post_quantum = Some(pq);
+        }
     }
 }
 

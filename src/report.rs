@@ -11,7 +11,7 @@ use crate::grade::Grade;
 use crate::policy::PolicyResult;
 
 /// Bumped on any change a consumer could notice: new fields raise the minor, renames and removals the major.
-pub const SCHEMA_VERSION: &str = "1.1";
+pub const SCHEMA_VERSION: &str = "1.2";
 
 /// One run of `tlsaudit scan`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -86,17 +86,23 @@ pub struct TargetReport {
     /// live`, the server's answer to its replayed hello); null when no client was simulated.
     #[serde(default)]
     pub simulation: Option<crate::simulate::SimulationSection>,
+    /// Post-quantum readiness, from the facts (see the README's "Post-quantum readiness"); null
+    /// when the target could not be scanned.
+    #[serde(default)]
+    pub post_quantum: Option<crate::policy::pq::PostQuantum>,
 }
 
 impl TargetReport {
     /// The facts graded, not yet judged by a policy.
     pub fn graded(facts: TargetFacts) -> Self {
         let grade = crate::grade::grade(&facts);
+        let post_quantum = crate::policy::pq::readiness(&facts);
         Self {
             facts,
             policy: None,
             grade,
             simulation: None,
+            post_quantum,
         }
     }
 }

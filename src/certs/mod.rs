@@ -24,11 +24,17 @@ pub mod ids {
     pub const UNTRUSTED: &str = "cert.untrusted";
     pub const OCSP_REVOKED: &str = "cert.ocsp.revoked";
     pub const OCSP_MUST_STAPLE_MISSING: &str = "cert.ocsp.must_staple_missing";
+    /// The leaf names an OCSP responder (AIA) and the server staples no response.
+    pub const OCSP_NOT_STAPLED: &str = "cert.ocsp.not_stapled";
+    /// The leaf's Validity Period exceeds the maximum for its issue date (BRs §6.3.2, SC-081).
+    pub const LIFETIME_TOO_LONG: &str = "cert.lifetime.too_long";
+    /// A leaf issued on or after 2026-06-15 asserts clientAuth (Chrome Root Program Policy).
+    pub const EKU_CLIENT_AUTH: &str = "cert.eku.client_auth";
     /// The server refused the handshake without SNI (no twin: it is about clients without SNI).
     pub const NO_SNI_REFUSED: &str = "cert.no_sni.refused";
 
     /// All of them, for validating policies.
-    pub const ALL: [&str; 16] = [
+    pub const ALL: [&str; 19] = [
         PARSE_ERROR,
         EXPIRED,
         NOT_YET_VALID,
@@ -45,12 +51,16 @@ pub mod ids {
         OCSP_REVOKED,
         OCSP_MUST_STAPLE_MISSING,
         NO_SNI_REFUSED,
+        OCSP_NOT_STAPLED,
+        LIFETIME_TOO_LONG,
+        EKU_CLIENT_AUTH,
     ];
 }
 
 /// The prefix of findings about the chain only clients without SNI get.
 pub const NO_SNI_PREFIX: &str = "cert.no_sni.";
 
+pub mod dates;
 pub mod der;
 pub mod ocsp;
 pub mod parse;
@@ -73,6 +83,10 @@ pub struct CertOptions {
     /// `cert.expires_soon` when a certificate expires within this many days.
     pub expiry_warn_days: u32,
     pub trust: TrustStores,
+    /// Judge the public date rules (`cert.lifetime.too_long`, `cert.eku.client_auth`) on every
+    /// CA-issued leaf, not only on chains a public store trusts: for a private or staging CA
+    /// that follows the public rules (`--public-rules`).
+    pub public_rules: bool,
 }
 
 impl Default for CertOptions {
@@ -81,6 +95,7 @@ impl Default for CertOptions {
             at: None,
             expiry_warn_days: 30,
             trust: TrustStores::default(),
+            public_rules: false,
         }
     }
 }
@@ -179,7 +194,9 @@ fn judge_chain(
                 "A served certificate is not valid yet: check the server's clock or the certificate's notBefore, or serve the previous certificate until then.".into(),
                 format!("{}: notBefore {}", label(p), p.info.not_before),
             ));
-        } else if p.not_after - at <= i64::from(opts.expiry_warn_days) * 86_400 {
+        } else if p.not_after - at <= i64::from(opts.expiry_warn_days) * 86_400
+            && !p.info.short_lived
+        {
             out.push(finding(
                 ids::EXPIRES_SOON,
                 Severity::Warning,
@@ -368,7 +385,17 @@ fn judge_chain(
             "The certificate requires OCSP stapling (must-staple) but the server staples nothing: enable stapling.".into(),
             label(leaf),
         ));
+    } else if leaf.ok && !leaf.info.ocsp_urls.is_empty() && staple.requested && !staple.present {
+        // Only a certificate that names a responder can be stapled: one without (Let's
+        // Encrypt's since 2025) is not asked to.
+        out.push(finding(
+            ids::OCSP_NOT_STAPLED,
+            Severity::Warning,
+            "The certificate names an OCSP responder but the server staples no OCSP response: enable OCSP stapling (nginx: ssl_stapling on; Apache: SSLUseStapling on) so clients need not ask the CA.".into(),
+            format!("{}: OCSP {}", label(leaf), leaf.info.ocsp_urls.join(", ")),
+        ));
     }
+    out.extend(date_rules(leaf, &results, opts.public_rules, &label(leaf)));
 
     if sources.iter().all(|c| c.source.without_sni) {
         out = out.into_iter().map(without_sni).collect();
@@ -407,6 +434,68 @@ fn judge_chain(
         ocsp_staple: staple,
     };
     (chain, out)
+}
+
+/// The rules on the leaf's own dates ([`dates`]): a Validity Period longer than its issue
+/// date allows, and clientAuth in a leaf issued from 2026-06-15. They bind publicly trusted
+/// certificates, so they are judged when a public store (Mozilla's, the system's) trusts the
+/// chain, or on request (`public_rules`) for a chain only `--ca-file` or nothing trusts; a
+/// private CA may otherwise do as it likes. Self-signed leaves are not judged.
+fn date_rules(
+    leaf: &Parsed,
+    results: &[verify::StoreResult],
+    public_rules: bool,
+    label: &str,
+) -> Vec<Finding> {
+    if !leaf.ok || leaf.info.self_signed {
+        return vec![];
+    }
+    let public: Vec<&str> = results
+        .iter()
+        .filter(|r| r.result.is_ok() && !r.store.starts_with("ca-file"))
+        .map(|r| r.store.as_str())
+        .collect();
+    let scope = match (public.is_empty(), public_rules) {
+        (false, _) => format!("trusted by {}", public.join(", ")),
+        (true, true) => "judged as public on request (--public-rules)".to_string(),
+        (true, false) => return vec![],
+    };
+    let severity = Severity::Error;
+    let mut out = Vec::new();
+    let days = leaf.info.validity_days;
+    if let Some((max, from)) = dates::max_validity_days(leaf.not_before) {
+        if days > i64::from(max) {
+            out.push(finding(
+                ids::LIFETIME_TOO_LONG,
+                severity,
+                format!(
+                    "The certificate is valid for {days} days; a publicly trusted certificate issued on or after {from} may be valid for at most {max} days (CA/Browser Forum Baseline Requirements 6.3.2): re-issue it with a shorter validity, and automate renewal (ACME)."
+                ),
+                format!(
+                    "{label}: notBefore {}, notAfter {} ({days} days; {scope})",
+                    leaf.info.not_before, leaf.info.not_after
+                ),
+            ));
+        }
+    }
+    let client_auth = leaf
+        .info
+        .extended_key_usage
+        .iter()
+        .any(|e| e == "clientAuth");
+    if client_auth && leaf.not_before >= dates::SERVER_AUTH_ONLY_FROM {
+        out.push(finding(
+            ids::EKU_CLIENT_AUTH,
+            severity,
+            "The certificate, issued on or after 2026-06-15, asserts clientAuth: Chrome's root program accepts publicly trusted server certificates from then on only with serverAuth alone (Chrome Root Program Policy 3.2.2). Re-issue it with serverAuth only, and use a separate (private) certificate for client authentication.".into(),
+            format!(
+                "{label}: EKU {}; notBefore {} ({scope})",
+                leaf.info.extended_key_usage.join(", "),
+                leaf.info.not_before
+            ),
+        ));
+    }
+    out
 }
 
 /// A finding on a chain that only handshakes without SNI returned: what clients that send no

@@ -107,6 +107,8 @@ fn fill(p: &mut Parsed, cert: &X509Certificate<'_>, now: i64) {
     info.not_before = rfc3339(p.not_before);
     info.not_after = rfc3339(p.not_after);
     info.days_left = (p.not_after - now).div_euclid(86_400);
+    info.validity_days = super::dates::validity_days(p.not_before, p.not_after);
+    info.short_lived = super::dates::short_lived(p.not_before, p.not_after);
     info.public_key = public_key(cert);
     info.signature_algorithm = oid_name(&cert.signature_algorithm.algorithm);
     let mut errors = Vec::new();

@@ -92,6 +92,17 @@ pub(crate) enum PolicyCommand {
     /// Judge a saved report (`scan --format json` or `jsonl`) without scanning again.
     #[command(after_help = EXIT_HELP)]
     Check(CheckArgs),
+    /// Show what changes between two profiles, rule by rule, e.g. `tlsaudit policy diff
+    /// mozilla-intermediate@5.7 mozilla-intermediate@5.8`.
+    Diff {
+        /// The profile before: a built-in name (`name` or `name@version`) or a TOML file.
+        from: String,
+        /// The profile after.
+        to: String,
+        /// Print the difference as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// How a policy judges: which one, which severity fails, which rules to leave out.
@@ -229,6 +240,11 @@ pub(crate) struct ScanArgs {
     /// Judge certificates at this RFC 3339 time instead of now (e.g. 2030-01-01T00:00:00Z).
     #[arg(long, value_name = "TIME", value_parser = tlsaudit::certs::parse_at)]
     pub(crate) at: Option<i64>,
+    /// Judge the CA/Browser Forum and root-program date rules (certificate lifetime by issue
+    /// date, clientAuth from 2026-06-15) on chains no public store trusts too: for a private
+    /// or staging CA that follows the public rules. Public chains are always judged.
+    #[arg(long)]
+    pub(crate) public_rules: bool,
     /// Warn (cert.expires_soon) when a certificate expires within N days.
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub(crate) expiry_warn_days: u32,

@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Read, Write};
 use anyhow::Context;
 
 use tlsaudit::audit::Tally;
+use tlsaudit::policy::diff::PolicyDiff;
 use tlsaudit::policy::{profiles, Policy};
 use tlsaudit::render::{self, text::Style};
 use tlsaudit::report::{ScanReport, TargetReport};
@@ -24,9 +25,23 @@ pub(crate) fn run(cmd: PolicyCommand) -> anyhow::Result<Exit> {
                 } else {
                     ""
                 };
+                let pinned = profiles::versions(name);
+                let pins = if pinned.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "\n{:<22} pinned: {}",
+                        "",
+                        pinned
+                            .iter()
+                            .map(|v| format!("{name}@{v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
                 let line = writeln!(
                     out,
-                    "{name:<22} {}{default}\n{:<22} source: {}; version: {}",
+                    "{name:<22} {}{default}\n{:<22} source: {}; version: {} (not pinned){pins}",
                     p.title, "", p.source, p.source_version
                 );
                 if is_broken_pipe(line)? {
@@ -41,6 +56,16 @@ pub(crate) fn run(cmd: PolicyCommand) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
         PolicyCommand::Check(args) => check(args),
+        PolicyCommand::Diff { from, to, json } => {
+            let d = PolicyDiff::new(&Policy::load(&from)?, &Policy::load(&to)?)?;
+            let text = if json {
+                serde_json::to_string_pretty(&d)? + "\n"
+            } else {
+                d.to_string()
+            };
+            is_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
+            Ok(Exit::Ok)
+        }
     }
 }
 

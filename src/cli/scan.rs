@@ -31,6 +31,7 @@ pub(crate) fn cert_options(args: &ScanArgs) -> anyhow::Result<tlsaudit::certs::C
     Ok(tlsaudit::certs::CertOptions {
         at: args.at,
         expiry_warn_days: args.expiry_warn_days,
+        public_rules: args.public_rules,
         trust: tlsaudit::certs::verify::load(&stores, &args.ca_files)
             .map_err(anyhow::Error::msg)?,
     })
@@ -232,7 +233,12 @@ pub(crate) fn render_target(
             render::text::target(out, t, style)
         }
         Format::Jsonl => render::jsonl(out, t),
-        Format::Json | Format::Junit | Format::Sarif | Format::Html => Ok(()),
+        Format::Json
+        | Format::Junit
+        | Format::Sarif
+        | Format::Html
+        | Format::Inventory
+        | Format::InventoryJson => Ok(()),
     }
 }
 

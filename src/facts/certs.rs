@@ -87,6 +87,14 @@ pub struct CertInfo {
     pub not_after: String,
     /// Whole days from the verdict time to `not_after` (negative once expired).
     pub days_left: i64,
+    /// The Validity Period in days as the CA/Browser Forum Baseline Requirements count it
+    /// (notBefore through notAfter inclusive; a started day counts).
+    #[serde(default)]
+    pub validity_days: i64,
+    /// Valid for at most 10 days (864,000 seconds): near its end is its normal state, so it is
+    /// never `cert.expires_soon`.
+    #[serde(default)]
+    pub short_lived: bool,
     pub public_key: PublicKeyInfo,
     /// e.g. "sha256WithRSAEncryption", "ecdsa-with-SHA256", or the OID.
     pub signature_algorithm: String,

@@ -33,6 +33,8 @@ pub fn evaluate(target: &TargetFacts, policy: &Policy, fail_on: Severity) -> Pol
         .collect();
     PolicyResult {
         policy: policy.name.clone(),
+        version: policy.source_version.clone(),
+        pinned: policy.pinned,
         verdict: verdict(&rules, fail_on),
         fail_on,
         ignored: Vec::new(),
@@ -265,6 +267,7 @@ fn check(t: &TargetFacts, rule: &Rule) -> (RuleStatus, String) {
         } => f::check_dhe(t, *min_bits, *well_known),
         RuleKind::Feature { features, require } => f::check_features(t, features, *require),
         RuleKind::ClientsConnect { clients } => f::check_clients(t, clients),
+        RuleKind::PostQuantum { preferred, .. } => super::pq::check(t, *preferred),
         RuleKind::CertificateKey {
             key_types,
             min_rsa_bits,

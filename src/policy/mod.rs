@@ -18,6 +18,7 @@
 //! | `signature_schemes` | `version`/`versions`, one of `require_any`/`allow_only`/`forbid` | the version's signature schemes break the list |
 //! | `require_feature` / `forbid_feature` | `feature` (see [`FEATURES`]) | the feature's fact is no / yes |
 //! | `certificate_key` | `key_types`, `min_rsa_bits`, `ec_curves` | a chain's leaf key is of another type, smaller, or on another curve |
+//! | `post_quantum` | `require` (`hybrid` or `preferred`), `deadline` (a date, shown only) | TLS 1.3 accepts no post-quantum hybrid group (`preferred`: or the server's own order puts a classical group first) |
 //!
 //! Suites are IANA names, OpenSSL names or hex code points, or classes by property:
 //! `@null`, `@anon`, `@export`, `@rc4`, `@des`, `@3des`, `@md5`, `@cbc`, `@no_forward_secrecy`,
@@ -25,8 +26,10 @@
 //! their section was not scanned or the entry they need was not determined. An unknown kind is
 //! an error that names it, so an old tlsaudit never silently ignores a rule.
 
+pub mod diff;
 mod eval;
 pub mod facts;
+pub mod pq;
 pub mod profiles;
 
 use std::fmt;
@@ -55,6 +58,9 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// The TOML text the policy was read from (`tlsaudit policy show`).
     pub text: String,
+    /// A built-in `name@version` profile, whose meaning no release changes (see
+    /// [`profiles`]); `name` is then `name@version`.
+    pub pinned: bool,
 }
 
 /// One rule: a stable dotted id, how bad a failure is, and what to change.
@@ -128,6 +134,13 @@ pub enum RuleKind {
     /// the facts.
     ClientsConnect {
         clients: Vec<String>,
+    },
+    /// TLS 1.3 must accept a post-quantum hybrid group (`preferred`: and a client offering
+    /// one must get it). `deadline`: the date the policy's source sets for leaving
+    /// classical-only key exchange, reported with the readiness, never compared with a clock.
+    PostQuantum {
+        preferred: bool,
+        deadline: Option<String>,
     },
     /// The leaf key of every chain.
     CertificateKey {
@@ -286,8 +299,18 @@ pub struct RuleResult {
 /// A target judged by one policy.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct PolicyResult {
-    /// The policy's name (`multisafepay`, `mozilla-intermediate`, or a custom one).
+    /// The policy's name (`multisafepay`, `mozilla-intermediate`, `mozilla-intermediate@5.8`
+    /// when pinned, or a custom one).
     pub policy: String,
+    /// The version of its source the policy follows (`5.7` for Mozilla's guideline 5.7), as
+    /// its file's `source_version` says; empty when the file says none.
+    #[serde(default)]
+    pub version: String,
+    /// Whether the policy was a pinned built-in (`name@version`), whose verdicts no tlsaudit
+    /// release changes. A bare name (`mozilla-intermediate`) follows its default version as
+    /// the release that judged read it, and may gain rules in a later release.
+    #[serde(default)]
+    pub pinned: bool,
     pub verdict: Verdict,
     /// The lowest severity that makes a failed rule count against the verdict.
     pub fail_on: Severity,
@@ -299,6 +322,27 @@ pub struct PolicyResult {
 }
 
 impl PolicyResult {
+    /// Which version of its source the policy follows and whether that is pinned, for
+    /// reports: `version 5.8, pinned`, or for a bare name with pinned versions `version 5.7, not
+    /// pinned (pin --policy mozilla-intermediate@5.7 for rules no release changes)`.
+    pub fn version_note(&self) -> String {
+        let version = if self.version.is_empty() {
+            "version not stated".to_string()
+        } else {
+            format!("version {}", self.version)
+        };
+        if self.pinned {
+            return format!("{version}, pinned");
+        }
+        match profiles::default_version(&self.policy) {
+            Some(v) => format!(
+                "{version}, not pinned (pin --policy {}@{v} for rules no release changes)",
+                self.policy
+            ),
+            None => format!("{version}, not pinned"),
+        }
+    }
+
     /// "5 of 7 rules passed; failing on error and above; ignored: a.b", for reports.
     pub fn summary(&self) -> String {
         let passed = self
@@ -423,6 +467,10 @@ struct RawRule {
     ec_curves: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     clients: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    require: Option<Spanned<String>>,
+    #[serde(default)]
+    deadline: Option<Spanned<String>>,
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -670,7 +718,7 @@ fn parse_suite(s: &str) -> Option<SuiteSpec> {
 
 /// Only keys that only some kinds take; a key a kind does not use is an error, not ignored.
 fn reject_unused(ctx: &Ctx<'_>, r: &RawRule, allowed: &[&str]) -> Result<(), PolicyError> {
-    let present: [(&str, Option<std::ops::Range<usize>>); 16] = [
+    let present: [(&str, Option<std::ops::Range<usize>>); 18] = [
         ("version", r.version.as_ref().map(|v| v.span())),
         ("versions", r.versions.as_ref().map(|v| v.span())),
         ("suites", r.suites.as_ref().map(|v| v.span())),
@@ -690,6 +738,8 @@ fn reject_unused(ctx: &Ctx<'_>, r: &RawRule, allowed: &[&str]) -> Result<(), Pol
         ("min_rsa_bits", r.min_rsa_bits.as_ref().map(|v| v.span())),
         ("ec_curves", r.ec_curves.as_ref().map(|v| v.span())),
         ("clients", r.clients.as_ref().map(|v| v.span())),
+        ("require", r.require.as_ref().map(|v| v.span())),
+        ("deadline", r.deadline.as_ref().map(|v| v.span())),
     ];
     for (name, span) in present {
         if let Some(span) = span {
@@ -938,6 +988,32 @@ impl Policy {
                     }
                     RuleKind::ClientsConnect { clients }
                 }
+                "post_quantum" => {
+                    reject_unused(&ctx, r, &["require", "deadline"])?;
+                    let preferred = match r.require.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+                        None | Some(("hybrid", _)) => false,
+                        Some(("preferred", _)) => true,
+                        Some((other, span)) => {
+                            return Err(ctx.err(
+                                span,
+                                "require",
+                                format!("unknown requirement '{other}' (use hybrid or preferred)"),
+                            ))
+                        }
+                    };
+                    let deadline = match &r.deadline {
+                        None => None,
+                        Some(d) if is_date(d.get_ref()) => Some(d.get_ref().clone()),
+                        Some(d) => {
+                            return Err(ctx.err(
+                                d.span(),
+                                "deadline",
+                                format!("'{}' is not a date (YYYY-MM-DD)", d.get_ref()),
+                            ))
+                        }
+                    };
+                    RuleKind::PostQuantum { preferred, deadline }
+                }
                 "certificate_key" => {
                     reject_unused(&ctx, r, &["key_types", "min_rsa_bits", "ec_curves"])?;
                     if r.key_types.is_none() && r.min_rsa_bits.is_none() && r.ec_curves.is_none() {
@@ -966,7 +1042,7 @@ impl Policy {
                         r.kind.span(),
                         "kind",
                         format!(
-                            "unknown rule kind '{other}' (known: require_any, allow_only, forbid, require_version, forbid_version, min_version, max_version, certificate, groups, dhe, signature_schemes, require_feature, forbid_feature, certificate_key)"
+                            "unknown rule kind '{other}' (known: require_any, allow_only, forbid, require_version, forbid_version, min_version, max_version, certificate, groups, dhe, signature_schemes, require_feature, forbid_feature, certificate_key, clients_connect, post_quantum)"
                         ),
                     ))
                 }
@@ -988,6 +1064,7 @@ impl Policy {
             description: raw.policy.description,
             rules,
             text: text.to_string(),
+            pinned: false,
         })
     }
 
@@ -1003,12 +1080,30 @@ impl Policy {
     /// // An unknown name that is not a path either says what exists.
     /// let e = Policy::load("no-such-profile").unwrap_err();
     /// assert!(e.to_string().contains("no built-in policy"));
+    /// // A pinned version: its meaning never changes from one release to the next.
+    /// let pinned = Policy::load("mozilla-intermediate@5.8").unwrap();
+    /// assert!(pinned.pinned);
+    /// assert_eq!(pinned.source_version, "5.8");
     /// ```
     pub fn load(name_or_path: &str) -> Result<Policy, PolicyError> {
         if let Some(text) = profiles::builtin(name_or_path) {
-            return Policy::from_toml(text, &format!("built-in policy {name_or_path}"));
+            let mut p = Policy::from_toml(text, &format!("built-in policy {name_or_path}"))?;
+            if name_or_path.contains('@') {
+                // The file names itself; a copy under the wrong name would pin the wrong rules.
+                if p.name != name_or_path {
+                    return Err(PolicyError(format!(
+                        "built-in policy {name_or_path} names itself {}",
+                        p.name
+                    )));
+                }
+                p.pinned = true;
+            }
+            return Ok(p);
         }
         let path = Path::new(name_or_path);
+        if name_or_path.contains('@') && !path.exists() {
+            return Err(PolicyError(profiles::unknown_pinned(name_or_path)));
+        }
         if !path.exists() && !name_or_path.contains(['/', '.']) {
             return Err(PolicyError(format!(
                 "no built-in policy '{name_or_path}' and no such file (built-in: {}, or none)",
@@ -1134,6 +1229,20 @@ impl Policy {
     }
 }
 
+/// `YYYY-MM-DD` with a month 01-12 and a day 01-31.
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10)
+        && (1..=12).contains(&s[5..7].parse::<u8>().unwrap_or(0))
+        && (1..=31).contains(&s[8..10].parse::<u8>().unwrap_or(0))
+}
+
 fn mode_words(mode: ListMode) -> &'static str {
     match mode {
         ListMode::RequireAny => "at least one of the",
@@ -1202,6 +1311,20 @@ fn default_title(kind: &RuleKind) -> String {
         RuleKind::CertificateKey { .. } => "the certificate key must be of the listed kind".into(),
         RuleKind::ClientsConnect { clients } => {
             format!("these clients must connect: {}", clients.join(", "))
+        }
+        RuleKind::PostQuantum {
+            preferred,
+            deadline,
+        } => {
+            let what = if *preferred {
+                "a post-quantum hybrid group must be offered and preferred"
+            } else {
+                "a post-quantum hybrid group must be offered"
+            };
+            match deadline {
+                Some(d) => format!("{what} (deadline {d})"),
+                None => what.to_string(),
+            }
         }
     }
 }

@@ -13,6 +13,9 @@ use crate::facts::{
 };
 use crate::wire::sslv2::CipherKind;
 
+mod pinned;
+mod pq;
+
 const P256: u16 = 0x0017;
 const P384: u16 = 0x0018;
 const P521: u16 = 0x0019;

@@ -6,6 +6,7 @@
 //! [`client`] is the text form of a `tlsaudit client` report.
 
 pub mod html;
+pub mod inventory;
 pub mod junit;
 mod markup;
 pub mod sarif;
@@ -38,17 +39,24 @@ pub enum Format {
     Sarif,
     /// One self-contained HTML page (inline CSS, no scripts): verdicts first, then the facts.
     Html,
+    /// CSV, one row per protocol, suite, group, certificate and verdict of every target (PCI DSS
+    /// 12.3.3 inventory).
+    Inventory,
+    /// The inventory's rows as one JSON array.
+    InventoryJson,
 }
 
 impl Format {
     /// Every format, in the order help lists them.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 8] = [
         Format::Text,
         Format::Json,
         Format::Jsonl,
         Format::Junit,
         Format::Sarif,
         Format::Html,
+        Format::Inventory,
+        Format::InventoryJson,
     ];
 
     /// The name `--format` and the API take.
@@ -60,6 +68,8 @@ impl Format {
             Format::Junit => "junit",
             Format::Sarif => "sarif",
             Format::Html => "html",
+            Format::Inventory => "inventory",
+            Format::InventoryJson => "inventory-json",
         }
     }
 
@@ -78,6 +88,10 @@ impl Format {
             Format::Html => {
                 "One self-contained HTML page (inline CSS, no scripts): verdicts first, then the facts"
             }
+            Format::Inventory => {
+                "CSV inventory (PCI DSS 12.3.3): one row per protocol, suite, group, certificate and verdict"
+            }
+            Format::InventoryJson => "The inventory's rows as one JSON array",
         }
     }
 
@@ -85,7 +99,12 @@ impl Format {
     pub fn is_document(self) -> bool {
         matches!(
             self,
-            Format::Json | Format::Junit | Format::Sarif | Format::Html
+            Format::Json
+                | Format::Junit
+                | Format::Sarif
+                | Format::Html
+                | Format::Inventory
+                | Format::InventoryJson
         )
     }
 
@@ -97,7 +116,9 @@ impl Format {
 
 /// A name that is not a format's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown format '{0}' (use text, json, jsonl, junit, sarif or html)")]
+#[error(
+    "unknown format '{0}' (use text, json, jsonl, junit, sarif, html, inventory or inventory-json)"
+)]
 pub struct UnknownFormat(pub String);
 
 /// Parses a format's [`Format::name`], in any case.
@@ -111,13 +132,16 @@ impl std::str::FromStr for Format {
     }
 }
 
-/// Writes a whole-report format (JSON, JUnit, SARIF, HTML); the others are written per target.
+/// Writes a whole-report format (JSON, JUnit, SARIF, HTML, inventory); the others are written
+/// per target.
 pub fn document(out: &mut dyn Write, format: Format, report: &ScanReport) -> std::io::Result<()> {
     match format {
         Format::Json => json(out, report),
         Format::Junit => junit::write(out, report),
         Format::Sarif => sarif::write(out, report),
         Format::Html => html::write(out, report),
+        Format::Inventory => inventory::csv(out, report),
+        Format::InventoryJson => inventory::json(out, report),
         Format::Text | Format::Jsonl => Ok(()),
     }
 }

@@ -389,6 +389,65 @@ pub fn days_left(c: &CertInfo) -> Phrase {
     }
 }
 
+/// "valid 90 days" or "valid 6 days, short-lived"; nothing when the dates were not read.
+pub fn validity(c: &CertInfo) -> Option<String> {
+    (c.validity_days > 0).then(|| {
+        let short = if c.short_lived { ", short-lived" } else { "" };
+        format!("valid {} days{short}", c.validity_days)
+    })
+}
+
+/// Where the certificate says its revocation status is published: "OCSP http://… · CRL
+/// http://…"; nothing when it names neither.
+pub fn revocation(c: &CertInfo) -> Option<String> {
+    let mut parts = Vec::new();
+    if !c.ocsp_urls.is_empty() {
+        parts.push(format!("OCSP {}", c.ocsp_urls.join(", ")));
+    }
+    if !c.crl_urls.is_empty() {
+        parts.push(format!("CRL {}", c.crl_urls.join(", ")));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// Post-quantum readiness in one line: the status (toned), the post-quantum groups, the
+/// classical certificate keys and the policy's deadlines.
+pub fn post_quantum(pq: &crate::policy::pq::PostQuantum) -> (Phrase, String) {
+    use crate::policy::pq::PqStatus;
+    let groups: Vec<&str> = pq
+        .hybrid_groups
+        .iter()
+        .chain(&pq.pure_groups)
+        .map(String::as_str)
+        .collect();
+    let status = match pq.status {
+        PqStatus::Preferred => Phrase::toned(
+            Tone::Good,
+            format!("{} offered and preferred", groups.join(", ")),
+        ),
+        PqStatus::Offered => Phrase::plain(format!(
+            "{} offered, not preferred by the server",
+            groups.join(", ")
+        )),
+        PqStatus::ClassicalOnly => Phrase::toned(Tone::Weak, "classical key exchange only"),
+        PqStatus::NotDetermined => Phrase::plain("not determined"),
+    };
+    let mut rest = vec![pq.evidence.clone()];
+    if !pq.classical_certificate_keys.is_empty() {
+        rest.push(format!(
+            "classical certificate keys: {}",
+            pq.classical_certificate_keys.join(", ")
+        ));
+    }
+    for d in &pq.deadlines {
+        rest.push(format!(
+            "{} sets {} for leaving classical-only key exchange ({})",
+            d.policy, d.date, d.rule
+        ));
+    }
+    (status, rest.join("; "))
+}
+
 /// How a finding or a rule of that severity reads.
 pub fn severity_tone(s: Severity) -> Tone {
     match s {

@@ -32,6 +32,7 @@ async fn scan_opts(s: &ServerProcess, ca_file: Option<&PathBuf>, warn_days: u32)
         at: Some(test_now()),
         expiry_warn_days: warn_days,
         trust: verify::load(&["mozilla".into()], &ca_files).expect("trust stores load"),
+        public_rules: false,
     };
     scan_with_certs(&s.target(), EngineConfig::default(), opts, certs)
         .await

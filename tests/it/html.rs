@@ -49,7 +49,7 @@ fn html_report_of_a_real_server_and_an_unreachable_one() {
         format!("<a href=\"#target-2\">{down}</a></td><td><span class=\"badge incomplete\">INCOMPLETE</span>"),
         format!("<h2>{target}</h2>"),
         "<span class=\"badge not-compliant\">NOT COMPLIANT</span> policy <strong>multisafepay</strong> \
-         <span class=\"dim\">(8 of 9 rules passed; failing on error and above)</span>"
+         <span class=\"dim\">(8 of 9 rules passed; failing on error and above; version as published; kept in the project&#39;s shared/seed/tls-protocols.md, not pinned)</span>"
             .to_string(),
         "<td class=\"rating nowrap bad\">FAIL</td><td class=\"bad\">error</td>\
          <td><span class=\"mono\">cert.chain.invalid</span>"

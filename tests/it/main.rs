@@ -2,6 +2,7 @@
 //! that it starts itself (or, for what no local server does, a scripted one).
 
 mod architecture;
+mod cert_dates;
 mod certs;
 mod cli;
 mod client;
@@ -14,8 +15,11 @@ mod hostile;
 mod hostile_clients;
 mod html;
 mod http;
+mod inventory;
+mod pinned;
 mod policy;
 mod pq;
+mod pq_readiness;
 mod profiles;
 mod progress;
 mod scan;

@@ -88,8 +88,14 @@ fn write_cert(h: &mut String, i: usize, c: &CertInfo) -> std::fmt::Result {
         escape(view::date(&c.not_after)),
         phrase(&view::days_left(c))
     )?;
+    if let Some(v) = view::validity(c) {
+        writeln!(h, "<div>{}</div>", escape(&v))?;
+    }
     if !c.sans.is_empty() {
         writeln!(h, "<div>SANs {}</div>", escape(&c.sans.join(", ")))?;
+    }
+    if let Some(r) = view::revocation(c) {
+        writeln!(h, "<div>{}</div>", escape(&r))?;
     }
     writeln!(
         h,

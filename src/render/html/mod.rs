@@ -193,6 +193,15 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     if let Some(s) = &t.simulation {
         simulation::section(h, s)?;
     }
+    if let Some(pq) = &t.post_quantum {
+        let (status, rest) = crate::render::view::post_quantum(pq);
+        writeln!(
+            h,
+            "<h3>Post-quantum</h3>\n<p>{} <span class=\"dim\">{}</span></p>",
+            phrase(&status),
+            escape(&rest)
+        )?;
+    }
     writeln!(
         h,
         "<p class=\"dim\">{} connections, {} ms</p>\n</section>",
@@ -322,6 +331,8 @@ mod tests {
             },
             policy: Some(PolicyResult {
                 policy: "p<b>".into(),
+                version: "1<i>".into(),
+                pinned: false,
                 verdict: Verdict::NotCompliant,
                 fail_on: Severity::Error,
                 ignored: vec![],
@@ -383,6 +394,8 @@ mod tests {
             },
             policy: Some(PolicyResult {
                 policy: "mozilla-intermediate".into(),
+                version: "5.7".into(),
+                pinned: false,
                 verdict: Verdict::NotCompliant,
                 fail_on: Severity::Warning,
                 ignored: vec!["x.y".into()],

@@ -15,7 +15,7 @@ pub(super) fn verdict(h: &mut String, t: &TargetReport, p: &PolicyResult) -> std
         // Every rule is incomplete for the same reason: say it once.
         format!("not scanned: {e}")
     } else {
-        p.summary()
+        format!("{}; {}", p.summary(), p.version_note())
     };
     writeln!(
         h,

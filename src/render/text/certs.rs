@@ -86,8 +86,14 @@ fn write_cert(out: &mut dyn Write, i: usize, c: &CertInfo, style: &Style) -> std
         view::date(&c.not_after),
         style.phrase(&view::days_left(c))
     )?;
+    if let Some(v) = view::validity(c) {
+        writeln!(out, "         {v}")?;
+    }
     if !c.sans.is_empty() {
         writeln!(out, "         SANs {}", c.sans.join(", "))?;
+    }
+    if let Some(r) = view::revocation(c) {
+        writeln!(out, "         {r}")?;
     }
     writeln!(
         out,

@@ -57,6 +57,16 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
     if let Some(s) = &t.simulation {
         simulation::section(out, s, style)?;
     }
+    if let Some(pq) = &t.post_quantum {
+        let (status, rest) = crate::render::view::post_quantum(pq);
+        writeln!(
+            out,
+            "  {} {}  {}",
+            style.bold("Post-quantum"),
+            style.phrase(&status),
+            style.dim(&rest)
+        )?;
+    }
     writeln!(
         out,
         "  {}",

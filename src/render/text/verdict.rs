@@ -42,6 +42,7 @@ pub fn block(
         style.bold(&verdict),
         style.dim(&format!("({})", p.summary()))
     )?;
+    writeln!(out, "  {}", style.dim(&p.version_note()))?;
     for r in p.rules.iter().filter(|r| r.status != RuleStatus::Pass) {
         let counts = p.counts(r);
         let head = format!("{:<10} {:<7}", rule_label(r.status), r.severity.name());
