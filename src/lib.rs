@@ -5,12 +5,14 @@
 //! ([`render`]). The [`wire`] layer (with the IANA [`wire::registry`]) is sans-IO. [`audit`]
 //! runs the workflow over them (scan, grade, judge, tally) for every front end: the command
 //! line (private to the binary, `src/cli/`), [`serve`] and the client check ([`client`]).
+//! [`fleet`] asks questions of many saved reports at once (who breaks if a client changes).
 
 pub mod audit;
 pub mod certs;
 pub mod client;
 pub mod enumerate;
 pub mod facts;
+pub mod fleet;
 pub mod grade;
 pub mod policy;
 pub mod probe;

@@ -14,7 +14,8 @@ use tlsaudit::client::CheckOutcome;
 pub(crate) enum Exit {
     /// Compliant, or (judged by nothing) done.
     Ok = 0,
-    /// A target or a client is NOT COMPLIANT, or a grade is below `--min-grade`.
+    /// A target or a client is NOT COMPLIANT, or a grade is below `--min-grade`; for
+    /// `impact`, an endpoint breaks.
     NotCompliant = 1,
     /// The command line or a file it names is wrong (also any other error).
     Usage = 2,

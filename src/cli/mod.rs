@@ -6,6 +6,7 @@ mod client;
 mod demo;
 mod exit;
 mod generate;
+mod impact;
 mod policy;
 mod progress;
 mod save_profile;
@@ -56,6 +57,10 @@ pub(crate) enum Command {
         #[arg(value_enum, default_value_t = SchemaKind::Scan)]
         report: SchemaKind,
     },
+    /// Who breaks if a client changes: the endpoints of saved scan results a client profile
+    /// no longer reaches once it stops offering some suites, versions or groups (exit 0 none
+    /// breaks, 1 some break, 2 usage).
+    Impact(impact::ImpactArgs),
     /// Policies: list the built-in profiles, print one as TOML, judge a saved JSON report.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -362,6 +367,7 @@ pub(crate) fn main() -> ExitCode {
                 Ok(Exit::Ok)
             }
             Command::Policy(cmd) => policy::run(cmd),
+            Command::Impact(args) => impact::run(args),
             Command::Serve(args) => serve::run(args).await,
             Command::Completions { shell } => generate::completions(shell),
             Command::Man => generate::man(),

@@ -238,7 +238,7 @@ pub fn rows(t: &TargetReport) -> Vec<Row> {
 
 /// One CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180), and kept
 /// from being read as a formula.
-fn field(s: &str) -> String {
+pub(crate) fn field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::facts::{ReplayAnswer, SectionStatus, TargetFacts, TlsVersion};
-pub use negotiate::{negotiate, ClientLimits, ClientOffer, Failure, Negotiation};
+pub use negotiate::{negotiate, ClientLimits, ClientOffer, Failure, FailureKind, Negotiation};
 pub use server::ServerModel;
 
 /// A client to simulate: who it is and what it offers.

@@ -60,15 +60,70 @@ pub struct Negotiation {
 /// Why a handshake fails, in words a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
+    /// The kind of failure, for counting many of them (fleet impact).
+    pub kind: FailureKind,
     pub reason: String,
     /// What the server picked before the client gave up on it (its DH prime or certificate);
     /// `None` when the server found nothing to pick.
     pub server_pick: Option<Box<Negotiation>>,
 }
 
+/// What a handshake failed on, in the order negotiation checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FailureKind {
+    /// The server needs SNI and the client sends none.
+    NoSni,
+    NoCommonVersion,
+    /// No suite in common at the highest common version.
+    NoCommonSuite,
+    /// Suites in common, but none completes (no shared curve, signature scheme or
+    /// certificate of the suite's key type).
+    NothingCompletes,
+    /// The server picks a suite, and the client rejects what it gets (DH prime, certificate).
+    ClientRejects,
+}
+
+impl FailureKind {
+    /// Every kind, in the order negotiation checks them.
+    pub const ALL: [FailureKind; 5] = [
+        FailureKind::NoSni,
+        FailureKind::NoCommonVersion,
+        FailureKind::NoCommonSuite,
+        FailureKind::NothingCompletes,
+        FailureKind::ClientRejects,
+    ];
+
+    /// A stable id, for JSON and CSV.
+    pub fn id(self) -> &'static str {
+        match self {
+            FailureKind::NoSni => "no_sni",
+            FailureKind::NoCommonVersion => "no_common_version",
+            FailureKind::NoCommonSuite => "no_common_suite",
+            FailureKind::NothingCompletes => "no_suite_completes",
+            FailureKind::ClientRejects => "client_rejects_server_choice",
+        }
+    }
+
+    /// A few words for a summary.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FailureKind::NoSni => "the server needs SNI, the client sends none",
+            FailureKind::NoCommonVersion => "no common protocol version",
+            FailureKind::NoCommonSuite => "no common cipher suite",
+            FailureKind::NothingCompletes => {
+                "suites in common, none completes (curve, signature scheme or certificate)"
+            }
+            FailureKind::ClientRejects => {
+                "the client rejects what the server picks (DH prime or certificate)"
+            }
+        }
+    }
+}
+
 impl Failure {
-    fn server(reason: String) -> Self {
+    fn server(kind: FailureKind, reason: String) -> Self {
         Self {
+            kind,
             reason,
             server_pick: None,
         }
@@ -89,6 +144,7 @@ fn names(vs: &[TlsVersion]) -> String {
 pub fn negotiate(client: &ClientOffer, server: &ServerModel) -> Result<Negotiation, Failure> {
     if server.needs_sni && !client.sni {
         return Err(Failure::server(
+            FailureKind::NoSni,
             "the server refuses clients that send no server name (SNI), and this client sends none"
                 .into(),
         ));
@@ -99,25 +155,31 @@ pub fn negotiate(client: &ClientOffer, server: &ServerModel) -> Result<Negotiati
         .iter()
         .find(|v| client.versions.contains(&v.version))
     else {
-        return Err(Failure::server(format!(
-            "no common version: the server offers {}; the client speaks {}",
-            if server_versions.is_empty() {
-                "none".into()
-            } else {
-                names(&server_versions)
-            },
-            names(&client.versions)
-        )));
+        return Err(Failure::server(
+            FailureKind::NoCommonVersion,
+            format!(
+                "no common version: the server offers {}; the client speaks {}",
+                if server_versions.is_empty() {
+                    "none".into()
+                } else {
+                    names(&server_versions)
+                },
+                names(&client.versions)
+            ),
+        ));
     };
     // A server answers at the highest common version and does not fall back by itself: a
     // failure there is the handshake's failure.
     let candidates = order(sv, &client.suites);
     if candidates.is_empty() {
-        return Err(Failure::server(format!(
-            "no common cipher suite at {}: the server accepts {}; the client offers none of them",
-            sv.version,
-            suite_list(&sv.suites)
-        )));
+        return Err(Failure::server(
+            FailureKind::NoCommonSuite,
+            format!(
+                "no common cipher suite at {}: the server accepts {}; the client offers none of them",
+                sv.version,
+                suite_list(&sv.suites)
+            ),
+        ));
     }
     let mut why = Vec::new();
     for suite in candidates {
@@ -126,6 +188,7 @@ pub fn negotiate(client: &ClientOffer, server: &ServerModel) -> Result<Negotiati
                 return match client_accepts(client, &n, server) {
                     Ok(()) => Ok(n),
                     Err(e) => Err(Failure {
+                        kind: FailureKind::ClientRejects,
                         reason: format!("the server picks {} with {}, but {e}", n.version, n.suite),
                         server_pick: Some(Box::new(n)),
                     }),
@@ -138,12 +201,15 @@ pub fn negotiate(client: &ClientOffer, server: &ServerModel) -> Result<Negotiati
             }
         }
     }
-    Err(Failure::server(format!(
-        "{} suites in common at {}, but none completes: {}",
-        if why.len() == 1 { "the" } else { "all" },
-        sv.version,
-        why.join("; ")
-    )))
+    Err(Failure::server(
+        FailureKind::NothingCompletes,
+        format!(
+            "{} suites in common at {}, but none completes: {}",
+            if why.len() == 1 { "the" } else { "all" },
+            sv.version,
+            why.join("; ")
+        ),
+    ))
 }
 
 /// The suites both accept, in the order the server picks them.

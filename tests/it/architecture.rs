@@ -25,6 +25,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("simulate", 4),
     // The envelope: facts + policy result + grade.
     ("report", 5),
+    // Questions over many saved reports: impact of a change (reads report and simulate).
+    ("fleet", 5),
     // The workflow over all of the above.
     ("audit", 6),
     // Renderers read reports.

@@ -15,6 +15,7 @@ mod hostile;
 mod hostile_clients;
 mod html;
 mod http;
+mod impact;
 mod inventory;
 mod pinned;
 mod policy;

@@ -1,0 +1,104 @@
+//! `tlsaudit impact`: who breaks if a client stops offering some suites, versions or groups,
+//! over saved scan results.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+
+use tlsaudit::fleet::impact::{ImpactAnalysis, Removal};
+use tlsaudit::fleet::results;
+use tlsaudit::render;
+use tlsaudit::simulate::profile::{self, ClientProfile};
+use tlsaudit::simulate::{sim_client, SimClient};
+
+use super::exit::{is_broken_pipe, Exit};
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct ImpactArgs {
+    /// Saved scan results: files of `tlsaudit scan -f jsonl` (or `-f json`), several at once
+    /// (per-shard files); `-` reads stdin. A target found twice counts once: its last report.
+    #[arg(required = true, value_name = "RESULTS")]
+    pub(crate) results: Vec<String>,
+    /// The client that changes: a built-in profile id (multisafepay-notifier, java-8 …; see
+    /// data/clients/) or a profile file (.toml, e.g. from `tlsaudit client --save-profile`).
+    #[arg(long, value_name = "NAME|FILE")]
+    pub(crate) client: String,
+    /// What the client stops offering, comma-separated or repeated: protocol versions
+    /// (tls1.2), cipher suites (hex id 0x009c, IANA or OpenSSL name) and groups by name
+    /// (x25519, secp256r1). Without it: who the client reaches today.
+    #[arg(long, value_name = "LIST")]
+    pub(crate) client_without: Vec<String>,
+    /// Output format: text (a summary, the endpoints that break first), json
+    /// ({endpoints: [{target, breaks, reasons, …}], summary}) or csv (one row per endpoint).
+    #[arg(long, short = 'f', value_enum, default_value_t = ImpactFormat::Text)]
+    pub(crate) format: ImpactFormat,
+    /// Write the result to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ImpactFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+/// The one client `--client` names: a built-in id or a profile file.
+pub(crate) fn one_client(spec: &str) -> anyhow::Result<SimClient> {
+    let path = Path::new(spec);
+    let p = if spec.ends_with(".toml") || path.is_file() {
+        ClientProfile::load(path)?
+    } else {
+        let mut chosen = profile::select(spec)?;
+        if chosen.len() != 1 {
+            anyhow::bail!(
+                "--client takes one profile; '{spec}' names {}: {}",
+                chosen.len(),
+                chosen
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        chosen.remove(0)
+    };
+    Ok(sim_client(&p)?)
+}
+
+pub(crate) fn run(args: ImpactArgs) -> anyhow::Result<Exit> {
+    let client = one_client(&args.client)?;
+    let removals = Removal::parse_list(&args.client_without.join(","))
+        .map_err(|e| anyhow::anyhow!("--client-without: {e}"))?;
+    let mut analysis = ImpactAnalysis::new(client, removals);
+    for path in &args.results {
+        results::for_each_target(path, |t| analysis.add(&t))?;
+    }
+    let impact = analysis.finish();
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let written = (|| -> std::io::Result<()> {
+        match args.format {
+            ImpactFormat::Text => render::impact::text(&mut out, &impact)?,
+            ImpactFormat::Csv => render::impact::csv(&mut out, &impact)?,
+            ImpactFormat::Json => {
+                serde_json::to_writer_pretty(&mut out, &impact)?;
+                writeln!(out)?;
+            }
+        }
+        out.flush()
+    })();
+    is_broken_pipe(written)?;
+    Ok(if impact.breaks() {
+        Exit::NotCompliant
+    } else {
+        Exit::Ok
+    })
+}

@@ -1,0 +1,112 @@
+//! `tlsaudit impact` as text (a summary a manager reads: totals, counts by reason, the
+//! endpoints that break first, each with its reasons) and CSV (one row per endpoint, for a
+//! spreadsheet or a mail merge to owners). The JSON form is [`Impact`] serialised.
+
+use std::io::Write;
+
+use crate::fleet::impact::{Impact, Status};
+
+/// The impact as text. Unaffected endpoints are counted, not listed.
+pub fn text(out: &mut dyn Write, impact: &Impact) -> std::io::Result<()> {
+    let s = &impact.summary;
+    let change = if s.without.is_empty() {
+        "unchanged (no --client-without)".to_string()
+    } else {
+        format!("without {}", s.without.join(", "))
+    };
+    writeln!(out, "Impact on {} ({}) {change}", s.client, s.client_name)?;
+    if !s.not_offered.is_empty() {
+        writeln!(
+            out,
+            "  not offered by {} today, so no change: {}",
+            s.client,
+            s.not_offered.join(", ")
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} endpoint{}: {} break{}, {} still reached differently, {} not reached even before, \
+         {} not scanned, {} unaffected",
+        s.endpoints,
+        plural(s.endpoints),
+        s.breaks,
+        if s.breaks == 1 { "s" } else { "" },
+        s.changes,
+        s.unreachable_before,
+        s.not_scanned,
+        s.unaffected
+    )?;
+    if !s.breaks_by_reason.is_empty() {
+        writeln!(out, "\nWhy they break:")?;
+        for c in &s.breaks_by_reason {
+            writeln!(out, "  {:>6}  {}", c.endpoints, c.description)?;
+        }
+        writeln!(out, "What they negotiate today:")?;
+        for c in &s.breaks_by_suite_before {
+            writeln!(out, "  {:>6}  {} ({})", c.endpoints, c.description, c.id)?;
+        }
+    }
+    for status in Status::ALL {
+        if status == Status::Unaffected {
+            continue;
+        }
+        let mut listed = impact
+            .endpoints
+            .iter()
+            .filter(|e| e.status == status)
+            .peekable();
+        if listed.peek().is_none() {
+            continue;
+        }
+        let n = impact
+            .endpoints
+            .iter()
+            .filter(|e| e.status == status)
+            .count();
+        writeln!(out, "\n{} ({n}):", status.heading())?;
+        for e in listed {
+            writeln!(out, "  {}", e.target)?;
+            for r in &e.reasons {
+                writeln!(out, "      {r}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// One row per endpoint, in the report's order, header first (CRLF line ends, RFC 4180).
+pub fn csv(out: &mut dyn Write, impact: &Impact) -> std::io::Result<()> {
+    let header = [
+        "target", "status", "breaks", "failure", "before", "after", "reasons",
+    ];
+    line(out, &header.map(String::from))?;
+    for e in &impact.endpoints {
+        line(
+            out,
+            &[
+                e.target.clone(),
+                e.status.id().into(),
+                e.breaks.to_string(),
+                e.failure.clone().unwrap_or_default(),
+                e.before.as_ref().map(|h| h.to_string()).unwrap_or_default(),
+                e.after.as_ref().map(|h| h.to_string()).unwrap_or_default(),
+                e.reasons.join("; "),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn line(out: &mut dyn Write, fields: &[String]) -> std::io::Result<()> {
+    let cells: Vec<String> = fields.iter().map(|f| super::inventory::field(f)).collect();
+    write!(out, "{}\r\n", cells.join(","))
+}
