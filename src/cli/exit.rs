@@ -15,7 +15,7 @@ pub(crate) enum Exit {
     /// Compliant, or (judged by nothing) done.
     Ok = 0,
     /// A target or a client is NOT COMPLIANT, or a grade is below `--min-grade`; for
-    /// `impact`, an endpoint breaks.
+    /// `impact`, an endpoint breaks; for `diff`, something changed.
     NotCompliant = 1,
     /// The command line or a file it names is wrong (also any other error).
     Usage = 2,

@@ -4,6 +4,7 @@
 
 mod client;
 mod demo;
+mod diff;
 mod exit;
 mod generate;
 mod impact;
@@ -61,6 +62,10 @@ pub(crate) enum Command {
     /// no longer reaches once it stops offering some suites, versions or groups (exit 0 none
     /// breaks, 1 some break, 2 usage).
     Impact(impact::ImpactArgs),
+    /// What changed between two scans, endpoint by endpoint: versions, suites, groups,
+    /// certificates (renewed, about to expire), grade, verdict (exit 0 nothing, 1 something to
+    /// look at, 2 usage).
+    Diff(diff::DiffArgs),
     /// Policies: list the built-in profiles, print one as TOML, judge a saved JSON report.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -368,6 +373,7 @@ pub(crate) fn main() -> ExitCode {
             }
             Command::Policy(cmd) => policy::run(cmd),
             Command::Impact(args) => impact::run(args),
+            Command::Diff(args) => diff::run(args),
             Command::Serve(args) => serve::run(args).await,
             Command::Completions { shell } => generate::completions(shell),
             Command::Man => generate::man(),

@@ -3,9 +3,10 @@
 //! [`view`] decides what both the text and the HTML report say (ratings, labels, notes, feature
 //! rows); [`text`] (with [`style`] for colour) and [`html`] each show those decisions in their
 //! format and never import each other. [`junit`] and [`sarif`] write policy results for CI;
-//! [`impact`] shows a fleet's impact report;
+//! [`impact`] and [`diff`] show the fleet commands' answers;
 //! [`client`] is the text form of a `tlsaudit client` report.
 
+pub mod diff;
 pub mod html;
 pub mod impact;
 pub mod inventory;

@@ -7,6 +7,7 @@ mod certs;
 mod cli;
 mod client;
 mod common;
+mod diff;
 mod golden;
 mod grade;
 mod groups;
