@@ -5,7 +5,8 @@
 //! ([`render`]). The [`wire`] layer (with the IANA [`wire::registry`]) is sans-IO. [`audit`]
 //! runs the workflow over them (scan, grade, judge, tally) for every front end: the command
 //! line (private to the binary, `src/cli/`), [`serve`] and the client check ([`client`]).
-//! [`fleet`] asks questions of many saved reports at once (who breaks if a client changes).
+//! [`fleet`] asks questions of many saved reports at once (who breaks if a client changes,
+//! what changed); [`store`] keeps them in SQLite.
 
 pub mod audit;
 pub mod certs;
@@ -20,6 +21,7 @@ pub mod render;
 pub mod report;
 pub mod serve;
 pub mod simulate;
+pub mod store;
 pub mod wire;
 
 #[cfg(test)]

@@ -96,6 +96,7 @@ pub(crate) async fn run(format: Format) -> anyhow::Result<Exit> {
             min_grade: None,
             keep_targets: true,
             progress: false,
+            store: None,
         },
     )
     .await?;

@@ -9,15 +9,21 @@ use clap::Args;
 use tlsaudit::fleet::diff::{DiffBuilder, DiffOptions};
 use tlsaudit::fleet::results;
 use tlsaudit::render;
+use tlsaudit::store::Store;
 
 use super::exit::{is_broken_pipe, Exit};
 
 #[derive(Args, Debug, Clone)]
 pub(crate) struct DiffArgs {
     /// The earlier results: `tlsaudit scan -f jsonl` (or `-f json`); `-` reads stdin.
-    pub(crate) old: String,
+    #[arg(required_unless_present = "store", requires = "new")]
+    pub(crate) old: Option<String>,
     /// The later results.
-    pub(crate) new: String,
+    pub(crate) new: Option<String>,
+    /// Compare, in the results store at PATH (written by `scan --store`), each target's
+    /// latest report with its previous one, instead of two files.
+    #[arg(long, value_name = "PATH", conflicts_with = "old")]
+    pub(crate) store: Option<PathBuf>,
     /// Report a certificate of the new scan that expires within N days (`cert.expires_soon`),
     /// changed or not.
     #[arg(long, value_name = "N", default_value_t = 30)]
@@ -38,12 +44,26 @@ pub(crate) enum DiffFormat {
 }
 
 pub(crate) fn run(args: DiffArgs) -> anyhow::Result<Exit> {
-    if args.old == "-" && args.new == "-" {
-        anyhow::bail!("diff: only one of OLD and NEW can be stdin (-)");
-    }
     let mut builder = DiffBuilder::default();
-    results::for_each_target(&args.old, |t| builder.old(&t))?;
-    results::for_each_target(&args.new, |t| builder.new_report(&t))?;
+    let (old_name, new_name) = match (&args.store, &args.old, &args.new) {
+        (Some(path), _, _) => {
+            let store = Store::open(path)?;
+            // A target stored once has no previous report: it shows as added.
+            store.for_each_nth_latest(2, |t| builder.old(&t))?;
+            store.for_each_nth_latest(1, |t| builder.new_report(&t))?;
+            let shown = path.display();
+            (format!("{shown} (previous)"), format!("{shown} (latest)"))
+        }
+        (None, Some(old), Some(new)) => {
+            if old == "-" && new == "-" {
+                anyhow::bail!("diff: only one of OLD and NEW can be stdin (-)");
+            }
+            results::for_each_target(old, |t| builder.old(&t))?;
+            results::for_each_target(new, |t| builder.new_report(&t))?;
+            (old.clone(), new.clone())
+        }
+        _ => anyhow::bail!("diff needs OLD and NEW, or --store PATH"),
+    };
     let diff = builder.finish(DiffOptions {
         expiry_warn_days: i64::from(args.expiry_warn_days),
     });
@@ -55,7 +75,7 @@ pub(crate) fn run(args: DiffArgs) -> anyhow::Result<Exit> {
     };
     let written = (|| -> std::io::Result<()> {
         match args.format {
-            DiffFormat::Text => render::diff::text(&mut out, &diff, &args.old, &args.new)?,
+            DiffFormat::Text => render::diff::text(&mut out, &diff, &old_name, &new_name)?,
             DiffFormat::Json => {
                 serde_json::to_writer_pretty(&mut out, &diff)?;
                 writeln!(out)?;

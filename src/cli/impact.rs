@@ -12,6 +12,7 @@ use tlsaudit::fleet::results;
 use tlsaudit::render;
 use tlsaudit::simulate::profile::{self, ClientProfile};
 use tlsaudit::simulate::{sim_client, SimClient};
+use tlsaudit::store::Store;
 
 use super::exit::{is_broken_pipe, Exit};
 
@@ -19,8 +20,12 @@ use super::exit::{is_broken_pipe, Exit};
 pub(crate) struct ImpactArgs {
     /// Saved scan results: files of `tlsaudit scan -f jsonl` (or `-f json`), several at once
     /// (per-shard files); `-` reads stdin. A target found twice counts once: its last report.
-    #[arg(required = true, value_name = "RESULTS")]
+    #[arg(required_unless_present = "store", value_name = "RESULTS")]
     pub(crate) results: Vec<String>,
+    /// Read each target's latest report from the results store at PATH (written by `scan
+    /// --store`) instead of files.
+    #[arg(long, value_name = "PATH", conflicts_with = "results")]
+    pub(crate) store: Option<PathBuf>,
     /// The client that changes: a built-in profile id (multisafepay-notifier, java-8 …; see
     /// data/clients/) or a profile file (.toml, e.g. from `tlsaudit client --save-profile`).
     #[arg(long, value_name = "NAME|FILE")]
@@ -74,8 +79,15 @@ pub(crate) fn run(args: ImpactArgs) -> anyhow::Result<Exit> {
     let removals = Removal::parse_list(&args.client_without.join(","))
         .map_err(|e| anyhow::anyhow!("--client-without: {e}"))?;
     let mut analysis = ImpactAnalysis::new(client, removals);
-    for path in &args.results {
-        results::for_each_target(path, |t| analysis.add(&t))?;
+    match &args.store {
+        Some(path) => {
+            Store::open(path)?.for_each_nth_latest(1, |t| analysis.add(&t))?;
+        }
+        None => {
+            for path in &args.results {
+                results::for_each_target(path, |t| analysis.add(&t))?;
+            }
+        }
     }
     let impact = analysis.finish();
     let mut out: Box<dyn Write> = match &args.output {

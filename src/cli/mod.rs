@@ -233,6 +233,10 @@ pub(crate) struct ScanArgs {
     pub(crate) shard: Option<(usize, usize)>,
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
+    /// Also write every finished target to the results store at PATH (a SQLite file, created
+    /// when missing), as it finishes; `impact --store` and `diff --store` read it.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) store: Option<PathBuf>,
     /// Skip the certificates stage.
     #[arg(long)]
     pub(crate) no_certs: bool,

@@ -5,6 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use futures::StreamExt;
 
 use tlsaudit::audit::{scan_all, AuditOptions, Judge, Tally};
@@ -16,6 +17,7 @@ use tlsaudit::render::{self, text::Style, Format};
 use tlsaudit::report::{now_rfc3339, ScanReport, TargetReport};
 use tlsaudit::simulate::profile::{self, ClientProfile};
 use tlsaudit::simulate::Simulated;
+use tlsaudit::store::Store;
 
 use super::exit::{is_broken_pipe, Exit};
 use super::progress::{self, Progress};
@@ -194,6 +196,7 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         None => Box::new(std::io::stdout()),
     };
     let style = Style::detect(args.output.is_none() && std::io::stdout().is_terminal());
+    let store = args.store.as_deref().map(Store::create).transpose()?;
     let how = Output {
         format: args.format,
         style,
@@ -206,6 +209,7 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             args.format,
             args.quiet,
         ),
+        store: store.as_ref(),
     };
     let (_, tally) = scan_and_judge(
         raw,
@@ -255,6 +259,8 @@ pub(crate) struct Output<'a> {
     pub(crate) keep_targets: bool,
     /// Draw a progress bar on stderr ([`progress::wanted`]).
     pub(crate) progress: bool,
+    /// `--store`: every finished target is written there too, as it arrives.
+    pub(crate) store: Option<&'a Store>,
 }
 
 /// Scans every target (a bad one is an entry with an error, never the end of the run),
@@ -277,6 +283,7 @@ pub(crate) async fn scan_and_judge(
         min_grade,
         keep_targets,
         progress,
+        store,
     } = *how;
     let mut progress = if progress {
         Progress::stderr(raw.len())
@@ -285,6 +292,10 @@ pub(crate) async fn scan_and_judge(
     };
     let started_at = now_rfc3339();
     let started = Instant::now();
+    let stored_scan = match store {
+        Some(s) => Some(s.begin_scan(&started_at)?),
+        None => None,
+    };
     let stream = scan_all(raw, engine, opts, audit, concurrency, judge.cloned());
     futures::pin_mut!(stream);
     let mut targets = Vec::new();
@@ -292,6 +303,11 @@ pub(crate) async fn scan_and_judge(
     let mut pipe_open = true;
     while let Some(t) = stream.next().await {
         tally.add(&t);
+        if let (Some(s), Some(scan)) = (store, stored_scan) {
+            // A store that misses targets silently is worse than a run that stops.
+            s.put(scan, &t)
+                .with_context(|| format!("writing {} to the store", t.facts.target))?;
+        }
         progress.target_done(t.error.is_some());
         let written = progress.suspend(|| {
             render_target(&mut out, format, &t, &style)?;

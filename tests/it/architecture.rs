@@ -27,6 +27,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("report", 5),
     // Questions over many saved reports: impact of a change (reads report and simulate).
     ("fleet", 5),
+    // The results store: reports in SQLite (reads report).
+    ("store", 5),
     // The workflow over all of the above.
     ("audit", 6),
     // Renderers read reports.

@@ -23,6 +23,11 @@ fn tlsaudit(args: &[&str]) -> (i32, String, String) {
 
 /// Scans `targets` into JSON Lines at `path` (the stages the simulation reads).
 pub(crate) fn scan_to_jsonl(targets: &[String], path: &std::path::Path) {
+    scan_to_jsonl_with(targets, path, &[])
+}
+
+/// [`scan_to_jsonl`] with more flags (`--store PATH`).
+pub(crate) fn scan_to_jsonl_with(targets: &[String], path: &std::path::Path, extra: &[&str]) {
     let mut args = vec![
         "scan",
         "--policy",
@@ -42,6 +47,7 @@ pub(crate) fn scan_to_jsonl(targets: &[String], path: &std::path::Path) {
     ];
     let path = path.to_string_lossy().into_owned();
     args.push(&path);
+    args.extend(extra);
     args.extend(targets.iter().map(String::as_str));
     let (code, _, err) = tlsaudit(&args);
     assert!(code == 0 || code == 3, "scan exited {code}: {err}");

@@ -29,6 +29,7 @@ mod scripted;
 mod serve;
 mod simulate;
 mod starttls;
+mod store;
 mod tls12;
 mod versions_only;
 mod weaknesses;

@@ -1,0 +1,156 @@
+//! The results store: `scan --store` writes every target as JSON Lines would hold it, and
+//! `impact --store` / `diff --store` read it back (latest report per target, and the one
+//! before).
+
+use std::process::Command;
+
+use fixtures::servers::{
+    free_port, nginx, openssl_s_server, openssl_s_server_at, self_signed, KeyType,
+};
+use serde_json::Value;
+use tlsaudit::store::Store;
+
+use crate::common::require;
+use crate::impact::scan_to_jsonl_with;
+
+fn tlsaudit(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn scans_round_trip_through_the_store_and_impact_and_diff_read_it() {
+    if !require("openssl") || !require("nginx") {
+        return;
+    }
+    let rsa = self_signed(KeyType::Rsa2048).unwrap();
+    let legacy = openssl_s_server(
+        "store-legacy",
+        &rsa,
+        &[
+            "-no_tls1_3",
+            "-cipher",
+            "AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA",
+        ],
+    )
+    .unwrap();
+    let modern = nginx(
+        "store-modern",
+        &rsa,
+        "ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;",
+    )
+    .unwrap();
+    let dead = format!("127.0.0.1:{}", free_port().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("results.db");
+    let db_arg = db.to_string_lossy().into_owned();
+    let first = dir.path().join("first.jsonl");
+    let targets = [legacy.target(), modern.target(), dead.clone()];
+    scan_to_jsonl_with(&targets, &first, &["--store", &db_arg]);
+
+    // Lossless: every stored report is its JSON Lines line, field for field.
+    let store = Store::open(&db).unwrap();
+    let scan = store.latest_scan().unwrap().unwrap();
+    let stored = store.scan_reports(scan).unwrap();
+    let lines: Vec<Value> = std::fs::read_to_string(&first)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(stored.len(), 3);
+    for (report, line) in stored.iter().zip(&lines) {
+        assert_eq!(&serde_json::to_value(report).unwrap(), line);
+    }
+    drop(store);
+
+    // impact --store answers as impact over the file does.
+    let impact = |source: &[&str]| {
+        let mut args = vec!["impact"];
+        args.extend(source);
+        args.extend([
+            "--client",
+            "multisafepay-notifier",
+            "--client-without",
+            "0x009c,0xc013",
+            "-f",
+            "json",
+        ]);
+        let (code, out, err) = tlsaudit(&args);
+        assert_eq!(code, 1, "{err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let from_store = impact(&["--store", &db_arg]);
+    let from_file = impact(&[first.to_str().unwrap()]);
+    assert_eq!(from_store, from_file);
+    assert_eq!(
+        from_store["endpoints"][0]["target"],
+        legacy.target().as_str()
+    );
+    assert_eq!(from_store["endpoints"][0]["breaks"], true);
+
+    // The legacy server reconfigured at the same address, scanned again into the store:
+    // diff --store compares each target's latest report with the one before.
+    let port = legacy.port();
+    drop(legacy);
+    let _again = openssl_s_server_at(
+        "store-legacy-again",
+        port,
+        &rsa,
+        &[
+            "-no_tls1_3",
+            "-cipher",
+            "AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+        ],
+    )
+    .unwrap();
+    let second = dir.path().join("second.jsonl");
+    scan_to_jsonl_with(&targets, &second, &["--store", &db_arg]);
+    let (code, out, err) = tlsaudit(&[
+        "diff",
+        "--store",
+        &db_arg,
+        "-f",
+        "json",
+        "--expiry-warn-days",
+        "7",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let changed = &v["endpoints"][0];
+    assert_eq!(changed["target"], targets[0].as_str());
+    assert_eq!(
+        changed["changes"],
+        serde_json::json!([
+            { "id": "suite.added", "message": "TLSv1.2 now accepts TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
+            { "id": "suite.removed", "message": "TLSv1.2 no longer accepts TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA" },
+        ])
+    );
+    assert_eq!(v["summary"]["changed"], 1);
+    assert_eq!(v["summary"]["unchanged"], 2);
+    // The same diff from the two files.
+    let (_, files, _) = tlsaudit(&[
+        "diff",
+        first.to_str().unwrap(),
+        second.to_str().unwrap(),
+        "-f",
+        "json",
+        "--expiry-warn-days",
+        "7",
+    ]);
+    assert_eq!(serde_json::from_str::<Value>(&files).unwrap(), v);
+
+    // Reading a store that is not there is a usage error that says how one is made.
+    let (code, _, err) = tlsaudit(&["diff", "--store", "/nonexistent/x.db"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no such file (a store is created by `tlsaudit scan --store"),
+        "{err}"
+    );
+}
