@@ -1,5 +1,6 @@
-//! `tlsaudit impact`: who breaks if a client stops offering some suites, versions or groups,
-//! over saved scan results.
+//! `tlsaudit impact`: who breaks if a client stops offering some suites, versions or groups
+//! (`--client`), or if every endpoint adopts a policy (`--endpoints-adopt`), over saved scan
+//! results.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,9 +8,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
+use tlsaudit::facts::Severity;
+use tlsaudit::fleet::adopt::AdoptAnalysis;
 use tlsaudit::fleet::impact::{ImpactAnalysis, Removal};
 use tlsaudit::fleet::results;
+use tlsaudit::policy::Policy;
 use tlsaudit::render;
+use tlsaudit::report::TargetReport;
 use tlsaudit::simulate::profile::{self, ClientProfile};
 use tlsaudit::simulate::{sim_client, SimClient};
 use tlsaudit::store::Store;
@@ -28,13 +33,32 @@ pub(crate) struct ImpactArgs {
     pub(crate) store: Option<PathBuf>,
     /// The client that changes: a built-in profile id (multisafepay-notifier, java-8 …; see
     /// data/clients/) or a profile file (.toml, e.g. from `tlsaudit client --save-profile`).
-    #[arg(long, value_name = "NAME|FILE")]
-    pub(crate) client: String,
+    #[arg(
+        long,
+        value_name = "NAME|FILE",
+        required_unless_present = "endpoints_adopt",
+        conflicts_with = "endpoints_adopt"
+    )]
+    pub(crate) client: Option<String>,
     /// What the client stops offering, comma-separated or repeated: protocol versions
     /// (tls1.2), cipher suites (hex id 0x009c, IANA or OpenSSL name) and groups by name
     /// (x25519, secp256r1). Without it: who the client reaches today.
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", requires = "client")]
     pub(crate) client_without: Vec<String>,
+    /// The endpoint-side change instead: every endpoint adopts POLICY (a built-in profile such
+    /// as mozilla-intermediate, or a TOML file). Says which endpoints must change (NOT
+    /// COMPLIANT) and which known clients would then fail to reach them.
+    #[arg(long, value_name = "POLICY")]
+    pub(crate) endpoints_adopt: Option<String>,
+    /// With --endpoints-adopt: the clients whose reach is checked, as `scan --clients` takes
+    /// them (ids, families, all, captured, declared, profile files).
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "all",
+        requires = "endpoints_adopt"
+    )]
+    pub(crate) clients: String,
     /// Output format: text (a summary, the endpoints that break first), json
     /// ({endpoints: [{target, breaks, reasons, …}], summary}) or csv (one row per endpoint).
     #[arg(long, short = 'f', value_enum, default_value_t = ImpactFormat::Text)]
@@ -74,28 +98,73 @@ pub(crate) fn one_client(spec: &str) -> anyhow::Result<SimClient> {
     Ok(sim_client(&p)?)
 }
 
-pub(crate) fn run(args: ImpactArgs) -> anyhow::Result<Exit> {
-    let client = one_client(&args.client)?;
-    let removals = Removal::parse_list(&args.client_without.join(","))
-        .map_err(|e| anyhow::anyhow!("--client-without: {e}"))?;
-    let mut analysis = ImpactAnalysis::new(client, removals);
+/// Calls `each` with every target of the results the arguments name.
+fn for_each_target(args: &ImpactArgs, mut each: impl FnMut(&TargetReport)) -> anyhow::Result<()> {
     match &args.store {
         Some(path) => {
-            Store::open(path)?.for_each_nth_latest(1, |t| analysis.add(&t))?;
+            Store::open(path)?.for_each_nth_latest(1, |t| each(&t))?;
         }
         None => {
             for path in &args.results {
-                results::for_each_target(path, |t| analysis.add(&t))?;
+                results::for_each_target(path, |t| each(&t))?;
             }
         }
     }
-    let impact = analysis.finish();
-    let mut out: Box<dyn Write> = match &args.output {
+    Ok(())
+}
+
+fn output(args: &ImpactArgs) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    })
+}
+
+/// `--endpoints-adopt POLICY`.
+fn adopt(args: &ImpactArgs, policy: &str) -> anyhow::Result<Exit> {
+    let clients = super::scan::clients(&args.clients)?
+        .into_iter()
+        .map(|s| s.client)
+        .collect();
+    let mut analysis = AdoptAnalysis::new(Policy::load(policy)?, Severity::Error, clients);
+    for_each_target(args, |t| analysis.add(t))?;
+    let adoption = analysis.finish();
+    let mut out = output(args)?;
+    let written = (|| -> std::io::Result<()> {
+        match args.format {
+            ImpactFormat::Text => render::impact::adoption_text(&mut out, &adoption)?,
+            ImpactFormat::Csv => render::impact::adoption_csv(&mut out, &adoption)?,
+            ImpactFormat::Json => {
+                serde_json::to_writer_pretty(&mut out, &adoption)?;
+                writeln!(out)?;
+            }
+        }
+        out.flush()
+    })();
+    is_broken_pipe(written)?;
+    Ok(if adoption.breaks() {
+        Exit::NotCompliant
+    } else {
+        Exit::Ok
+    })
+}
+
+pub(crate) fn run(args: ImpactArgs) -> anyhow::Result<Exit> {
+    let client = match (&args.endpoints_adopt, &args.client) {
+        (Some(policy), _) => return adopt(&args, policy),
+        (None, Some(client)) => one_client(client)?,
+        (None, None) => {
+            anyhow::bail!("impact needs --client NAME|FILE or --endpoints-adopt POLICY")
+        }
     };
+    let removals = Removal::parse_list(&args.client_without.join(","))
+        .map_err(|e| anyhow::anyhow!("--client-without: {e}"))?;
+    let mut analysis = ImpactAnalysis::new(client, removals);
+    for_each_target(&args, |t| analysis.add(t))?;
+    let impact = analysis.finish();
+    let mut out = output(&args)?;
     let written = (|| -> std::io::Result<()> {
         match args.format {
             ImpactFormat::Text => render::impact::text(&mut out, &impact)?,

@@ -59,8 +59,9 @@ pub(crate) enum Command {
         report: SchemaKind,
     },
     /// Who breaks if a client changes: the endpoints of saved scan results a client profile
-    /// no longer reaches once it stops offering some suites, versions or groups (exit 0 none
-    /// breaks, 1 some break, 2 usage).
+    /// no longer reaches once it stops offering some suites, versions or groups; or, with
+    /// --endpoints-adopt, which endpoints must change to follow a policy and which known
+    /// clients would then fail (exit 0 nothing breaks, 1 something does, 2 usage).
     Impact(impact::ImpactArgs),
     /// What changed between two scans, endpoint by endpoint: versions, suites, groups,
     /// certificates (renewed, about to expire), grade, verdict (exit 0 nothing, 1 something to

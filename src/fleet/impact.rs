@@ -177,7 +177,7 @@ pub struct Handshake {
 }
 
 impl Handshake {
-    fn of(n: &Negotiation) -> Self {
+    pub(crate) fn of(n: &Negotiation) -> Self {
         Handshake {
             protocol: n.version,
             cipher_suite: SuiteName::of(n.suite),

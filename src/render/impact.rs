@@ -1,9 +1,11 @@
 //! `tlsaudit impact` as text (a summary a manager reads: totals, counts by reason, the
 //! endpoints that break first, each with its reasons) and CSV (one row per endpoint, for a
-//! spreadsheet or a mail merge to owners). The JSON form is [`Impact`] serialised.
+//! spreadsheet or a mail merge to owners). The JSON form is [`Impact`] serialised. The
+//! endpoint-side change ([`Adoption`]) the same way: [`adoption_text`], [`adoption_csv`].
 
 use std::io::Write;
 
+use crate::fleet::adopt::Adoption;
 use crate::fleet::impact::{Impact, Status};
 
 /// The impact as text. Unaffected endpoints are counted, not listed.
@@ -109,4 +111,112 @@ pub fn csv(out: &mut dyn Write, impact: &Impact) -> std::io::Result<()> {
 fn line(out: &mut dyn Write, fields: &[String]) -> std::io::Result<()> {
     let cells: Vec<String> = fields.iter().map(|f| super::inventory::field(f)).collect();
     write!(out, "{}\r\n", cells.join(","))
+}
+
+/// The endpoint-side change as text: totals, the clients that would lose endpoints and the
+/// rules failed (most first), then the endpoints that must change, the worst first.
+pub fn adoption_text(out: &mut dyn Write, a: &Adoption) -> std::io::Result<()> {
+    let s = &a.summary;
+    writeln!(
+        out,
+        "Every endpoint adopts {} ({} client profile{} checked)\n",
+        s.policy,
+        s.clients,
+        plural(s.clients)
+    )?;
+    writeln!(
+        out,
+        "{} endpoint{}: {} must change, {} compliant, {} incomplete, {} not scanned; {} would \
+         lose known clients",
+        s.endpoints,
+        plural(s.endpoints),
+        s.must_change,
+        s.compliant,
+        s.incomplete,
+        s.not_scanned,
+        s.breaks
+    )?;
+    if !s.clients_lost.is_empty() {
+        writeln!(out, "\nClients that would lose endpoints:")?;
+        for c in &s.clients_lost {
+            writeln!(out, "  {:>6}  {} ({})", c.endpoints, c.id, c.description)?;
+        }
+    }
+    if !s.rules_failed.is_empty() {
+        writeln!(out, "\nRules failed:")?;
+        for c in &s.rules_failed {
+            writeln!(out, "  {:>6}  {} ({})", c.endpoints, c.id, c.description)?;
+        }
+    }
+    let listed: Vec<_> = a
+        .endpoints
+        .iter()
+        .filter(|e| e.must_change || e.breaks || !e.notes.is_empty())
+        .collect();
+    if !listed.is_empty() {
+        writeln!(out, "\nEndpoints to change, the worst first:")?;
+    }
+    for e in listed {
+        let verdict = e
+            .verdict
+            .map_or("not scanned".to_string(), |v| v.to_string());
+        writeln!(
+            out,
+            "  {} ({verdict}, {} rule{} failed)",
+            e.target,
+            e.changes.len(),
+            plural(e.changes.len())
+        )?;
+        for c in &e.changes {
+            writeln!(out, "      {}: {}", c.rule, c.message)?;
+        }
+        for l in &e.clients_lost {
+            writeln!(
+                out,
+                "      would lose {} ({}, today {}): {}",
+                l.client, l.name, l.before, l.reason
+            )?;
+        }
+        for n in &e.notes {
+            writeln!(out, "      {n}")?;
+        }
+    }
+    Ok(())
+}
+
+/// One row per endpoint, in the report's order, header first.
+pub fn adoption_csv(out: &mut dyn Write, a: &Adoption) -> std::io::Result<()> {
+    let header = [
+        "target",
+        "must_change",
+        "verdict",
+        "breaks",
+        "rules_failed",
+        "clients_lost",
+        "notes",
+    ];
+    line(out, &header.map(String::from))?;
+    for e in &a.endpoints {
+        line(
+            out,
+            &[
+                e.target.clone(),
+                e.must_change.to_string(),
+                e.verdict.map(|v| v.to_string()).unwrap_or_default(),
+                e.breaks.to_string(),
+                e.changes
+                    .iter()
+                    .map(|c| c.rule.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                e.clients_lost
+                    .iter()
+                    .map(|c| c.client.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                e.notes.join("; "),
+            ],
+        )?;
+    }
+    Ok(())
 }

@@ -298,3 +298,109 @@ fn bad_input_is_a_usage_error_naming_the_file_and_line() {
         "{err}"
     );
 }
+
+#[test]
+fn endpoints_adopting_intermediate_must_change_and_old_clients_lose_them() {
+    if !require("nginx") || !require("gnutls-serv") {
+        return;
+    }
+    let rsa = self_signed(KeyType::Rsa2048).unwrap();
+    // TLS 1.0 to 1.2 with CBC suites: what mozilla-intermediate removes.
+    let legacy = gnutls_serv(
+        "adopt-legacy",
+        &rsa,
+        "NONE:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0:+AES-128-CBC:+AES-128-GCM:+SHA1:+AEAD:+RSA:+ECDHE-RSA:+SIGN-ALL:+GROUP-ALL:+COMP-NULL:%SERVER_PRECEDENCE",
+    )
+    .unwrap();
+    let modern = nginx(
+        "adopt-modern",
+        &rsa,
+        "ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384;\n    ssl_ecdh_curve X25519:prime256v1:secp384r1;",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("fleet.jsonl");
+    // Without certificates: the self-signed test certificate would fail every endpoint.
+    scan_to_jsonl_with(
+        &[legacy.target(), modern.target()],
+        &results,
+        &["--no-certs"],
+    );
+    let results = results.to_string_lossy().into_owned();
+    let (code, json, err) = tlsaudit(&[
+        "impact",
+        &results,
+        "--endpoints-adopt",
+        "mozilla-intermediate",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(code, 1, "a known client loses an endpoint: exit 1 ({err})");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let e = &v["endpoints"];
+    assert_eq!(e[0]["target"], legacy.target().as_str());
+    assert_eq!(e[0]["must_change"], true);
+    assert_eq!(e[0]["verdict"], "not_compliant");
+    let rules: Vec<&str> = e[0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"protocol.tls1_0.offered"), "{rules:?}");
+    assert!(rules.contains(&"protocol.tls1_1.offered"), "{rules:?}");
+    let lost: Vec<(&str, &str)> = e[0]["clients_lost"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["client"].as_str().unwrap(),
+                c["failure"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Old Java, Android 4.4 and .NET on Windows 7 speak TLS 1.0 at most; Schannel on
+    // Windows 7 and 8.1 has TLS 1.2, but no ECDHE-RSA suite with GCM.
+    assert_eq!(
+        lost,
+        [
+            ("android-4.4", "no_common_version"),
+            ("dotnet-4-win7", "no_common_version"),
+            ("java-6", "no_common_version"),
+            ("java-7", "no_common_version"),
+            ("windows-7", "no_common_suite"),
+            ("windows-8.1", "no_common_suite"),
+        ]
+    );
+    let java6 = e[0]["clients_lost"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client"] == "java-6")
+        .unwrap();
+    assert_eq!(java6["before"]["protocol"], "TLSv1.0");
+    assert!(
+        java6["reason"].as_str().unwrap().starts_with(
+            "no common version: the server offers TLSv1.3, TLSv1.2; the client speaks TLSv1.0"
+        ),
+        "{}",
+        java6["reason"]
+    );
+    assert_eq!(e[1]["target"], modern.target().as_str());
+    assert_eq!(e[1]["must_change"], false, "{}", e[1]["changes"]);
+    assert_eq!(e[1]["clients_lost"], serde_json::json!([]));
+    assert_eq!(v["summary"]["must_change"], 1);
+    assert_eq!(v["summary"]["breaks"], 1);
+    let (_, text, _) = tlsaudit(&[
+        "impact",
+        &results,
+        "--endpoints-adopt",
+        "mozilla-intermediate",
+    ]);
+    assert!(
+        text.starts_with("Every endpoint adopts mozilla-intermediate ("),
+        "{text}"
+    );
+    assert!(text.contains("would lose java-6 ("), "{text}");
+}
