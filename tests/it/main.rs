@@ -6,6 +6,7 @@ mod certs;
 mod cli;
 mod client;
 mod common;
+mod fuzz_corpus;
 mod golden;
 mod grade;
 mod groups;
