@@ -5,6 +5,7 @@ mod architecture;
 mod certs;
 mod cli;
 mod client;
+mod codec_roundtrip;
 mod common;
 mod fuzz_corpus;
 mod golden;
