@@ -16,7 +16,7 @@ use crate::client::capture::{self, CaptureLimits};
 use crate::client::fingerprint;
 use crate::facts::certs::{Capture, CertChain, ChainSource, OcspStaple};
 use crate::facts::{Starttls, TlsVersion};
-use crate::probe::engine::{FlightReader, FollowUp, FollowUpReader, ProbeOutcome};
+use crate::probe::engine::{EngineConfig, FlightReader, FollowUp, FollowUpReader, ProbeOutcome};
 use crate::probe::tls12::record::RecordProtection;
 use crate::probe::tls12::suite::KeyExchangeKind;
 use crate::probe::tls12::{self, Client, ClientConfig, Event, SuiteParams, Tls12Error};
@@ -57,7 +57,9 @@ pub fn run(target: &str, data: &[u8]) -> bool {
 }
 
 /// The byte ceiling of a flight, as the engine sets it by default.
-const MAX_FLIGHT: usize = 256 * 1024;
+fn max_flight() -> usize {
+    EngineConfig::default().max_flight_bytes
+}
 
 /// Records: the read path of a probe ([`FlightReader`], over the deframer and the handshake
 /// joiner), then what the stages read from the flight (ServerKeyExchange, CertificateRequest,
@@ -70,7 +72,7 @@ pub fn records(data: &[u8]) -> Option<ProbeOutcome> {
     let (&mode, stream) = data.split_first()?;
     let sslv2 = mode & 1 == 1;
     let piece = usize::from(mode >> 1) + 1;
-    let mut reader = FlightReader::new(MAX_FLIGHT, sslv2);
+    let mut reader = FlightReader::new(max_flight(), sslv2);
     let mut outcome = None;
     for chunk in stream.chunks(piece) {
         if let Some(o) = reader.feed(chunk) {
@@ -90,7 +92,7 @@ pub fn records(data: &[u8]) -> Option<ProbeOutcome> {
         }
     }
     let _ = outcome.describe();
-    let mut follow = FollowUpReader::new(MAX_FLIGHT);
+    let mut follow = FollowUpReader::new(max_flight());
     for chunk in stream.chunks(piece) {
         if let Some(f) = follow.feed(chunk) {
             let _: FollowUp = f;
@@ -171,8 +173,8 @@ pub fn x509(data: &[u8]) -> CertChain {
     chains.pop().unwrap_or_default()
 }
 
-/// OCSP: a stapled response through the DER walker ([`certs::ocsp::read`]), once for any
-/// serial and once for the serial 0x01 (the test PKI's first).
+/// OCSP: a stapled response through the DER walker ([`certs::ocsp::read`]), once as for a
+/// leaf whose serial is 0x01 (the SingleResponse is picked by serial) and once for any leaf.
 pub fn ocsp(data: &[u8]) -> OcspStaple {
     let _ = certs::ocsp::read(data, Some(&[0x01]));
     certs::ocsp::read(data, None)
