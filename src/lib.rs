@@ -14,6 +14,8 @@ pub mod client;
 pub mod enumerate;
 pub mod facts;
 pub mod fleet;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grade;
 pub mod policy;
 pub mod probe;
