@@ -234,6 +234,10 @@ pub(crate) struct ScanArgs {
     pub(crate) shard: Option<(usize, usize)>,
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
+    /// Resume an interrupted run: skip the targets the -o FILE (JSON Lines) of an earlier run
+    /// already holds, cut off a line it was killed while writing, and append the rest.
+    #[arg(long)]
+    pub(crate) resume: bool,
     /// Also write every finished target to the results store at PATH (a SQLite file, created
     /// when missing), as it finishes; `impact --store` and `diff --store` read it.
     #[arg(long, value_name = "PATH")]

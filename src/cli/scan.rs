@@ -11,6 +11,7 @@ use futures::StreamExt;
 use tlsaudit::audit::{scan_all, AuditOptions, Judge, Tally};
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::{Stage, TlsVersion};
+use tlsaudit::fleet::results;
 use tlsaudit::grade::Letter;
 use tlsaudit::probe::engine::{Engine, EngineConfig};
 use tlsaudit::render::{self, text::Style, Format};
@@ -174,10 +175,36 @@ pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
 
 /// `tlsaudit scan`.
 pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
-    let raw = shard(collect_targets(&args)?, args.shard);
+    let mut raw = shard(collect_targets(&args)?, args.shard);
     if raw.is_empty() {
         anyhow::bail!("no targets: give HOST[:PORT] arguments or -i FILE");
     }
+    // --resume: the targets the earlier output holds are done; it is cut back to its last
+    // complete line (a killed run's torn tail) and appended to.
+    let resume_at = match (&args.output, args.resume) {
+        (_, false) => None,
+        (None, true) => anyhow::bail!("--resume needs -o FILE: the earlier output to resume"),
+        (Some(p), true) => {
+            if args.format != Format::Jsonl {
+                anyhow::bail!("--resume appends to JSON Lines: give -f jsonl");
+            }
+            let done = results::finished_targets(&p.to_string_lossy())?;
+            let total = raw.len();
+            raw.retain(|t| !done.targets.contains(t));
+            if !args.quiet {
+                eprintln!(
+                    "tlsaudit: resuming {}: {} of {total} targets already there, {} to scan",
+                    p.display(),
+                    total - raw.len(),
+                    raw.len()
+                );
+            }
+            if raw.is_empty() {
+                return Ok(Exit::Ok);
+            }
+            Some(done.complete_len)
+        }
+    };
     let judge = judge_from_args(&args.judge)?;
     if judge.is_none() && args.format.needs_policy() {
         anyhow::bail!(
@@ -190,7 +217,7 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let audit = audit_options(&args)?;
     let out: Box<dyn Write + Send> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p)
+            open_output(p, resume_at)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
         )),
         None => Box::new(std::io::stdout()),
@@ -222,6 +249,24 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     )
     .await?;
     Ok(tally.outcome().into())
+}
+
+/// The output file: created afresh, or (resuming) cut back to `resume_at` bytes and appended to.
+fn open_output(path: &std::path::Path, resume_at: Option<u64>) -> std::io::Result<std::fs::File> {
+    use std::io::{Seek, SeekFrom};
+    match resume_at {
+        None => std::fs::File::create(path),
+        Some(len) => {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)?;
+            f.set_len(len)?;
+            f.seek(SeekFrom::End(0))?;
+            Ok(f)
+        }
+    }
 }
 
 /// Renders one target in a per-target format (text: the verdict first, then the facts).

@@ -124,6 +124,66 @@ fn bad_first_line(path: &str, number: usize, text: &str, error: serde_json::Erro
     }
 }
 
+/// What an earlier JSON Lines output holds, for `scan --resume`: the targets of its complete
+/// lines, and the length of the file up to the end of the last of them. A run killed while
+/// writing leaves a last line without its newline (or one that does not parse): that line is
+/// not counted, and the caller cuts the file back to `complete_len` before appending. A bad
+/// line before the last is an error: the file is not ours to cut.
+#[derive(Debug, Default)]
+pub struct Finished {
+    pub targets: std::collections::HashSet<String>,
+    pub complete_len: u64,
+}
+
+pub fn finished_targets(path: &str) -> Result<Finished, ResultsError> {
+    let io = |source| ResultsError::Io {
+        path: path.to_string(),
+        source,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        // Nothing written yet: everything is to do.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Finished::default()),
+        Err(e) => return Err(io(e)),
+    };
+    let mut reader = BufReader::new(file);
+    let mut out = Finished::default();
+    let mut line = String::new();
+    let mut number = 0;
+    let mut pending: Option<(usize, serde_json::Error)> = None;
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line).map_err(io)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        number += 1;
+        if let Some((line, error)) = pending.take() {
+            // A bad line with more after it: not a torn tail.
+            return Err(ResultsError::BadLine {
+                path: path.to_string(),
+                line,
+                error,
+            });
+        }
+        if !line.ends_with('\n') {
+            // The torn tail of a killed run.
+            return Ok(out);
+        }
+        if line.trim().is_empty() {
+            out.complete_len += n as u64;
+            continue;
+        }
+        match serde_json::from_str::<TargetReport>(&line) {
+            Ok(t) => {
+                out.targets.insert(t.facts.target);
+                out.complete_len += n as u64;
+            }
+            Err(error) => pending = Some((number, error)),
+        }
+    }
+}
+
 /// Every target of the results at `paths`, in order (files read one after the other).
 pub fn read_all(paths: &[String]) -> Result<Vec<TargetReport>, ResultsError> {
     let mut out = Vec::new();
@@ -190,6 +250,29 @@ mod tests {
         let f = write(&format!("{}\n{{truncat", target("a:443")));
         let e = read(&f).unwrap_err();
         assert!(e.starts_with("FILE line 2: "), "{e}");
+    }
+
+    #[test]
+    fn finished_targets_skip_a_torn_tail_and_refuse_a_bad_middle() {
+        let whole = format!("{}\n{}\n", target("a:443"), target("b:443"));
+        let torn = format!("{whole}{}", &target("c:443")[..20]);
+        let f = write(&torn);
+        let done = finished_targets(&f.path().to_string_lossy()).unwrap();
+        let mut names: Vec<_> = done.targets.into_iter().collect();
+        names.sort();
+        assert_eq!(names, ["a:443", "b:443"]);
+        assert_eq!(done.complete_len, whole.len() as u64);
+        // A complete last line that does not parse is torn too (killed before the newline
+        // is impossible, but a partial flush is not).
+        let f = write(&format!("{whole}{{\"target\"\n"));
+        let done = finished_targets(&f.path().to_string_lossy()).unwrap();
+        assert_eq!(done.complete_len, whole.len() as u64);
+        let f = write(&format!("{{\"target\"\n{whole}"));
+        let path = f.path().to_string_lossy().into_owned();
+        let e = finished_targets(&path).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{path} line 1: ")), "{e}");
+        let missing = finished_targets("/nonexistent/out.jsonl").unwrap();
+        assert!(missing.targets.is_empty() && missing.complete_len == 0);
     }
 
     #[test]

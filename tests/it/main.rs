@@ -26,6 +26,7 @@ mod pq;
 mod pq_readiness;
 mod profiles;
 mod progress;
+mod resume;
 mod scan;
 mod scripted;
 mod serve;

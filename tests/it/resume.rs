@@ -1,0 +1,95 @@
+//! `scan --resume`: a run killed while writing its JSON Lines is resumed; only the targets
+//! missing from the output are scanned, the torn last line is cut off, nothing is scanned twice.
+
+use std::process::Command;
+
+use fixtures::servers::{free_port, openssl_s_server, self_signed, KeyType};
+
+use crate::common::require;
+
+fn scan(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+        .arg("scan")
+        .args(args)
+        .args([
+            "--policy",
+            "none",
+            "--sni",
+            "localhost",
+            "--clients",
+            "none",
+            "--only",
+            "suites",
+            "--retries",
+            "0",
+            "-f",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn targets_of(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["target"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn resume_after_a_killed_run_scans_only_what_is_missing() {
+    if !require("openssl") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let a = openssl_s_server("resume-a", &cert, &[]).unwrap();
+    let b = openssl_s_server("resume-b", &cert, &["-no_tls1_3"]).unwrap();
+    let dead = format!("127.0.0.1:{}", free_port().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let out_arg = out.to_string_lossy().into_owned();
+    let (code, err) = scan(&[&a.target(), "-o", &out_arg, "-q"]);
+    assert_eq!(code, 0, "{err}");
+    let first = std::fs::read_to_string(&out).unwrap();
+    // The run was killed while writing b's line.
+    let torn = format!("{first}{{\"target\":\"{}\",\"host\":\"127.0", b.target());
+    std::fs::write(&out, &torn).unwrap();
+    let list = dir.path().join("targets.txt");
+    std::fs::write(&list, format!("{}\n{}\n{dead}\n", a.target(), b.target())).unwrap();
+    let list_arg = list.to_string_lossy().into_owned();
+
+    let (code, err) = scan(&["-i", &list_arg, "-o", &out_arg, "--resume"]);
+    assert_eq!(code, 3, "the dead target is unreachable: exit 3 ({err})");
+    assert!(
+        err.contains(&format!(
+            "resuming {out_arg}: 1 of 3 targets already there, 2 to scan"
+        )),
+        "{err}"
+    );
+    let resumed = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        resumed.starts_with(&first),
+        "the earlier line is kept byte for byte"
+    );
+    assert_eq!(targets_of(&resumed), [a.target(), b.target(), dead.clone()]);
+
+    // Nothing left: nothing scanned, the file untouched.
+    let (code, err) = scan(&["-i", &list_arg, "-o", &out_arg, "--resume"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("3 of 3 targets already there, 0 to scan"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), resumed);
+
+    // --resume appends JSON Lines to a file, nothing else.
+    let (code, err) = scan(&[&a.target(), "--resume"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--resume needs -o FILE"), "{err}");
+}
