@@ -133,15 +133,19 @@ pub fn unparsable(input: String, error: String) -> TargetReport {
 /// Scans every input (`HOST[:PORT]`, parsed with the options' default port), up to
 /// `concurrency` at once, and yields each target's report in input order, judged by `judge`
 /// when there is one. A bad input or an unreachable server is a report with `error` set,
-/// never the end of the stream.
-pub fn scan_all(
-    inputs: Vec<String>,
+/// never the end of the stream. `inputs` is taken lazily: a fleet's list (a CIDR block's
+/// expansion) is never held whole.
+pub fn scan_all<I>(
+    inputs: I,
     engine: Engine,
     opts: ScanOptions,
     audit: AuditOptions,
     concurrency: usize,
     judge: Option<Judge>,
-) -> impl Stream<Item = TargetReport> {
+) -> impl Stream<Item = TargetReport>
+where
+    I: IntoIterator<Item = String>,
+{
     let audit = std::sync::Arc::new(audit);
     futures::stream::iter(inputs.into_iter().map(move |input| {
         let engine = engine.clone();

@@ -64,12 +64,14 @@ pub(crate) async fn run(format: Format) -> anyhow::Result<Exit> {
         }
         println!();
     }
-    let targets = servers.iter().map(|s| s.target()).collect();
+    let targets: Vec<String> = servers.iter().map(|s| s.target()).collect();
+    let total = targets.len();
     let style = Style::detect(std::io::stdout().is_terminal());
     // Judged by the default profile, the seed's own rule.
     let judge = Judge::new(Policy::load("multisafepay")?);
     let (report, _) = scan_and_judge(
-        targets,
+        targets.into_iter(),
+        total,
         Engine::new(EngineConfig::default()),
         ScanOptions {
             sni: Some("localhost".into()),

@@ -178,7 +178,9 @@ pub(crate) fn judge_from_args(args: &JudgeArgs) -> anyhow::Result<Option<Judge>>
 
 #[derive(Args, Debug, Clone)]
 pub(crate) struct ScanArgs {
-    /// HOST[:PORT] targets (port 443 by default; IPv6 as [::1]:443). `-` reads targets from stdin.
+    /// HOST[:PORT] targets (port 443 by default; IPv6 as [::1]:443), or CIDR blocks with
+    /// ports (10.0.0.0/24:443,8443: every address at every port, expanded as scanned). `-`
+    /// reads targets from stdin.
     pub(crate) targets: Vec<String>,
     /// Read targets from FILE, one per line (`-` for stdin; blank lines and # comments skipped).
     #[arg(short = 'i', long = "input", value_name = "FILE")]

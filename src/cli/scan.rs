@@ -12,6 +12,7 @@ use tlsaudit::audit::{scan_all, AuditOptions, Judge, Tally};
 use tlsaudit::enumerate::ScanOptions;
 use tlsaudit::facts::{Stage, TlsVersion};
 use tlsaudit::fleet::results;
+use tlsaudit::fleet::targets::Block;
 use tlsaudit::grade::Letter;
 use tlsaudit::probe::engine::{Engine, EngineConfig};
 use tlsaudit::render::{self, text::Style, Format};
@@ -71,17 +72,37 @@ pub(crate) fn clients(spec: &str) -> anyhow::Result<Vec<Simulated>> {
     Ok(tlsaudit::simulate::prepare(profiles)?)
 }
 
-/// The targets of shard `k` of `n`: every n-th line, starting at line k (deterministic).
-pub(crate) fn shard<T>(targets: Vec<T>, shard: Option<(usize, usize)>) -> Vec<T> {
-    match shard {
-        None => targets,
-        Some((k, n)) => targets
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| i % n == k - 1)
-            .map(|(_, t)| t)
-            .collect(),
-    }
+/// The targets of shard `k` of `n`: every n-th target, starting at the k-th (deterministic;
+/// a CIDR block counts as the targets it expands to).
+pub(crate) fn shard<T>(
+    targets: impl Iterator<Item = T>,
+    shard: Option<(usize, usize)>,
+) -> impl Iterator<Item = T> {
+    let (k, n) = shard.unwrap_or((1, 1));
+    targets
+        .enumerate()
+        .filter(move |(i, _)| i % n == k - 1)
+        .map(|(_, t)| t)
+}
+
+/// One line of the target list: a target, or a CIDR block standing for many.
+#[derive(Clone)]
+enum Line {
+    One(String),
+    Block(Block),
+}
+
+/// The targets the lines stand for, blocks expanded lazily.
+fn expand(
+    lines: std::sync::Arc<Vec<Line>>,
+    default_port: u16,
+) -> impl Iterator<Item = String> + Send + 'static {
+    (0..lines.len()).flat_map(move |i| -> Box<dyn Iterator<Item = String> + Send> {
+        match &lines[i] {
+            Line::One(t) => Box::new(std::iter::once(t.clone())),
+            Line::Block(b) => Box::new(b.targets(default_port)),
+        }
+    })
 }
 
 fn seconds(what: &str, s: f64) -> Result<Duration, String> {
@@ -175,8 +196,20 @@ pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
 
 /// `tlsaudit scan`.
 pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
-    let mut raw = shard(collect_targets(&args)?, args.shard);
-    if raw.is_empty() {
+    let lines = collect_targets(&args)?
+        .into_iter()
+        .map(|l| match Block::parse(&l) {
+            None => Ok(Line::One(l)),
+            Some(Ok(b)) => Ok(Line::Block(b)),
+            Some(Err(e)) => Err(anyhow::anyhow!("target '{l}': {e}")),
+        })
+        .collect::<anyhow::Result<Vec<Line>>>()?;
+    let lines = std::sync::Arc::new(lines);
+    let default_port = scan_options(&args).default_port();
+    let targets = || shard(expand(lines.clone(), default_port), args.shard);
+    // One pass to count, without keeping: the progress bar's total.
+    let mut total = targets().count();
+    if total == 0 {
         anyhow::bail!("no targets: give HOST[:PORT] arguments or -i FILE");
     }
     // --resume: the targets the earlier output holds are done; it is cut back to its last
@@ -189,22 +222,24 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
                 anyhow::bail!("--resume appends to JSON Lines: give -f jsonl");
             }
             let done = results::finished_targets(&p.to_string_lossy())?;
-            let total = raw.len();
-            raw.retain(|t| !done.targets.contains(t));
+            let left = targets().filter(|t| !done.targets.contains(t)).count();
             if !args.quiet {
                 eprintln!(
-                    "tlsaudit: resuming {}: {} of {total} targets already there, {} to scan",
+                    "tlsaudit: resuming {}: {} of {total} targets already there, {left} to scan",
                     p.display(),
-                    total - raw.len(),
-                    raw.len()
+                    total - left,
                 );
             }
-            if raw.is_empty() {
+            if left == 0 {
                 return Ok(Exit::Ok);
             }
-            Some(done.complete_len)
+            total = left;
+            Some(done)
         }
     };
+    let complete_len = resume_at.as_ref().map(|d| d.complete_len);
+    let done = resume_at.map(|d| d.targets).unwrap_or_default();
+    let raw = targets().filter(move |t| !done.contains(t));
     let judge = judge_from_args(&args.judge)?;
     if judge.is_none() && args.format.needs_policy() {
         anyhow::bail!(
@@ -217,7 +252,7 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let audit = audit_options(&args)?;
     let out: Box<dyn Write + Send> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
-            open_output(p, resume_at)
+            open_output(p, complete_len)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
         )),
         None => Box::new(std::io::stdout()),
@@ -240,6 +275,7 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     };
     let (_, tally) = scan_and_judge(
         raw,
+        total,
         Engine::new(cfg),
         opts,
         audit,
@@ -313,7 +349,8 @@ pub(crate) struct Output<'a> {
 /// targets only for whole-document formats (JSON, JUnit, SARIF); streaming formats (text, JSON
 /// Lines) write each target and forget it, and the [`Tally`] says what the run amounted to.
 pub(crate) async fn scan_and_judge(
-    raw: Vec<String>,
+    raw: impl Iterator<Item = String>,
+    total: usize,
     engine: Engine,
     opts: ScanOptions,
     audit: AuditOptions,
@@ -331,7 +368,7 @@ pub(crate) async fn scan_and_judge(
         store,
     } = *how;
     let mut progress = if progress {
-        Progress::stderr(raw.len())
+        Progress::stderr(total)
     } else {
         Progress::hidden()
     };
@@ -397,11 +434,14 @@ mod tests {
     fn shards_cover_the_list_exactly_once() {
         let list: Vec<usize> = (0..10).collect();
         let mut seen: Vec<usize> = (1..=3)
-            .flat_map(|k| shard(list.clone(), Some((k, 3))))
+            .flat_map(|k| shard(list.clone().into_iter(), Some((k, 3))))
             .collect();
         seen.sort();
         assert_eq!(seen, list);
-        assert_eq!(shard(list.clone(), Some((2, 3))), vec![1, 4, 7]);
+        assert_eq!(
+            shard(list.clone().into_iter(), Some((2, 3))).collect::<Vec<_>>(),
+            vec![1, 4, 7]
+        );
         assert_eq!(parse_shard("2/8"), Ok((2, 8)));
         assert!(
             parse_shard("0/8").is_err() && parse_shard("9/8").is_err() && parse_shard("x").is_err()

@@ -9,3 +9,4 @@ pub mod adopt;
 pub mod diff;
 pub mod impact;
 pub mod results;
+pub mod targets;

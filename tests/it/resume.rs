@@ -1,5 +1,6 @@
-//! `scan --resume`: a run killed while writing its JSON Lines is resumed; only the targets
-//! missing from the output are scanned, the torn last line is cut off, nothing is scanned twice.
+//! Scanning many: `scan --resume` (a run killed while writing its JSON Lines is resumed; only
+//! the targets missing from the output are scanned, the torn last line is cut off) and CIDR
+//! blocks with port lists as targets.
 
 use std::process::Command;
 
@@ -92,4 +93,36 @@ fn resume_after_a_killed_run_scans_only_what_is_missing() {
     let (code, err) = scan(&[&a.target(), "--resume"]);
     assert_eq!(code, 2);
     assert!(err.contains("--resume needs -o FILE"), "{err}");
+}
+
+#[test]
+fn a_cidr_block_with_ports_is_every_address_at_every_port_and_shards_by_target() {
+    if !require("openssl") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let a = openssl_s_server("cidr-a", &cert, &[]).unwrap();
+    let b = openssl_s_server("cidr-b", &cert, &[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let out_arg = out.to_string_lossy().into_owned();
+    let block = format!("127.0.0.1/32:{},{}", a.port(), b.port());
+    let (code, err) = scan(&[&block, "-o", &out_arg, "-q"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        targets_of(&std::fs::read_to_string(&out).unwrap()),
+        [a.target(), b.target()]
+    );
+    let (code, err) = scan(&[&block, "-o", &out_arg, "-q", "--shard", "2/2"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        targets_of(&std::fs::read_to_string(&out).unwrap()),
+        [b.target()]
+    );
+    let (code, err) = scan(&["127.0.0.1/33:443", "-q"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("target '127.0.0.1/33:443': '/33' is not a prefix length (0 to 32)"),
+        "{err}"
+    );
 }
