@@ -71,7 +71,6 @@ pub(crate) async fn run(format: Format) -> anyhow::Result<Exit> {
     let judge = Judge::new(Policy::load("multisafepay")?);
     let (report, _) = scan_and_judge(
         targets.into_iter(),
-        total,
         Engine::new(EngineConfig::default()),
         ScanOptions {
             sni: Some("localhost".into()),
@@ -99,6 +98,7 @@ pub(crate) async fn run(format: Format) -> anyhow::Result<Exit> {
             keep_targets: true,
             progress: false,
             store: None,
+            total,
         },
     )
     .await?;

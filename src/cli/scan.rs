@@ -272,10 +272,10 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             args.quiet,
         ),
         store: store.as_ref(),
+        total,
     };
     let (_, tally) = scan_and_judge(
         raw,
-        total,
         Engine::new(cfg),
         opts,
         audit,
@@ -340,6 +340,8 @@ pub(crate) struct Output<'a> {
     pub(crate) keep_targets: bool,
     /// Draw a progress bar on stderr ([`progress::wanted`]).
     pub(crate) progress: bool,
+    /// How many targets the run has (the progress bar's total).
+    pub(crate) total: usize,
     /// `--store`: every finished target is written there too, as it arrives.
     pub(crate) store: Option<&'a Store>,
 }
@@ -350,7 +352,6 @@ pub(crate) struct Output<'a> {
 /// Lines) write each target and forget it, and the [`Tally`] says what the run amounted to.
 pub(crate) async fn scan_and_judge(
     raw: impl Iterator<Item = String>,
-    total: usize,
     engine: Engine,
     opts: ScanOptions,
     audit: AuditOptions,
@@ -366,6 +367,7 @@ pub(crate) async fn scan_and_judge(
         keep_targets,
         progress,
         store,
+        total,
     } = *how;
     let mut progress = if progress {
         Progress::stderr(total)
