@@ -214,6 +214,11 @@ pub(crate) struct ScanArgs {
     /// Connections open at once across all hosts.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub(crate) max_connections: u32,
+    /// New connections per second across all hosts, spaced evenly (e.g. 50, or 0.5 for one
+    /// every two seconds); beside --per-host and --max-connections, which limit connections
+    /// open at once. Default: no rate limit.
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub(crate) rate: Option<f64>,
     /// Targets scanned at once.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub(crate) concurrency: u32,
@@ -312,6 +317,13 @@ pub(crate) struct DemoArgs {
 fn parse_version(s: &str) -> Result<TlsVersion, String> {
     TlsVersion::parse(s)
         .ok_or_else(|| format!("unknown protocol version '{s}' (use ssl2, ssl3, tls1.0 … tls1.3)"))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && *r >= 0.01 && *r <= 1_000_000.0)
+        .ok_or_else(|| format!("--rate takes connections per second, 0.01 to 1000000, not '{s}'"))
 }
 
 fn parse_grade(s: &str) -> Result<Letter, String> {

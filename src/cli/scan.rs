@@ -155,6 +155,7 @@ pub(crate) fn engine_config(args: &ScanArgs) -> anyhow::Result<EngineConfig> {
         per_host_limit: args.per_host as usize,
         global_limit: args.max_connections as usize,
         retries: args.retries,
+        rate: args.rate,
         ..EngineConfig::default()
     })
 }

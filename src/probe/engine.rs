@@ -34,6 +34,9 @@ pub struct EngineConfig {
     pub retries: u32,
     /// Bytes read from one server for one probe before giving up on it.
     pub max_flight_bytes: usize,
+    /// New connections per second across all hosts (`--rate`), spaced evenly; `None`: as
+    /// fast as the limits allow.
+    pub rate: Option<f64>,
 }
 
 impl Default for EngineConfig {
@@ -45,7 +48,36 @@ impl Default for EngineConfig {
             global_limit: 256,
             retries: 1,
             max_flight_bytes: 256 * 1024,
+            rate: None,
         }
+    }
+}
+
+/// Spaces new connections evenly at a rate: each takes the next free slot, one interval after
+/// the one before. No bursts: a fleet's firewalls and IDSs see a steady trickle.
+#[derive(Debug)]
+struct Pacer {
+    interval: Duration,
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    fn new(per_second: f64) -> Option<Self> {
+        (per_second.is_finite() && per_second > 0.0).then(|| Pacer {
+            interval: Duration::from_secs_f64(1.0 / per_second),
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+        })
+    }
+
+    /// Waits for this connection's slot.
+    async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(tokio::time::Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
     }
 }
 
@@ -234,14 +266,17 @@ impl HostHandle {
 pub struct Engine {
     cfg: Arc<EngineConfig>,
     global: Arc<Semaphore>,
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl Engine {
     pub fn new(cfg: EngineConfig) -> Self {
         let global = Arc::new(Semaphore::new(cfg.global_limit.max(1)));
+        let pacer = cfg.rate.and_then(Pacer::new).map(Arc::new);
         Self {
             cfg: Arc::new(cfg),
             global,
+            pacer,
         }
     }
 
@@ -288,6 +323,10 @@ impl Engine {
                 .await
                 .map_err(closed)?;
             let global_permit = self.global.clone().acquire_owned().await.map_err(closed)?;
+            // The slot is taken with the permits in hand: a slot is never spent waiting.
+            if let Some(p) = &self.pacer {
+                p.wait().await;
+            }
             match timeout(self.cfg.connect_timeout, TcpStream::connect(host.addr)).await {
                 Ok(Ok(mut stream)) => {
                     host.connections.fetch_add(1, Ordering::Relaxed);

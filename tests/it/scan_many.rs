@@ -1,6 +1,6 @@
 //! Scanning many: `scan --resume` (a run killed while writing its JSON Lines is resumed; only
-//! the targets missing from the output are scanned, the torn last line is cut off) and CIDR
-//! blocks with port lists as targets.
+//! the targets missing from the output are scanned, the torn last line is cut off), CIDR
+//! blocks with port lists as targets, and `--rate`.
 
 use std::process::Command;
 
@@ -125,4 +125,52 @@ fn a_cidr_block_with_ports_is_every_address_at_every_port_and_shards_by_target()
         err.contains("target '127.0.0.1/33:443': '/33' is not a prefix length (0 to 32)"),
         "{err}"
     );
+}
+
+#[test]
+fn rate_spaces_new_connections_evenly() {
+    if !require("openssl") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let s = openssl_s_server("rate", &cert, &[]).unwrap();
+    let run = |rate: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tlsaudit"));
+        cmd.args([
+            "scan",
+            &s.target(),
+            "--policy",
+            "none",
+            "--clients",
+            "none",
+            "--only",
+            "versions",
+            "-f",
+            "json",
+            "-q",
+        ]);
+        if let Some(r) = rate {
+            cmd.args(["--rate", r]);
+        }
+        let out = cmd.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            v["targets"][0]["connections"].as_u64().unwrap(),
+            v["targets"][0]["duration_ms"].as_u64().unwrap(),
+        )
+    };
+    let (connections, fast) = run(None);
+    assert!(connections >= 5, "{connections}");
+    // Ten a second: the n-th connection opens no sooner than (n - 1) / 10 s after the first.
+    let (paced_connections, paced) = run(Some("10"));
+    assert_eq!(paced_connections, connections);
+    assert!(
+        paced >= (connections - 1) * 100 - 20,
+        "{connections} connections at 10/s took {paced} ms (unpaced {fast} ms)"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+        .args(["scan", &s.target(), "--rate", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }
