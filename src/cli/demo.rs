@@ -69,7 +69,7 @@ pub(crate) async fn run(format: Format) -> anyhow::Result<Exit> {
     let style = Style::detect(std::io::stdout().is_terminal());
     // Judged by the default profile, the seed's own rule.
     let judge = Judge::new(Policy::load("multisafepay")?);
-    let (report, _) = scan_and_judge(
+    let (report, _, _) = scan_and_judge(
         targets.into_iter(),
         Engine::new(EngineConfig::default()),
         ScanOptions {

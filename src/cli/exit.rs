@@ -2,7 +2,8 @@
 //!
 //! 0 compliant (with `--policy none`: scanned), 1 not compliant, 2 usage or configuration
 //! error, 3 a target could not be scanned, or not fully enough to judge it (for `tlsaudit
-//! client`: no client connected). A closed pipe is not an error.
+//! client`: no client connected), 130 a scan interrupted by Ctrl-C (the finished targets are
+//! written). A closed pipe is not an error.
 
 use std::process::ExitCode;
 
@@ -21,6 +22,8 @@ pub(crate) enum Exit {
     Usage = 2,
     /// A target could not be scanned, a verdict lacks facts, or no client connected.
     Incomplete = 3,
+    /// Interrupted (Ctrl-C, SIGINT) before every target was scanned: 128 + 2, as shells do.
+    Interrupted = 130,
 }
 
 impl From<RunOutcome> for Exit {

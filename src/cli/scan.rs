@@ -275,7 +275,7 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         store: store.as_ref(),
         total,
     };
-    let (_, tally) = scan_and_judge(
+    let (_, tally, interrupted) = scan_and_judge(
         raw,
         Engine::new(cfg),
         opts,
@@ -285,6 +285,9 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         &how,
     )
     .await?;
+    if interrupted {
+        return Ok(Exit::Interrupted);
+    }
     Ok(tally.outcome().into())
 }
 
@@ -359,7 +362,7 @@ pub(crate) async fn scan_and_judge(
     concurrency: usize,
     mut out: Box<dyn Write + Send>,
     how: &Output<'_>,
-) -> anyhow::Result<(ScanReport, Tally)> {
+) -> anyhow::Result<(ScanReport, Tally, bool)> {
     let Output {
         format,
         style,
@@ -386,7 +389,22 @@ pub(crate) async fn scan_and_judge(
     let mut targets = Vec::new();
     let mut tally = Tally::new(min_grade);
     let mut pipe_open = true;
-    while let Some(t) = stream.next().await {
+    // Ctrl-C: stop taking targets; those finished are written whole (and stored), the ones in
+    // flight are dropped, the output ends cleanly, and `--resume` picks up from there.
+    let interrupt = tokio::signal::ctrl_c();
+    futures::pin_mut!(interrupt);
+    let mut interrupted = false;
+    loop {
+        let t = tokio::select! {
+            t = stream.next() => match t {
+                Some(t) => t,
+                None => break,
+            },
+            _ = &mut interrupt => {
+                interrupted = true;
+                break;
+            }
+        };
         tally.add(&t);
         if let (Some(s), Some(scan)) = (store, stored_scan) {
             // A store that misses targets silently is worse than a run that stops.
@@ -396,8 +414,9 @@ pub(crate) async fn scan_and_judge(
         progress.target_done(t.error.is_some());
         let written = progress.suspend(|| {
             render_target(&mut out, format, &t, &style)?;
-            // With a bar drawn, stdout may be its terminal: nothing may wait in a buffer.
-            if progress.is_shown() {
+            // With a bar drawn, stdout may be its terminal: nothing may wait in a buffer. JSON
+            // Lines go out a whole line at a time, so a kill leaves at most a torn last line.
+            if progress.is_shown() || format == Format::Jsonl {
                 out.flush()?;
             }
             Ok(())
@@ -425,7 +444,15 @@ pub(crate) async fn scan_and_judge(
     if pipe_open {
         is_broken_pipe(out.flush())?;
     }
-    Ok((report, tally))
+    if interrupted {
+        eprintln!(
+            "tlsaudit: interrupted: {} finished target{} written; the same command with --resume \
+             (JSON Lines to -o FILE) scans the rest",
+            tally.targets,
+            if tally.targets == 1 { "" } else { "s" }
+        );
+    }
+    Ok((report, tally, interrupted))
 }
 
 #[cfg(test)]

@@ -174,3 +174,87 @@ fn rate_spaces_new_connections_evenly() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn ctrl_c_writes_every_finished_target_and_resume_scans_the_rest() {
+    if !require("openssl") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let s = openssl_s_server("interrupt", &cert, &[]).unwrap();
+    // Accepts TCP (the kernel's backlog) and never answers: the scan waits on it.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_target = silent.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let out_arg = out.to_string_lossy().into_owned();
+    let list = dir.path().join("targets.txt");
+    std::fs::write(&list, format!("{}\n{silent_target}\n", s.target())).unwrap();
+    let list_arg = list.to_string_lossy().into_owned();
+    let args = |timeout: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tlsaudit"));
+        c.args([
+            "scan",
+            "-i",
+            &list_arg,
+            "-o",
+            &out_arg,
+            "-f",
+            "jsonl",
+            "--policy",
+            "none",
+            "--sni",
+            "localhost",
+            "--clients",
+            "none",
+            "--only",
+            "suites",
+            "--retries",
+            "0",
+            "--timeout",
+            timeout,
+            "-q",
+        ]);
+        c
+    };
+    let child = args("60")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first target's line, then Ctrl-C.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .contains('\n')
+    {
+        assert!(std::time::Instant::now() < deadline, "no target written");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted: 1 finished target written; the same command with --resume"),
+        "{err}"
+    );
+    let first = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(targets_of(&first), [s.target()]);
+    assert!(first.ends_with('\n'), "nothing half-written");
+
+    // The silent server gone (refused at once), the same command with --resume finishes.
+    drop(silent);
+    let resumed = args("5").arg("--resume").output().unwrap();
+    assert_eq!(
+        resumed.status.code(),
+        Some(3),
+        "the last target is unreachable"
+    );
+    let all = std::fs::read_to_string(&out).unwrap();
+    assert!(all.starts_with(&first));
+    assert_eq!(targets_of(&all), [s.target(), silent_target]);
+}
