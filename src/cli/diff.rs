@@ -22,8 +22,8 @@ pub(crate) struct DiffArgs {
     pub(crate) new: Option<String>,
     /// Compare, in the results store at PATH (written by `scan --store`), each target's
     /// latest report with its previous one, instead of two files.
-    #[arg(long, value_name = "PATH", conflicts_with = "old")]
-    pub(crate) store: Option<PathBuf>,
+    #[arg(long, value_name = "PATH|URL", conflicts_with = "old")]
+    pub(crate) store: Option<String>,
     /// Report a certificate of the new scan that expires within N days (`cert.expires_soon`),
     /// changed or not.
     #[arg(long, value_name = "N", default_value_t = 30)]
@@ -43,15 +43,17 @@ pub(crate) enum DiffFormat {
     Json,
 }
 
-pub(crate) fn run(args: DiffArgs) -> anyhow::Result<Exit> {
+pub(crate) async fn run(args: DiffArgs) -> anyhow::Result<Exit> {
     let mut builder = DiffBuilder::default();
     let (old_name, new_name) = match (&args.store, &args.old, &args.new) {
-        (Some(path), _, _) => {
-            let store = Store::open(path)?;
+        (Some(spec), _, _) => {
+            let store = Store::open(spec).await?;
             // A target stored once has no previous report: it shows as added.
-            store.for_each_nth_latest(2, |t| builder.old(&t))?;
-            store.for_each_nth_latest(1, |t| builder.new_report(&t))?;
-            let shown = path.display();
+            store.for_each_nth_latest(2, |t| builder.old(&t)).await?;
+            store
+                .for_each_nth_latest(1, |t| builder.new_report(&t))
+                .await?;
+            let shown = tlsaudit::store::display(spec);
             (format!("{shown} (previous)"), format!("{shown} (latest)"))
         }
         (None, Some(old), Some(new)) => {

@@ -29,8 +29,8 @@ pub(crate) struct ImpactArgs {
     pub(crate) results: Vec<String>,
     /// Read each target's latest report from the results store at PATH (written by `scan
     /// --store`) instead of files.
-    #[arg(long, value_name = "PATH", conflicts_with = "results")]
-    pub(crate) store: Option<PathBuf>,
+    #[arg(long, value_name = "PATH|URL", conflicts_with = "results")]
+    pub(crate) store: Option<String>,
     /// The client that changes: a built-in profile id (multisafepay-notifier, java-8 …; see
     /// data/clients/) or a profile file (.toml, e.g. from `tlsaudit client --save-profile`).
     #[arg(
@@ -99,10 +99,16 @@ pub(crate) fn one_client(spec: &str) -> anyhow::Result<SimClient> {
 }
 
 /// Calls `each` with every target of the results the arguments name.
-fn for_each_target(args: &ImpactArgs, mut each: impl FnMut(&TargetReport)) -> anyhow::Result<()> {
+async fn for_each_target(
+    args: &ImpactArgs,
+    mut each: impl FnMut(&TargetReport),
+) -> anyhow::Result<()> {
     match &args.store {
-        Some(path) => {
-            Store::open(path)?.for_each_nth_latest(1, |t| each(&t))?;
+        Some(spec) => {
+            Store::open(spec)
+                .await?
+                .for_each_nth_latest(1, |t| each(&t))
+                .await?;
         }
         None => {
             for path in &args.results {
@@ -123,13 +129,13 @@ fn output(args: &ImpactArgs) -> anyhow::Result<Box<dyn Write>> {
 }
 
 /// `--endpoints-adopt POLICY`.
-fn adopt(args: &ImpactArgs, policy: &str) -> anyhow::Result<Exit> {
+async fn adopt(args: &ImpactArgs, policy: &str) -> anyhow::Result<Exit> {
     let clients = super::scan::clients(&args.clients)?
         .into_iter()
         .map(|s| s.client)
         .collect();
     let mut analysis = AdoptAnalysis::new(Policy::load(policy)?, Severity::Error, clients);
-    for_each_target(args, |t| analysis.add(t))?;
+    for_each_target(args, |t| analysis.add(t)).await?;
     let adoption = analysis.finish();
     let mut out = output(args)?;
     let written = (|| -> std::io::Result<()> {
@@ -151,9 +157,9 @@ fn adopt(args: &ImpactArgs, policy: &str) -> anyhow::Result<Exit> {
     })
 }
 
-pub(crate) fn run(args: ImpactArgs) -> anyhow::Result<Exit> {
+pub(crate) async fn run(args: ImpactArgs) -> anyhow::Result<Exit> {
     let client = match (&args.endpoints_adopt, &args.client) {
-        (Some(policy), _) => return adopt(&args, policy),
+        (Some(policy), _) => return adopt(&args, policy).await,
         (None, Some(client)) => one_client(client)?,
         (None, None) => {
             anyhow::bail!("impact needs --client NAME|FILE or --endpoints-adopt POLICY")
@@ -162,7 +168,7 @@ pub(crate) fn run(args: ImpactArgs) -> anyhow::Result<Exit> {
     let removals = Removal::parse_list(&args.client_without.join(","))
         .map_err(|e| anyhow::anyhow!("--client-without: {e}"))?;
     let mut analysis = ImpactAnalysis::new(client, removals);
-    for_each_target(&args, |t| analysis.add(t))?;
+    for_each_target(&args, |t| analysis.add(t)).await?;
     let impact = analysis.finish();
     let mut out = output(&args)?;
     let written = (|| -> std::io::Result<()> {

@@ -245,10 +245,11 @@ pub(crate) struct ScanArgs {
     /// already holds, cut off a line it was killed while writing, and append the rest.
     #[arg(long)]
     pub(crate) resume: bool,
-    /// Also write every finished target to the results store at PATH (a SQLite file, created
-    /// when missing), as it finishes; `impact --store` and `diff --store` read it.
-    #[arg(long, value_name = "PATH")]
-    pub(crate) store: Option<PathBuf>,
+    /// Also write every finished target to the results store at PATH, as it finishes: a
+    /// SQLite file (created when missing) or a postgres://USER@HOST/DB URL (the schema is
+    /// created when missing); `impact --store` and `diff --store` read it.
+    #[arg(long, value_name = "PATH|URL")]
+    pub(crate) store: Option<String>,
     /// Skip the certificates stage.
     #[arg(long)]
     pub(crate) no_certs: bool,
@@ -395,8 +396,8 @@ pub(crate) fn main() -> ExitCode {
                 Ok(Exit::Ok)
             }
             Command::Policy(cmd) => policy::run(cmd),
-            Command::Impact(args) => impact::run(args),
-            Command::Diff(args) => diff::run(args),
+            Command::Impact(args) => impact::run(args).await,
+            Command::Diff(args) => diff::run(args).await,
             Command::Serve(args) => serve::run(args).await,
             Command::Completions { shell } => generate::completions(shell),
             Command::Man => generate::man(),

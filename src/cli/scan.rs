@@ -259,7 +259,10 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         None => Box::new(std::io::stdout()),
     };
     let style = Style::detect(args.output.is_none() && std::io::stdout().is_terminal());
-    let store = args.store.as_deref().map(Store::create).transpose()?;
+    let store = match &args.store {
+        Some(spec) => Some(Store::create(spec).await?),
+        None => None,
+    };
     let how = Output {
         format: args.format,
         style,
@@ -381,7 +384,7 @@ pub(crate) async fn scan_and_judge(
     let started_at = now_rfc3339();
     let started = Instant::now();
     let stored_scan = match store {
-        Some(s) => Some(s.begin_scan(&started_at)?),
+        Some(s) => Some(s.begin_scan(&started_at).await?),
         None => None,
     };
     let stream = scan_all(raw, engine, opts, audit, concurrency, judge.cloned());
@@ -409,6 +412,7 @@ pub(crate) async fn scan_and_judge(
         if let (Some(s), Some(scan)) = (store, stored_scan) {
             // A store that misses targets silently is worse than a run that stops.
             s.put(scan, &t)
+                .await
                 .with_context(|| format!("writing {} to the store", t.facts.target))?;
         }
         progress.target_done(t.error.is_some());

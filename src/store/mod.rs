@@ -1,21 +1,20 @@
-//! The results store: every finished target of `tlsaudit scan --store PATH` written as it
-//! goes, to one SQLite file (embedded, no server; `rusqlite` with SQLite bundled in the
-//! binary). `impact` and `diff` read it back: each target's latest report, or its previous
-//! one.
+//! The results store: every finished target of `tlsaudit scan --store` written as it goes.
+//! A file path is a SQLite store ([`sqlite`]: embedded, no server, SQLite compiled into the
+//! binary); a `postgres://` URL a PostgreSQL one ([`postgres`]: a team's or many workers'
+//! database). `impact` and `diff` read either back: each target's latest report, or its
+//! previous one.
 //!
-//! One schema, its migrations shipped in the binary (`migrations/*.sql`) and applied in order
-//! on open, each in a transaction, recorded in `schema_migrations`. A store written by a newer
-//! tlsaudit (a migration this build does not know) is refused rather than misread. A target's
-//! report is stored whole, as JSON Lines would hold it, so a round trip is lossless.
+//! One schema (`migrations/<backend>/*.sql`, shipped in the binary), applied in order on open,
+//! each recorded in `schema_migrations`; a store written by a newer tlsaudit (a migration this
+//! build does not know) is refused rather than misread. A target's report is stored whole, as
+//! JSON Lines would hold it, so a round trip is lossless.
 
-use std::path::Path;
+pub mod postgres;
+pub mod sqlite;
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
-
-use crate::report::{now_rfc3339, TargetReport, SCHEMA_VERSION};
-
-/// The migrations, in order: version, SQL.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_results.sql"))];
+use crate::report::TargetReport;
+use postgres::PostgresStore;
+use sqlite::SqliteStore;
 
 /// Why the store cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +23,11 @@ pub enum StoreError {
     Sql {
         path: String,
         source: rusqlite::Error,
+    },
+    #[error("store {path}: {source}")]
+    Postgres {
+        path: String,
+        source: tokio_postgres::Error,
     },
     #[error("store {path}: no such file (a store is created by `tlsaudit scan --store {path}`)")]
     Missing { path: String },
@@ -42,315 +46,135 @@ pub enum StoreError {
         target: String,
         error: serde_json::Error,
     },
-    #[error(
-        "store {path}: PostgreSQL stores are not supported by this build; give a file path (SQLite)"
-    )]
-    Postgres { path: String },
 }
 
 /// A scan run in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScanId(pub i64);
 
-/// An open store.
+/// An open store, of either kind.
 #[derive(Debug)]
-pub struct Store {
-    conn: Connection,
-    path: String,
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+/// True when `spec` names a PostgreSQL database rather than a file.
+pub fn is_postgres(spec: &str) -> bool {
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+/// `spec` as messages show it: a URL without its password.
+pub fn display(spec: &str) -> String {
+    if is_postgres(spec) {
+        postgres::without_password(spec)
+    } else {
+        spec.to_string()
+    }
 }
 
 impl Store {
-    /// Opens the store at `path`, creating it when missing (`scan --store`).
-    pub fn create(path: &Path) -> Result<Store, StoreError> {
-        Self::open_with(path, true)
+    /// Opens the store `spec` names (a file, or a `postgres://` URL), creating the file or
+    /// the schema when missing (`scan --store`).
+    pub async fn create(spec: &str) -> Result<Store, StoreError> {
+        if is_postgres(spec) {
+            return Ok(Store::Postgres(PostgresStore::connect(spec).await?));
+        }
+        Ok(Store::Sqlite(SqliteStore::create(std::path::Path::new(
+            spec,
+        ))?))
     }
 
-    /// Opens an existing store (`impact --store`, `diff --store`).
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Self::open_with(path, false)
-    }
-
-    fn open_with(path: &Path, create: bool) -> Result<Store, StoreError> {
-        let shown = path.display().to_string();
-        if shown.starts_with("postgres://") || shown.starts_with("postgresql://") {
-            return Err(StoreError::Postgres { path: shown });
+    /// Opens an existing store (`impact --store`, `diff --store`); a missing file is an error.
+    pub async fn open(spec: &str) -> Result<Store, StoreError> {
+        if is_postgres(spec) {
+            return Ok(Store::Postgres(PostgresStore::connect(spec).await?));
         }
-        if !create && !path.exists() {
-            return Err(StoreError::Missing { path: shown });
-        }
-        let flags = if create {
-            OpenFlags::default()
-        } else {
-            OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE
-        };
-        let sql = |source| StoreError::Sql {
-            path: shown.clone(),
-            source,
-        };
-        let conn = Connection::open_with_flags(path, flags).map_err(sql)?;
-        // Several workers may write one file: wait for a lock rather than fail.
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(sql)?;
-        // WAL: readers never block the scan writing; NORMAL: a commit survives a crash of
-        // the process (not of the machine), at a fraction of the fsyncs.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(sql)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(sql)?;
-        let mut store = Store { conn, path: shown };
-        store.migrate()?;
-        Ok(store)
-    }
-
-    fn sql(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sql {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    /// Applies the migrations this store lacks, each in its own transaction.
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (
-                     version INTEGER PRIMARY KEY,
-                     applied_at TEXT NOT NULL
-                 )",
-            )
-            .map_err(|e| self.sql(e))?;
-        let found: i64 = self
-            .conn
-            .query_row(
-                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql(e))?;
-        let known = MIGRATIONS.last().map_or(0, |m| m.0);
-        if found > known {
-            return Err(StoreError::Newer {
-                path: self.path.clone(),
-                found,
-                known,
-            });
-        }
-        for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > found) {
-            let path = self.path.clone();
-            let err = |source| StoreError::Sql {
-                path: path.clone(),
-                source,
-            };
-            let tx = self.conn.transaction().map_err(err)?;
-            tx.execute_batch(sql).map_err(err)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-                params![version, now_rfc3339()],
-            )
-            .map_err(err)?;
-            tx.commit().map_err(err)?;
-        }
-        Ok(())
+        Ok(Store::Sqlite(SqliteStore::open(std::path::Path::new(
+            spec,
+        ))?))
     }
 
     /// The schema migration the store is at.
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
-                r.get(0)
-            })
-            .map_err(|e| self.sql(e))
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.schema_version(),
+            Store::Postgres(p) => p.schema_version().await,
+        }
     }
 
     /// Records the start of a scan run.
-    pub fn begin_scan(&self, started_at: &str) -> Result<ScanId, StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO scans (started_at, tool_version, report_schema_version)
-                 VALUES (?1, ?2, ?3)",
-                params![started_at, env!("CARGO_PKG_VERSION"), SCHEMA_VERSION],
-            )
-            .map_err(|e| self.sql(e))?;
-        Ok(ScanId(self.conn.last_insert_rowid()))
+    pub async fn begin_scan(&self, started_at: &str) -> Result<ScanId, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.begin_scan(started_at),
+            Store::Postgres(p) => p.begin_scan(started_at).await,
+        }
     }
 
-    /// Writes one finished target (committed at once: a killed run keeps every target
-    /// written before it).
-    pub fn put(&self, scan: ScanId, report: &TargetReport) -> Result<(), StoreError> {
-        let json = serde_json::to_string(report).map_err(|error| StoreError::BadRow {
-            path: self.path.clone(),
-            id: 0,
-            target: report.facts.target.clone(),
-            error,
-        })?;
-        self.conn
-            .execute(
-                "INSERT INTO results (scan_id, target, finished_at, error, grade, verdict, report)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    scan.0,
-                    report.facts.target,
-                    now_rfc3339(),
-                    report.facts.error,
-                    report.grade.as_ref().map(|g| g.letter.to_string()),
-                    report.policy.as_ref().map(|p| p.verdict.to_string()),
-                    json
-                ],
-            )
-            .map_err(|e| self.sql(e))?;
-        Ok(())
+    /// Writes one finished target, committed at once: a killed run keeps every target
+    /// written before it.
+    pub async fn put(&self, scan: ScanId, report: &TargetReport) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.put(scan, report),
+            Store::Postgres(p) => {
+                let json = serde_json::to_string(report).map_err(|error| StoreError::BadRow {
+                    path: p.shown().into(),
+                    id: 0,
+                    target: report.facts.target.clone(),
+                    error,
+                })?;
+                p.put(scan, report, &json).await
+            }
+        }
     }
 
     /// Calls `each` with every target's latest report (`nth = 1`) or the one before it
     /// (`nth = 2`), by target; returns how many.
-    pub fn for_each_nth_latest(
+    pub async fn for_each_nth_latest(
         &self,
         nth: i64,
         mut each: impl FnMut(TargetReport),
     ) -> Result<usize, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, target, report FROM (
-                     SELECT id, target, report,
-                            ROW_NUMBER() OVER (PARTITION BY target ORDER BY id DESC) AS nth
-                     FROM results)
-                 WHERE nth = ?1 ORDER BY target",
-            )
-            .map_err(|e| self.sql(e))?;
-        let mut rows = stmt.query(params![nth]).map_err(|e| self.sql(e))?;
-        let mut count = 0;
-        while let Some(row) = rows.next().map_err(|e| self.sql(e))? {
-            let (id, target, json): (i64, String, String) = (
-                row.get(0).map_err(|e| self.sql(e))?,
-                row.get(1).map_err(|e| self.sql(e))?,
-                row.get(2).map_err(|e| self.sql(e))?,
-            );
-            let report = serde_json::from_str(&json).map_err(|error| StoreError::BadRow {
-                path: self.path.clone(),
-                id,
-                target,
-                error,
-            })?;
-            each(report);
-            count += 1;
+        match self {
+            Store::Sqlite(s) => s.for_each_nth_latest(nth, each),
+            Store::Postgres(p) => {
+                let rows = p.nth_latest(nth).await?;
+                let count = rows.len();
+                for r in parse_rows(p.shown(), rows) {
+                    each(r?);
+                }
+                Ok(count)
+            }
         }
-        Ok(count)
     }
 
     /// Every report of one scan run, in the order they finished.
-    pub fn scan_reports(&self, scan: ScanId) -> Result<Vec<TargetReport>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, target, report FROM results WHERE scan_id = ?1 ORDER BY id")
-            .map_err(|e| self.sql(e))?;
-        let rows: Vec<(i64, String, String)> = stmt
-            .query_map(params![scan.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .and_then(Iterator::collect)
-            .map_err(|e| self.sql(e))?;
-        rows.into_iter()
-            .map(|(id, target, json)| {
-                serde_json::from_str(&json).map_err(|error| StoreError::BadRow {
-                    path: self.path.clone(),
-                    id,
-                    target,
-                    error,
-                })
-            })
-            .collect()
+    pub async fn scan_reports(&self, scan: ScanId) -> Result<Vec<TargetReport>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.scan_reports(scan),
+            Store::Postgres(p) => parse_rows(p.shown(), p.scan_rows(scan).await?).collect(),
+        }
     }
 
     /// The latest scan run, if any.
-    pub fn latest_scan(&self) -> Result<Option<ScanId>, StoreError> {
-        self.conn
-            .query_row("SELECT MAX(id) FROM scans", [], |r| {
-                r.get::<_, Option<i64>>(0)
-            })
-            .optional()
-            .map(|o| o.flatten().map(ScanId))
-            .map_err(|e| self.sql(e))
+    pub async fn latest_scan(&self) -> Result<Option<ScanId>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.latest_scan(),
+            Store::Postgres(p) => p.latest_scan().await,
+        }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn report(target: &str) -> TargetReport {
-        let mut t = TargetReport::default();
-        t.facts.target = target.into();
-        t
-    }
-
-    #[test]
-    fn migrations_apply_once_and_a_newer_store_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        let s = Store::create(&path).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 1);
-        drop(s);
-        let s = Store::open(&path).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 1);
-        s.conn
-            .execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (99, '')",
-                [],
-            )
-            .unwrap();
-        drop(s);
-        let e = Store::open(&path).unwrap_err().to_string();
-        assert!(
-            e.contains("written by a newer tlsaudit (schema migration 99"),
-            "{e}"
-        );
-        let e = Store::open(&dir.path().join("none.db"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("none.db: no such file (a store is created by `tlsaudit scan --store "),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn latest_and_previous_per_target() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::create(&dir.path().join("s.db")).unwrap();
-        let one = s.begin_scan("2026-01-01T00:00:00Z").unwrap();
-        let mut a1 = report("a:443");
-        a1.facts.duration_ms = 1;
-        s.put(one, &a1).unwrap();
-        s.put(one, &report("b:443")).unwrap();
-        let two = s.begin_scan("2026-01-02T00:00:00Z").unwrap();
-        let mut a2 = report("a:443");
-        a2.facts.duration_ms = 2;
-        s.put(two, &a2).unwrap();
-        let mut latest = Vec::new();
-        s.for_each_nth_latest(1, |t| {
-            latest.push((t.facts.target.clone(), t.facts.duration_ms))
+fn parse_rows(
+    path: &str,
+    rows: Vec<(i64, String, String)>,
+) -> impl Iterator<Item = Result<TargetReport, StoreError>> + '_ {
+    rows.into_iter().map(move |(id, target, json)| {
+        serde_json::from_str(&json).map_err(|error| StoreError::BadRow {
+            path: path.to_string(),
+            id,
+            target,
+            error,
         })
-        .unwrap();
-        assert_eq!(latest, [("a:443".to_string(), 2), ("b:443".to_string(), 0)]);
-        let mut previous = Vec::new();
-        s.for_each_nth_latest(2, |t| previous.push(t.facts.duration_ms))
-            .unwrap();
-        assert_eq!(previous, [1]);
-        assert_eq!(s.latest_scan().unwrap(), Some(two));
-        assert_eq!(s.scan_reports(two).unwrap(), [a2]);
-    }
-
-    #[test]
-    fn a_corrupt_row_is_an_error_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::create(&dir.path().join("s.db")).unwrap();
-        let scan = s.begin_scan("").unwrap();
-        s.put(scan, &report("a:443")).unwrap();
-        s.conn
-            .execute("UPDATE results SET report = '{' WHERE target = 'a:443'", [])
-            .unwrap();
-        let e = s.for_each_nth_latest(1, |_| {}).unwrap_err().to_string();
-        assert!(e.contains("result 1 (a:443) does not parse"), "{e}");
-    }
+    })
 }

@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use fixtures::servers::{
-    free_port, nginx, openssl_s_server, openssl_s_server_at, self_signed, KeyType,
+    free_port, nginx, openssl_s_server, openssl_s_server_at, postgres, self_signed, KeyType,
 };
 use serde_json::Value;
 use tlsaudit::store::Store;
@@ -23,6 +23,27 @@ fn tlsaudit(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The latest scan run of the store at `spec` holds exactly the `count` targets of the JSON
+/// Lines at `jsonl`, each field for field.
+fn assert_round_trip(spec: &str, jsonl: &std::path::Path, count: usize) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let stored = rt.block_on(async {
+        let store = Store::open(spec).await.unwrap();
+        let scan = store.latest_scan().await.unwrap().unwrap();
+        store.scan_reports(scan).await.unwrap()
+    });
+    let lines: Vec<Value> = std::fs::read_to_string(jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(stored.len(), count);
+    assert_eq!(lines.len(), count);
+    for (report, line) in stored.iter().zip(&lines) {
+        assert_eq!(&serde_json::to_value(report).unwrap(), line);
+    }
 }
 
 #[test]
@@ -56,19 +77,7 @@ fn scans_round_trip_through_the_store_and_impact_and_diff_read_it() {
     scan_to_jsonl_with(&targets, &first, &["--store", &db_arg]);
 
     // Lossless: every stored report is its JSON Lines line, field for field.
-    let store = Store::open(&db).unwrap();
-    let scan = store.latest_scan().unwrap().unwrap();
-    let stored = store.scan_reports(scan).unwrap();
-    let lines: Vec<Value> = std::fs::read_to_string(&first)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(stored.len(), 3);
-    for (report, line) in stored.iter().zip(&lines) {
-        assert_eq!(&serde_json::to_value(report).unwrap(), line);
-    }
-    drop(store);
+    assert_round_trip(&db_arg, &first, 3);
 
     // impact --store answers as impact over the file does.
     let impact = |source: &[&str]| {
@@ -152,5 +161,61 @@ fn scans_round_trip_through_the_store_and_impact_and_diff_read_it() {
     assert!(
         err.contains("no such file (a store is created by `tlsaudit scan --store"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_postgres_store_round_trips_and_serves_impact_and_diff() {
+    if !require("openssl") || !require("nginx") {
+        return;
+    }
+    if fixtures::servers::postgres_bin_dir().is_none() && !require("initdb") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let db = postgres("store-pg", &cert, &[]).unwrap();
+    let url = format!("postgres://postgres@{}/postgres", db.target());
+    let legacy = openssl_s_server(
+        "pg-legacy",
+        &cert,
+        &["-no_tls1_3", "-cipher", "AES128-GCM-SHA256"],
+    )
+    .unwrap();
+    let modern = nginx(
+        "pg-modern",
+        &cert,
+        "ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("scan.jsonl");
+    let targets = [legacy.target(), modern.target()];
+    scan_to_jsonl_with(&targets, &jsonl, &["--store", &url]);
+    assert_round_trip(&url, &jsonl, 2);
+
+    let (code, out, err) = tlsaudit(&[
+        "impact",
+        "--store",
+        &url,
+        "--client",
+        "multisafepay-notifier",
+        "--client-without",
+        "0x009c",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["endpoints"][0]["target"], legacy.target().as_str());
+    assert_eq!(v["endpoints"][0]["breaks"], true);
+    assert_eq!(v["summary"]["breaks"], 1);
+
+    // A second run into the same database (its schema already there): nothing changed.
+    scan_to_jsonl_with(&targets, &jsonl, &["--store", &url]);
+    let (code, out, err) = tlsaudit(&["diff", "--store", &url, "--expiry-warn-days", "7"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.ends_with(": 2 endpoints: 0 changed, 0 added, 0 removed, 2 unchanged\n"),
+        "{out}"
     );
 }

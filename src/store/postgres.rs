@@ -1,0 +1,214 @@
+//! The PostgreSQL store: one database for a team or many workers (`tokio-postgres`, no TLS to
+//! the database: a cluster-internal or loopback address). The schema is SQLite's in
+//! PostgreSQL's types; migrations run under an advisory lock, so N workers starting at once
+//! apply each exactly once.
+
+use tokio_postgres::{Client, NoTls};
+
+use super::{ScanId, StoreError};
+use crate::report::{now_rfc3339, TargetReport, SCHEMA_VERSION};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/postgres/0001_results.sql"))];
+
+/// Any number that is ours alone: the advisory lock migrations take.
+const MIGRATION_LOCK: i64 = 0x746c_7361_7564_6974; // "tlsaudit"
+
+/// An open PostgreSQL store.
+#[derive(Debug)]
+pub struct PostgresStore {
+    client: Client,
+    /// The URL without its password, for messages.
+    shown: String,
+}
+
+/// `url` without a password, for messages.
+pub fn without_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        let shown = without_password(url);
+        let sql = |source: tokio_postgres::Error| StoreError::Postgres {
+            path: shown.clone(),
+            source,
+        };
+        let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(sql)?;
+        // The connection's I/O runs beside us; it ends when the client is dropped.
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let mut store = PostgresStore { client, shown };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    fn sql(&self, source: tokio_postgres::Error) -> StoreError {
+        StoreError::Postgres {
+            path: self.shown.clone(),
+            source,
+        }
+    }
+
+    async fn migrate(&mut self) -> Result<(), StoreError> {
+        let shown = self.shown.clone();
+        let sql = |source| StoreError::Postgres {
+            path: shown.clone(),
+            source,
+        };
+        let tx = self.client.transaction().await.map_err(sql)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(sql)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version BIGINT PRIMARY KEY,
+                 applied_at TEXT NOT NULL
+             )",
+        )
+        .await
+        .map_err(sql)?;
+        let found: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
+                &[],
+            )
+            .await
+            .map_err(sql)?
+            .get(0);
+        let known = MIGRATIONS.last().map_or(0, |m| m.0);
+        if found > known {
+            return Err(StoreError::Newer {
+                path: shown.clone(),
+                found,
+                known,
+            });
+        }
+        for (version, text) in MIGRATIONS.iter().filter(|m| m.0 > found) {
+            tx.batch_execute(text).await.map_err(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                &[version, &now_rfc3339()],
+            )
+            .await
+            .map_err(sql)?;
+        }
+        tx.commit().await.map_err(sql)
+    }
+
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .client
+            .query_one("SELECT MAX(version) FROM schema_migrations", &[])
+            .await
+            .map_err(|e| self.sql(e))?
+            .get(0))
+    }
+
+    pub async fn begin_scan(&self, started_at: &str) -> Result<ScanId, StoreError> {
+        let row = self
+            .client
+            .query_one(
+                "INSERT INTO scans (started_at, tool_version, report_schema_version)
+                 VALUES ($1, $2, $3) RETURNING id",
+                &[&started_at, &env!("CARGO_PKG_VERSION"), &SCHEMA_VERSION],
+            )
+            .await
+            .map_err(|e| self.sql(e))?;
+        Ok(ScanId(row.get(0)))
+    }
+
+    pub async fn put(
+        &self,
+        scan: ScanId,
+        report: &TargetReport,
+        json: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .execute(
+                "INSERT INTO results (scan_id, target, finished_at, error, grade, verdict, report)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &scan.0,
+                    &report.facts.target,
+                    &now_rfc3339(),
+                    &report.facts.error,
+                    &report.grade.as_ref().map(|g| g.letter.to_string()),
+                    &report.policy.as_ref().map(|p| p.verdict.to_string()),
+                    &json,
+                ],
+            )
+            .await
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// (id, target, report) of every target's `nth` latest result, by target.
+    pub async fn nth_latest(&self, nth: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT id, target, report FROM (
+                     SELECT id, target, report,
+                            ROW_NUMBER() OVER (PARTITION BY target ORDER BY id DESC) AS nth
+                     FROM results) AS ranked
+                 WHERE nth = $1 ORDER BY target",
+                &[&nth],
+            )
+            .await
+            .map_err(|e| self.sql(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    pub async fn scan_rows(&self, scan: ScanId) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT id, target, report FROM results WHERE scan_id = $1 ORDER BY id",
+                &[&scan.0],
+            )
+            .await
+            .map_err(|e| self.sql(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    pub async fn latest_scan(&self) -> Result<Option<ScanId>, StoreError> {
+        let row = self
+            .client
+            .query_one("SELECT MAX(id) FROM scans", &[])
+            .await
+            .map_err(|e| self.sql(e))?;
+        Ok(row.get::<_, Option<i64>>(0).map(ScanId))
+    }
+
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn messages_never_show_the_password() {
+        assert_eq!(
+            without_password("postgres://scan:s3cret@db:5432/tls"),
+            "postgres://scan@db:5432/tls"
+        );
+        assert_eq!(without_password("postgres://db/tls"), "postgres://db/tls");
+    }
+}
