@@ -72,6 +72,10 @@ pub struct Rule {
     pub title: String,
     /// What to change when it fails.
     pub message: String,
+    /// Where in its source the rule comes from: document, version and section
+    /// (`SP 800-52r2 §3.1`); empty when the file gives none. A citation only: it never
+    /// changes a verdict (which is why a pinned file may gain one, see [`profiles`]).
+    pub source_section: String,
     pub kind: RuleKind,
 }
 
@@ -294,6 +298,10 @@ pub struct RuleResult {
     pub message: String,
     /// The facts that decided the status, for people.
     pub evidence: String,
+    /// Where in the policy's source the rule comes from (`SP 800-52r2 §3.1`); absent when the
+    /// policy file cites none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_section: String,
 }
 
 /// A target judged by one policy.
@@ -435,6 +443,9 @@ struct RawRule {
     message: String,
     #[serde(default)]
     title: Option<String>,
+    /// A citation (any kind may have one): never part of the judgement.
+    #[serde(default)]
+    source_section: Option<String>,
     #[serde(default)]
     version: Option<Spanned<String>>,
     #[serde(default)]
@@ -1053,6 +1064,12 @@ impl Policy {
                 severity: r.severity,
                 title,
                 message: r.message.trim().to_string(),
+                source_section: r
+                    .source_section
+                    .as_deref()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
                 kind,
             });
         }

@@ -484,3 +484,53 @@ fn nist_reading_2_adds_the_extended_master_secret_only() {
         .iter()
         .any(|r| r.id.contains("extended_master_secret")));
 }
+
+/// SP 800-52r2 at both readings: reading 1's table is the bare name's; reading 2 adds the
+/// extended master secret (its base echoes it).
+#[test]
+fn nist_800_52r2_pinned() {
+    let base = nist_base();
+    check_profile("nist-800-52r2@1", base.clone(), nist_cases(&base));
+    let ems = |answer: Answer| {
+        let mut t = base.clone();
+        t.features = Some(FeaturesSection {
+            status: SectionStatus::Completed,
+            extended_master_secret: Fact {
+                answer,
+                evidence: "e".into(),
+            },
+            ..Default::default()
+        });
+        t
+    };
+    let mut cases = nist_cases(&base);
+    cases.push((
+        ems(Answer::No),
+        &["features.extended_master_secret.missing"],
+    ));
+    check_profile("nist-800-52r2@2", ems(Answer::Yes), cases);
+}
+
+/// Every built-in profile, bare and pinned, has a unit table that passes: this runs every
+/// table (each records its profile) and asks for all of them, so a new profile or version
+/// without a table fails here.
+#[test]
+fn every_builtin_profile_has_a_table() {
+    multisafepay_is_the_seed();
+    mozilla_modern();
+    mozilla_intermediate();
+    mozilla_old();
+    nist_800_52r2();
+    pci_dss_4();
+    bsi_tr_02102_2();
+    ncsc_nl();
+    cnsa_2_0();
+    mozilla_modern_pinned();
+    mozilla_intermediate_pinned();
+    mozilla_old_pinned();
+    nist_800_52r2_pinned();
+    let run = TABLES_RUN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for name in profiles::NAMES.iter().chain(profiles::PINNED.iter()) {
+        assert!(run.contains(*name), "{name} has no unit table");
+    }
+}
