@@ -2,7 +2,10 @@
 //! "Policies" section); [`evaluate`] is a pure function of (facts, policy) that never touches the
 //! network. A rule that needs a fact the scan did not gather is *incomplete*, never a pass.
 //!
-//! Rule kinds (the `kind` key of a `[[rule]]`):
+//! Every rule has an `id`, a `severity`, a `message` (what to change) and optionally a `title`
+//! and a `source_section` (where in its source the rule comes from: a citation, carried into
+//! [`Rule`] and [`RuleResult`], never part of the judgement). Rule kinds (the `kind` key of a
+//! `[[rule]]`):
 //!
 //! | kind | keys | fails when |
 //! |---|---|---|

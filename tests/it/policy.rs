@@ -766,6 +766,13 @@ fn policy_list_show_and_bad_files() {
     assert_eq!(out.status.code(), Some(0));
     let shown = stdout(&out);
     assert_eq!(shown, include_str!("../../policies/multisafepay.toml"));
+    // Each rule cites its section, pinned profiles too.
+    let out = tlsaudit(&["policy", "show", "nist-800-52r2@2"]);
+    assert!(
+        stdout(&out).contains("source_section = \"SP 800-52r2 (August 2019) §3.1\""),
+        "{}",
+        stdout(&out)
+    );
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.toml");
     std::fs::write(&copy, &shown).unwrap();
