@@ -11,6 +11,8 @@ pub mod certs;
 pub mod client;
 pub mod enumerate;
 pub mod facts;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grade;
 pub mod policy;
 pub mod probe;

@@ -3,7 +3,7 @@
 //! RFC 4217 `AUTH TLS`, PostgreSQL's SSLRequest, XMPP RFC 6120 section 5). Each reply is bounded in size and the whole
 //! exchange in time by the caller.
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 pub use crate::facts::Starttls;
@@ -14,11 +14,11 @@ const MAX_LINE: usize = 4096;
 const MAX_LINES: usize = 64;
 
 /// Reads CRLF-terminated lines without reading past the last one asked for.
-struct Lines<'a> {
-    stream: &'a mut TcpStream,
+struct Lines<'a, S> {
+    stream: &'a mut S,
 }
 
-impl Lines<'_> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Lines<'_, S> {
     async fn line(&mut self) -> Result<String, String> {
         let mut line = Vec::new();
         loop {
@@ -106,7 +106,7 @@ fn shown(bytes: &[u8]) -> String {
 
 /// Sends the SSLRequest and reads the one-byte answer. Nothing else may be read after an
 /// `S`: the server's next bytes are TLS.
-async fn postgres(stream: &mut TcpStream) -> Result<(), String> {
+async fn postgres<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> Result<(), String> {
     stream
         .write_all(&PG_SSL_REQUEST)
         .await
@@ -145,7 +145,7 @@ async fn postgres(stream: &mut TcpStream) -> Result<(), String> {
     }
 }
 
-async fn send(stream: &mut TcpStream, line: &str) -> Result<(), String> {
+async fn send<S: AsyncWrite + Unpin>(stream: &mut S, line: &str) -> Result<(), String> {
     stream
         .write_all(line.as_bytes())
         .await
@@ -157,8 +157,8 @@ const MAX_XMPP: usize = 16 * 1024;
 const XMPP_TLS_NS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
 
 /// Reads one byte at a time until `done(read so far)`, at most `max` bytes.
-async fn xmpp_until(
-    stream: &mut TcpStream,
+async fn xmpp_until<S: AsyncRead + Unpin>(
+    stream: &mut S,
     buf: &mut Vec<u8>,
     what: &str,
     max: usize,
@@ -217,7 +217,10 @@ fn xmpp_stream_error(buf: &str) -> Option<String> {
 
 /// Opens a client stream to `domain`, reads the features, asks for TLS and reads `<proceed/>`.
 /// Not a general XML parser: it relies on the `stream:` prefix every server uses.
-async fn xmpp(stream: &mut TcpStream, domain: &str) -> Result<(), String> {
+async fn xmpp<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    domain: &str,
+) -> Result<(), String> {
     let domain: String = domain
         .chars()
         .filter(|c| !matches!(c, '\'' | '"' | '<' | '>' | '&'))
@@ -303,6 +306,23 @@ pub async fn negotiate(
     proto: Starttls,
     domain: Option<&str>,
 ) -> Result<(), String> {
+    let domain = match domain {
+        Some(d) => d.to_string(),
+        None => stream
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default(),
+    };
+    negotiate_over(stream, proto, &domain).await
+}
+
+/// [`negotiate`] over any byte stream: the replies are read from it and the commands written
+/// to it. The fuzz targets and tests run it over bytes in memory.
+pub async fn negotiate_over<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    proto: Starttls,
+    domain: &str,
+) -> Result<(), String> {
     let fail = |what: &str, got: &str| {
         format!(
             "STARTTLS ({}): {what}, server said {:?}",
@@ -360,14 +380,7 @@ pub async fn negotiate(
             }
         }
         Starttls::Postgres => return postgres(stream).await,
-        Starttls::Xmpp => {
-            let peer = stream.peer_addr().map(|a| a.ip().to_string());
-            let domain = match domain {
-                Some(d) => d.to_string(),
-                None => peer.unwrap_or_default(),
-            };
-            return xmpp(stream, &domain).await;
-        }
+        Starttls::Xmpp => return xmpp(stream, domain).await,
         Starttls::Ftp => {
             let mut r = Lines { stream };
             let (code, text) = r.ftp_reply().await?;
