@@ -472,54 +472,60 @@ fn mozilla_modern() {
 
 const INTERMEDIATE_RSA: &[u16] = &[0xc02f, 0xc030, 0xcca8, 0x009e, 0x009f];
 
+/// The cases every Intermediate reading shares (the unpinned name and each pinned version):
+/// the versions, a suite outside each list, an invalid chain and a weak certificate.
+fn intermediate_common(base: &TargetFacts) -> Vec<(TargetFacts, &'static [&'static str])> {
+    let base = base.clone();
+    vec![
+        (target(&[]), &["protocol.required"]),
+        (plus(&base, Ssl2, &[]), &["protocol.ssl2.offered"]),
+        (plus(&base, Ssl3, &[0x002f]), &["protocol.ssl3.offered"]),
+        (plus(&base, Tls10, &[0xc013]), &["protocol.tls1_0.offered"]),
+        (plus(&base, Tls11, &[0xc013]), &["protocol.tls1_1.offered"]),
+        (
+            plus(&base, Tls12, &[0x009c]),
+            &["suites.tls1_2.not_allowed"],
+        ),
+        (
+            plus(&base, Tls13, &[0x1304]),
+            &["suites.tls1_3.not_allowed"],
+        ),
+        (
+            with_findings(base.clone(), &["cert.chain.incomplete"]),
+            &["cert.chain.invalid"],
+        ),
+        (
+            with_findings(base.clone(), &["cert.signature.weak"]),
+            &["cert.weak"],
+        ),
+    ]
+}
+
 #[test]
 fn mozilla_intermediate() {
     let base = target(&[
         (Tls12, INTERMEDIATE_RSA),
         (Tls13, &[0x1301, 0x1302, 0x1303]),
     ]);
-    check_profile(
-        "mozilla-intermediate",
-        base.clone(),
-        vec![
-            (target(&[]), &["protocol.required"]),
-            (plus(&base, Ssl2, &[]), &["protocol.ssl2.offered"]),
-            (plus(&base, Ssl3, &[0x002f]), &["protocol.ssl3.offered"]),
-            (plus(&base, Tls10, &[0xc013]), &["protocol.tls1_0.offered"]),
-            (plus(&base, Tls11, &[0xc013]), &["protocol.tls1_1.offered"]),
-            (
-                plus(&base, Tls12, &[0x009c]),
-                &["suites.tls1_2.not_allowed"],
-            ),
-            (
-                plus(&base, Tls13, &[0x1304]),
-                &["suites.tls1_3.not_allowed"],
-            ),
-            (
-                with_findings(base.clone(), &["cert.chain.incomplete"]),
-                &["cert.chain.invalid"],
-            ),
-            (
-                with_findings(base.clone(), &["cert.signature.weak"]),
-                &["cert.weak"],
-            ),
-            // secp521r1 for ECDHE in TLS 1.2.
-            (
-                with_groups(base.clone(), &[X25519, P256], &[X25519, P521]),
-                &["groups.not_allowed"],
-            ),
-            // ffdhe2048 is fine, a 1024-bit prime is not.
-            (with_dhe(base.clone(), 1024, None), &["dh.too_small"]),
-            (
-                with_leaf(base.clone(), "RSA", 1024, None),
-                &["cert.key.type"],
-            ),
-            (
-                with_leaf(base.clone(), "DSA", 2048, None),
-                &["cert.key.type"],
-            ),
-        ],
-    );
+    let mut cases = intermediate_common(&base);
+    cases.extend::<[(TargetFacts, &[&str]); _]>([
+        // secp521r1 for ECDHE in TLS 1.2.
+        (
+            with_groups(base.clone(), &[X25519, P256], &[X25519, P521]),
+            &["groups.not_allowed"],
+        ),
+        // ffdhe2048 is fine, a 1024-bit prime is not.
+        (with_dhe(base.clone(), 1024, None), &["dh.too_small"]),
+        (
+            with_leaf(base.clone(), "RSA", 1024, None),
+            &["cert.key.type"],
+        ),
+        (
+            with_leaf(base.clone(), "DSA", 2048, None),
+            &["cert.key.type"],
+        ),
+    ]);
+    check_profile("mozilla-intermediate", base.clone(), cases);
     let p = builtin("mozilla-intermediate");
     assert!(failed(&with_dhe(base.clone(), 2048, Some("ffdhe2048")), &p).is_empty());
     assert!(failed(&with_leaf(base.clone(), "EC", 384, Some("P-384")), &p).is_empty());

@@ -125,33 +125,11 @@ fn mozilla_intermediate_pinned() {
         } else {
             assert!(failed(&dhe, &p).is_empty(), "{name}: DHE is allowed");
         }
-        let mut cases: Vec<(TargetFacts, &[&str])> = vec![
-            (target(&[]), &["protocol.required"]),
-            (plus(&base, Ssl2, &[]), &["protocol.ssl2.offered"]),
-            (plus(&base, Ssl3, &[0x002f]), &["protocol.ssl3.offered"]),
-            (plus(&base, Tls10, &[0xc013]), &["protocol.tls1_0.offered"]),
-            (plus(&base, Tls11, &[0xc013]), &["protocol.tls1_1.offered"]),
-            (
-                plus(&base, Tls12, &[0x009c]),
-                &["suites.tls1_2.not_allowed"],
-            ),
-            (
-                plus(&base, Tls13, &[0x1304]),
-                &["suites.tls1_3.not_allowed"],
-            ),
-            (
-                with_findings(base.clone(), &["cert.chain.incomplete"]),
-                &["cert.chain.invalid"],
-            ),
-            (
-                with_findings(base.clone(), &["cert.signature.weak"]),
-                &["cert.weak"],
-            ),
-            (
-                with_leaf(base.clone(), "RSA", 1024, None),
-                &["cert.key.type"],
-            ),
-        ];
+        let mut cases = intermediate_common(&base);
+        cases.push((
+            with_leaf(base.clone(), "RSA", 1024, None),
+            &["cert.key.type"],
+        ));
         if pq {
             cases.extend([
                 (
