@@ -10,7 +10,8 @@
 #   bench/run.sh                 # all servers, all installed peers
 #   PEERS="sslyze sslscan" bench/run.sh
 #   SERVERS="modern legacy" bench/run.sh
-#   MODE=suites bench/run.sh     # only the like-for-like table; MODE=full: only the full scans
+#   MODE=suites bench/run.sh     # only the like-for-like table; MODE=full: only the full scans;
+#                                # MODE=stages: tlsaudit without and with the http and weaknesses stages
 #
 # Peers, when installed: sslyze (PyPI; also looked for in /opt/sslyze-venv), testssl.sh
 # (Debian: testssl.sh, `-p -E`), sslscan (Debian), nmap (Debian, ssl-enum-ciphers).
@@ -125,7 +126,7 @@ table() {
       timeout 1800 bash -c "${cmds[$tool]//\{port\}/${PORT[$server]}}" >"$logs/$server.$tool.$2.log" 2>&1
       end=$(date +%s.%N)
       t=$(echo "$end - $start" | bc -l)
-      if [ "$tool" = tlsaudit ]; then base_t=$t; base_c=$c; fi
+      if [ -z "$base_t" ]; then base_t=$t; base_c=$c; fi
       rt=$(echo "scale=1; $t / $base_t" | bc -l); rc=$(echo "scale=2; $c / ($base_c + 0.0001)" | bc -l)
       printf '%-8s %-11s %10.2f %12d %10s %12s\n' "$server" "$tool" "$t" "$c" "$rt" "$rc"
     done
@@ -133,6 +134,16 @@ table() {
   echo
 }
 
+# What the weaknesses and HTTP stages cost: tlsaudit without them, and whole (MODE=stages).
+declare -A STAGES
+STAGES[before]="$BIN scan --only versions,suites,groups,sigs,certs,features --policy none --format json -o /dev/null 127.0.0.1:{port}"
+STAGES[after]="$BIN scan --policy none --format json -o /dev/null 127.0.0.1:{port}"
+
 declare -A RPORT
-[ "${MODE:-both}" != full ] && table "versions + every accepted suite" CMD
-[ "${MODE:-both}" != suites ] && table "full scans: tlsaudit's default beside sslyze's default" FULL
+case "${MODE:-both}" in
+  stages) order=(before after); table "tlsaudit before (no http, no weaknesses) and after (whole scan)" STAGES ;;
+  suites) table "versions + every accepted suite" CMD ;;
+  full) table "full scans: tlsaudit's default beside sslyze's default" FULL ;;
+  *) table "versions + every accepted suite" CMD
+     table "full scans: tlsaudit's default beside sslyze's default" FULL ;;
+esac

@@ -34,6 +34,8 @@ pub(crate) async fn run(format: Format) -> anyhow::Result<Exit> {
             "-cipher",
             SEED_TLS12_OPENSSL,
             "-serverpref",
+            // An HTTPS server: it answers GET / (the HTTP stage reads its headers).
+            "-www",
         ],
     )?;
     let legacy = openssl_s_server(
@@ -51,6 +53,7 @@ pub(crate) async fn run(format: Format) -> anyhow::Result<Exit> {
             "TLSv1.2",
             "-cipher",
             "AES128-SHA:AES256-SHA:CAMELLIA128-SHA:SEED-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA256:@SECLEVEL=0",
+            "-www",
         ],
     )?;
     let servers = [&modern, &legacy];

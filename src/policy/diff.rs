@@ -174,7 +174,8 @@ impl PolicyDiff {
                     title: rule_title(to, id),
                 }),
                 Some((_, a)) => {
-                    let keys = key_changes(a, b, &["id"]);
+                    // A citation changes no verdict: `source_section` is not compared.
+                    let keys = key_changes(a, b, &["id", "source_section"]);
                     if keys.is_empty() {
                         unchanged += 1;
                     } else {

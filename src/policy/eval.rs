@@ -28,6 +28,7 @@ pub fn evaluate(target: &TargetFacts, policy: &Policy, fail_on: Severity) -> Pol
                 title: rule.title.clone(),
                 message: rule.message.clone(),
                 evidence,
+                source_section: rule.source_section.clone(),
             }
         })
         .collect();

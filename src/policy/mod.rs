@@ -2,7 +2,10 @@
 //! "Policies" section); [`evaluate`] is a pure function of (facts, policy) that never touches the
 //! network. A rule that needs a fact the scan did not gather is *incomplete*, never a pass.
 //!
-//! Rule kinds (the `kind` key of a `[[rule]]`):
+//! Every rule has an `id`, a `severity`, a `message` (what to change) and optionally a `title`
+//! and a `source_section` (where in its source the rule comes from: a citation, carried into
+//! [`Rule`] and [`RuleResult`], never part of the judgement). Rule kinds (the `kind` key of a
+//! `[[rule]]`):
 //!
 //! | kind | keys | fails when |
 //! |---|---|---|
@@ -72,6 +75,10 @@ pub struct Rule {
     pub title: String,
     /// What to change when it fails.
     pub message: String,
+    /// Where in its source the rule comes from: document, version and section
+    /// (`SP 800-52r2 §3.1`); empty when the file gives none. A citation only: it never
+    /// changes a verdict (which is why a pinned file may gain one, see [`profiles`]).
+    pub source_section: String,
     pub kind: RuleKind,
 }
 
@@ -294,6 +301,10 @@ pub struct RuleResult {
     pub message: String,
     /// The facts that decided the status, for people.
     pub evidence: String,
+    /// Where in the policy's source the rule comes from (`SP 800-52r2 §3.1`); absent when the
+    /// policy file cites none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_section: String,
 }
 
 /// A target judged by one policy.
@@ -435,6 +446,9 @@ struct RawRule {
     message: String,
     #[serde(default)]
     title: Option<String>,
+    /// A citation (any kind may have one): never part of the judgement.
+    #[serde(default)]
+    source_section: Option<String>,
     #[serde(default)]
     version: Option<Spanned<String>>,
     #[serde(default)]
@@ -1053,6 +1067,12 @@ impl Policy {
                 severity: r.severity,
                 title,
                 message: r.message.trim().to_string(),
+                source_section: r
+                    .source_section
+                    .as_deref()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
                 kind,
             });
         }

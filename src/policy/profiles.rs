@@ -5,14 +5,16 @@
 //! - **pinned**, `name@version` (`mozilla-intermediate@5.8`): the file
 //!   `policies/<name>@<version>.toml`, whose meaning never changes from one tlsaudit release to
 //!   the next (the test `pinned_profiles_never_change` checks each file's SHA-256). A new reading
-//!   of a source, or a new rule, is a new file with a new version.
+//!   of a source, or a new rule, is a new file with a new version. The one edit a pinned file
+//!   takes is a rule's `source_section` line: a citation changes no verdict, so the digest is
+//!   taken without those lines (and the test checks they hold nothing else).
 //! - **bare**, `name` (`mozilla-intermediate`): the file `policies/<name>.toml`, the profile's
 //!   *default version* as this release reads it ([`default_version`]). It may gain rules or move
 //!   to a newer version in a later release; the report names the version it follows and says the
 //!   profile was not pinned. CI gates that must not change with an upgrade pin a version.
 
 /// Built-in bare profile names, the default first.
-pub const NAMES: [&str; 7] = [
+pub const NAMES: [&str; 9] = [
     "multisafepay",
     "mozilla-modern",
     "mozilla-intermediate",
@@ -20,6 +22,8 @@ pub const NAMES: [&str; 7] = [
     "nist-800-52r2",
     "pci-dss-4",
     "bsi-tr-02102-2",
+    "ncsc-nl",
+    "cnsa-2.0",
 ];
 
 /// The profile used when `--policy` is not given.
@@ -71,6 +75,8 @@ pub fn builtin(name: &str) -> Option<&'static str> {
         "nist-800-52r2" => include_str!("../../policies/nist-800-52r2.toml"),
         "pci-dss-4" => include_str!("../../policies/pci-dss-4.toml"),
         "bsi-tr-02102-2" => include_str!("../../policies/bsi-tr-02102-2.toml"),
+        "ncsc-nl" => include_str!("../../policies/ncsc-nl.toml"),
+        "cnsa-2.0" => include_str!("../../policies/cnsa-2.0.toml"),
         "mozilla-modern@5.7" => include_str!("../../policies/mozilla-modern@5.7.toml"),
         "mozilla-modern@5.8" => include_str!("../../policies/mozilla-modern@5.8.toml"),
         "mozilla-modern@6.0" => include_str!("../../policies/mozilla-modern@6.0.toml"),

@@ -224,6 +224,11 @@ fn builtin(name: &str) -> Policy {
     Policy::load(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The profiles whose table ran in this process ([`check_profile`]): the test
+/// `every_builtin_profile_has_a_table` runs every table and then asks for all of them.
+static TABLES_RUN: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
 /// Runs a profile's table: the base target passes every rule; each case fails exactly its
 /// expected rules; every rule of the profile is failed by some case.
 fn check_profile(name: &str, base: TargetFacts, cases: Vec<(TargetFacts, &[&str])>) {
@@ -266,6 +271,10 @@ fn check_profile(name: &str, base: TargetFacts, cases: Vec<(TargetFacts, &[&str]
     }
     let all: std::collections::BTreeSet<String> = p.rules.iter().map(|r| r.id.clone()).collect();
     assert_eq!(covered, all, "{name}: every rule needs a failing case");
+    TABLES_RUN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(name.to_string());
 }
 
 #[test]
@@ -287,6 +296,46 @@ fn every_builtin_profile_loads_and_is_named_after_its_file() {
         }
     }
     assert_eq!(profiles::DEFAULT, profiles::NAMES[0]);
+}
+
+/// Every rule of every built-in profile, bare and pinned, cites where it comes from, and the
+/// citation reaches the judged result.
+#[test]
+fn every_builtin_rule_cites_its_source_section() {
+    for name in profiles::NAMES.iter().chain(profiles::PINNED.iter()) {
+        let p = builtin(name);
+        for r in &p.rules {
+            assert!(
+                r.source_section.len() > 5,
+                "{name}/{}: source_section names the document and section",
+                r.id
+            );
+        }
+        let judged = evaluate(&target(&[(Tls13, &[0x1301])]), &p, Severity::Info);
+        for (rule, result) in p.rules.iter().zip(&judged.rules) {
+            assert_eq!(rule.source_section, result.source_section, "{name}");
+        }
+    }
+    // Optional in a file of one's own: absent, it is empty and left out of the JSON.
+    let p = Policy::from_toml(
+        "[policy]\nname = \"x\"\n[[rule]]\nid = \"a\"\nkind = \"forbid_version\"\nseverity = \"error\"\nversion = \"SSLv3\"\nmessage = \"m\"\n",
+        "x.toml",
+    )
+    .unwrap();
+    assert_eq!(p.rules[0].source_section, "");
+    let r = evaluate(&target(&[(Tls13, &[0x1301])]), &p, Severity::Info);
+    let json = serde_json::to_string(&r.rules[0]).unwrap();
+    assert!(!json.contains("source_section"), "{json}");
+    let cited = Policy::from_toml(
+        "[policy]\nname = \"x\"\n[[rule]]\nid = \"a\"\nkind = \"forbid_version\"\nseverity = \"error\"\nversion = \"SSLv3\"\nsource_section = \"RFC 7568 §3\"\nmessage = \"m\"\n",
+        "x.toml",
+    )
+    .unwrap();
+    let r = evaluate(&target(&[(Tls13, &[0x1301])]), &cited, Severity::Info);
+    assert_eq!(r.rules[0].source_section, "RFC 7568 §3");
+    assert!(serde_json::to_string(&r.rules[0])
+        .unwrap()
+        .contains(r#""source_section":"RFC 7568 §3""#));
 }
 
 #[test]
@@ -423,54 +472,60 @@ fn mozilla_modern() {
 
 const INTERMEDIATE_RSA: &[u16] = &[0xc02f, 0xc030, 0xcca8, 0x009e, 0x009f];
 
+/// The cases every Intermediate reading shares (the unpinned name and each pinned version):
+/// the versions, a suite outside each list, an invalid chain and a weak certificate.
+fn intermediate_common(base: &TargetFacts) -> Vec<(TargetFacts, &'static [&'static str])> {
+    let base = base.clone();
+    vec![
+        (target(&[]), &["protocol.required"]),
+        (plus(&base, Ssl2, &[]), &["protocol.ssl2.offered"]),
+        (plus(&base, Ssl3, &[0x002f]), &["protocol.ssl3.offered"]),
+        (plus(&base, Tls10, &[0xc013]), &["protocol.tls1_0.offered"]),
+        (plus(&base, Tls11, &[0xc013]), &["protocol.tls1_1.offered"]),
+        (
+            plus(&base, Tls12, &[0x009c]),
+            &["suites.tls1_2.not_allowed"],
+        ),
+        (
+            plus(&base, Tls13, &[0x1304]),
+            &["suites.tls1_3.not_allowed"],
+        ),
+        (
+            with_findings(base.clone(), &["cert.chain.incomplete"]),
+            &["cert.chain.invalid"],
+        ),
+        (
+            with_findings(base.clone(), &["cert.signature.weak"]),
+            &["cert.weak"],
+        ),
+    ]
+}
+
 #[test]
 fn mozilla_intermediate() {
     let base = target(&[
         (Tls12, INTERMEDIATE_RSA),
         (Tls13, &[0x1301, 0x1302, 0x1303]),
     ]);
-    check_profile(
-        "mozilla-intermediate",
-        base.clone(),
-        vec![
-            (target(&[]), &["protocol.required"]),
-            (plus(&base, Ssl2, &[]), &["protocol.ssl2.offered"]),
-            (plus(&base, Ssl3, &[0x002f]), &["protocol.ssl3.offered"]),
-            (plus(&base, Tls10, &[0xc013]), &["protocol.tls1_0.offered"]),
-            (plus(&base, Tls11, &[0xc013]), &["protocol.tls1_1.offered"]),
-            (
-                plus(&base, Tls12, &[0x009c]),
-                &["suites.tls1_2.not_allowed"],
-            ),
-            (
-                plus(&base, Tls13, &[0x1304]),
-                &["suites.tls1_3.not_allowed"],
-            ),
-            (
-                with_findings(base.clone(), &["cert.chain.incomplete"]),
-                &["cert.chain.invalid"],
-            ),
-            (
-                with_findings(base.clone(), &["cert.signature.weak"]),
-                &["cert.weak"],
-            ),
-            // secp521r1 for ECDHE in TLS 1.2.
-            (
-                with_groups(base.clone(), &[X25519, P256], &[X25519, P521]),
-                &["groups.not_allowed"],
-            ),
-            // ffdhe2048 is fine, a 1024-bit prime is not.
-            (with_dhe(base.clone(), 1024, None), &["dh.too_small"]),
-            (
-                with_leaf(base.clone(), "RSA", 1024, None),
-                &["cert.key.type"],
-            ),
-            (
-                with_leaf(base.clone(), "DSA", 2048, None),
-                &["cert.key.type"],
-            ),
-        ],
-    );
+    let mut cases = intermediate_common(&base);
+    cases.extend::<[(TargetFacts, &[&str]); _]>([
+        // secp521r1 for ECDHE in TLS 1.2.
+        (
+            with_groups(base.clone(), &[X25519, P256], &[X25519, P521]),
+            &["groups.not_allowed"],
+        ),
+        // ffdhe2048 is fine, a 1024-bit prime is not.
+        (with_dhe(base.clone(), 1024, None), &["dh.too_small"]),
+        (
+            with_leaf(base.clone(), "RSA", 1024, None),
+            &["cert.key.type"],
+        ),
+        (
+            with_leaf(base.clone(), "DSA", 2048, None),
+            &["cert.key.type"],
+        ),
+    ]);
+    check_profile("mozilla-intermediate", base.clone(), cases);
     let p = builtin("mozilla-intermediate");
     assert!(failed(&with_dhe(base.clone(), 2048, Some("ffdhe2048")), &p).is_empty());
     assert!(failed(&with_leaf(base.clone(), "EC", 384, Some("P-384")), &p).is_empty());
@@ -538,55 +593,61 @@ fn mozilla_old() {
     assert_eq!(list[25], CipherSuite(0x000a));
 }
 
+/// SP 800-52r2's table, shared by the bare name and its pinned readings: every case fails
+/// the same rules under each.
+fn nist_cases(base: &TargetFacts) -> Vec<(TargetFacts, &'static [&'static str])> {
+    vec![
+        (target(&[(Tls13, &[0x1301])]), &["protocol.tls1_2.required"]),
+        (target(&[(Tls12, &[0xc02f])]), &["protocol.tls1_3.required"]),
+        (
+            plus(base, Ssl2, &[]),
+            &["protocol.ssl2.offered", "suites.not_approved"],
+        ),
+        (plus(base, Ssl3, &[0xc013]), &["protocol.ssl3.offered"]),
+        (plus(base, Tls10, &[0xc013]), &["protocol.tls1_0.offered"]),
+        (plus(base, Tls11, &[0xc013]), &["protocol.tls1_1.offered"]),
+        // Static RSA key transport is not in 3.3.1.1.
+        (plus(base, Tls12, &[0x009c]), &["suites.not_recommended"]),
+        (
+            plus(base, Tls13, &[0x1303]),
+            &["suites.tls1_3.not_recommended"],
+        ),
+        // 3DES: not approved, and not recommended either.
+        (
+            plus(base, Tls12, &[0x000a]),
+            &["suites.not_approved", "suites.not_recommended"],
+        ),
+        (
+            with_findings(base.clone(), &["cert.untrusted"]),
+            &["cert.chain.invalid"],
+        ),
+        (
+            with_findings(base.clone(), &["cert.key.weak"]),
+            &["cert.weak"],
+        ),
+        (
+            with_groups(base.clone(), &[X25519], &[X25519]),
+            &["groups.required"],
+        ),
+        (
+            with_dhe(
+                with_groups(plus(base, Tls12, &[0x009e]), &[P256], &[P256]),
+                1024,
+                None,
+            ),
+            &["dh.too_small"],
+        ),
+    ]
+}
+
+fn nist_base() -> TargetFacts {
+    target(&[(Tls12, &[0xc02f, 0xc030]), (Tls13, &[0x1301, 0x1302])])
+}
+
 #[test]
 fn nist_800_52r2() {
-    let base = target(&[(Tls12, &[0xc02f, 0xc030]), (Tls13, &[0x1301, 0x1302])]);
-    check_profile(
-        "nist-800-52r2",
-        base.clone(),
-        vec![
-            (target(&[(Tls13, &[0x1301])]), &["protocol.tls1_2.required"]),
-            (target(&[(Tls12, &[0xc02f])]), &["protocol.tls1_3.required"]),
-            (
-                plus(&base, Ssl2, &[]),
-                &["protocol.ssl2.offered", "suites.not_approved"],
-            ),
-            (plus(&base, Ssl3, &[0xc013]), &["protocol.ssl3.offered"]),
-            (plus(&base, Tls10, &[0xc013]), &["protocol.tls1_0.offered"]),
-            (plus(&base, Tls11, &[0xc013]), &["protocol.tls1_1.offered"]),
-            // Static RSA key transport is not in 3.3.1.1.
-            (plus(&base, Tls12, &[0x009c]), &["suites.not_recommended"]),
-            (
-                plus(&base, Tls13, &[0x1303]),
-                &["suites.tls1_3.not_recommended"],
-            ),
-            // 3DES: not approved, and not recommended either.
-            (
-                plus(&base, Tls12, &[0x000a]),
-                &["suites.not_approved", "suites.not_recommended"],
-            ),
-            (
-                with_findings(base.clone(), &["cert.untrusted"]),
-                &["cert.chain.invalid"],
-            ),
-            (
-                with_findings(base.clone(), &["cert.key.weak"]),
-                &["cert.weak"],
-            ),
-            (
-                with_groups(base.clone(), &[X25519], &[X25519]),
-                &["groups.required"],
-            ),
-            (
-                with_dhe(
-                    with_groups(plus(&base, Tls12, &[0x009e]), &[P256], &[P256]),
-                    1024,
-                    None,
-                ),
-                &["dh.too_small"],
-            ),
-        ],
-    );
+    let base = nist_base();
+    check_profile("nist-800-52r2", base.clone(), nist_cases(&base));
     // Old versions are warnings in SP 800-52r2 (citizen- and business-facing servers may).
     let p = builtin("nist-800-52r2");
     let r = evaluate(&plus(&base, Tls10, &[0xc013]), &p, Severity::Error);
@@ -685,6 +746,236 @@ fn bsi_tr_02102_2() {
     let p = builtin("bsi-tr-02102-2");
     let brainpool = with_groups(base.clone(), &[0x001f, 0x0101], &[0x001a, P384]);
     assert!(failed(&brainpool, &p).is_empty());
+}
+
+const MLKEM1024: u16 = 0x0202;
+const SECP384_MLKEM1024: u16 = 0x11ed;
+const X25519_MLKEM768: u16 = 0x11ec;
+const FFDHE2048: u16 = 0x0100;
+const FFDHE3072: u16 = 0x0101;
+const ECDSA_P256_SHA256: u16 = 0x0403;
+const ECDSA_P384_SHA384: u16 = 0x0503;
+const MLDSA87: u16 = 0x0906;
+
+/// NCSC-NL's ladder: Insufficient = error, Phase out = warning, Sufficient = info. The base is
+/// Good throughout (TLS 1.3 with AES-256-GCM and ChaCha20, X25519/P-256/P-384, ECDSA P-256).
+#[test]
+fn ncsc_nl() {
+    let mut base = with_leaf(
+        with_groups(
+            target(&[(Tls13, &[0x1302, 0x1303])]),
+            &[X25519, P256, P384],
+            &[X25519, P256],
+        ),
+        "EC",
+        256,
+        Some("P-256"),
+    );
+    sigs(&mut base, &[ECDSA_P256_SHA256], &[ECDSA_P256_SHA256]);
+    let tls12 = |extra: &[u16], schemes: &[u16]| {
+        let mut t = plus(&base, Tls12, extra);
+        sigs(&mut t, schemes, &[ECDSA_P256_SHA256]);
+        t
+    };
+    check_profile(
+        "ncsc-nl",
+        base.clone(),
+        vec![
+            (
+                with_leaf(target(&[]), "EC", 256, Some("P-256")),
+                &["protocol.required"],
+            ),
+            (plus(&base, Ssl2, &[]), &["protocol.ssl2.offered"]),
+            (plus(&base, Ssl3, &[0x002f]), &["protocol.ssl3.offered"]),
+            (plus(&base, Tls10, &[0xc013]), &["protocol.tls1_0.offered"]),
+            (plus(&base, Tls11, &[0xc013]), &["protocol.tls1_1.offered"]),
+            // TLS 1.2 with ECDHE-RSA-AES128-GCM: Sufficient, an info.
+            (plus(&base, Tls12, &[0xc02f]), &["protocol.tls1_2.offered"]),
+            // Static RSA key exchange: Insufficient.
+            (
+                plus(&base, Tls12, &[0x009c]),
+                &["protocol.tls1_2.offered", "suites.insufficient"],
+            ),
+            // ECDHE with AES-128-CBC-SHA256: Phase out.
+            (
+                plus(&base, Tls12, &[0xc027]),
+                &["protocol.tls1_2.offered", "suites.phase_out"],
+            ),
+            (
+                plus(&base, Tls13, &[0x1305]),
+                &["suites.tls1_3.insufficient"],
+            ),
+            (plus(&base, Tls13, &[0x1301]), &["suites.tls1_3.sufficient"]),
+            (
+                with_groups(base.clone(), &[X25519, FFDHE2048], &[]),
+                &["groups.insufficient"],
+            ),
+            (
+                with_groups(base.clone(), &[X25519, FFDHE3072], &[]),
+                &["groups.phase_out"],
+            ),
+            // A DHE suite (Phase out) with ffdhe2048 (Insufficient).
+            (
+                with_dhe(
+                    with_groups(tls12(&[0x009e], &[ECDSA_P256_SHA256]), &[P256], &[P256]),
+                    2048,
+                    Some("ffdhe2048"),
+                ),
+                &[
+                    "dh.insufficient",
+                    "protocol.tls1_2.offered",
+                    "suites.phase_out",
+                ],
+            ),
+            (
+                with_leaf(base.clone(), "RSA", 1024, None),
+                &["cert.key.insufficient", "cert.key.phase_out"],
+            ),
+            (
+                with_leaf(base.clone(), "RSA", 2048, None),
+                &["cert.key.phase_out"],
+            ),
+            (
+                with_leaf(base.clone(), "DSA", 2048, None),
+                &["cert.key.insufficient"],
+            ),
+            (
+                with_findings(base.clone(), &["cert.untrusted"]),
+                &["cert.chain.invalid"],
+            ),
+            (
+                with_findings(base.clone(), &["cert.signature.weak"]),
+                &["cert.weak"],
+            ),
+            (
+                tls12(&[0xc02f], &[0x0201]),
+                &["protocol.tls1_2.offered", "sigs.insufficient"],
+            ),
+            (
+                tls12(&[0xc02f], &[0x0303]),
+                &["protocol.tls1_2.offered", "sigs.phase_out"],
+            ),
+        ],
+    );
+    let p = builtin("ncsc-nl");
+    // RSA 3072, X448 and brainpool are Good; the ML-KEM hybrid is not judged.
+    assert!(failed(&with_leaf(base.clone(), "RSA", 3072, None), &p).is_empty());
+    assert!(failed(&with_groups(base.clone(), &[X448, 0x001f], &[]), &p).is_empty());
+    assert!(failed(
+        &with_groups(base.clone(), &[X25519_MLKEM768, X25519], &[]),
+        &p
+    )
+    .is_empty());
+    // The ladder: a Sufficient server is compliant unless asked for Good only.
+    let sufficient = with_groups(
+        plus(&base, Tls12, &[0xc02f]),
+        &[X25519, P256, P384],
+        &[X25519, P256],
+    );
+    assert_eq!(
+        evaluate(&sufficient, &p, Severity::Warning).verdict,
+        Verdict::Compliant
+    );
+    assert_eq!(
+        evaluate(&sufficient, &p, Severity::Info).verdict,
+        Verdict::NotCompliant
+    );
+    let phase_out = with_leaf(base.clone(), "RSA", 2048, None);
+    assert_eq!(
+        evaluate(&phase_out, &p, Severity::Error).verdict,
+        Verdict::Compliant
+    );
+    assert_eq!(
+        evaluate(&phase_out, &p, Severity::Warning).verdict,
+        Verdict::NotCompliant
+    );
+}
+
+/// CNSA 2.0: TLS 1.3 with TLS_AES_256_GCM_SHA384, ML-KEM-1024 (P-384 still allowed, reported),
+/// ML-DSA-87 (ECDSA P-384 still allowed, its absence reported).
+#[test]
+fn cnsa_2_0() {
+    let mut base = with_leaf(
+        with_groups(
+            target(&[(Tls13, &[0x1302])]),
+            &[MLKEM1024, SECP384_MLKEM1024],
+            &[],
+        ),
+        "EC",
+        384,
+        Some("P-384"),
+    );
+    sigs(&mut base, &[], &[MLDSA87, ECDSA_P384_SHA384]);
+    let signing = |schemes: &[u16]| {
+        let mut t = base.clone();
+        sigs(&mut t, &[], schemes);
+        t
+    };
+    check_profile(
+        "cnsa-2.0",
+        base.clone(),
+        vec![
+            (
+                with_leaf(target(&[]), "EC", 384, Some("P-384")),
+                &["protocol.tls1_3.required"],
+            ),
+            (
+                plus(&base, Tls12, &[0xc030]),
+                &["protocol.before_tls1_3.offered"],
+            ),
+            (plus(&base, Ssl2, &[]), &["protocol.before_tls1_3.offered"]),
+            (
+                plus(&base, Tls13, &[0x1301]),
+                &["suites.tls1_3.not_allowed"],
+            ),
+            // CNSA 1.0's P-384 alone: no ML-KEM-1024, and classical.
+            (
+                with_groups(base.clone(), &[P384], &[]),
+                &["groups.classical.offered", "groups.mlkem1024.missing"],
+            ),
+            (
+                with_groups(base.clone(), &[MLKEM1024, P384], &[]),
+                &["groups.classical.offered"],
+            ),
+            // ML-KEM-768 (OpenSSL 3.5's default hybrid) is below CNSA 2.0's category 5.
+            (
+                with_groups(base.clone(), &[MLKEM1024, X25519_MLKEM768], &[]),
+                &["groups.not_allowed"],
+            ),
+            (
+                signing(&[ECDSA_P256_SHA256]),
+                &["sigs.mldsa87.missing", "sigs.not_allowed"],
+            ),
+            (signing(&[ECDSA_P384_SHA384]), &["sigs.mldsa87.missing"]),
+            (
+                with_leaf(base.clone(), "RSA", 2048, None),
+                &["cert.key.cnsa"],
+            ),
+            (
+                with_leaf(base.clone(), "EC", 256, Some("P-256")),
+                &["cert.key.cnsa"],
+            ),
+            (
+                with_findings(base.clone(), &["cert.expired"]),
+                &["cert.chain.invalid"],
+            ),
+            (
+                with_findings(base.clone(), &["cert.key.weak"]),
+                &["cert.weak"],
+            ),
+        ],
+    );
+    let p = builtin("cnsa-2.0");
+    assert!(failed(&with_leaf(base.clone(), "RSA", 3072, None), &p).is_empty());
+    assert!(failed(&with_groups(base.clone(), &[MLKEM1024], &[]), &p).is_empty());
+    assert!(failed(&signing(&[MLDSA87]), &p).is_empty());
+    // The transition: a CNSA 1.0 server fails only warnings beside the missing ML-KEM-1024.
+    let cnsa1 = signing(&[ECDSA_P384_SHA384]);
+    let cnsa1 = with_groups(cnsa1, &[MLKEM1024, P384], &[]);
+    assert_eq!(
+        evaluate(&cnsa1, &p, Severity::Error).verdict,
+        Verdict::Compliant
+    );
 }
 
 #[test]

@@ -35,8 +35,13 @@ pub fn write(out: &mut dyn Write, report: &ScanReport) -> std::io::Result<()> {
             c.tests += 1;
             let class = escape(&format!("tlsaudit.{}", p.policy));
             let name = escape(&r.id);
+            let source = if r.source_section.is_empty() {
+                String::new()
+            } else {
+                format!("\nsource: {}", r.source_section)
+            };
             let detail = escape(&format!(
-                "{}\nevidence: {}\nfix: {}",
+                "{}\nevidence: {}\nfix: {}{source}",
                 r.title, r.evidence, r.message
             ));
             let sev = r.severity.name();

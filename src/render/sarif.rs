@@ -48,7 +48,11 @@ pub fn log(report: &ScanReport) -> Value {
                         "shortDescription": { "text": r.title },
                         "help": { "text": r.message },
                         "defaultConfiguration": { "level": level(r.severity) },
-                        "properties": { "policy": p.policy },
+                        "properties": if r.source_section.is_empty() {
+                            json!({ "policy": p.policy })
+                        } else {
+                            json!({ "policy": p.policy, "source_section": r.source_section })
+                        },
                     }));
                     rule_ids.len() - 1
                 }

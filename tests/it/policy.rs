@@ -351,6 +351,12 @@ async fn tls12_server_without_the_six_suites_fails_and_exits_1() {
     let sarif: Value =
         serde_json::from_str(&std::fs::read_to_string(&sarif_path).unwrap()).unwrap();
     check_sarif(&sarif);
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules
+        .iter()
+        .all(|r| r["properties"]["source_section"].is_string()));
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let fail = results
         .iter()
@@ -382,6 +388,10 @@ async fn tls12_server_without_the_six_suites_fails_and_exits_1() {
     );
     assert!(
         text.contains("fix: Enable TLS 1.2 with at least one of"),
+        "{text}"
+    );
+    assert!(
+        text.contains("source: MultiSafepay developer page TLS protocols"),
         "{text}"
     );
     // The notifier's reason names what the server offers.
@@ -766,6 +776,13 @@ fn policy_list_show_and_bad_files() {
     assert_eq!(out.status.code(), Some(0));
     let shown = stdout(&out);
     assert_eq!(shown, include_str!("../../policies/multisafepay.toml"));
+    // Each rule cites its section, pinned profiles too.
+    let out = tlsaudit(&["policy", "show", "nist-800-52r2@2"]);
+    assert!(
+        stdout(&out).contains("source_section = \"SP 800-52r2 (August 2019) §3.1\""),
+        "{}",
+        stdout(&out)
+    );
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.toml");
     std::fs::write(&copy, &shown).unwrap();

@@ -314,13 +314,13 @@ fn bad_input_is_a_400_that_says_why() {
         (
             "target=127.0.0.1:1&policy=nope",
             "unknown policy 'nope' (use one of multisafepay, mozilla-modern, mozilla-intermediate, \
-             mozilla-old, nist-800-52r2, pci-dss-4, bsi-tr-02102-2, or none)",
+             mozilla-old, nist-800-52r2, pci-dss-4, bsi-tr-02102-2, ncsc-nl, cnsa-2.0, or none)",
         ),
         (
             // A request never names a file on the server.
             "target=127.0.0.1:1&policy=%2Fetc%2Fpasswd",
             "unknown policy '/etc/passwd' (use one of multisafepay, mozilla-modern, \
-             mozilla-intermediate, mozilla-old, nist-800-52r2, pci-dss-4, bsi-tr-02102-2, or none)",
+             mozilla-intermediate, mozilla-old, nist-800-52r2, pci-dss-4, bsi-tr-02102-2, ncsc-nl, cnsa-2.0, or none)",
         ),
         (
             "target=127.0.0.1:1&starttls=gopher",

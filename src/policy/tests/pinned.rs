@@ -125,33 +125,11 @@ fn mozilla_intermediate_pinned() {
         } else {
             assert!(failed(&dhe, &p).is_empty(), "{name}: DHE is allowed");
         }
-        let mut cases: Vec<(TargetFacts, &[&str])> = vec![
-            (target(&[]), &["protocol.required"]),
-            (plus(&base, Ssl2, &[]), &["protocol.ssl2.offered"]),
-            (plus(&base, Ssl3, &[0x002f]), &["protocol.ssl3.offered"]),
-            (plus(&base, Tls10, &[0xc013]), &["protocol.tls1_0.offered"]),
-            (plus(&base, Tls11, &[0xc013]), &["protocol.tls1_1.offered"]),
-            (
-                plus(&base, Tls12, &[0x009c]),
-                &["suites.tls1_2.not_allowed"],
-            ),
-            (
-                plus(&base, Tls13, &[0x1304]),
-                &["suites.tls1_3.not_allowed"],
-            ),
-            (
-                with_findings(base.clone(), &["cert.chain.incomplete"]),
-                &["cert.chain.invalid"],
-            ),
-            (
-                with_findings(base.clone(), &["cert.signature.weak"]),
-                &["cert.weak"],
-            ),
-            (
-                with_leaf(base.clone(), "RSA", 1024, None),
-                &["cert.key.type"],
-            ),
-        ];
+        let mut cases = intermediate_common(&base);
+        cases.push((
+            with_leaf(base.clone(), "RSA", 1024, None),
+            &["cert.key.type"],
+        ));
         if pq {
             cases.extend([
                 (
@@ -483,4 +461,54 @@ fn nist_reading_2_adds_the_extended_master_secret_only() {
         .rules
         .iter()
         .any(|r| r.id.contains("extended_master_secret")));
+}
+
+/// SP 800-52r2 at both readings: reading 1's table is the bare name's; reading 2 adds the
+/// extended master secret (its base echoes it).
+#[test]
+fn nist_800_52r2_pinned() {
+    let base = nist_base();
+    check_profile("nist-800-52r2@1", base.clone(), nist_cases(&base));
+    let ems = |answer: Answer| {
+        let mut t = base.clone();
+        t.features = Some(FeaturesSection {
+            status: SectionStatus::Completed,
+            extended_master_secret: Fact {
+                answer,
+                evidence: "e".into(),
+            },
+            ..Default::default()
+        });
+        t
+    };
+    let mut cases = nist_cases(&base);
+    cases.push((
+        ems(Answer::No),
+        &["features.extended_master_secret.missing"],
+    ));
+    check_profile("nist-800-52r2@2", ems(Answer::Yes), cases);
+}
+
+/// Every built-in profile, bare and pinned, has a unit table that passes: this runs every
+/// table (each records its profile) and asks for all of them, so a new profile or version
+/// without a table fails here.
+#[test]
+fn every_builtin_profile_has_a_table() {
+    multisafepay_is_the_seed();
+    mozilla_modern();
+    mozilla_intermediate();
+    mozilla_old();
+    nist_800_52r2();
+    pci_dss_4();
+    bsi_tr_02102_2();
+    ncsc_nl();
+    cnsa_2_0();
+    mozilla_modern_pinned();
+    mozilla_intermediate_pinned();
+    mozilla_old_pinned();
+    nist_800_52r2_pinned();
+    let run = TABLES_RUN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for name in profiles::NAMES.iter().chain(profiles::PINNED.iter()) {
+        assert!(run.contains(*name), "{name} has no unit table");
+    }
 }

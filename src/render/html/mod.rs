@@ -343,6 +343,7 @@ mod tests {
                     title: "the name matches".into(),
                     message: "Serve a certificate that names the host.".into(),
                     evidence: format!("subject CN={EVIL}"),
+                    source_section: String::new(),
                 }],
             }),
             ..Default::default()
@@ -406,6 +407,7 @@ mod tests {
                     title: "no insecure suites".into(),
                     message: "Turn off RC4.".into(),
                     evidence: "TLS_RSA_WITH_RC4_128_SHA".into(),
+                    source_section: String::new(),
                 }],
             }),
             ..Default::default()

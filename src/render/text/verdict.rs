@@ -55,6 +55,9 @@ pub fn block(
         writeln!(out, "  {:18} evidence: {}", "", r.evidence)?;
         if r.status == RuleStatus::Fail {
             writeln!(out, "  {:18} fix: {}", "", r.message)?;
+            if !r.source_section.is_empty() {
+                writeln!(out, "  {:18} source: {}", "", style.dim(&r.source_section))?;
+            }
         }
     }
     writeln!(out)
