@@ -236,9 +236,18 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "LETTER", value_parser = parse_grade)]
     pub(crate) min_grade: Option<Letter>,
     /// Scan only shard K of N of the target list (1-based), e.g. 2/8: N workers with the same
-    /// list and K = 1..N cover it exactly once, with no coordination.
-    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    pub(crate) shard: Option<(usize, usize)>,
+    /// list and K = 1..N cover it exactly once, with no coordination. `auto`: a Kubernetes
+    /// Indexed Job's worker, K from JOB_COMPLETION_INDEX (0-based) and N from --shard-count.
+    #[arg(long, value_name = "K/N|auto", value_parser = parse_shard_spec)]
+    pub(crate) shard: Option<ShardSpec>,
+    /// N for `--shard auto`: the Job's completions.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "TLSAUDIT_SHARD_COUNT",
+        requires = "shard"
+    )]
+    pub(crate) shard_count: Option<usize>,
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
     /// Resume an interrupted run: skip the targets the -o FILE (JSON Lines) of an earlier run
@@ -331,6 +340,52 @@ fn parse_grade(s: &str) -> Result<Letter, String> {
     Letter::parse(s)
         .filter(|l| !matches!(l, Letter::T | Letter::M))
         .ok_or_else(|| format!("--min-grade takes A+, A, A-, B, C, D, E or F, not '{s}'"))
+}
+
+/// `--shard`: K/N, or `auto` (resolved from the environment when the scan runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ShardSpec {
+    Fixed(usize, usize),
+    Auto,
+}
+
+fn parse_shard_spec(s: &str) -> Result<ShardSpec, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(ShardSpec::Auto);
+    }
+    parse_shard(s).map(|(k, n)| ShardSpec::Fixed(k, n))
+}
+
+/// `--shard auto`: K from a Kubernetes Indexed Job's JOB_COMPLETION_INDEX (0-based), N from
+/// `--shard-count` (or TLSAUDIT_SHARD_COUNT).
+pub(crate) fn resolve_shard(
+    spec: Option<ShardSpec>,
+    count: Option<usize>,
+    index: Option<&str>,
+) -> Result<Option<(usize, usize)>, String> {
+    match spec {
+        None => Ok(None),
+        Some(ShardSpec::Fixed(k, n)) => Ok(Some((k, n))),
+        Some(ShardSpec::Auto) => {
+            let index = index.ok_or(
+                "--shard auto needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job)",
+            )?;
+            let index: usize = index
+                .trim()
+                .parse()
+                .map_err(|_| format!("JOB_COMPLETION_INDEX is not a number: '{index}'"))?;
+            let n = count.filter(|n| *n >= 1).ok_or(
+                "--shard auto needs the number of shards: --shard-count N or TLSAUDIT_SHARD_COUNT \
+                 (the Job's completions)",
+            )?;
+            if index >= n {
+                return Err(format!(
+                    "JOB_COMPLETION_INDEX {index} is not below the shard count {n}"
+                ));
+            }
+            Ok(Some((index + 1, n)))
+        }
+    }
 }
 
 pub(crate) fn parse_shard(s: &str) -> Result<(usize, usize), String> {

@@ -23,7 +23,7 @@ use tlsaudit::store::Store;
 
 use super::exit::{is_broken_pipe, Exit};
 use super::progress::{self, Progress};
-use super::{judge_from_args, ScanArgs};
+use super::{judge_from_args, resolve_shard, ScanArgs};
 
 /// The certificates stage's options from the flags; fails on an unreadable --ca-file.
 pub(crate) fn cert_options(args: &ScanArgs) -> anyhow::Result<tlsaudit::certs::CertOptions> {
@@ -207,7 +207,13 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         .collect::<anyhow::Result<Vec<Line>>>()?;
     let lines = std::sync::Arc::new(lines);
     let default_port = scan_options(&args).default_port();
-    let targets = || shard(expand(lines.clone(), default_port), args.shard);
+    let shard_of = resolve_shard(
+        args.shard,
+        args.shard_count,
+        std::env::var("JOB_COMPLETION_INDEX").ok().as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let targets = || shard(expand(lines.clone(), default_port), shard_of);
     // One pass to count, without keeping: the progress bar's total.
     let mut total = targets().count();
     if total == 0 {
@@ -480,6 +486,20 @@ mod tests {
         assert!(
             parse_shard("0/8").is_err() && parse_shard("9/8").is_err() && parse_shard("x").is_err()
         );
+        // A Kubernetes Indexed Job's worker: 0-based index, 1-based shard.
+        use crate::cli::{resolve_shard, ShardSpec};
+        let auto = Some(ShardSpec::Auto);
+        assert_eq!(resolve_shard(auto, Some(4), Some("0")), Ok(Some((1, 4))));
+        assert_eq!(resolve_shard(auto, Some(4), Some("3")), Ok(Some((4, 4))));
+        assert!(resolve_shard(auto, Some(4), Some("4"))
+            .unwrap_err()
+            .contains("not below"));
+        assert!(resolve_shard(auto, None, Some("0"))
+            .unwrap_err()
+            .contains("--shard-count"));
+        assert!(resolve_shard(auto, Some(4), None)
+            .unwrap_err()
+            .contains("JOB_COMPLETION_INDEX"));
     }
 
     // Moved from tests/it/groups.rs when the command line became private to the binary.

@@ -219,3 +219,83 @@ fn a_postgres_store_round_trips_and_serves_impact_and_diff() {
         "{out}"
     );
 }
+
+/// The Kubernetes Indexed Job, run here as the Job runs it: N workers started at once with the
+/// same list, each with its JOB_COMPLETION_INDEX and the shard count, writing one PostgreSQL
+/// store. Every target is scanned exactly once.
+#[test]
+fn sharded_workers_cover_the_list_exactly_once_in_one_postgres_store() {
+    if !require("openssl") {
+        return;
+    }
+    if fixtures::servers::postgres_bin_dir().is_none() && !require("initdb") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let db = postgres("shard-pg", &cert, &[]).unwrap();
+    let url = format!("postgres://postgres@{}/postgres", db.target());
+    let a = openssl_s_server("shard-a", &cert, &[]).unwrap();
+    let b = openssl_s_server("shard-b", &cert, &["-no_tls1_3"]).unwrap();
+    let dead: Vec<u16> = (0..5).map(|_| free_port().unwrap()).collect();
+    let mut ports = vec![a.port(), b.port()];
+    ports.extend(&dead);
+    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+    let block = format!("127.0.0.1/32:{}", ports.join(","));
+    let workers: Vec<std::process::Child> = (0..3)
+        .map(|index| {
+            Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+                .args([
+                    "scan",
+                    &block,
+                    "--shard",
+                    "auto",
+                    "--store",
+                    &url,
+                    "--policy",
+                    "none",
+                    "--clients",
+                    "none",
+                    "--only",
+                    "suites",
+                    "--retries",
+                    "0",
+                    "-f",
+                    "jsonl",
+                    "-q",
+                ])
+                .env("JOB_COMPLETION_INDEX", index.to_string())
+                .env("TLSAUDIT_SHARD_COUNT", "3")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for w in workers {
+        let out = w.wait_with_output().unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 3)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (latest, previous) = rt.block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let mut latest = Vec::new();
+        store
+            .for_each_nth_latest(1, |t| latest.push(t.facts.target.clone()))
+            .await
+            .unwrap();
+        let mut previous = Vec::new();
+        store
+            .for_each_nth_latest(2, |t| previous.push(t.facts.target.clone()))
+            .await
+            .unwrap();
+        (latest, previous)
+    });
+    let mut expected: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    expected.sort();
+    assert_eq!(latest, expected, "every target scanned");
+    assert!(previous.is_empty(), "none twice: {previous:?}");
+}
