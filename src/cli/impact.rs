@@ -60,7 +60,8 @@ pub(crate) struct ImpactArgs {
     )]
     pub(crate) clients: String,
     /// Output format: text (a summary, the endpoints that break first), json
-    /// ({endpoints: [{target, breaks, reasons, …}], summary}) or csv (one row per endpoint).
+    /// ({endpoints: [{target, breaks, reasons, …}], summary}), csv (one row per endpoint) or
+    /// html (one page).
     #[arg(long, short = 'f', value_enum, default_value_t = ImpactFormat::Text)]
     pub(crate) format: ImpactFormat,
     /// Write the result to FILE instead of stdout.
@@ -73,6 +74,8 @@ pub(crate) enum ImpactFormat {
     Text,
     Json,
     Csv,
+    /// One self-contained page (inline CSS, no scripts), to send to a manager.
+    Html,
 }
 
 /// The one client `--client` names: a built-in id or a profile file.
@@ -142,6 +145,7 @@ async fn adopt(args: &ImpactArgs, policy: &str) -> anyhow::Result<Exit> {
         match args.format {
             ImpactFormat::Text => render::impact::adoption_text(&mut out, &adoption)?,
             ImpactFormat::Csv => render::impact::adoption_csv(&mut out, &adoption)?,
+            ImpactFormat::Html => render::impact::adoption_html(&mut out, &adoption)?,
             ImpactFormat::Json => {
                 serde_json::to_writer_pretty(&mut out, &adoption)?;
                 writeln!(out)?;
@@ -175,6 +179,7 @@ pub(crate) async fn run(args: ImpactArgs) -> anyhow::Result<Exit> {
         match args.format {
             ImpactFormat::Text => render::impact::text(&mut out, &impact)?,
             ImpactFormat::Csv => render::impact::csv(&mut out, &impact)?,
+            ImpactFormat::Html => render::impact::html(&mut out, &impact)?,
             ImpactFormat::Json => {
                 serde_json::to_writer_pretty(&mut out, &impact)?;
                 writeln!(out)?;

@@ -1,7 +1,8 @@
 //! `tlsaudit impact` as text (a summary a manager reads: totals, counts by reason, the
 //! endpoints that break first, each with its reasons) and CSV (one row per endpoint, for a
 //! spreadsheet or a mail merge to owners). The JSON form is [`Impact`] serialised. The
-//! endpoint-side change ([`Adoption`]) the same way: [`adoption_text`], [`adoption_csv`].
+//! endpoint-side change ([`Adoption`]) the same way: [`adoption_text`], [`adoption_csv`]. Both
+//! also as one self-contained HTML page ([`html`], [`adoption_html`]).
 
 use std::io::Write;
 
@@ -219,4 +220,132 @@ pub fn adoption_csv(out: &mut dyn Write, a: &Adoption) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+fn h(s: &str) -> String {
+    super::markup::escape(s, super::markup::Dialect::Html)
+}
+
+/// The page's frame: a self-contained HTML page (inline CSS, no scripts).
+fn page(out: &mut dyn Write, title: &str, body: &str) -> std::io::Result<()> {
+    write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n\
+         <style>\nbody{{font-family:system-ui,sans-serif;margin:2em;max-width:80em}}\n\
+         table{{border-collapse:collapse;margin:1em 0}}\n\
+         th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}}\n\
+         .breaks{{background:#fde2e1}}.changes{{background:#fff4d6}}\n\
+         td.n{{text-align:right}}ul{{margin:0;padding-left:1.2em}}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        h(title)
+    )
+}
+
+fn counts_table(title: &str, rows: &[crate::fleet::impact::Count]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "<h2>{}</h2>\n<table>\n<tr><th>endpoints</th><th>what</th></tr>\n",
+        h(title)
+    );
+    for c in rows {
+        s += &format!(
+            "<tr><td class=\"n\">{}</td><td>{} <code>{}</code></td></tr>\n",
+            c.endpoints,
+            h(&c.description),
+            h(&c.id)
+        );
+    }
+    s + "</table>\n"
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let li: String = items.iter().map(|i| format!("<li>{}</li>", h(i))).collect();
+    format!("<ul>{li}</ul>")
+}
+
+/// The client-side impact as one HTML page: the totals, the counts by reason, then every
+/// endpoint that is not unaffected, those that break first.
+pub fn html(out: &mut dyn Write, impact: &Impact) -> std::io::Result<()> {
+    let s = &impact.summary;
+    let title = format!("Impact on {} without {}", s.client, s.without.join(", "));
+    let mut b = format!("<h1>{}</h1>\n", h(&title));
+    b += &format!(
+        "<p><strong>{} of {} endpoints break</strong>; {} still reached differently, {} not \
+         reached even before, {} not scanned, {} unaffected.</p>\n",
+        s.breaks, s.endpoints, s.changes, s.unreachable_before, s.not_scanned, s.unaffected
+    );
+    if !s.not_offered.is_empty() {
+        b += &format!(
+            "<p>Not offered by {} today, so no change: {}</p>\n",
+            h(&s.client),
+            h(&s.not_offered.join(", "))
+        );
+    }
+    b += &counts_table("Why they break", &s.breaks_by_reason);
+    b += &counts_table("What they negotiate today", &s.breaks_by_suite_before);
+    b += "<h2>Endpoints</h2>\n<table>\n<tr><th>target</th><th>status</th><th>reasons</th></tr>\n";
+    for e in impact
+        .endpoints
+        .iter()
+        .filter(|e| e.status != Status::Unaffected)
+    {
+        b += &format!(
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            e.status.id().replace('_', "-"),
+            h(&e.target),
+            e.status.id(),
+            list(&e.reasons)
+        );
+    }
+    b += "</table>\n";
+    page(out, &title, &b)
+}
+
+/// The endpoint-side change as one HTML page: the totals, the clients that would lose
+/// endpoints and the rules failed, then the endpoints to change, the worst first.
+pub fn adoption_html(out: &mut dyn Write, a: &Adoption) -> std::io::Result<()> {
+    let s = &a.summary;
+    let title = format!("Every endpoint adopts {}", s.policy);
+    let mut b = format!("<h1>{}</h1>\n", h(&title));
+    b += &format!(
+        "<p><strong>{} of {} endpoints must change</strong>; {} would lose known clients \
+         ({} client profiles checked). {} compliant, {} incomplete, {} not scanned.</p>\n",
+        s.must_change, s.endpoints, s.breaks, s.clients, s.compliant, s.incomplete, s.not_scanned
+    );
+    b += &counts_table("Clients that would lose endpoints", &s.clients_lost);
+    b += &counts_table("Rules failed", &s.rules_failed);
+    b += "<h2>Endpoints to change</h2>\n<table>\n<tr><th>target</th><th>verdict</th>\
+          <th>what to change</th><th>clients lost</th></tr>\n";
+    for e in a
+        .endpoints
+        .iter()
+        .filter(|e| e.must_change || e.breaks || !e.notes.is_empty())
+    {
+        let changes: Vec<String> = e
+            .changes
+            .iter()
+            .map(|c| format!("{}: {}", c.rule, c.message))
+            .chain(e.notes.iter().cloned())
+            .collect();
+        let lost: Vec<String> = e
+            .clients_lost
+            .iter()
+            .map(|l| format!("{} ({}): {}", l.client, l.name, l.reason))
+            .collect();
+        b += &format!(
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            if e.breaks { "breaks" } else { "changes" },
+            h(&e.target),
+            e.verdict
+                .map_or("not scanned".to_string(), |v| v.to_string()),
+            list(&changes),
+            list(&lost)
+        );
+    }
+    b += "</table>\n";
+    page(out, &title, &b)
 }

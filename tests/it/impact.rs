@@ -247,6 +247,21 @@ fn notifier_without_static_rsa_and_cbc_breaks_exactly_the_servers_that_need_them
         rows[1]
     );
 
+    // HTML: one page, the totals first, the unaffected endpoint left out.
+    let (code, page, _) = impact("html");
+    assert_eq!(code, 1);
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(page.contains("<strong>1 of 5 endpoints break</strong>"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "<tr class=\"breaks\"><td>{}</td><td>breaks</td>",
+            legacy.target()
+        )),
+        "{page}"
+    );
+    assert!(!page.contains(&modern.target()));
+    assert!(!page.contains("<script"));
+
     // Dropping only the CBC suite breaks nobody here: exit 0.
     let (code, json, _) = tlsaudit(&[
         "impact",
@@ -403,4 +418,17 @@ fn endpoints_adopting_intermediate_must_change_and_old_clients_lose_them() {
         "{text}"
     );
     assert!(text.contains("would lose java-6 ("), "{text}");
+    let (_, page, _) = tlsaudit(&[
+        "impact",
+        &results,
+        "--endpoints-adopt",
+        "mozilla-intermediate",
+        "-f",
+        "html",
+    ]);
+    assert!(
+        page.contains("<strong>1 of 2 endpoints must change</strong>"),
+        "{page}"
+    );
+    assert!(page.contains("java-6 (Java (JSSE) 6u45): no common version"), "{page}");
 }
