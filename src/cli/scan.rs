@@ -85,24 +85,71 @@ pub(crate) fn shard<T>(
         .map(|(_, t)| t)
 }
 
-/// One line of the target list: a target, or a CIDR block standing for many.
-#[derive(Clone)]
-enum Line {
-    One(String),
-    Block(Block),
+/// Where target lines come from: lines already read (the arguments, stdin), or a file read
+/// again on each pass over the list and never held whole (a fleet's list of 10^6 lines).
+enum Source {
+    Lines(Vec<String>),
+    File(String),
 }
 
-/// The targets the lines stand for, blocks expanded lazily.
+/// A line of a target list without its comment and blanks; `None` when nothing is left.
+fn target_line(line: &str) -> Option<String> {
+    let t = line.split('#').next().unwrap_or("").trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// Every target line of every source, in order.
+fn list_lines(
+    sources: std::sync::Arc<Vec<Source>>,
+) -> impl Iterator<Item = std::io::Result<String>> + Send + 'static {
+    (0..sources.len()).flat_map(
+        move |i| -> Box<dyn Iterator<Item = std::io::Result<String>> + Send> {
+            match &sources[i] {
+                Source::Lines(lines) => Box::new(lines.clone().into_iter().map(Ok)),
+                Source::File(path) => match std::fs::File::open(path) {
+                    Ok(f) => Box::new(
+                        std::io::BufReader::new(f)
+                            .lines()
+                            .filter_map(|l| l.map(|l| target_line(&l)).transpose()),
+                    ),
+                    Err(e) => Box::new(std::iter::once(Err(e))),
+                },
+            }
+        },
+    )
+}
+
+/// The targets the lines stand for, CIDR blocks expanded lazily. A bad block stays a line
+/// (the scan reports it as an invalid target); [`check_list`] has refused it before.
 fn expand(
-    lines: std::sync::Arc<Vec<Line>>,
+    sources: std::sync::Arc<Vec<Source>>,
     default_port: u16,
 ) -> impl Iterator<Item = String> + Send + 'static {
-    (0..lines.len()).flat_map(move |i| -> Box<dyn Iterator<Item = String> + Send> {
-        match &lines[i] {
-            Line::One(t) => Box::new(std::iter::once(t.clone())),
-            Line::Block(b) => Box::new(b.targets(default_port)),
+    list_lines(sources)
+        .map_while(|l| match l {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("tlsaudit: reading the target list: {e}");
+                None
+            }
+        })
+        .flat_map(move |line| -> Box<dyn Iterator<Item = String> + Send> {
+            match Block::parse(&line) {
+                Some(Ok(b)) => Box::new(b.targets(default_port)),
+                _ => Box::new(std::iter::once(line)),
+            }
+        })
+}
+
+/// One pass over the list before scanning: every line readable, every CIDR block valid.
+fn check_list(sources: &std::sync::Arc<Vec<Source>>) -> anyhow::Result<()> {
+    for line in list_lines(sources.clone()) {
+        let line = line.map_err(|e| anyhow::anyhow!("cannot read the target list: {e}"))?;
+        if let Some(Err(e)) = Block::parse(&line) {
+            anyhow::bail!("target '{line}': {e}");
         }
-    })
+    }
+    Ok(())
 }
 
 fn seconds(what: &str, s: f64) -> Result<Duration, String> {
@@ -115,36 +162,32 @@ fn seconds(what: &str, s: f64) -> Result<Duration, String> {
     }
 }
 
-/// Reads the targets from the arguments and `-i`.
-fn collect_targets(args: &ScanArgs) -> anyhow::Result<Vec<String>> {
-    let mut raw = Vec::new();
-    let mut read_list = |name: &str| -> anyhow::Result<()> {
-        let reader: Box<dyn BufRead> = if name == "-" {
-            Box::new(std::io::BufReader::new(std::io::stdin()))
-        } else {
-            Box::new(std::io::BufReader::new(std::fs::File::open(name).map_err(
-                |e| anyhow::anyhow!("cannot read target list {name}: {e}"),
-            )?))
-        };
-        for line in reader.lines() {
-            let line = line?;
-            let t = line.split('#').next().unwrap_or("").trim();
-            if !t.is_empty() {
-                raw.push(t.to_string());
-            }
+/// The target list: stdin (`-`), the `-i` file (read lazily, on each pass), the arguments.
+fn target_sources(args: &ScanArgs) -> anyhow::Result<Vec<Source>> {
+    let stdin = || -> anyhow::Result<Source> {
+        let mut lines = Vec::new();
+        for line in std::io::stdin().lock().lines() {
+            lines.extend(target_line(&line?));
         }
-        Ok(())
+        Ok(Source::Lines(lines))
     };
-    for t in &args.targets {
-        if t == "-" {
-            read_list("-")?;
+    let mut sources = Vec::new();
+    if args.targets.iter().any(|t| t == "-") {
+        sources.push(stdin()?);
+    }
+    match args.input.as_deref() {
+        Some("-") => sources.push(stdin()?),
+        Some(path) => {
+            std::fs::File::open(path)
+                .map_err(|e| anyhow::anyhow!("cannot read target list {path}: {e}"))?;
+            sources.push(Source::File(path.to_string()));
         }
+        None => {}
     }
-    if let Some(i) = &args.input {
-        read_list(i)?;
-    }
-    raw.extend(args.targets.iter().filter(|t| *t != "-").cloned());
-    Ok(raw)
+    sources.push(Source::Lines(
+        args.targets.iter().filter(|t| *t != "-").cloned().collect(),
+    ));
+    Ok(sources)
 }
 
 pub(crate) fn engine_config(args: &ScanArgs) -> anyhow::Result<EngineConfig> {
@@ -197,15 +240,8 @@ pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
 
 /// `tlsaudit scan`.
 pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
-    let lines = collect_targets(&args)?
-        .into_iter()
-        .map(|l| match Block::parse(&l) {
-            None => Ok(Line::One(l)),
-            Some(Ok(b)) => Ok(Line::Block(b)),
-            Some(Err(e)) => Err(anyhow::anyhow!("target '{l}': {e}")),
-        })
-        .collect::<anyhow::Result<Vec<Line>>>()?;
-    let lines = std::sync::Arc::new(lines);
+    let lines = std::sync::Arc::new(target_sources(&args)?);
+    check_list(&lines)?;
     let default_port = scan_options(&args).default_port();
     let shard_of = resolve_shard(
         args.shard,

@@ -251,7 +251,10 @@ fn notifier_without_static_rsa_and_cbc_breaks_exactly_the_servers_that_need_them
     let (code, page, _) = impact("html");
     assert_eq!(code, 1);
     assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
-    assert!(page.contains("<strong>1 of 5 endpoints break</strong>"), "{page}");
+    assert!(
+        page.contains("<strong>1 of 5 endpoints break</strong>"),
+        "{page}"
+    );
     assert!(
         page.contains(&format!(
             "<tr class=\"breaks\"><td>{}</td><td>breaks</td>",
@@ -430,5 +433,8 @@ fn endpoints_adopting_intermediate_must_change_and_old_clients_lose_them() {
         page.contains("<strong>1 of 2 endpoints must change</strong>"),
         "{page}"
     );
-    assert!(page.contains("java-6 (Java (JSSE) 6u45): no common version"), "{page}");
+    assert!(
+        page.contains("java-6 (Java (JSSE) 6u45): no common version"),
+        "{page}"
+    );
 }

@@ -113,7 +113,11 @@ fn a_cidr_block_with_ports_is_every_address_at_every_port_and_shards_by_target()
         targets_of(&std::fs::read_to_string(&out).unwrap()),
         [a.target(), b.target()]
     );
-    let (code, err) = scan(&[&block, "-o", &out_arg, "-q", "--shard", "2/2"]);
+    // The same block in a list file (read as the scan goes), beside a comment.
+    let list = dir.path().join("targets.txt");
+    std::fs::write(&list, format!("# the estate\n\n{block}  # two ports\n")).unwrap();
+    let list_arg = list.to_string_lossy().into_owned();
+    let (code, err) = scan(&["-i", &list_arg, "-o", &out_arg, "-q", "--shard", "2/2"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         targets_of(&std::fs::read_to_string(&out).unwrap()),
