@@ -101,6 +101,7 @@ pub(crate) async fn run(format: Format) -> anyhow::Result<Exit> {
             keep_targets: true,
             progress: false,
             store: None,
+            run: None,
             total,
         },
     )

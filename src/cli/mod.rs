@@ -251,9 +251,14 @@ pub(crate) struct ScanArgs {
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
     /// Resume an interrupted run: skip the targets the -o FILE (JSON Lines) of an earlier run
-    /// already holds, cut off a line it was killed while writing, and append the rest.
+    /// already holds (a line it was killed while writing is cut off, the rest appended), and
+    /// with --store and --run those the store holds under that run's name.
     #[arg(long)]
     pub(crate) resume: bool,
+    /// Name this run in the store (e.g. the night's date; every worker of a Job the same), so
+    /// that `--resume --run NAME` skips what any of them finished.
+    #[arg(long, value_name = "NAME", env = "TLSAUDIT_RUN", requires = "store")]
+    pub(crate) run: Option<String>,
     /// Also write every finished target to the results store at PATH, as it finishes: a
     /// SQLite file (created when missing) or a postgres://USER@HOST/DB URL (the schema is
     /// created when missing); `impact --store` and `diff --store` read it.

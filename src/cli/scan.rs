@@ -255,33 +255,51 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     if total == 0 {
         anyhow::bail!("no targets: give HOST[:PORT] arguments or -i FILE");
     }
-    // --resume: the targets the earlier output holds are done; it is cut back to its last
-    // complete line (a killed run's torn tail) and appended to.
-    let resume_at = match (&args.output, args.resume) {
-        (_, false) => None,
-        (None, true) => anyhow::bail!("--resume needs -o FILE: the earlier output to resume"),
-        (Some(p), true) => {
+    let store = match &args.store {
+        Some(spec) => Some(Store::create(spec).await?),
+        None => None,
+    };
+    // --resume: the targets the earlier output holds are done (it is cut back to its last
+    // complete line, a killed run's torn tail, and appended to), and those the store holds
+    // under this run's name.
+    let mut done: std::collections::HashSet<String> = Default::default();
+    let mut complete_len = None;
+    if args.resume {
+        let mut from = Vec::new();
+        if let Some(p) = &args.output {
             if args.format != Format::Jsonl {
                 anyhow::bail!("--resume appends to JSON Lines: give -f jsonl");
             }
-            let done = results::finished_targets(&p.to_string_lossy())?;
-            let left = targets().filter(|t| !done.targets.contains(t)).count();
-            if !args.quiet {
-                eprintln!(
-                    "tlsaudit: resuming {}: {} of {total} targets already there, {left} to scan",
-                    p.display(),
-                    total - left,
-                );
-            }
-            if left == 0 {
-                return Ok(Exit::Ok);
-            }
-            total = left;
-            Some(done)
+            let finished = results::finished_targets(&p.to_string_lossy())?;
+            complete_len = Some(finished.complete_len);
+            done.extend(finished.targets);
+            from.push(p.display().to_string());
         }
-    };
-    let complete_len = resume_at.as_ref().map(|d| d.complete_len);
-    let done = resume_at.map(|d| d.targets).unwrap_or_default();
+        if let (Some(s), Some(label), Some(spec)) = (&store, &args.run, &args.store) {
+            done.extend(s.targets_in_run(label).await?);
+            from.push(format!(
+                "run '{label}' of {}",
+                tlsaudit::store::display(spec)
+            ));
+        }
+        if from.is_empty() {
+            anyhow::bail!(
+                "--resume needs what to resume: -o FILE (JSON Lines), or --store with --run NAME"
+            );
+        }
+        let left = targets().filter(|t| !done.contains(t)).count();
+        if !args.quiet {
+            eprintln!(
+                "tlsaudit: resuming {}: {} of {total} targets already there, {left} to scan",
+                from.join(" and "),
+                total - left,
+            );
+        }
+        if left == 0 {
+            return Ok(Exit::Ok);
+        }
+        total = left;
+    }
     let raw = targets().filter(move |t| !done.contains(t));
     let judge = judge_from_args(&args.judge)?;
     if judge.is_none() && args.format.needs_policy() {
@@ -301,10 +319,6 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         None => Box::new(std::io::stdout()),
     };
     let style = Style::detect(args.output.is_none() && std::io::stdout().is_terminal());
-    let store = match &args.store {
-        Some(spec) => Some(Store::create(spec).await?),
-        None => None,
-    };
     let how = Output {
         format: args.format,
         style,
@@ -318,6 +332,7 @@ pub(crate) async fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             args.quiet,
         ),
         store: store.as_ref(),
+        run: args.run.as_deref(),
         total,
     };
     let (_, tally, interrupted) = scan_and_judge(
@@ -389,6 +404,8 @@ pub(crate) struct Output<'a> {
     pub(crate) keep_targets: bool,
     /// Draw a progress bar on stderr ([`progress::wanted`]).
     pub(crate) progress: bool,
+    /// The run's name in the store (`--run`).
+    pub(crate) run: Option<&'a str>,
     /// How many targets the run has (the progress bar's total).
     pub(crate) total: usize,
     /// `--store`: every finished target is written there too, as it arrives.
@@ -416,6 +433,7 @@ pub(crate) async fn scan_and_judge(
         keep_targets,
         progress,
         store,
+        run,
         total,
     } = *how;
     let mut progress = if progress {
@@ -426,7 +444,7 @@ pub(crate) async fn scan_and_judge(
     let started_at = now_rfc3339();
     let started = Instant::now();
     let stored_scan = match store {
-        Some(s) => Some(s.begin_scan(&started_at).await?),
+        Some(s) => Some(s.begin_scan(&started_at, run).await?),
         None => None,
     };
     let stream = scan_all(raw, engine, opts, audit, concurrency, judge.cloned());

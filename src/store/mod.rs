@@ -103,11 +103,23 @@ impl Store {
         }
     }
 
-    /// Records the start of a scan run.
-    pub async fn begin_scan(&self, started_at: &str) -> Result<ScanId, StoreError> {
+    /// Records the start of a scan run, named `label` when given (`scan --run`).
+    pub async fn begin_scan(
+        &self,
+        started_at: &str,
+        label: Option<&str>,
+    ) -> Result<ScanId, StoreError> {
         match self {
-            Store::Sqlite(s) => s.begin_scan(started_at),
-            Store::Postgres(p) => p.begin_scan(started_at).await,
+            Store::Sqlite(s) => s.begin_scan(started_at, label),
+            Store::Postgres(p) => p.begin_scan(started_at, label).await,
+        }
+    }
+
+    /// The targets with a result in any scan run named `label` (`scan --resume --run`).
+    pub async fn targets_in_run(&self, label: &str) -> Result<Vec<String>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.targets_in_run(label),
+            Store::Postgres(p) => p.targets_in_run(label).await,
         }
     }
 

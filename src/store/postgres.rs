@@ -8,7 +8,10 @@ use tokio_postgres::{Client, NoTls};
 use super::{ScanId, StoreError};
 use crate::report::{now_rfc3339, TargetReport, SCHEMA_VERSION};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/postgres/0001_results.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/postgres/0001_results.sql")),
+    (2, include_str!("migrations/postgres/0002_run_label.sql")),
+];
 
 /// Any number that is ours alone: the advisory lock migrations take.
 const MIGRATION_LOCK: i64 = 0x746c_7361_7564_6974; // "tlsaudit"
@@ -112,13 +115,22 @@ impl PostgresStore {
             .get(0))
     }
 
-    pub async fn begin_scan(&self, started_at: &str) -> Result<ScanId, StoreError> {
+    pub async fn begin_scan(
+        &self,
+        started_at: &str,
+        label: Option<&str>,
+    ) -> Result<ScanId, StoreError> {
         let row = self
             .client
             .query_one(
-                "INSERT INTO scans (started_at, tool_version, report_schema_version)
-                 VALUES ($1, $2, $3) RETURNING id",
-                &[&started_at, &env!("CARGO_PKG_VERSION"), &SCHEMA_VERSION],
+                "INSERT INTO scans (started_at, tool_version, report_schema_version, label)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+                &[
+                    &started_at,
+                    &env!("CARGO_PKG_VERSION"),
+                    &SCHEMA_VERSION,
+                    &label,
+                ],
             )
             .await
             .map_err(|e| self.sql(e))?;
@@ -183,6 +195,19 @@ impl PostgresStore {
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect())
+    }
+
+    pub async fn targets_in_run(&self, label: &str) -> Result<Vec<String>, StoreError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT DISTINCT r.target FROM results r JOIN scans s ON r.scan_id = s.id
+                 WHERE s.label = $1",
+                &[&label],
+            )
+            .await
+            .map_err(|e| self.sql(e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     pub async fn latest_scan(&self) -> Result<Option<ScanId>, StoreError> {

@@ -8,7 +8,10 @@ use super::{ScanId, StoreError};
 use crate::report::{now_rfc3339, TargetReport, SCHEMA_VERSION};
 
 /// The migrations, in order: version, SQL.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite/0001_results.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/sqlite/0001_results.sql")),
+    (2, include_str!("migrations/sqlite/0002_run_label.sql")),
+];
 
 /// An open SQLite store.
 #[derive(Debug)]
@@ -120,12 +123,12 @@ impl SqliteStore {
     }
 
     /// Records the start of a scan run.
-    pub fn begin_scan(&self, started_at: &str) -> Result<ScanId, StoreError> {
+    pub fn begin_scan(&self, started_at: &str, label: Option<&str>) -> Result<ScanId, StoreError> {
         self.conn
             .execute(
-                "INSERT INTO scans (started_at, tool_version, report_schema_version)
-                 VALUES (?1, ?2, ?3)",
-                params![started_at, env!("CARGO_PKG_VERSION"), SCHEMA_VERSION],
+                "INSERT INTO scans (started_at, tool_version, report_schema_version, label)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![started_at, env!("CARGO_PKG_VERSION"), SCHEMA_VERSION, label],
             )
             .map_err(|e| self.sql(e))?;
         Ok(ScanId(self.conn.last_insert_rowid()))
@@ -217,6 +220,22 @@ impl SqliteStore {
             .collect()
     }
 
+    /// The targets with a result in any scan run named `label`.
+    pub fn targets_in_run(&self, label: &str) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT r.target FROM results r JOIN scans s ON r.scan_id = s.id
+                 WHERE s.label = ?1",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![label], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(|e| self.sql(e));
+        rows
+    }
+
     /// The latest scan run, if any.
     pub fn latest_scan(&self) -> Result<Option<ScanId>, StoreError> {
         self.conn
@@ -244,10 +263,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         let s = SqliteStore::create(&path).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 1);
+        assert_eq!(s.schema_version().unwrap(), 2);
         drop(s);
         let s = SqliteStore::open(&path).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 1);
+        assert_eq!(s.schema_version().unwrap(), 2);
         s.conn
             .execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (99, '')",
@@ -273,12 +292,14 @@ mod tests {
     fn latest_and_previous_per_target() {
         let dir = tempfile::tempdir().unwrap();
         let s = SqliteStore::create(&dir.path().join("s.db")).unwrap();
-        let one = s.begin_scan("2026-01-01T00:00:00Z").unwrap();
+        let one = s
+            .begin_scan("2026-01-01T00:00:00Z", Some("night-1"))
+            .unwrap();
         let mut a1 = report("a:443");
         a1.facts.duration_ms = 1;
         s.put(one, &a1).unwrap();
         s.put(one, &report("b:443")).unwrap();
-        let two = s.begin_scan("2026-01-02T00:00:00Z").unwrap();
+        let two = s.begin_scan("2026-01-02T00:00:00Z", None).unwrap();
         let mut a2 = report("a:443");
         a2.facts.duration_ms = 2;
         s.put(two, &a2).unwrap();
@@ -294,13 +315,17 @@ mod tests {
         assert_eq!(previous, [1]);
         assert_eq!(s.latest_scan().unwrap(), Some(two));
         assert_eq!(s.scan_reports(two).unwrap(), [a2]);
+        let mut night = s.targets_in_run("night-1").unwrap();
+        night.sort();
+        assert_eq!(night, ["a:443", "b:443"]);
+        assert!(s.targets_in_run("night-2").unwrap().is_empty());
     }
 
     #[test]
     fn a_corrupt_row_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let s = SqliteStore::create(&dir.path().join("s.db")).unwrap();
-        let scan = s.begin_scan("").unwrap();
+        let scan = s.begin_scan("", None).unwrap();
         s.put(scan, &report("a:443")).unwrap();
         s.conn
             .execute("UPDATE results SET report = '{' WHERE target = 'a:443'", [])

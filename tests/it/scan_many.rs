@@ -92,7 +92,10 @@ fn resume_after_a_killed_run_scans_only_what_is_missing() {
     // --resume appends JSON Lines to a file, nothing else.
     let (code, err) = scan(&[&a.target(), "--resume"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--resume needs -o FILE"), "{err}");
+    assert!(
+        err.contains("--resume needs what to resume: -o FILE"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -299,3 +299,64 @@ fn sharded_workers_cover_the_list_exactly_once_in_one_postgres_store() {
     assert_eq!(latest, expected, "every target scanned");
     assert!(previous.is_empty(), "none twice: {previous:?}");
 }
+
+#[test]
+fn resume_by_run_name_skips_what_the_store_holds_for_that_run() {
+    if !require("openssl") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let a = openssl_s_server("run-a", &cert, &[]).unwrap();
+    let dead = format!("127.0.0.1:{}", free_port().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("runs.db").to_string_lossy().into_owned();
+    let scan = |targets: &[&str], extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "--store",
+            &db,
+            "--policy",
+            "none",
+            "--clients",
+            "none",
+            "--only",
+            "suites",
+            "--retries",
+            "0",
+            "-f",
+            "jsonl",
+        ];
+        args.extend(extra);
+        args.extend(targets);
+        tlsaudit(&args)
+    };
+    let (code, _, err) = scan(&[&a.target()], &["--run", "night-1", "-q"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = scan(&[&a.target(), &dead], &["--run", "night-1", "--resume"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains(&format!(
+            "resuming run 'night-1' of {db}: 1 of 2 targets already there, 1 to scan"
+        )),
+        "{err}"
+    );
+    // Another night's name resumes nothing.
+    let (_, _, err) = scan(&[&a.target()], &["--run", "night-2", "--resume"]);
+    assert!(
+        err.contains("0 of 1 targets already there, 1 to scan"),
+        "{err}"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut night1 = rt.block_on(async {
+        Store::open(&db)
+            .await
+            .unwrap()
+            .targets_in_run("night-1")
+            .await
+            .unwrap()
+    });
+    night1.sort();
+    let mut expected = vec![a.target(), dead];
+    expected.sort();
+    assert_eq!(night1, expected, "every target in the run");
+}
