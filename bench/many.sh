@@ -6,6 +6,8 @@
 #   bench/many.sh          # N=200
 #   N=1000 bench/many.sh
 #   PEERS=none N=2000 bench/many.sh   # tlsaudit only
+#   FULL=1 DEAD=10 N=1000 bench/many.sh   # full default scans, 10 % of the targets dead
+#                                          # (half closed ports, half silent listeners)
 # Not a test: nothing here asserts a time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -44,12 +46,51 @@ ulimit -n 65536 2>/dev/null || true
 pid=$!
 sleep 1
 sed 's/^/127.0.0.1:/' "$work/ports" >"$work/targets"
+DEAD=${DEAD:-0}
+if [ "$DEAD" -gt 0 ]; then
+  # Dead targets: closed ports (bound, then let go) and silent listeners (a process that
+  # listens and never reads: the kernel completes the TCP handshake, then nothing comes).
+  ndead=$(( N * DEAD / 100 ))
+  python3 - "$ndead" "$work/dead" <<'PY' &
+import socket, sys, time
+n, out = int(sys.argv[1]), sys.argv[2]
+closed = []
+for _ in range(n // 2):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); closed.append(s.getsockname()[1]); s.close()
+silent = []
+for _ in range(n - n // 2):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1024); silent.append(s)
+with open(out, "w") as f:
+    f.write("\n".join(f"127.0.0.1:{p}" for p in closed + [s.getsockname()[1] for s in silent]) + "\n")
+time.sleep(86400)
+PY
+  deadpid=$!
+  for _ in $(seq 100); do [ -s "$work/dead" ] && break; sleep 0.1; done
+  # Every tenth line a dead one, the live ones dropped to keep N targets in all.
+  python3 - "$work/targets" "$work/dead" <<'PY' >"$work/mixed"
+import sys
+live = open(sys.argv[1]).read().split(); dead = open(sys.argv[2]).read().split()
+live = live[:len(live) - len(dead)]
+out, step = [], max(1, (len(live) + len(dead)) // max(1, len(dead)))
+while live or dead:
+    for _ in range(step - 1):
+        if live: out.append(live.pop())
+    if dead: out.append(dead.pop())
+print("\n".join(out))
+PY
+  mv "$work/mixed" "$work/targets"
+  trap 'kill $deadpid 2>/dev/null; cleanup' EXIT
+fi
+STAGES="--only versions,suites"
+[ -n "${FULL:-}" ] && STAGES=""
 
 printf '%-9s %8s %10s %16s %14s\n' tool targets "wall (s)" "conns/target" "peak RSS (MB)"
-/usr/bin/time -f '%e %M' -o "$work/t.tlsaudit" "$BIN" scan --only versions,suites --policy none -i "$work/targets" --format jsonl -o "$work/out.jsonl" --concurrency 64
+# shellcheck disable=SC2086
+/usr/bin/time -f '%e %M' -o "$work/t.tlsaudit" "$BIN" scan $STAGES --policy none -i "$work/targets" --format jsonl -o "$work/out.jsonl" --concurrency 64
 read -r t m <"$work/t.tlsaudit"
-conns=$(python3 -c "import json,sys; r=[json.loads(l) for l in open('$work/out.jsonl')]; print(round(sum(x['connections'] for x in r)/len(r),1), sum(1 for x in r if x['error']))")
-printf '%-9s %8d %10.2f %16s %14.1f   (errors: %s)\n' tlsaudit "$N" "$t" "${conns% *}" "$(echo "$m/1024" | bc -l)" "${conns#* }"
+conns=$(python3 -c "import json,sys; r=[json.loads(l) for l in open('$work/out.jsonl')]; print(round(sum(x['connections'] for x in r)/len(r),1), sum(1 for x in r if x['error']), len(r))")
+read -r cpt errs lines <<<"$conns"
+printf '%-9s %8d %10.2f %16s %14.1f   (reports: %s, with an error: %s; %.0f scans a minute)\n' tlsaudit "$N" "$t" "$cpt" "$(echo "$m/1024" | bc -l)" "$lines" "$errs" "$(echo "$N * 60 / $t" | bc -l)"
 SSLYZE=$(command -v sslyze || { [ -x /opt/sslyze-venv/bin/sslyze ] && echo /opt/sslyze-venv/bin/sslyze; } || true)
 if [ -n "$SSLYZE" ] && [[ "${PEERS:-sslyze}" == *sslyze* ]]; then
   /usr/bin/time -f '%e %M' -o "$work/t.sslyze" "$SSLYZE" --sslv2 --sslv3 --tlsv1 --tlsv1_1 --tlsv1_2 --tlsv1_3 \
