@@ -87,7 +87,7 @@ STAGES="--only versions,suites"
 printf '%-9s %8s %10s %16s %14s\n' tool targets "wall (s)" "conns/target" "peak RSS (MB)"
 # shellcheck disable=SC2086
 /usr/bin/time -f '%e %M' -o "$work/t.tlsaudit" "$BIN" scan $STAGES --policy none -i "$work/targets" --format jsonl -o "$work/out.jsonl" --concurrency 64
-read -r t m <"$work/t.tlsaudit"
+read -r t m < <(tail -1 "$work/t.tlsaudit")  # after any "Command exited with" line
 conns=$(python3 -c "import json,sys; r=[json.loads(l) for l in open('$work/out.jsonl')]; print(round(sum(x['connections'] for x in r)/len(r),1), sum(1 for x in r if x['error']), len(r))")
 read -r cpt errs lines <<<"$conns"
 printf '%-9s %8d %10.2f %16s %14.1f   (reports: %s, with an error: %s; %.0f scans a minute)\n' tlsaudit "$N" "$t" "$cpt" "$(echo "$m/1024" | bc -l)" "$lines" "$errs" "$(echo "$N * 60 / $t" | bc -l)"
