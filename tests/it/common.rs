@@ -151,3 +151,16 @@ pub fn assert_no_failures(failures: &[String], cases: usize) {
         failures.join("\n")
     );
 }
+
+/// Runs the `tlsaudit` binary with `args`: (exit code, -1 for a signal; stdout; stderr).
+pub fn tlsaudit_output(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+        .args(args)
+        .output()
+        .expect("the tlsaudit binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -1,25 +1,13 @@
 //! `tlsaudit diff` over JSON Lines from real scans: one server reconfigured on the same port
 //! (TLS 1.3 off, a suite swapped, a new certificate), one left alone.
 
-use std::process::Command;
-
 use fixtures::servers::{nginx, openssl_s_server, openssl_s_server_at, self_signed, KeyType};
 use serde_json::Value;
 
 use crate::common::require;
 use crate::impact::scan_to_jsonl;
 
-fn tlsaudit(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::common::tlsaudit_output as tlsaudit;
 
 #[test]
 fn a_reconfigured_server_shows_each_change_and_an_untouched_one_none() {

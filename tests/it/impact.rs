@@ -1,25 +1,12 @@
 //! `tlsaudit impact` over JSON Lines from real scans of real servers: which endpoints a client
 //! no longer reaches once it stops offering some suites, and why, in every format.
 
-use std::process::Command;
-
 use fixtures::servers::{free_port, gnutls_serv, nginx, openssl_s_server, self_signed, KeyType};
 use serde_json::Value;
 
 use crate::common::require;
 
-/// Runs tlsaudit: (exit code, stdout, stderr).
-fn tlsaudit(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::common::tlsaudit_output as tlsaudit;
 
 /// Scans `targets` into JSON Lines at `path` (the stages the simulation reads).
 pub(crate) fn scan_to_jsonl(targets: &[String], path: &std::path::Path) {

@@ -13,17 +13,7 @@ use tlsaudit::store::Store;
 use crate::common::require;
 use crate::impact::scan_to_jsonl_with;
 
-fn tlsaudit(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::common::tlsaudit_output as tlsaudit;
 
 /// The latest scan run of the store at `spec` holds exactly the `count` targets of the JSON
 /// Lines at `jsonl`, each field for field.
