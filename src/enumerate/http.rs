@@ -53,29 +53,44 @@ pub async fn scan(
     if !opts.runs(Stage::Http) || opts.starttls.is_some() {
         return None;
     }
-    let read_timeout = ctx.engine.config().read_timeout;
-    let wait = if says_http {
-        read_timeout
-    } else {
-        read_timeout.min(UNCONFIRMED_WAIT)
-    };
-    let mut section = fetch(ctx, prior, host, wait).await;
-    if !says_http && section.status == SectionStatus::Error {
-        if let Some(e) = section.error.as_mut() {
-            if e.starts_with("no HTTP response within") {
-                *e = format!(
-                    "no HTTP response within {} s; the server chose no HTTP protocol by ALPN and is not on port 443, so it may not speak HTTP",
-                    wait.as_secs_f64()
-                );
-            }
+    let wait = AnswerWait::new(ctx.engine.config().read_timeout, says_http);
+    Some(fetch(ctx, prior, host, wait).await)
+}
+
+/// How long the answer to `GET /` is waited for: the read timeout when the server said it
+/// speaks HTTP, else at most [`UNCONFIRMED_WAIT`].
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerWait {
+    pub limit: Duration,
+    pub says_http: bool,
+}
+
+impl AnswerWait {
+    pub fn new(read_timeout: Duration, says_http: bool) -> Self {
+        let limit = if says_http {
+            read_timeout
+        } else {
+            read_timeout.min(UNCONFIRMED_WAIT)
+        };
+        Self { limit, says_http }
+    }
+
+    /// The error when nothing came back within the wait.
+    fn no_answer(&self) -> String {
+        if self.says_http {
+            "no HTTP response within the read timeout".into()
+        } else {
+            format!(
+                "no HTTP response within {} s; the server chose no HTTP protocol by ALPN and is not on port 443, so it may not speak HTTP",
+                self.limit.as_secs_f64()
+            )
         }
     }
-    Some(section)
 }
 
 /// Sends `GET /` for `host` over the best handshake the server and our clients share, and
-/// reads the answer's head (waiting at most `wait` for it) into the section.
-pub async fn fetch(ctx: &Ctx, prior: &Prior, host: &str, wait: Duration) -> HttpSection {
+/// reads the answer's head (waiting at most `wait.limit` for it) into the section.
+pub async fn fetch(ctx: &Ctx, prior: &Prior, host: &str, wait: AnswerWait) -> HttpSection {
     let request = get_request(host);
     let reply = match client_for(prior) {
         Some(Via::Rustls(tls13)) => {
@@ -83,9 +98,9 @@ pub async fn fetch(ctx: &Ctx, prior: &Prior, host: &str, wait: Duration) -> Http
                 Ok(c) => c,
                 Err(e) => return HttpSection::failed(format!("handshake client: {e}"), None),
             };
-            full::request(ctx, &client, &request, MAX_HEAD, wait, head_ended).await
+            full::request(ctx, &client, &request, MAX_HEAD, wait.limit, head_ended).await
         }
-        Some(Via::Own(version, suites)) => own(ctx, version, suites, &request, wait).await,
+        Some(Via::Own(version, suites)) => own(ctx, version, suites, &request, wait.limit).await,
         None => {
             return HttpSection::failed(
                 "no accepted TLS version and suite that our handshake clients can complete",
@@ -94,7 +109,7 @@ pub async fn fetch(ctx: &Ctx, prior: &Prior, host: &str, wait: Duration) -> Http
         }
     };
     match reply {
-        Ok(reply) => read(&reply),
+        Ok(reply) => read(&reply, wait),
         Err(e) => HttpSection::failed(format!("the TLS handshake failed: {e}"), None),
     }
 }
@@ -219,7 +234,7 @@ impl Head {
 }
 
 /// The section from one reply.
-fn read(reply: &Reply) -> HttpSection {
+fn read(reply: &Reply, wait: AnswerWait) -> HttpSection {
     let over = Some(reply.over.clone());
     let head = match parse_head(&reply.bytes) {
         Ok(Some(head)) => head,
@@ -233,7 +248,7 @@ fn read(reply: &Reply) -> HttpSection {
                 (Ended::Closed, 0) => {
                     "the server closed the connection without answering the HTTP request".into()
                 }
-                (Ended::Timeout, 0) => "no HTTP response within the read timeout".into(),
+                (Ended::Timeout, 0) => wait.no_answer(),
                 (Ended::Broken(e), 0) => format!("no HTTP response: {e}"),
                 (ended, _) => format!(
                     "the response head is incomplete: {} after {n} bytes without its end (a blank line), starting {}",
@@ -279,11 +294,14 @@ mod tests {
     use super::*;
 
     fn reply(bytes: &[u8], ended: Ended) -> HttpSection {
-        read(&Reply {
-            over: "TLSv1.3 TLS_AES_128_GCM_SHA256 (rustls)".into(),
-            bytes: bytes.to_vec(),
-            ended,
-        })
+        read(
+            &Reply {
+                over: "TLSv1.3 TLS_AES_128_GCM_SHA256 (rustls)".into(),
+                bytes: bytes.to_vec(),
+                ended,
+            },
+            AnswerWait::new(Duration::from_secs(8), true),
+        )
     }
 
     #[test]
