@@ -296,8 +296,8 @@ pub(crate) struct ScanArgs {
     /// Default: all.
     #[arg(long, value_delimiter = ',', value_parser = parse_stage)]
     pub(crate) only: Vec<Stage>,
-    /// Fewer connections: no preference-order probes for groups and no full handshakes
-    /// (resumption, 0-RTT, TLS 1.3 signature schemes).
+    /// Fewer connections: no preference-order probes for groups, no full handshakes
+    /// (resumption, 0-RTT, TLS 1.3 signature schemes) and no ROBOT ClientKeyExchange-alone round.
     #[arg(long)]
     pub(crate) quick: bool,
     /// Clients to simulate ("who can connect"), comma-separated: profile ids (java-8,
