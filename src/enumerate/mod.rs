@@ -22,9 +22,9 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use crate::facts::certs::FetchedChains;
-use crate::facts::TargetFacts;
 use crate::facts::{ErrorReason, Stage};
 use crate::facts::{ProtocolResult, SectionStatus, SuiteResult, TlsVersion};
+use crate::facts::{RateLimited, TargetFacts};
 use crate::probe::ctx::{resolve, sni_for};
 use crate::probe::engine::{Engine, ProbeOutcome, ServerFlight};
 use crate::probe::hello::{sslv2_hello, HelloSpec, COMPACT_CHUNK};
@@ -109,6 +109,18 @@ pub async fn scan_target(
     opts: &ScanOptions,
 ) -> (TargetFacts, Gathered) {
     let started = Instant::now();
+    // A target's scheme names its own preamble (`imaps://` none, `submission://` SMTP's).
+    let scoped;
+    let opts = match target.starttls(opts.starttls) {
+        s if s == opts.starttls => opts,
+        starttls => {
+            scoped = ScanOptions {
+                starttls,
+                ..opts.clone()
+            };
+            &scoped
+        }
+    };
     let sni = sni_for(target, opts.sni.as_deref(), opts.no_sni);
     let mut report = TargetFacts {
         target: target.input.clone(),
@@ -189,6 +201,10 @@ pub async fn scan_target(
         report.replay = replay::replay(&ctx, &opts.replay).await;
     }
     report.connections = ctx.host.connections();
+    report.rate_limited = ctx
+        .host
+        .rate_limit()
+        .map(|r| RateLimited::new(r.evidence, r.retries, r.gave_up));
     report.duration_ms = started.elapsed().as_millis() as u64;
     (report, gathered)
 }

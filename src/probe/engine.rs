@@ -37,7 +37,15 @@ pub struct EngineConfig {
     /// New connections per second across all hosts (`--rate`), spaced evenly; `None`: as
     /// fast as the limits allow.
     pub rate: Option<f64>,
+    /// Times one connection is asked again after the server turned it away for now (see
+    /// [`HostHandle::rate_limit`]), each after a pause twice the last.
+    pub rate_limit_retries: u32,
+    /// The first of those pauses; they grow to at most [`MAX_BACKOFF`].
+    pub rate_limit_backoff: Duration,
 }
+
+/// The longest pause between two attempts at a connection the server turned away.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(4);
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -49,6 +57,9 @@ impl Default for EngineConfig {
             retries: 1,
             max_flight_bytes: 256 * 1024,
             rate: None,
+            // 0.25 + 0.5 + 1 + 2 + 4 × 4 s: a per-minute limit's window is met on the way.
+            rate_limit_retries: 8,
+            rate_limit_backoff: Duration::from_millis(250),
         }
     }
 }
@@ -210,6 +221,22 @@ pub struct HostHandle {
     met_silence: Arc<AtomicBool>,
     /// The engine's read timeout, for the silence error.
     read_timeout: Duration,
+    /// What the host's rate limiting did to the scan, once it showed.
+    rate_limit: Arc<std::sync::Mutex<Option<RateLimit>>>,
+    /// One connection at a time once the host has turned one away.
+    throttle: Arc<Semaphore>,
+}
+
+/// A host that turned connections away for a while (too many at once, or too many in a
+/// window) and how the engine coped: it paused and asked again, one connection at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit {
+    /// What the server did the first time, e.g. `421 4.7.0 Error: too many connections …`.
+    pub evidence: String,
+    /// Connections asked again after a refusal.
+    pub retries: u64,
+    /// Connections given up on after the last retry: their probes have no answer.
+    pub gave_up: u64,
 }
 
 impl HostHandle {
@@ -251,6 +278,32 @@ impl HostHandle {
                 )
             },
         )
+    }
+
+    /// How the host limited the rate of connections, if it did.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// Whether the host has turned a connection away for now.
+    fn rate_limited(&self) -> bool {
+        self.rate_limit.lock().is_ok_and(|g| g.is_some())
+    }
+
+    /// Counts a refusal: a retry to come, or (`retry` false) one given up on.
+    fn refused(&self, evidence: &str, retry: bool) {
+        if let Ok(mut g) = self.rate_limit.lock() {
+            let r = g.get_or_insert_with(|| RateLimit {
+                evidence: evidence.to_string(),
+                retries: 0,
+                gave_up: 0,
+            });
+            if retry {
+                r.retries += 1;
+            } else {
+                r.gave_up += 1;
+            }
+        }
     }
 
     fn failed(&self, e: ConnectError) -> ConnectError {
@@ -295,16 +348,55 @@ impl Engine {
             answered: Arc::default(),
             met_silence: Arc::default(),
             read_timeout: self.cfg.read_timeout,
+            rate_limit: Arc::default(),
+            throttle: Arc::new(Semaphore::new(1)),
         }
+    }
+
+    /// The pause before the `n`th retry (from 0) of a connection the server turned away.
+    fn backoff(&self, n: u32) -> Duration {
+        let factor = 1u32.checked_shl(n.min(16)).unwrap_or(u32::MAX);
+        self.cfg
+            .rate_limit_backoff
+            .saturating_mul(factor)
+            .min(MAX_BACKOFF)
     }
 
     /// Opens a TCP connection under both limits, counting it. The permits live as long as the
     /// stream. A host that has proven silent ([`HostHandle::silence`]) gets no more connections.
+    ///
+    /// A server that turns the connection away for now (a STARTTLS "busy" answer such as SMTP's
+    /// 421, or a refused TCP connection after earlier ones were answered: a rate limit) is
+    /// asked again after a growing pause, up to `rate_limit_retries` times; from then on the
+    /// host gets one connection at a time. The refusal is recorded ([`HostHandle::rate_limit`])
+    /// so the report can say its results may be affected.
     pub async fn connect(&self, host: &HostHandle) -> Result<Connection, ConnectError> {
         if let Some(e) = host.silence() {
             return Err(host.failed(e));
         }
-        self.try_connect(host).await.map_err(|e| host.failed(e))
+        let mut n = 0;
+        loop {
+            match self.try_connect(host).await {
+                Err(e) if e.reason == ErrorReason::RateLimited => {
+                    let retry = n < self.cfg.rate_limit_retries;
+                    host.refused(&e.message, retry);
+                    if !retry {
+                        return Err(host.failed(ConnectError::new(
+                            ErrorReason::RateLimited,
+                            format!(
+                                "{} (still refused after {n} retries over {:?}: the server \
+                                 limits connections; scan again later or with a lower --rate)",
+                                e.message,
+                                (0..n).map(|i| self.backoff(i)).sum::<Duration>()
+                            ),
+                        )));
+                    }
+                    tokio::time::sleep(self.backoff(n)).await;
+                    n += 1;
+                }
+                other => return other.map_err(|e| host.failed(e)),
+            }
+        }
     }
 
     async fn try_connect(&self, host: &HostHandle) -> Result<Connection, ConnectError> {
@@ -323,6 +415,17 @@ impl Engine {
                 .await
                 .map_err(closed)?;
             let global_permit = self.global.clone().acquire_owned().await.map_err(closed)?;
+            let throttle = if host.rate_limited() {
+                Some(
+                    host.throttle
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .map_err(closed)?,
+                )
+            } else {
+                None
+            };
             // The slot is taken with the permits in hand: a slot is never spent waiting.
             if let Some(p) = &self.pacer {
                 p.wait().await;
@@ -344,10 +447,15 @@ impl Engine {
                         {
                             Ok(Ok(())) => {}
                             Ok(Err(e)) => {
+                                let reason = if e.busy {
+                                    ErrorReason::RateLimited
+                                } else {
+                                    ErrorReason::StarttlsFailed
+                                };
                                 return Err(ConnectError::new(
-                                    ErrorReason::StarttlsFailed,
+                                    reason,
                                     format!("{}: {e}", host.addr),
-                                ))
+                                ));
                             }
                             Err(_) => {
                                 return Err(ConnectError::new(
@@ -360,9 +468,22 @@ impl Engine {
                     return Ok(Connection {
                         stream,
                         _permits: (host_permit, global_permit),
+                        _throttle: throttle,
                     });
                 }
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    // Refused after the host answered on earlier connections: a limit on
+                    // connections (a firewall's connlimit, a full accept queue), not a port
+                    // that is closed.
+                    if host.answered.load(Ordering::Relaxed) {
+                        return Err(ConnectError::new(
+                            ErrorReason::RateLimited,
+                            format!(
+                                "{}: connection refused after earlier connections were answered",
+                                host.addr
+                            ),
+                        ));
+                    }
                     return Err(ConnectError::new(
                         ErrorReason::ConnectionRefused,
                         format!("{}: connection refused", host.addr),
@@ -509,6 +630,8 @@ pub struct Connection {
         tokio::sync::OwnedSemaphorePermit,
         tokio::sync::OwnedSemaphorePermit,
     ),
+    /// The host's one-at-a-time permit, once it has limited us.
+    _throttle: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 fn io_outcome(e: &std::io::Error) -> ProbeOutcome {

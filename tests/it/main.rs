@@ -32,6 +32,7 @@ mod scripted;
 mod serve;
 mod simulate;
 mod starttls;
+mod starttls_daemons;
 mod store;
 mod tls12;
 mod versions_only;
