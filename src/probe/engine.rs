@@ -285,6 +285,13 @@ impl HostHandle {
         self.rate_limit.lock().ok().and_then(|g| g.clone())
     }
 
+    /// Whether a connection to this host was given up on after its last retry.
+    fn gave_up(&self) -> bool {
+        self.rate_limit
+            .lock()
+            .is_ok_and(|g| g.as_ref().is_some_and(|r| r.gave_up > 0))
+    }
+
     /// Whether the host has turned a connection away for now.
     fn rate_limited(&self) -> bool {
         self.rate_limit.lock().is_ok_and(|g| g.is_some())
@@ -378,16 +385,28 @@ impl Engine {
         loop {
             match self.try_connect(host).await {
                 Err(e) if e.reason == ErrorReason::RateLimited => {
-                    let retry = n < self.cfg.rate_limit_retries;
+                    // Once one connection has been given up on, the host's limit outlasts
+                    // our patience (or the server is gone): later ones fail at once, so a scan
+                    // waits out the backoff once, not once per probe.
+                    let retry = n < self.cfg.rate_limit_retries && !host.gave_up();
                     host.refused(&e.message, retry);
                     if !retry {
+                        let why = if n == 0 {
+                            "not retried: an earlier connection was still refused after every \
+                             retry"
+                                .to_string()
+                        } else {
+                            format!(
+                                "still refused after {n} retries over {:?}",
+                                (0..n).map(|i| self.backoff(i)).sum::<Duration>()
+                            )
+                        };
                         return Err(host.failed(ConnectError::new(
                             ErrorReason::RateLimited,
                             format!(
-                                "{} (still refused after {n} retries over {:?}: the server \
-                                 limits connections; scan again later or with a lower --rate)",
-                                e.message,
-                                (0..n).map(|i| self.backoff(i)).sum::<Duration>()
+                                "{} ({why}: the server limits connections; scan again later \
+                                 or with a lower --rate)",
+                                e.message
                             ),
                         )));
                     }

@@ -871,6 +871,145 @@ mod tests {
         assert_eq!(xmpp_stream_error("<stream:error>"), None);
     }
 
+    /// Runs the preamble of `proto` over `replies`; what we sent is dropped.
+    fn over(proto: Starttls, replies: &[u8]) -> Result<(), StarttlsError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut stream = tokio::io::join(replies, tokio::io::sink());
+            negotiate_over(&mut stream, proto, "example.com").await
+        })
+    }
+
+    #[test]
+    fn busy_answers_are_marked_busy_and_refusals_are_not() {
+        let busy = |p, r: &[u8]| over(p, r).unwrap_err().busy;
+        assert!(busy(
+            Starttls::Smtp,
+            b"421 4.7.0 localhost Error: too many connections from 127.0.0.1\r\n"
+        ));
+        assert!(busy(
+            Starttls::Lmtp,
+            b"220 ready\r\n421 4.3.2 Service shutting down\r\n"
+        ));
+        assert!(!busy(Starttls::Smtp, b"554 5.7.1 go away\r\n"));
+        assert!(busy(Starttls::Ftp, b"421 Too many connections\r\n"));
+        assert!(busy(
+            Starttls::Nntp,
+            b"400 NNTP server unavailable.  Try later!\r\n"
+        ));
+        assert!(!busy(
+            Starttls::Nntp,
+            b"502 You have no permission to talk.\r\n"
+        ));
+        assert!(busy(Starttls::Imap, b"* BYE Too many connections\r\n"));
+        assert!(busy(Starttls::Pop3, b"-ERR [SYS/TEMP] try later\r\n"));
+        assert!(busy(
+            Starttls::Sieve,
+            b"BYE (TRYLATER) \"Too many connections\"\r\n"
+        ));
+        assert!(busy(
+            Starttls::Irc,
+            b"ERROR :Closing link: (unknown@127.0.0.1) [No more connections allowed from your \
+              host via this connect class (local)]\r\n"
+        ));
+        assert!(!busy(Starttls::Irc, b"ERROR :Closing link: (banned)\r\n"));
+        // MySQL's error packet 1040 at connect, seq 0: "Too many connections".
+        let mut e = vec![0x17, 0, 0, 0, 0xff, 0x10, 0x04];
+        e.extend_from_slice(b"Too many connections");
+        assert_eq!(e.len() - 4, 0x17);
+        let err = over(Starttls::Mysql, &e).unwrap_err();
+        assert!(err.busy, "{err}");
+        assert_eq!(
+            err.message,
+            "STARTTLS (mysql): the server refused the connection: error 1040: \"Too many connections\""
+        );
+        // LDAP: resultCode busy (51) to the StartTLS request.
+        let ldap = [
+            0x30, 0x0c, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0a, 0x01, 51, 4, 0, 4, 0,
+        ];
+        assert!(busy(Starttls::Ldap, &ldap));
+    }
+
+    #[test]
+    fn ldap_answers_are_read_by_their_length_and_judged() {
+        // slapd without TLS configured: protocolError (2) "unsupported extended operation".
+        let mut m = vec![
+            0x30, 0x29, 0x02, 0x01, 0x01, 0x78, 0x24, 0x0a, 0x01, 0x02, 0x04, 0x00,
+        ];
+        m.extend_from_slice(&[0x04, 0x1d]);
+        m.extend_from_slice(b"unsupported extended operati");
+        m.push(b'n');
+        assert_eq!(m.len() - 2, 0x29);
+        assert_eq!(
+            over(Starttls::Ldap, &m).unwrap_err().message,
+            "STARTTLS (ldap): StartTLS refused with protocolError (2), server said \
+             \"unsupported extended operatin\""
+        );
+        // A notice of disconnection (message 0) in the long length form.
+        let n = [
+            0x30, 0x81, 0x0e, 0x02, 0x01, 0x00, 0x78, 0x09, 0x0a, 0x01, 0x34, 0x04, 0x00, 0x04,
+            0x02, b'n', b'o',
+        ];
+        let e = over(Starttls::Ldap, &n).unwrap_err();
+        assert!(
+            e.busy
+                && e.message
+                    .contains("notice of disconnection (unavailable 52)"),
+            "{e}"
+        );
+        // A length beyond the ceiling, an indefinite length, and no LDAP at all.
+        let e = over(Starttls::Ldap, &[0x30, 0x84, 0x7f, 0xff, 0xff, 0xff]).unwrap_err();
+        assert!(e.message.contains("not an LDAP server?"), "{e}");
+        let e = over(Starttls::Ldap, &[0x30, 0x80, 0, 0]).unwrap_err();
+        assert!(e.message.contains("not a definite BER length"), "{e}");
+        let e = over(Starttls::Ldap, &[0x30, 0x03, 0x02, 0x05, 0x01]).unwrap_err();
+        assert!(e.message.contains("does not parse as BER"), "{e}");
+    }
+
+    #[test]
+    fn mysql_without_ssl_or_of_another_protocol_version() {
+        // Capability flags without CLIENT_SSL (0x0800).
+        let mut p = vec![10];
+        p.extend_from_slice(b"5.5.5\0");
+        p.extend_from_slice(&[0; 4 + 8 + 1]);
+        p.extend_from_slice(&[0xff, 0xf7]);
+        let mut m = vec![p.len() as u8, 0, 0, 0];
+        m.extend_from_slice(&p);
+        let e = over(Starttls::Mysql, &m).unwrap_err();
+        assert!(e.message.contains("no CLIENT_SSL"), "{e}");
+        // Protocol 9, and a handshake cut before its flags.
+        let e = over(Starttls::Mysql, &[2, 0, 0, 0, 9, 0]).unwrap_err();
+        assert!(e.message.contains("protocol version 9"), "{e}");
+        let e = over(Starttls::Mysql, &[3, 0, 0, 0, 10, b'5', 0]).unwrap_err();
+        assert!(
+            e.message.contains("ends before its capability flags"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn sieve_without_starttls_and_irc_refusals() {
+        let e = over(
+            Starttls::Sieve,
+            b"\"IMPLEMENTATION\" \"x\"\r\nOK \"ready\"\r\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "STARTTLS (sieve): STARTTLS is not among the server's capabilities (\"IMPLEMENTATION\" \"x\")"
+        );
+        let e = over(
+            Starttls::Irc,
+            b":irc.example 421 * STARTTLS :Unknown command\r\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("STARTTLS refused") && !e.busy, "{e}");
+        let e = over(Starttls::Irc, b":irc.example 691 * :STARTTLS failure\r\n").unwrap_err();
+        assert!(e.message.contains("691"), "{e}");
+    }
+
     #[test]
     fn shown_is_text_or_hex_and_xml_is_shortened() {
         assert_eq!(shown(b"220 ready\r\n"), "\"220 ready\"");

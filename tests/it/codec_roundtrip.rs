@@ -430,6 +430,12 @@ fn starttls_replies_complete_and_every_prefix_is_an_error() {
         ("seed-ftp-vsftpd", Starttls::Ftp),
         ("seed-ftp-multiline", Starttls::Ftp),
         ("seed-xmpp-prosody", Starttls::Xmpp),
+        ("seed-ldap-slapd", Starttls::Ldap),
+        ("seed-mysql-mariadb", Starttls::Mysql),
+        ("seed-nntp-inn", Starttls::Nntp),
+        ("seed-irc-inspircd", Starttls::Irc),
+        ("seed-sieve-dovecot", Starttls::Sieve),
+        ("seed-lmtp-dovecot", Starttls::Lmtp),
     ] {
         let seed = corpus_file("starttls", name);
         assert_eq!(

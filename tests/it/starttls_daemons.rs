@@ -214,4 +214,26 @@ async fn postfix_submission_and_its_rate_limit() {
         "{rl:?}"
     );
     assert!(rl.note.contains("the results are complete"), "{rl:?}");
+
+    // The text and HTML reports say it; the free listener's say nothing of it.
+    let text = |r: &TargetReport| {
+        let mut out = Vec::new();
+        let plain = tlsaudit::render::text::Style { color: false };
+        tlsaudit::render::text::target(&mut out, r, &plain).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let line = format!(
+        "  Rate limited: {} connection(s) retried after refusals (first: {})  {}\n",
+        rl.retries, rl.evidence, rl.note
+    );
+    assert!(text(&limited).contains(&line), "{}", text(&limited));
+    assert!(!text(&free).contains("Rate limited"));
+    let report = tlsaudit::report::ScanReport::new("2026-12-02T00:00:00Z".into(), 0, vec![limited]);
+    let mut html = Vec::new();
+    tlsaudit::render::html::write(&mut html, &report).unwrap();
+    let html = String::from_utf8(html).unwrap();
+    assert!(
+        html.contains("<p class=\"weak\"><strong>Rate limited:</strong>"),
+        "{html}"
+    );
 }
