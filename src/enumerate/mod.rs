@@ -109,17 +109,20 @@ pub async fn scan_target(
     opts: &ScanOptions,
 ) -> (TargetFacts, Gathered) {
     let started = Instant::now();
-    // A target's scheme names its own preamble (`imaps://` none, `submission://` SMTP's).
+    // A target's scheme names its own preamble (`imaps://` none, `submission://` SMTP's), and
+    // a service other than HTTPS gets no `GET /` over its TLS.
     let scoped;
-    let opts = match target.starttls(opts.starttls) {
-        s if s == opts.starttls => opts,
-        starttls => {
-            scoped = ScanOptions {
-                starttls,
-                ..opts.clone()
-            };
+    let opts = match target.scheme {
+        Some(scheme) => {
+            let mut o = opts.clone();
+            o.starttls = scheme.starttls;
+            if scheme.name != "https" {
+                o.stages.remove(&Stage::Http);
+            }
+            scoped = o;
             &scoped
         }
+        None => opts,
     };
     let sni = sni_for(target, opts.sni.as_deref(), opts.no_sni);
     let mut report = TargetFacts {

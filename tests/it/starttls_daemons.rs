@@ -105,6 +105,8 @@ async fn dovecot_sieve_lmtp_and_implicit_imaps_pop3s() {
     // The scheme wins over --starttls smtp: IMAPS is TLS from the first byte.
     assert_eq!(imaps.starttls, None);
     assert_openssl_daemon(&imaps, "imaps", true);
+    // A scheme that names a service other than HTTPS: no `GET /` is sent.
+    assert_eq!(imaps.http, None);
     assert_eq!(pop3s.starttls, None);
     assert_openssl_daemon(&pop3s, "pop3s", true);
 
