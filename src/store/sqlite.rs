@@ -4,7 +4,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::{ScanId, StoreError};
+use super::{ResultSummary, ScanId, StoreError};
 use crate::report::{now_rfc3339, TargetReport, SCHEMA_VERSION};
 
 /// The migrations, in order: version, SQL.
@@ -236,6 +236,74 @@ impl SqliteStore {
         rows
     }
 
+    /// The `limit` latest results, newest first, with their scan run's start.
+    pub fn recent_results(&self, limit: i64) -> Result<Vec<ResultSummary>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT r.scan_id, s.started_at, r.target, r.finished_at, r.error, r.grade, r.verdict
+                 FROM results r JOIN scans s ON r.scan_id = s.id
+                 ORDER BY r.id DESC LIMIT ?1",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![limit], |r| {
+                Ok(ResultSummary {
+                    scan: ScanId(r.get(0)?),
+                    started_at: r.get(1)?,
+                    target: r.get(2)?,
+                    finished_at: r.get(3)?,
+                    error: r.get(4)?,
+                    grade: r.get(5)?,
+                    verdict: r.get(6)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(|e| self.sql(e));
+        rows
+    }
+
+    /// When the scan run `scan` started; `None` when there is no such run.
+    pub fn scan_started_at(&self, scan: ScanId) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT started_at FROM scans WHERE id = ?1",
+                params![scan.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The latest result for `target` in a scan run before `before`, with its run.
+    pub fn previous_result(
+        &self,
+        target: &str,
+        before: ScanId,
+    ) -> Result<Option<(ScanId, TargetReport)>, StoreError> {
+        let row: Option<(i64, i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT id, scan_id, report FROM results WHERE target = ?1 AND scan_id < ?2
+                 ORDER BY id DESC LIMIT 1",
+                params![target, before.0],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        row.map(|(id, scan, json)| {
+            serde_json::from_str(&json)
+                .map(|r| (ScanId(scan), r))
+                .map_err(|error| StoreError::BadRow {
+                    path: self.path.clone(),
+                    id,
+                    target: target.to_string(),
+                    error,
+                })
+        })
+        .transpose()
+    }
+
     /// The latest scan run, if any.
     pub fn latest_scan(&self) -> Result<Option<ScanId>, StoreError> {
         self.conn
@@ -319,6 +387,22 @@ mod tests {
         night.sort();
         assert_eq!(night, ["a:443", "b:443"]);
         assert!(s.targets_in_run("night-2").unwrap().is_empty());
+        // What serve's pages read: the recent list, a run's start, a target's previous result.
+        let recent: Vec<(ScanId, String)> = s
+            .recent_results(2)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.scan, r.target))
+            .collect();
+        assert_eq!(recent, [(two, "a:443".into()), (one, "b:443".into())]);
+        assert_eq!(
+            s.scan_started_at(two).unwrap().as_deref(),
+            Some("2026-01-02T00:00:00Z")
+        );
+        assert_eq!(s.scan_started_at(ScanId(99)).unwrap(), None);
+        assert_eq!(s.previous_result("a:443", two).unwrap(), Some((one, a1)));
+        assert_eq!(s.previous_result("a:443", one).unwrap(), None);
+        assert_eq!(s.previous_result("b:443", two).unwrap().map(|p| p.0), Some(one));
     }
 
     #[test]
