@@ -70,7 +70,9 @@ pub(crate) enum Command {
     /// Policies: list the built-in profiles, print one as TOML, judge a saved JSON report.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Serve a web page and a JSON API that scan servers (loopback targets only unless --allow).
+    /// Serve a web page and a JSON API that scan servers live, keep each result under /r/ID in
+    /// the results store, and describe the API at /api/openapi.json (loopback targets only
+    /// unless --allow).
     Serve(serve::ServeArgs),
     /// Print a shell completion script to stdout, e.g. `tlsaudit completions bash >
     /// /etc/bash_completion.d/tlsaudit`.

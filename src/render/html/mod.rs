@@ -106,7 +106,10 @@ fn step_into(h: &mut String, step: Step, t: &TargetReport) -> std::fmt::Result {
             .simulation
             .as_ref()
             .map_or(Ok(()), |s| simulation::section(h, s)),
-        Step::Policy => t.policy.as_ref().map_or(Ok(()), |p| verdict::verdict(h, t, p)),
+        Step::Policy => t
+            .policy
+            .as_ref()
+            .map_or(Ok(()), |p| verdict::verdict(h, t, p)),
     }
 }
 
