@@ -87,6 +87,12 @@ impl Job {
             .collect()
     }
 
+    /// Whether the `done` event is in.
+    pub fn is_done(&self) -> bool {
+        let events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        matches!(events.last(), Some(JobEvent::Done(_)))
+    }
+
     /// A receiver that sees the event count change.
     pub fn subscribe(&self) -> watch::Receiver<usize> {
         self.count.subscribe()

@@ -68,6 +68,10 @@ pub const MAX_TARGET_LEN: usize = 300;
 pub const MAX_NAME_LEN: usize = 64;
 /// Results the recent lists show.
 const RECENT: i64 = 50;
+/// How long a finished scan's steps stay in memory for its page's event stream.
+const LINGER: Duration = Duration::from_secs(120);
+/// Jobs kept in memory before finished ones are dropped early.
+const MAX_JOBS: usize = 256;
 
 /// How `serve` runs: what `tlsaudit serve`'s flags say, checked.
 #[derive(Debug, Clone)]
@@ -557,13 +561,20 @@ impl App {
             .await
             .map_err(|e| Refusal::Store(e.to_string()))?;
         let job = Arc::new(Job::new(admitted.req.target.input.clone(), started_at));
-        self.jobs_mut().insert(id.0, job.clone());
+        {
+            let mut jobs = self.jobs_mut();
+            // Finished jobs linger; past this many, they go at once (their reports are stored).
+            if jobs.len() >= MAX_JOBS {
+                jobs.retain(|_, j| !j.is_done());
+            }
+            jobs.insert(id.0, job.clone());
+        }
         tokio::spawn(async move { self.run_job(id, admitted, job).await });
         Ok(id.0)
     }
 
     /// Runs a started scan to its end: each step told to the job, the report stored, then the
-    /// `done` event, and the job forgotten (the store has it now).
+    /// `done` event, and the job forgotten [`LINGER`] later (the store has it now).
     async fn run_job(&self, id: ScanId, a: Admitted, job: Arc<Job>) {
         let tell = |step: Step, t: &TargetReport| {
             job.push(JobEvent::Stage(StageEvent {
@@ -583,6 +594,8 @@ impl App {
             link,
             error: t.error.clone(),
         }));
+        // Kept a little while after: a page that subscribes late still gets every step.
+        tokio::time::sleep(LINGER).await;
         self.jobs_mut().remove(&id.0);
     }
 
@@ -590,8 +603,14 @@ impl App {
         self.jobs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The job `id`, finished or not (a finished one lingers for its event stream).
     fn job(&self, id: i64) -> Option<Arc<Job>> {
         self.jobs_mut().get(&id).cloned()
+    }
+
+    /// The job `id` while it still runs.
+    fn running(&self, id: i64) -> Option<Arc<Job>> {
+        self.job(id).filter(|j| !j.is_done())
     }
 
     /// Running scans first (newest first), then the latest stored results.
@@ -599,6 +618,7 @@ impl App {
         let mut running: Vec<(i64, Arc<Job>)> = self
             .jobs_mut()
             .iter()
+            .filter(|(_, j)| !j.is_done())
             .map(|(k, v)| (*k, v.clone()))
             .collect();
         running.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
@@ -621,6 +641,8 @@ impl App {
             .recent_results(RECENT)
             .await
             .map_err(|e| Refusal::Store(e.to_string()))?;
+        // A job stored a moment ago may not have told its end yet: the store's row wins.
+        list.retain(|e| !stored.iter().any(|r| r.scan.0 == e.id));
         list.extend(stored.into_iter().map(|r| RecentEntry {
             id: r.scan.0,
             link: format!("/r/{}", r.scan.0),
@@ -637,7 +659,7 @@ impl App {
 
     /// A result as the page and the API show it; `None` when the store has no such run.
     async fn result(&self, id: i64) -> Result<Option<ResultView>, Refusal> {
-        if let Some(job) = self.job(id) {
+        if let Some(job) = self.running(id) {
             return Ok(Some(ResultView {
                 id,
                 link: format!("/r/{id}"),
@@ -843,7 +865,7 @@ async fn result_page(
         Ok(id) => id,
         Err(r) => return r.respond(false, &nonce),
     };
-    if let Some(job) = app.job(id) {
+    if let Some(job) = app.running(id) {
         return page::html(
             StatusCode::OK,
             page::running(&nonce, id, &job.target, &job.started_at, &job.stages()),

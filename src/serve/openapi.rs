@@ -46,7 +46,7 @@ pub fn document() -> Value {
     let policies = schema::<Vec<PolicyEntry>>(&mut gen);
     let stage_event = schema::<StageEvent>(&mut gen);
     let done_event = schema::<DoneEvent>(&mut gen);
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "tlsaudit serve",
@@ -126,7 +126,27 @@ pub fn document() -> Value {
             }},
         },
         "components": { "schemas": gen.take_definitions() },
-    })
+    });
+    wrap_refs(&mut doc);
+    doc
+}
+
+/// In OpenAPI 3.0 a `$ref` stands alone: keys beside it (schemars puts `nullable` and
+/// `description` there for an `Option` of a named type) are ignored, which would make every
+/// nullable section non-nullable. Such a schema becomes `allOf: [{$ref}]` with its keys.
+fn wrap_refs(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if map.len() > 1 {
+                if let Some(r) = map.remove("$ref") {
+                    map.insert("allOf".into(), json!([{ "$ref": r }]));
+                }
+            }
+            map.values_mut().for_each(wrap_refs);
+        }
+        Value::Array(items) => items.iter_mut().for_each(wrap_refs),
+        _ => {}
+    }
 }
 
 /// `T`'s schema: a `$ref` into `components/schemas` for a named type.
@@ -162,5 +182,27 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref {name}");
         }
         assert!(!text.contains("#/definitions/"));
+    }
+
+    #[test]
+    fn a_ref_never_has_keys_beside_it() {
+        fn check(v: &Value) {
+            match v {
+                Value::Object(m) => {
+                    assert!(!m.contains_key("$ref") || m.len() == 1, "{v}");
+                    m.values().for_each(check);
+                }
+                Value::Array(a) => a.iter().for_each(check),
+                _ => {}
+            }
+        }
+        check(&document());
+        let nullable =
+            &document()["components"]["schemas"]["FeaturesSection"]["properties"]["legacy_version"];
+        assert_eq!(nullable["nullable"], true);
+        assert_eq!(
+            nullable["allOf"][0]["$ref"],
+            "#/components/schemas/TlsVersion"
+        );
     }
 }

@@ -36,3 +36,4 @@ mod store;
 mod tls12;
 mod versions_only;
 mod weaknesses;
+mod web;
