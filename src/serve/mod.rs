@@ -751,17 +751,17 @@ async fn defend(mut req: axum::extract::Request, next: Next) -> Response {
                 limit::MAX_HEADER_BYTES
             ),
         ))
-    } else if let Some(n) = body_bytes.filter(|n| *n > limit::MAX_BODY_BYTES) {
-        Some((
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the request's body is {n} bytes; this server reads no body over {} bytes \
-                 (no page or API route takes one)",
-                limit::MAX_BODY_BYTES
-            ),
-        ))
     } else {
-        None
+        body_bytes.filter(|n| *n > limit::MAX_BODY_BYTES).map(|n| {
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request's body is {n} bytes; this server reads no body over {} \
+                         bytes (no page or API route takes one)",
+                    limit::MAX_BODY_BYTES
+                ),
+            )
+        })
     };
     if let Some((status, message)) = too_big {
         let mut r = refuse(api, &nonce, status, &message, None);
