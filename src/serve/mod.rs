@@ -178,33 +178,44 @@ pub async fn run(args: ServeConfig) -> anyhow::Result<()> {
         let service = service.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let svc = hyper::service::service_fn(
-                move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                    // The client's address, for the per-client limits.
-                    req.extensions_mut().insert(ConnectInfo(peer));
-                    let mut service = service.clone();
-                    async move {
-                        std::future::poll_fn(|cx| {
-                            tower_service::Service::<axum::extract::Request>::poll_ready(
-                                &mut service,
-                                cx,
-                            )
-                        })
-                        .await?;
-                        tower_service::Service::call(&mut service, req.map(axum::body::Body::new))
-                            .await
-                    }
-                },
-            );
-            let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .max_buf_size(limit::MAX_HEAD_BYTES);
-            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
-            let _ = tokio::time::timeout(connection_limit, conn).await;
+            let io = hyper_util::rt::TokioIo::new(stream);
+            serve_connection(io, peer, service, header_timeout, connection_limit).await;
         });
     }
     Ok(())
+}
+
+/// Serves HTTP/1 on one accepted connection (plain here; any byte stream, e.g. one a TLS
+/// listener has accepted) until it closes or `connection_limit` passes: each request gets
+/// `peer` (for the per-client limits) and a head-read timeout, and a head over
+/// [`limit::MAX_HEAD_BYTES`] is refused by hyper itself.
+pub(crate) async fn serve_connection<I>(
+    io: I,
+    peer: SocketAddr,
+    service: Router,
+    header_timeout: Duration,
+    connection_limit: Duration,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let svc =
+        hyper::service::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            let mut service = service.clone();
+            async move {
+                std::future::poll_fn(|cx| {
+                    tower_service::Service::<axum::extract::Request>::poll_ready(&mut service, cx)
+                })
+                .await?;
+                tower_service::Service::call(&mut service, req.map(axum::body::Body::new)).await
+            }
+        });
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(limit::MAX_HEAD_BYTES);
+    let conn = http.serve_connection(io, svc);
+    let _ = tokio::time::timeout(connection_limit, conn).await;
 }
 
 impl App {

@@ -360,6 +360,30 @@ mod tests {
     }
 
     #[test]
+    fn the_running_page_escapes_its_target_and_nonces_its_script() {
+        let so_far = [StageEvent {
+            stage: "versions".into(),
+            html: "<h3>Protocol versions</h3>".into(),
+        }];
+        let page = running(
+            &Nonce("abc".into()),
+            7,
+            "<b>x</b>:443",
+            "2026-12-01T00:00:00Z",
+            &so_far,
+        );
+        assert!(page.contains("<h1>Scanning &lt;b&gt;x&lt;/b&gt;:443</h1>"));
+        assert!(page.contains("<div id=\"live\" data-events=\"/api/scan/7/events\">"));
+        assert!(page.contains("<script nonce=\"abc\">"));
+        assert_eq!(page.matches("<script").count(), 1);
+        // Without JavaScript: the steps so far, and a reload.
+        assert!(page.contains(
+            "<section class=\"step\" data-stage=\"versions\"><h3>Protocol versions</h3></section>"
+        ));
+        assert!(page.contains("<noscript><meta http-equiv=\"refresh\" content=\"3\"></noscript>"));
+    }
+
+    #[test]
     fn nonces_differ_and_fit_the_csp_grammar() {
         let (a, b) = (Nonce::new(), Nonce::new());
         assert_ne!(a.0, b.0);

@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use fixtures::servers::{
-    free_port, openssl_s_server, openssl_s_server_at, self_signed, CertFiles, KeyType,
+    free_port, openssl_s_server, openssl_s_server_at, postgres, self_signed, CertFiles, KeyType,
 };
 use serde_json::Value;
 
@@ -319,6 +319,56 @@ fn results_outlast_a_restart_and_a_rescan_says_what_changed() {
         r.body
     );
     assert_eq!(get(&srv.addr, "/r/x").status, 404);
+}
+
+#[test]
+fn a_postgres_store_keeps_results_lists_them_and_compares() {
+    if !require("openssl") {
+        return;
+    }
+    if fixtures::servers::postgres_bin_dir().is_none() && !require("initdb") {
+        return;
+    }
+    let cert = self_signed(KeyType::Rsa2048).unwrap();
+    let db = postgres("web-pg", &cert, &[]).unwrap();
+    let url = format!("postgres://postgres@{}/postgres", db.target());
+    let port = free_port().unwrap();
+    let target = format!("127.0.0.1:{port}");
+    let srv = serve(&["--store", &url]);
+    let first = {
+        let _s = openssl_s_server_at("web-pg-before", port, &cert, &["-tls1_2"]).unwrap();
+        let link = start(&srv.addr, &format!("target={target}&policy=none"));
+        wait_done(&srv.addr, &link);
+        link
+    };
+    let second = {
+        let _s =
+            openssl_s_server_at("web-pg-after", port, &cert, &["-no_tls1", "-no_tls1_1"]).unwrap();
+        let link = start(&srv.addr, &format!("target={target}&policy=none"));
+        wait_done(&srv.addr, &link);
+        link
+    };
+    // Another serve on the same database has both, newest first, and the comparison.
+    drop(srv);
+    let srv = serve(&["--store", &url]);
+    let list = get(&srv.addr, "/api/results").json();
+    let links: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["link"].as_str().unwrap())
+        .collect();
+    assert_eq!(links, [second.as_str(), first.as_str()]);
+    let api = get(&srv.addr, &format!("/api/results/{}", id_of(&second))).json();
+    assert_eq!(api["comparisons"][0]["previous_link"], first);
+    assert_eq!(api["comparisons"][0]["policy"], "none");
+    assert!(api["comparisons"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == "version.enabled" && c["message"] == "TLSv1.3 now accepted"));
+    let page = get(&srv.addr, &first);
+    assert!(page.body.contains("The first scan of this target here."));
 }
 
 /// A self-signed certificate whose subject is markup, made with rcgen.
