@@ -27,6 +27,13 @@ pub(crate) struct Serve {
     _data: Option<tempfile::TempDir>,
 }
 
+impl Serve {
+    /// The data directory its default store went into, when started without `--store`.
+    pub(crate) fn data_dir(&self) -> Option<&std::path::Path> {
+        self._data.as_ref().map(|d| d.path())
+    }
+}
+
 impl Drop for Serve {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -45,10 +52,25 @@ pub(crate) fn serve(args: &[&str]) -> Serve {
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("tlsaudit serve starts");
     let stdout = child.stdout.take().expect("stdout is piped");
+    // stderr is drained all along (a full pipe would stall the server) and kept, so a serve
+    // that fails to start says why.
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let said = Arc::new(std::sync::Mutex::new(String::new()));
+    let kept = said.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(mut k) = kept.lock() {
+                if k.len() < 64 * 1024 {
+                    k.push_str(&line);
+                    k.push('\n');
+                }
+            }
+        }
+    });
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut line = String::new();
@@ -67,7 +89,11 @@ pub(crate) fn serve(args: &[&str]) -> Serve {
         .trim()
         .strip_prefix("tlsaudit serve: listening on http://")
         .and_then(|a| a.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .unwrap_or_else(|| {
+            std::thread::sleep(Duration::from_millis(200));
+            let stderr = said.lock().map(|s| s.clone()).unwrap_or_default();
+            panic!("unexpected first line {line:?}; stderr:\n{stderr}")
+        })
         .to_string();
     s
 }

@@ -210,6 +210,9 @@ fn the_scan_page_streams_each_step_in_order_then_the_result_link() {
         !page.body.contains("<script"),
         "a finished page runs no script"
     );
+    // Kept in the default store: $XDG_DATA_HOME/tlsaudit/results.sqlite.
+    let default_store = srv.data_dir().unwrap().join("tlsaudit/results.sqlite");
+    assert!(default_store.exists(), "{}", default_store.display());
     // A stream asked for after the end is the done event alone.
     let again = events(&srv.addr, &format!("/api/scan/{id}/events"));
     let names: Vec<&str> = again.iter().map(|(e, _)| e.as_str()).collect();
@@ -332,6 +335,17 @@ fn a_postgres_store_keeps_results_lists_them_and_compares() {
     let cert = self_signed(KeyType::Rsa2048).unwrap();
     let db = postgres("web-pg", &cert, &[]).unwrap();
     let url = format!("postgres://postgres@{}/postgres", db.target());
+    // The cluster listens before it takes connections ("the database system is starting
+    // up"): wait until a store opens.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while let Err(e) = rt.block_on(tlsaudit::store::Store::create(&url)) {
+        assert!(std::time::Instant::now() < deadline, "{e}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let port = free_port().unwrap();
     let target = format!("127.0.0.1:{port}");
     let srv = serve(&["--store", &url]);
