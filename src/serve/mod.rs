@@ -33,7 +33,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Extension, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -284,6 +284,7 @@ fn router(app: Arc<App>) -> Router {
         r = r.route(path, method);
     }
     r.fallback(not_found)
+        .method_not_allowed_fallback(not_allowed)
         .layer(axum::middleware::from_fn(defend))
         .with_state(app)
 }
@@ -853,7 +854,18 @@ async fn recent_page(State(app): State<Arc<App>>, Extension(nonce): Extension<No
     }
 }
 
-/// A result id from the path; anything else is a 404 that says so.
+/// The result id of a `{id}` path segment; anything else is a 404 that says so.
+fn path_id(raw: Result<Path<String>, PathRejection>) -> Result<i64, Refusal> {
+    match raw {
+        Ok(Path(raw)) => result_id(&raw),
+        Err(e) => Err(Refusal::NotFound(format!(
+            "no such result ({}): a result is /r/NUMBER",
+            e.body_text()
+        ))),
+    }
+}
+
+/// A result id; anything else is a 404 that says so.
 fn result_id(raw: &str) -> Result<i64, Refusal> {
     raw.parse::<i64>()
         .ok()
@@ -870,9 +882,9 @@ fn no_result(id: i64) -> Refusal {
 async fn result_page(
     State(app): State<Arc<App>>,
     Extension(nonce): Extension<Nonce>,
-    Path(raw): Path<String>,
+    raw: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let id = match result_id(&raw) {
+    let id = match path_id(raw) {
         Ok(id) => id,
         Err(r) => return r.respond(false, &nonce),
     };
@@ -966,9 +978,9 @@ async fn api_scan(
 async fn api_events(
     State(app): State<Arc<App>>,
     Extension(nonce): Extension<Nonce>,
-    Path(raw): Path<String>,
+    raw: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let id = match result_id(&raw) {
+    let id = match path_id(raw) {
         Ok(id) => id,
         Err(r) => return r.respond(true, &nonce),
     };
@@ -1090,9 +1102,9 @@ async fn api_results(State(app): State<Arc<App>>, Extension(nonce): Extension<No
 async fn api_result(
     State(app): State<Arc<App>>,
     Extension(nonce): Extension<Nonce>,
-    Path(raw): Path<String>,
+    raw: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let id = match result_id(&raw) {
+    let id = match path_id(raw) {
         Ok(id) => id,
         Err(r) => return r.respond(true, &nonce),
     };
@@ -1131,6 +1143,23 @@ async fn api_policies(State(app): State<Arc<App>>) -> Response {
 
 async fn api_openapi() -> Response {
     Json(openapi::document()).into_response()
+}
+
+async fn not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    Extension(nonce): Extension<Nonce>,
+) -> Response {
+    let mut r = refuse(
+        uri.path().starts_with("/api/"),
+        &nonce,
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("{method} is not served here: every page and API route is GET"),
+        None,
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    r
 }
 
 async fn not_found(uri: axum::http::Uri, Extension(nonce): Extension<Nonce>) -> Response {

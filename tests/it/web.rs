@@ -559,6 +559,26 @@ fn defences_a_flood_a_hostile_subject_and_oversized_requests() {
         body.contains("the request&#39;s body is 1000000 bytes"),
         "{body}"
     );
+    // Another method, a result id that is not one: a page (or JSON) again.
+    let (status, head, body) = raw(
+        &srv.addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 405);
+    assert!(head.contains("allow: get, head"), "{head}");
+    assert!(body.contains(
+        "<p class=\"error\">POST is not served here: every page and API route is GET</p>"
+    ));
+    let (status, head, body) = raw(
+        &srv.addr,
+        b"DELETE /api/results/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 405);
+    assert!(head.contains("content-type: application/json"));
+    assert!(body.contains("DELETE is not served here"), "{body}");
+    let r = get(&srv.addr, "/r/%FF");
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("a result is /r/NUMBER"), "{}", r.body);
     // Every refusal page carries the policy and its nonce.
     let r = get(&srv.addr, "/nothing-here");
     assert_eq!(r.status, 404);
