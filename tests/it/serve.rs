@@ -401,14 +401,14 @@ fn bad_input_is_a_400_that_says_why() {
 }
 
 /// A loopback server that accepts connections and never says a word, counting them.
-struct Silent {
-    port: u16,
+pub(crate) struct Silent {
+    pub(crate) port: u16,
     accepted: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
 
 impl Silent {
-    fn start() -> Silent {
+    pub(crate) fn start() -> Silent {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
         let port = l.local_addr().unwrap().port();

@@ -385,6 +385,30 @@ fn a_postgres_store_keeps_results_lists_them_and_compares() {
     assert!(page.body.contains("The first scan of this target here."));
 }
 
+#[test]
+fn a_page_scan_past_its_deadline_is_stored_as_such() {
+    let silent = crate::serve::Silent::start();
+    let srv = serve(&["--scan-timeout", "2"]);
+    let link = start(
+        &srv.addr,
+        &format!("target=127.0.0.1:{}&policy=multisafepay", silent.port),
+    );
+    let got = wait_done(&srv.addr, &link);
+    let (_, done) = got.last().unwrap();
+    assert_eq!(done["error"], "the scan did not finish within 2 seconds");
+    assert!(done["html"]
+        .as_str()
+        .unwrap()
+        .contains("not scanned: the scan did not finish within 2 seconds"));
+    let api = get(&srv.addr, &format!("/api/results/{}", id_of(&link))).json();
+    assert_eq!(api["status"], "done");
+    let t = &api["targets"][0];
+    assert_eq!(t["error"], "the scan did not finish within 2 seconds");
+    // Judged like any unreachable target, so the rescan repeats its policy.
+    assert_eq!(t["policy"]["verdict"], "incomplete");
+    assert_eq!(api["comparisons"][0]["policy"], "multisafepay");
+}
+
 /// A self-signed certificate whose subject is markup, made with rcgen.
 fn hostile_cert() -> CertFiles {
     let dir = tempfile::tempdir().unwrap();
