@@ -167,6 +167,7 @@ const LIVE_SCRIPT: &str = "
   events.addEventListener('done', (e) => {
     const d = JSON.parse(e.data);
     events.close();
+    status.className = '';
     status.innerHTML = d.html;
     live.dataset.done = 'true';
   });
@@ -195,7 +196,7 @@ pub fn running(
         "<h1>Scanning {}</h1>\n\
          <div id=\"live\" data-events=\"/api/scan/{id}/events\">\n\
          <p class=\"meta\">started {} &middot; result <a href=\"/r/{id}\">/r/{id}</a></p>\n\
-         <p id=\"status\" class=\"running\">Scanning&hellip;</p>\n\
+         <div id=\"status\" class=\"running\">Scanning&hellip;</div>\n\
          <noscript><p>This page reloads every {RELOAD_SECONDS} seconds until the report is \
          there (or open <a href=\"/r/{id}\">/r/{id}</a> later).</p>\n",
         escape(target),
