@@ -12,6 +12,7 @@ pub mod full;
 pub mod hello;
 pub mod http;
 pub mod hybrid;
+pub mod quic;
 pub mod starttls;
 pub mod target;
 pub mod tickets;
