@@ -943,6 +943,37 @@ impl PacketKey for RingPacketKey {
     }
 }
 
+/// The private halves of key shares sent, to finish the key exchange with.
+pub type KeyShares = Vec<Box<dyn ActiveKeyExchange>>;
+
+/// Real key shares for every group of `groups` we can make one for (ring's curves and the
+/// hybrids of [`super::hybrid`]), in that order, with the private halves to finish them. A
+/// QUIC hello carries several: some QUIC servers (aioquic) never send HelloRetryRequest and
+/// refuse a hello without a share they can use.
+pub fn key_shares(groups: &[crate::wire::NamedGroup]) -> (Vec<KeyShareEntry>, KeyShares) {
+    let provider = super::hybrid::provider();
+    let mut entries = Vec::new();
+    let mut kx = Vec::new();
+    for g in groups {
+        let Some(group) = provider
+            .kx_groups
+            .iter()
+            .find(|k| u16::from(k.name()) == g.0)
+        else {
+            continue;
+        };
+        let Ok(active) = group.start() else {
+            continue;
+        };
+        entries.push(KeyShareEntry {
+            group: *g,
+            key_exchange: active.pub_key().to_vec(),
+        });
+        kx.push(active);
+    }
+    (entries, kx)
+}
+
 /// What EncryptedExtensions say about QUIC: the ALPN chosen and the transport parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServerQuicExtensions {

@@ -314,9 +314,11 @@ pub fn seal_initial(
     Ok(header)
 }
 
-/// A datagram whose long header names `version` and whose body is random-looking filler:
-/// enough for a server to answer with Version Negotiation when it does not speak `version`
-/// (RFC 9000 section 6.1: only to datagrams of at least 1200 bytes).
+/// A datagram whose long header names `version`, shaped like an Initial (no token, a
+/// Length that covers the rest) with `filler` as its payload: enough for a server to answer
+/// with Version Negotiation when it does not speak `version` (RFC 9000 section 6.1: only to
+/// datagrams of at least 1200 bytes; some servers, aioquic, drop a header that does not parse
+/// as an Initial's).
 pub fn version_probe(version: u32, dcid: &[u8], scid: &[u8], filler: &[u8]) -> Vec<u8> {
     let mut out = vec![0xc0];
     out.extend_from_slice(&version.to_be_bytes());
@@ -324,8 +326,15 @@ pub fn version_probe(version: u32, dcid: &[u8], scid: &[u8], filler: &[u8]) -> V
     out.extend_from_slice(dcid);
     out.push(scid.len() as u8);
     out.extend_from_slice(scid);
-    out.extend_from_slice(filler);
-    out.resize(out.len().max(MIN_INITIAL_DATAGRAM), 0);
+    out.push(0); // token length
+    let rest = MIN_INITIAL_DATAGRAM
+        .saturating_sub(out.len() + 2)
+        .max(filler.len())
+        .min((1 << 14) - 1);
+    out.extend_from_slice(&(rest as u16 | 0x4000).to_be_bytes());
+    let mut payload = filler.to_vec();
+    payload.resize(rest, 0);
+    out.extend_from_slice(&payload);
     out
 }
 
@@ -744,6 +753,19 @@ mod tests {
         assert_eq!(LongType::Initial.bits(VERSION_2), 1);
         assert_eq!(LongType::Retry.bits(VERSION_2), 0);
         assert!(is_reserved_version(VERSION_RESERVED) && !is_reserved_version(VERSION_2));
+    }
+
+    #[test]
+    fn a_version_probe_is_a_1200_byte_initial_of_that_version() {
+        let d = version_probe(VERSION_RESERVED, &[1; 8], &[2; 8], &[7; 10]);
+        assert_eq!(d.len(), MIN_INITIAL_DATAGRAM);
+        let [Packet::Protected(p)] = &split_datagram(&d).unwrap()[..] else {
+            panic!()
+        };
+        assert_eq!(
+            (p.version, p.typ, p.bytes.len()),
+            (VERSION_RESERVED, LongType::Initial, 1200)
+        );
     }
 
     #[test]
