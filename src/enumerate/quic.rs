@@ -14,7 +14,7 @@ use std::time::Instant;
 use super::{prior::Prior, scan_protocols, Ctx, Gathered, ScanOptions};
 use crate::facts::quic::{QuicVersionResult, TransportParameterFact};
 use crate::facts::{
-    ProtocolResult, QuicSection, SectionStatus, TargetFacts, TlsVersion, Transport,
+    ErrorReason, ProtocolResult, QuicSection, SectionStatus, TargetFacts, TlsVersion, Transport,
 };
 use crate::probe::engine::{ConnectError, Engine, Hello, ProbeOutcome};
 use crate::probe::hello::HelloSpec;
@@ -143,6 +143,24 @@ async fn versions(ctx: &Ctx) -> (QuicSection, Option<u32>, Option<ConnectError>)
         try_version(VERSIONS[1]),
         transport::versions(&ctx.engine, &ctx.host, VERSION_RESERVED)
     );
+    // An alert (in a CONNECTION_CLOSE) is a QUIC server refusing our hello; garbage, closes
+    // for other reasons and silence are not a QUIC server's TLS answer at all.
+    let answered = [&first, &v2]
+        .iter()
+        .any(|o| matches!(o, ProbeOutcome::ServerHello(_) | ProbeOutcome::Alert(_)))
+        || negotiation.offered_versions.is_some();
+    if !answered {
+        let e = ConnectError::new(
+            ErrorReason::ConnectError,
+            format!(
+                "{}: no QUIC server answers: {}: {}",
+                ctx.host.addr,
+                version_name(VERSIONS[0]),
+                first.describe()
+            ),
+        );
+        return (section, None, Some(e));
+    }
     let mut scanned = None;
     for (v, outcome) in VERSIONS.into_iter().zip([first, v2]) {
         let accepted = matches!(&outcome, ProbeOutcome::ServerHello(f)
