@@ -154,7 +154,7 @@ impl Plan {
     fn offer(&self, spec: &mut HelloSpec, groups: &[NamedGroup]) {
         spec.groups = groups.to_vec();
         if self.all_shares {
-            spec.key_shares = crate::probe::quic::key_shares(groups).0;
+            spec.key_shares = crate::probe::engine::quic::key_shares(groups).0;
         } else if self.real_share {
             spec.key_shares = real_key_share(groups).into_iter().collect();
         }

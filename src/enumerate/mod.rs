@@ -304,7 +304,7 @@ impl Ctx {
                 NamedGroup::SECP256R1,
                 NamedGroup::SECP384R1,
             ];
-            spec.key_shares = crate::probe::quic::key_shares(&curves).0;
+            spec.key_shares = crate::probe::engine::quic::key_shares(&curves).0;
             return self.engine.probe(&self.host, &spec.build()).await;
         }
         match shape {

@@ -1,6 +1,6 @@
 //! A scan over QUIC (`--quic`, RFC 9000/9001): the TLS 1.3 suites and groups by the same
 //! elimination as over TCP (the probe engine carries every hello in a QUIC handshake, see
-//! [`crate::probe::quic`]), and what only QUIC has: the QUIC versions the server accepts (a
+//! [`crate::probe::engine::quic`]), and what only QUIC has: the QUIC versions the server accepts (a
 //! hello in v1 and in v2, RFC 9369) and lists (its Version Negotiation in answer to a reserved
 //! version, RFC 9000 section 6), the ALPN it chooses and its transport parameters (read from
 //! its EncryptedExtensions with the handshake keys of one handshake).
@@ -16,9 +16,9 @@ use crate::facts::quic::{QuicVersionResult, TransportParameterFact};
 use crate::facts::{
     ErrorReason, ProtocolResult, QuicSection, SectionStatus, TargetFacts, TlsVersion, Transport,
 };
+use crate::probe::engine::quic as transport;
 use crate::probe::engine::{ConnectError, Engine, Hello, ProbeOutcome};
 use crate::probe::hello::HelloSpec;
-use crate::probe::quic as transport;
 use crate::wire::quic::{version_name, VERSION_1, VERSION_2, VERSION_RESERVED};
 use crate::wire::registry;
 use crate::wire::{CipherSuite, NamedGroup, ProtocolVersion};

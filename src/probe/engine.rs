@@ -12,6 +12,8 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::time::{timeout, timeout_at, Instant};
 
+pub mod quic;
+
 use crate::facts::ErrorReason;
 use crate::probe::starttls::{self, Starttls};
 use crate::wire::sslv2::{Sslv2ClientHello, Sslv2ServerHello};
@@ -201,7 +203,7 @@ pub struct HostHandle {
     /// The server's name as the preamble needs it (XMPP's stream `to`), if any.
     pub starttls_domain: Option<String>,
     /// Speak QUIC with this version (RFC 9000; [`crate::wire::quic::VERSION_1`] …) instead of
-    /// TCP: every probe is then one QUIC handshake ([`super::quic`]).
+    /// TCP: every probe is then one QUIC handshake ([`quic`]).
     pub quic: Option<u32>,
     per_host: Arc<Semaphore>,
     connections: Arc<AtomicU64>,
@@ -434,7 +436,7 @@ impl Engine {
     /// one QUIC handshake carrying the hello instead.
     pub async fn probe(&self, host: &HostHandle, hello: &Hello) -> ProbeOutcome {
         if let Some(version) = host.quic {
-            return super::quic::probe(self, host, hello, version).await;
+            return quic::probe(self, host, hello, version).await;
         }
         let wire = hello.to_wire();
         let mut outcome = ProbeOutcome::Timeout;

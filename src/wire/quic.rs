@@ -166,7 +166,7 @@ pub fn split_datagram(datagram: &[u8]) -> Result<Vec<Packet>, DecodeError> {
         }
         if version == 0 {
             let rest = r.rest();
-            if rest.is_empty() || rest.len() % 4 != 0 {
+            if rest.is_empty() || !rest.len().is_multiple_of(4) {
                 return Err(DecodeError::Invalid(
                     "Version Negotiation",
                     format!("{} bytes of versions", rest.len()),
@@ -602,7 +602,7 @@ impl TransportParameter {
             }
             Some(ParamKind::Flag) if self.value.is_empty() => String::new(),
             Some(ParamKind::VersionInformation)
-                if !self.value.is_empty() && self.value.len() % 4 == 0 =>
+                if !self.value.is_empty() && self.value.len().is_multiple_of(4) =>
             {
                 let names: Vec<String> = self
                     .value
@@ -804,9 +804,8 @@ mod tests {
             &[0xc0, 0, 0, 0, 1, 0, 0, 0x44],
             &[0xf0, 0, 0, 0, 1, 0, 0, 1],
         ] {
-            match split_datagram(bad) {
-                Ok(p) => assert!(p.iter().all(|p| matches!(p, Packet::Short)), "{p:?}"),
-                Err(_) => {}
+            if let Ok(p) = split_datagram(bad) {
+                assert!(p.iter().all(|p| matches!(p, Packet::Short)), "{p:?}");
             }
         }
         assert!(read_frames(&[0x02, 0x40]).is_err());
@@ -825,7 +824,7 @@ mod tests {
             if len > 8 && rng.gen_bool(0.5) {
                 d[0] = 0xc0 | (d[0] & 0x3f);
                 d[1..5].copy_from_slice(&VERSION_1.to_be_bytes());
-                d[5] = d[5] % 21;
+                d[5] %= 21;
             }
             if let Ok(packets) = split_datagram(&d) {
                 for p in packets {

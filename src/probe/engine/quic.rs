@@ -1,4 +1,4 @@
-//! The QUIC transport (RFC 9000, RFC 9001): one probe is one QUIC handshake over UDP that
+//! The engine's QUIC transport (RFC 9000, RFC 9001): one probe is one QUIC handshake over UDP that
 //! carries our own ClientHello in CRYPTO frames of Initial packets, protected with the keys
 //! rustls derives from the destination connection id (RFC 9001 section 5.2), padded to 1200
 //! bytes, sent again while the server stays silent. The server's Initial packets are opened,
@@ -23,9 +23,9 @@ use rustls::Side;
 use tokio::net::UdpSocket;
 use tokio::time::{timeout_at, Instant};
 
-use super::engine::{ConnectError, Engine, Hello, HostHandle, ProbeOutcome, ServerFlight};
-use super::tickets::expand_label;
+use super::{ConnectError, Engine, Hello, HostHandle, ProbeOutcome, ServerFlight};
 use crate::facts::ErrorReason;
+use crate::probe::tickets::expand_label;
 use crate::wire::quic::{
     crypto_frame, encode_transport_parameters, open, read_frames, read_transport_parameters,
     seal_initial, split_datagram, transport_error_name, version_name, version_probe, CryptoStream,
@@ -243,7 +243,7 @@ struct Conn {
     socket: UdpSocket,
     addr: SocketAddr,
     heard: bool,
-    _slot: super::engine::Slot,
+    _slot: super::Slot,
 }
 
 impl Conn {
@@ -947,11 +947,11 @@ impl PacketKey for RingPacketKey {
 pub type KeyShares = Vec<Box<dyn ActiveKeyExchange>>;
 
 /// Real key shares for every group of `groups` we can make one for (ring's curves and the
-/// hybrids of [`super::hybrid`]), in that order, with the private halves to finish them. A
+/// hybrids of [`crate::probe::hybrid`]), in that order, with the private halves to finish them. A
 /// QUIC hello carries several: some QUIC servers (aioquic) never send HelloRetryRequest and
 /// refuse a hello without a share they can use.
 pub fn key_shares(groups: &[crate::wire::NamedGroup]) -> (Vec<KeyShareEntry>, KeyShares) {
-    let provider = super::hybrid::provider();
+    let provider = crate::probe::hybrid::provider();
     let mut entries = Vec::new();
     let mut kx = Vec::new();
     for g in groups {
@@ -1045,13 +1045,16 @@ mod tests {
 
     #[test]
     fn the_hello_carried_over_quic_follows_rfc9001_section_8() {
-        let spec = crate::probe::hello::HelloSpec::new(
-            ProtocolVersion::TLS13,
-            vec![crate::wire::CipherSuite(0x1301)],
-            Some("localhost".into()),
-        );
-        let Hello::Tls { hello, .. } = spec.build() else {
-            panic!()
+        let hello = ClientHello {
+            legacy_version: ProtocolVersion::TLS12,
+            random: [7; 32],
+            session_id: vec![1; 32],
+            cipher_suites: vec![crate::wire::CipherSuite(0x1301)],
+            compression_methods: vec![0],
+            extensions: Some(vec![Extension {
+                typ: ExtensionType::PADDING,
+                data: vec![0; 100],
+            }]),
         };
         let carried = carry(hello, &[1, 2, 3, 4]);
         assert!(carried.session_id.is_empty());
