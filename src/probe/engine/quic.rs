@@ -789,18 +789,27 @@ fn handshake_keys(
             ))
         }
     };
-    let fail = || "key derivation failed".to_string();
+    let th = digest::digest(hash, transcript);
+    let server = server_handshake_secret(hkdf_alg, hash, shared, th.as_ref())
+        .ok_or("key derivation failed")?;
+    quic_keys(hkdf_alg, aead_alg, hp_alg, &server, version)
+}
+
+/// server_handshake_traffic_secret (RFC 8446 section 7.1) from the (EC)DHE secret and the
+/// hash of ClientHello..ServerHello, with no PSK.
+fn server_handshake_secret(
+    hkdf_alg: hkdf::Algorithm,
+    hash: &'static digest::Algorithm,
+    shared: &[u8],
+    transcript_hash: &[u8],
+) -> Option<Vec<u8>> {
     let hash_len = hash.output_len();
     let zeros = vec![0u8; hash_len];
     let early = hkdf::Salt::new(hkdf_alg, &zeros).extract(&zeros);
     let empty_hash = digest::digest(hash, b"");
-    let derived =
-        expand_label(&early, b"derived", empty_hash.as_ref(), hash_len).ok_or_else(fail)?;
+    let derived = expand_label(&early, b"derived", empty_hash.as_ref(), hash_len)?;
     let handshake = hkdf::Salt::new(hkdf_alg, &derived).extract(shared);
-    let th = digest::digest(hash, transcript);
-    let server =
-        expand_label(&handshake, b"s hs traffic", th.as_ref(), hash_len).ok_or_else(fail)?;
-    quic_keys(hkdf_alg, aead_alg, hp_alg, &server, version)
+    expand_label(&handshake, b"s hs traffic", transcript_hash, hash_len)
 }
 
 /// Packet and header protection keys from a traffic secret (RFC 9001 section 5.1).
@@ -1041,6 +1050,18 @@ mod tests {
             panic!()
         };
         assert_eq!(open(p, &ours).unwrap().0, 7);
+    }
+
+    /// RFC 8448 section 3 (simple 1-RTT handshake): the X25519 secret and the hash of
+    /// ClientHello..ServerHello give its server handshake traffic secret.
+    #[test]
+    fn handshake_secret_matches_rfc8448() {
+        let shared = unhex("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d");
+        let th = unhex("860c06edc07858ee8e78f0e7428c58edd6b43f2ca3e6e95f02ed063cf0e1cad8");
+        assert_eq!(
+            server_handshake_secret(hkdf::HKDF_SHA256, &digest::SHA256, &shared, &th).unwrap(),
+            unhex("b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38")
+        );
     }
 
     #[test]
