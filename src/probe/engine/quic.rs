@@ -351,27 +351,7 @@ async fn exchange(
     };
     let max = engine.config().max_flight_bytes;
     let hello = HandshakeMessage::ClientHello(carry(hello, &scid)).to_bytes();
-    let mut hs = Handshake {
-        version,
-        dcid,
-        scid,
-        token: Vec::new(),
-        keys,
-        next_pn: 0,
-        hello,
-        retried: false,
-        initial_stream: CryptoStream::new(max),
-        initial_joiner: HandshakeJoiner::new(max),
-        initial_fed: 0,
-        handshake_stream: CryptoStream::new(max),
-        handshake_joiner: HandshakeJoiner::new(max),
-        handshake_fed: 0,
-        kx,
-        server_keys: None,
-        early_handshake: Vec::new(),
-        server_hello: None,
-        undecryptable: None,
-    };
+    let mut hs = Handshake::new(version, dcid, scid, keys, hello, kx, max);
     let mut conn = match Conn::open(engine, host).await {
         Ok(c) => c,
         Err(e) => return Exchange::outcome(ProbeOutcome::ConnectFailed(e)),
@@ -423,6 +403,38 @@ async fn exchange(
 }
 
 impl Handshake {
+    fn new(
+        version: u32,
+        dcid: Vec<u8>,
+        scid: Vec<u8>,
+        keys: Keys,
+        hello: Vec<u8>,
+        kx: KeyShares,
+        max: usize,
+    ) -> Self {
+        Handshake {
+            version,
+            dcid,
+            scid,
+            token: Vec::new(),
+            keys,
+            next_pn: 0,
+            hello,
+            retried: false,
+            initial_stream: CryptoStream::new(max),
+            initial_joiner: HandshakeJoiner::new(max),
+            initial_fed: 0,
+            handshake_stream: CryptoStream::new(max),
+            handshake_joiner: HandshakeJoiner::new(max),
+            handshake_fed: 0,
+            kx,
+            server_keys: None,
+            early_handshake: Vec::new(),
+            server_hello: None,
+            undecryptable: None,
+        }
+    }
+
     /// The hello in CRYPTO frames, one Initial per [`CRYPTO_PER_PACKET`] bytes, each in a
     /// datagram of 1200 bytes.
     async fn send_hello(&mut self, socket: &UdpSocket) -> Result<(), ProbeOutcome> {
@@ -983,6 +995,26 @@ pub fn key_shares(groups: &[crate::wire::NamedGroup]) -> (Vec<KeyShareEntry>, Ke
     (entries, kx)
 }
 
+/// The read path of a QUIC probe over `datagrams`, as the client of RFC 9001 appendix A
+/// (destination connection id 8394c8f03e515708, an empty source connection id, QUIC v1): what
+/// the fuzz target (`tlsaudit::fuzzing::quic`) runs. Never panics.
+#[doc(hidden)]
+pub fn read_datagrams(datagrams: &[&[u8]], max: usize) -> ProbeOutcome {
+    const DCID: [u8; 8] = [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08];
+    let version = crate::wire::quic::VERSION_1;
+    let Some(keys) = initial_keys(version, &DCID) else {
+        return ProbeOutcome::Closed;
+    };
+    let mut hs = Handshake::new(version, DCID.to_vec(), vec![], keys, vec![], vec![], max);
+    for d in datagrams {
+        match hs.datagram(d) {
+            Step::Done(x) => return x.outcome,
+            Step::Continue | Step::Resend => {}
+        }
+    }
+    hs.finish(ProbeOutcome::Timeout).outcome
+}
+
 /// What EncryptedExtensions say about QUIC: the ALPN chosen and the transport parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServerQuicExtensions {
@@ -1101,27 +1133,16 @@ mod tests {
 
     #[test]
     fn a_handshake_with_garbage_answers_is_malformed_not_a_panic() {
-        let mut hs = Handshake {
-            version: crate::wire::quic::VERSION_1,
-            dcid: vec![1; 8],
-            scid: vec![2; 8],
-            token: vec![],
-            keys: initial_keys(crate::wire::quic::VERSION_1, &[1; 8]).unwrap(),
-            next_pn: 0,
-            hello: vec![],
-            retried: false,
-            initial_stream: CryptoStream::new(1000),
-            initial_joiner: HandshakeJoiner::new(1000),
-            initial_fed: 0,
-            handshake_stream: CryptoStream::new(1000),
-            handshake_joiner: HandshakeJoiner::new(1000),
-            handshake_fed: 0,
-            kx: vec![],
-            server_keys: None,
-            early_handshake: vec![],
-            server_hello: None,
-            undecryptable: None,
-        };
+        let keys = initial_keys(crate::wire::quic::VERSION_1, &[1; 8]).unwrap();
+        let mut hs = Handshake::new(
+            crate::wire::quic::VERSION_1,
+            vec![1; 8],
+            vec![2; 8],
+            keys,
+            vec![],
+            vec![],
+            1000,
+        );
         assert!(matches!(
             hs.datagram(b"SSH-2.0-OpenSSH_9.2\r\n"),
             Step::Done(Exchange {
