@@ -202,7 +202,10 @@ fn cli_reports_transport_quic_in_json_and_text() {
     assert!(text.contains("ALPN         h3"), "{text}");
     assert!(text.contains("QUIC v1 accepted"), "{text}");
     let (_, html, _) = tlsaudit_output(&[&base[..], &["-f", "html"]].concat());
-    assert!(html.contains("<span class=\"meta\">over QUIC</span>"), "{html}");
+    assert!(
+        html.contains("<span class=\"meta\">over QUIC</span>"),
+        "{html}"
+    );
     assert!(html.contains("<h3>QUIC</h3>"), "{html}");
     assert!(html.contains("<tr><th>ALPN</th><td>h3</td></tr>"), "{html}");
 }

@@ -173,7 +173,7 @@ pub async fn details(
 }
 
 /// Sends a datagram with the reserved `version` (RFC 9000 section 15): the server answers
-/// with the versions it speaks, or (a server that ignores it) nothing.
+/// with the versions it speaks, or (a server that ignores it) nothing until the read timeout.
 pub async fn versions(engine: &Engine, host: &HostHandle, version: u32) -> Exchange {
     let (mut dcid, mut scid, mut filler) = (vec![0u8; 8], vec![0u8; 8], vec![0u8; 1200]);
     for b in [&mut dcid, &mut scid, &mut filler] {
@@ -199,11 +199,9 @@ pub async fn versions(engine: &Engine, host: &HostHandle, version: u32) -> Excha
         let n = match timeout_at(resend.min(deadline), conn.socket.recv(&mut buf)).await {
             Ok(Ok(n)) => n,
             Ok(Err(e)) => return Exchange::outcome(conn.io_error(&e)),
+            // Ignoring a version it does not know is allowed: no sign of a silent host.
             Err(_) if Instant::now() >= deadline => {
-                if !conn.heard {
-                    host.met_silence();
-                }
-                return Exchange::outcome(ProbeOutcome::Timeout);
+                return Exchange::outcome(ProbeOutcome::Timeout)
             }
             Err(_) => continue,
         };
@@ -364,7 +362,7 @@ async fn exchange(
     let done = loop {
         if Instant::now() >= resend {
             if let Err(e) = hs.send_hello(&conn.socket).await {
-                break Exchange::outcome(e);
+                break Exchange::outcome(conn.io_error(&e));
             }
             // Once the server has spoken, its flight is on its way: no more copies.
             resend = if conn.heard {
@@ -437,7 +435,7 @@ impl Handshake {
 
     /// The hello in CRYPTO frames, one Initial per [`CRYPTO_PER_PACKET`] bytes, each in a
     /// datagram of 1200 bytes.
-    async fn send_hello(&mut self, socket: &UdpSocket) -> Result<(), ProbeOutcome> {
+    async fn send_hello(&mut self, socket: &UdpSocket) -> std::io::Result<()> {
         let hello = self.hello.clone();
         for (i, chunk) in hello.chunks(CRYPTO_PER_PACKET).enumerate() {
             let frame = crypto_frame((i * CRYPTO_PER_PACKET) as u64, chunk);
@@ -446,11 +444,9 @@ impl Handshake {
         Ok(())
     }
 
-    async fn send_initial(
-        &mut self,
-        socket: &UdpSocket,
-        frames: &[u8],
-    ) -> Result<(), ProbeOutcome> {
+    /// One Initial packet carrying `frames` (a packet we cannot seal is an I/O error: it
+    /// never happens with valid keys).
+    async fn send_initial(&mut self, socket: &UdpSocket, frames: &[u8]) -> std::io::Result<()> {
         let header = InitialHeader {
             version: self.version,
             dcid: &self.dcid,
@@ -459,13 +455,9 @@ impl Handshake {
             packet_number: self.next_pn,
         };
         self.next_pn += 1;
-        let datagram = seal_initial(&header, frames, 1200, &self.keys.local)
-            .map_err(ProbeOutcome::Malformed)?;
-        socket
-            .send(&datagram)
-            .await
-            .map(|_| ())
-            .map_err(|e| ProbeOutcome::Malformed(format!("UDP send: {e}")))
+        let datagram =
+            seal_initial(&header, frames, 1200, &self.keys.local).map_err(std::io::Error::other)?;
+        socket.send(&datagram).await.map(|_| ())
     }
 
     /// Tells the server we are done (CONNECTION_CLOSE, NO_ERROR) so it frees the connection
