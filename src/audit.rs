@@ -143,11 +143,13 @@ async fn scan(
         }
     }
     if !audit.clients.is_empty() {
-        report.simulation = Some(if opts.enumerates_suites() {
+        // The client profiles are hellos over TCP: a QUIC scan does not predict them.
+        report.simulation = Some(if opts.enumerates_suites() && !opts.quic {
             let clients: Vec<SimClient> = audit.clients.iter().map(|c| c.client.clone()).collect();
             simulate::simulate(&report.facts, &clients)
         } else {
             // `--only versions`: one suite per version is too little to predict from.
+            // `--quic`: not the transport the clients' hellos were recorded on.
             SimulationSection {
                 status: SectionStatus::NotScheduled,
                 ..Default::default()

@@ -13,6 +13,7 @@ pub mod features;
 pub mod groups;
 pub mod http;
 pub mod prior;
+pub mod quic;
 pub mod replay;
 pub mod sigs;
 pub mod weaknesses;
@@ -53,6 +54,8 @@ pub struct ScanOptions {
     pub quick: bool,
     /// Recorded client hellos to replay (live handshake simulation), one connection each.
     pub replay: Vec<replay::ReplayHello>,
+    /// Scan over QUIC ([`quic`]): TLS 1.3 only, in QUIC handshakes over UDP.
+    pub quic: bool,
 }
 
 impl ScanOptions {
@@ -83,6 +86,7 @@ impl Default for ScanOptions {
             stages: Stage::ALL.into_iter().collect(),
             quick: false,
             replay: Vec::new(),
+            quic: false,
         }
     }
 }
@@ -145,6 +149,9 @@ pub async fn scan_target_observed(
         }
     };
     report.ip = Some(addr.ip().to_string());
+    if opts.quic {
+        return quic::scan(engine, opts, report, addr, sni, started).await;
+    }
     let mut host = engine.host(addr);
     host.starttls = opts.starttls;
     host.starttls_domain = Some(opts.sni.clone().unwrap_or_else(|| target.host.clone()));
@@ -328,6 +335,17 @@ impl Ctx {
         shape: Shape,
     ) -> ProbeOutcome {
         let mut spec = HelloSpec::new(version, suites.to_vec(), self.sni.clone());
+        if self.host.quic.is_some() {
+            // Over QUIC, real shares for the common curves whatever the shape: some QUIC
+            // servers (aioquic) never send HelloRetryRequest, and QUIC pads every hello.
+            let curves = [
+                NamedGroup::X25519,
+                NamedGroup::SECP256R1,
+                NamedGroup::SECP384R1,
+            ];
+            spec.key_shares = crate::probe::engine::quic::key_shares(&curves).0;
+            return self.engine.probe(&self.host, &spec.build()).await;
+        }
         match shape {
             Shape::Full => {}
             Shape::Compact => spec = spec.compact(),

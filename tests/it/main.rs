@@ -26,6 +26,7 @@ mod pq;
 mod pq_readiness;
 mod profiles;
 mod progress;
+mod quic;
 mod scan;
 mod scan_many;
 mod scripted;

@@ -205,6 +205,7 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
         escape(t.sni.as_deref().unwrap_or("(none)")),
         match &t.starttls {
             Some(s) => format!("<span class=\"meta\">STARTTLS {}</span>", s.name()),
+            None if !t.transport.is_tcp() => "<span class=\"meta\">over QUIC</span>".into(),
             None => String::new(),
         },
         t.grade.as_ref().map_or_else(String::new, grade::badge)
@@ -233,6 +234,9 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     }
     if let Some(c) = &t.certificates {
         certs::certificates(h, c)?;
+    }
+    if let Some(q) = &t.quic {
+        sections::quic(h, q)?;
     }
     if let Some(g) = &t.groups {
         sections::groups(h, g)?;
