@@ -47,7 +47,7 @@ pub struct EngineConfig {
 }
 
 /// The longest pause between two attempts at a connection the server turned away.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(4);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -59,8 +59,9 @@ impl Default for EngineConfig {
             retries: 1,
             max_flight_bytes: 256 * 1024,
             rate: None,
-            // 0.25 + 0.5 + 1 + 2 + 4 × 4 s: a per-minute limit's window is met on the way.
-            rate_limit_retries: 8,
+            // 0.25 + 0.5 + 1 + 2 + 4 + 8 + 5 × 10 s, about 66 s: past a per-minute window
+            // (Postfix's anvil_rate_time_unit) on the way.
+            rate_limit_retries: 11,
             rate_limit_backoff: Duration::from_millis(250),
         }
     }
@@ -508,8 +509,8 @@ impl Engine {
                 }
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
                     // Refused after the host answered on earlier connections: a limit on
-                    // connections (a firewall's connlimit, a full accept queue), not a port
-                    // that is closed.
+                    // connections (a firewall's connection limit rejecting with a reset) or a
+                    // server restarting, not a port that is closed.
                     if host.answered.load(Ordering::Relaxed) {
                         return Err(ConnectError::new(
                             ErrorReason::RateLimited,
