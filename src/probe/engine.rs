@@ -331,6 +331,27 @@ impl HostHandle {
     }
 }
 
+/// Times a connection closed before its STARTTLS greeting is asked again while no connection
+/// to the host has been answered yet.
+const EARLY_DROP_RETRIES: u32 = 2;
+
+/// A failed connection attempt, as [`Engine::connect`] handles it.
+#[derive(Debug)]
+struct Failed {
+    error: ConnectError,
+    /// Closed before the STARTTLS greeting by a host that has answered no connection yet.
+    early_drop: bool,
+}
+
+impl From<ConnectError> for Failed {
+    fn from(error: ConnectError) -> Self {
+        Failed {
+            error,
+            early_drop: false,
+        }
+    }
+}
+
 /// Owns the limits; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -401,7 +422,7 @@ impl Engine {
         let mut n = 0;
         loop {
             match self.try_connect(host).await {
-                Err(e) if e.reason == ErrorReason::RateLimited => {
+                Err(Failed { error: e, .. }) if e.reason == ErrorReason::RateLimited => {
                     // Once one connection has been given up on, the host's limit outlasts
                     // our patience (or the server is gone): later ones fail at once, so a scan
                     // waits out the backoff once, not once per probe.
@@ -430,12 +451,22 @@ impl Engine {
                     tokio::time::sleep(self.backoff(n)).await;
                     n += 1;
                 }
-                other => return other.map_err(|e| host.failed(e)),
+                // The first connections of a scan may meet a limit before any has been
+                // answered: asked again, they tell a limit (another connection is answered by
+                // then) from a service that drops everyone.
+                Err(Failed {
+                    early_drop: true, ..
+                }) if n < EARLY_DROP_RETRIES => {
+                    tokio::time::sleep(self.backoff(n)).await;
+                    n += 1;
+                }
+                Err(f) => return Err(host.failed(f.error)),
+                Ok(c) => return Ok(c),
             }
         }
     }
 
-    async fn try_connect(&self, host: &HostHandle) -> Result<Connection, ConnectError> {
+    async fn try_connect(&self, host: &HostHandle) -> Result<Connection, Failed> {
         let mut last_err = ConnectError::new(ErrorReason::ConnectError, "no connection attempted");
         let closed = |e: tokio::sync::AcquireError| {
             ConnectError::new(ErrorReason::ConnectError, e.to_string())
@@ -483,21 +514,25 @@ impl Engine {
                         {
                             Ok(Ok(())) => {}
                             Ok(Err(e)) => {
-                                let reason = if e.busy {
+                                // A close before the greeting counts once the host has
+                                // answered other connections (see `StarttlsError::dropped`).
+                                let answered = host.answered.load(Ordering::Relaxed);
+                                let reason = if e.busy || (e.dropped && answered) {
                                     ErrorReason::RateLimited
                                 } else {
                                     ErrorReason::StarttlsFailed
                                 };
-                                return Err(ConnectError::new(
-                                    reason,
-                                    format!("{}: {e}", host.addr),
-                                ));
+                                return Err(Failed {
+                                    error: ConnectError::new(reason, format!("{}: {e}", host.addr)),
+                                    early_drop: e.dropped && !answered,
+                                });
                             }
                             Err(_) => {
                                 return Err(ConnectError::new(
                                     ErrorReason::StarttlsFailed,
                                     format!("{}: STARTTLS ({}) timed out", host.addr, proto.name()),
-                                ))
+                                )
+                                .into())
                             }
                         }
                     }
@@ -518,12 +553,14 @@ impl Engine {
                                 "{}: connection refused after earlier connections were answered",
                                 host.addr
                             ),
-                        ));
+                        )
+                        .into());
                     }
                     return Err(ConnectError::new(
                         ErrorReason::ConnectionRefused,
                         format!("{}: connection refused", host.addr),
-                    ));
+                    )
+                    .into());
                 }
                 Ok(Err(e)) => {
                     last_err =
@@ -540,7 +577,7 @@ impl Engine {
                 }
             }
         }
-        Err(last_err)
+        Err(last_err.into())
     }
 
     /// A slot for one QUIC handshake under both limits and the pacer, counted like a TCP

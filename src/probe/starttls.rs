@@ -24,6 +24,11 @@ pub struct StarttlsError {
     /// `[SYS/TEMP]`, LDAP busy or unavailable, ManageSieve `TRYLATER`, MySQL error 1040, XMPP
     /// `resource-constraint`): worth asking again later, not the server's answer.
     pub busy: bool,
+    /// The server closed or reset the connection before sending one byte: no answer in any of
+    /// these protocols, which all greet or answer first. From a server that answered earlier
+    /// connections it is a connection limit in front of it (nginx's `limit_conn`, xinetd's
+    /// `per_source`), which the engine treats like `busy`.
+    pub dropped: bool,
 }
 
 impl StarttlsError {
@@ -31,6 +36,7 @@ impl StarttlsError {
         Self {
             message,
             busy: true,
+            dropped: false,
         }
     }
 }
@@ -40,6 +46,7 @@ impl From<String> for StarttlsError {
         Self {
             message,
             busy: false,
+            dropped: false,
         }
     }
 }
@@ -365,6 +372,73 @@ pub async fn negotiate_over<S: AsyncRead + AsyncWrite + Unpin>(
     proto: Starttls,
     domain: &str,
 ) -> Result<(), StarttlsError> {
+    let mut counted = Counted {
+        inner: stream,
+        read: 0,
+    };
+    match preamble(&mut counted, proto, domain).await {
+        Err(e) if counted.read == 0 => Err(StarttlsError {
+            message: format!(
+                "STARTTLS ({}): the server closed the connection without sending a byte ({})",
+                proto.name(),
+                e.message
+            ),
+            dropped: true,
+            ..e
+        }),
+        other => other,
+    }
+}
+
+/// A stream that counts the bytes read from it.
+struct Counted<'a, S> {
+    inner: &'a mut S,
+    read: usize,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<'_, S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = std::pin::Pin::new(&mut *self.inner).poll_read(cx, buf);
+        self.read += buf.filled().len() - before;
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<'_, S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut *self.inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut *self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut *self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The exchange of `proto`, over a stream that counts what it reads.
+async fn preamble<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    proto: Starttls,
+    domain: &str,
+) -> Result<(), StarttlsError> {
     let fail = |what: &str, got: &str| {
         format!(
             "STARTTLS ({}): {what}, server said {:?}",
@@ -409,7 +483,11 @@ pub async fn negotiate_over<S: AsyncRead + AsyncWrite + Unpin>(
                 // RFC 3206 section 4: [SYS/TEMP] is a temporary failure.
                 let busy = greeting.contains("[SYS/TEMP]") || greeting.contains("[IN-USE]");
                 let e = fail("no +OK greeting", &greeting);
-                return Err(StarttlsError { message: e, busy });
+                return Err(StarttlsError {
+                    message: e,
+                    busy,
+                    dropped: false,
+                });
             }
             send(r.stream, "STLS\r\n").await?;
             let reply = r.line().await?;
@@ -423,6 +501,7 @@ pub async fn negotiate_over<S: AsyncRead + AsyncWrite + Unpin>(
                 // RFC 6120 section 4.9.3.17: the server lacks the resources to serve us now.
                 busy: message.contains("stream error resource-constraint"),
                 message,
+                dropped: false,
             });
         }
         Starttls::Ftp => {
@@ -489,6 +568,7 @@ async fn smtp<S: AsyncRead + AsyncWrite + Unpin>(
         StarttlsError {
             message,
             busy: code == 421,
+            dropped: false,
         }
     };
     let (code, text) = r.smtp_reply().await?;
@@ -623,6 +703,7 @@ fn ldap_response(body: &[u8]) -> Result<(), StarttlsError> {
                 ldap_result_name(code)
             ),
             busy: matches!(code, 51 | 52),
+            dropped: false,
         });
     }
     if id != 1 {
@@ -635,6 +716,7 @@ fn ldap_response(body: &[u8]) -> Result<(), StarttlsError> {
                 ldap_result_name(code)
             ),
             busy: matches!(code, 51 | 52),
+            dropped: false,
         });
     }
     Ok(())
@@ -739,6 +821,7 @@ fn mysql_handshake(payload: &[u8]) -> Result<u32, StarttlsError> {
                     "STARTTLS (mysql): the server refused the connection: error {code}: {text:?}"
                 ),
                 busy: code == MYSQL_TOO_MANY_CONNECTIONS,
+                dropped: false,
             })
         }
         Some(10) => {
@@ -787,6 +870,7 @@ async fn irc<S: AsyncRead + AsyncWrite + Unpin>(r: &mut Lines<'_, S>) -> Result<
                         "STARTTLS (irc): the server closed the link, server said {line:?}"
                     ),
                     busy,
+                    dropped: false,
                 });
             }
             c if c.len() == 3 && (c.starts_with('4') || c.starts_with('5') || c == "691") => {
@@ -829,6 +913,7 @@ async fn sieve<S: AsyncRead + AsyncWrite + Unpin>(
         message: format!("STARTTLS (sieve): {what}, server said {line:?}"),
         // Section 1.3: the TRYLATER response code is a temporary failure.
         busy: line.to_ascii_uppercase().contains("(TRYLATER)"),
+        dropped: false,
     };
     let (caps, last) = sieve_response(r).await?;
     if !last.to_ascii_uppercase().starts_with("OK") {
@@ -930,6 +1015,24 @@ mod tests {
             0x30, 0x0c, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0a, 0x01, 51, 4, 0, 4, 0,
         ];
         assert!(busy(Starttls::Ldap, &ldap));
+    }
+
+    #[test]
+    fn a_close_before_any_byte_is_marked_dropped() {
+        for proto in Starttls::ALL {
+            let e = over(proto, b"").unwrap_err();
+            assert!(e.dropped && !e.busy, "{proto:?}: {e:?}");
+            assert!(
+                e.message.starts_with(&format!(
+                    "STARTTLS ({}): the server closed the connection without sending a byte (",
+                    proto.name()
+                )),
+                "{e}"
+            );
+        }
+        // A greeting, then the close: an answer, not a drop.
+        let e = over(Starttls::Smtp, b"220 ready\r\n").unwrap_err();
+        assert!(!e.dropped, "{e:?}");
     }
 
     #[test]
