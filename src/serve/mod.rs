@@ -4,7 +4,8 @@
 //!
 //! Routes: `GET /` a form; `GET /scan?target=&policy=&starttls=` the HTML report; `GET
 //! /api/scan?…` the judged target as JSON (one `targets[]` entry of `scan --format json`);
-//! `GET /api/policies` the profiles.
+//! `GET /api/policies` the profiles. With `--tls-listen` the same routes over TLS ([`tls`]),
+//! where `GET /client` and `/api/client` show the visitor's own ClientHello ([`client_test`]).
 //!
 //! Safety: a form that opens connections anywhere is an SSRF tool. A target is resolved once,
 //! its address checked against the allow list (loopback only unless `--allow`), and the scan is
@@ -13,7 +14,9 @@
 //! length limits, and bad input is a 400 that says what is wrong.
 
 pub mod allow;
+pub mod client_test;
 mod page;
+pub mod tls;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -61,6 +64,8 @@ pub struct ServeConfig {
     pub header_timeout: Duration,
     /// HTTP connections open at once; past it new connections are closed at once.
     pub max_connections: u32,
+    /// `--tls-listen` and its certificate: the same page over TLS, with the client test.
+    pub tls: Option<tls::TlsConfig>,
 }
 
 /// What every request shares.
@@ -75,15 +80,23 @@ struct App {
     scan_timeout: Duration,
     /// Certificate trust and the clients every scan simulates (all built-in profiles).
     audit: crate::audit::AuditOptions,
+    /// Where the TLS listener is, for the links of `/client` over plain HTTP.
+    tls_addr: Option<SocketAddr>,
 }
 
 /// Serves until Ctrl-C.
 pub async fn run(args: ServeConfig) -> anyhow::Result<()> {
-    let app = Arc::new(App::new(&args)?);
+    let mut app = App::new(&args)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr()?;
+    let tls = match &args.tls {
+        Some(config) => Some(tls::TlsListener::bind(config).await?),
+        None => None,
+    };
+    app.tls_addr = tls.as_ref().map(|t| t.local_addr()).transpose()?;
+    let app = Arc::new(app);
     // One line on stdout, flushed (stdout is line-buffered): scripts and tests read the port.
     println!("tlsaudit serve: listening on http://{addr}/");
     eprintln!(
@@ -94,6 +107,18 @@ pub async fn run(args: ServeConfig) -> anyhow::Result<()> {
     // Every connection lives at most as long as the longest request can (a scan and a margin).
     let connection_limit = app.scan_timeout + header_timeout + Duration::from_secs(30);
     let service = router(app);
+    if let Some(t) = tls {
+        // The second line: the TLS listener and the certificate a visitor can compare.
+        println!(
+            "tlsaudit serve: listening on https://{}/ (client test at /client; {} certificate SHA-256 {})",
+            t.local_addr()?,
+            if t.self_signed { "self-signed" } else { "--tls-cert" },
+            t.fingerprint
+        );
+        let svc = service.clone();
+        let max = args.max_connections;
+        tokio::spawn(t.serve(svc, max, header_timeout, connection_limit));
+    }
     let open = Arc::new(Semaphore::new(args.max_connections as usize));
     let shutdown = tokio::signal::ctrl_c();
     tokio::pin!(shutdown);
@@ -156,6 +181,7 @@ impl App {
                 clients: crate::simulate::prepare(crate::simulate::profile::builtin()?)?,
                 live: false,
             },
+            tls_addr: None,
         })
     }
 }
@@ -166,6 +192,8 @@ fn router(app: Arc<App>) -> Router {
         .route("/scan", get(html_scan))
         .route("/api/scan", get(api_scan))
         .route("/api/policies", get(api_policies))
+        .route("/client", get(client_test::page))
+        .route("/api/client", get(client_test::api))
         .fallback(not_found)
         .with_state(app)
 }

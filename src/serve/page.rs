@@ -31,7 +31,8 @@ pub fn html(status: StatusCode, body: String) -> Response {
     r
 }
 
-fn document(title: &str, body: &str) -> String {
+/// A whole page in the form's style; `body` is HTML, already escaped.
+pub(super) fn document(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
