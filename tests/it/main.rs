@@ -30,6 +30,7 @@ mod scan;
 mod scan_many;
 mod scripted;
 mod serve;
+mod serve_client;
 mod simulate;
 mod starttls;
 mod store;
