@@ -21,7 +21,7 @@ use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::ServerConfig;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
@@ -198,8 +198,23 @@ async fn handshake(
                      Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
-                let _ =
-                    tokio::time::timeout(limits.timeout, stream.write_all(resp.as_bytes())).await;
+                let _ = tokio::time::timeout(limits.timeout, async {
+                    stream.write_all(resp.as_bytes()).await?;
+                    stream.shutdown().await?;
+                    // Read what the client still sends (the rest of its request) before
+                    // closing: closing with unread bytes makes the kernel send a reset, which
+                    // can destroy the answer before the client reads it.
+                    let mut sink = [0u8; 4096];
+                    let mut left = 64 * 1024usize;
+                    while left > 0 {
+                        match stream.read(&mut sink).await? {
+                            0 => break,
+                            n => left = left.saturating_sub(n),
+                        }
+                    }
+                    Ok::<_, std::io::Error>(())
+                })
+                .await;
             }
             let _ = stream.shutdown().await;
             return None;
@@ -301,7 +316,6 @@ pub fn fingerprint(der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncReadExt;
 
     #[tokio::test]
     async fn replay_gives_back_the_bytes_read_then_the_rest() {
