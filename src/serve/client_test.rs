@@ -308,7 +308,7 @@ pub fn html(t: &ClientTest) -> String {
             .key_shares
             .iter()
             .find(|k| k.group.id == g.id)
-            .map(|k| format!("{} bytes", k.length))
+            .map(|k| format!("{} byte{}", k.length, if k.length == 1 { "" } else { "s" }))
             .unwrap_or_default();
         b.push_str(&format!(
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
