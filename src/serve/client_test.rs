@@ -25,6 +25,8 @@ use crate::client::verdict::{human, verdict, ServerProfile};
 use crate::policy::Policy;
 use crate::render::html::escape;
 
+// `schema/client-test.schema.json` is generated from this type (`tlsaudit schema client-test`)
+// and a test keeps the checked-in copy equal to it.
 /// What `GET /api/client` answers: the client check's report of this connection (the shape of
 /// one `tlsaudit client --format json` line, judged by the page's default policy), and the
 /// verdict against every policy the page offers.
@@ -35,6 +37,12 @@ pub struct ClientTest {
     /// One verdict per policy, in the form's order: could this client reach a server that
     /// follows it?
     pub verdicts: Vec<Verdict>,
+}
+
+/// The JSON Schema of [`ClientTest`], pretty-printed.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(ClientTest);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }
 
 /// Analyses the hello of the connection a request came over.
@@ -430,6 +438,19 @@ pub fn html(t: &ClientTest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checked_in_client_test_schema_matches_the_type() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema/client-test.schema.json"
+        );
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == json_schema(),
+            "schema/client-test.schema.json is stale: run `cargo run -- schema client-test > schema/client-test.schema.json`"
+        );
+    }
 
     #[test]
     fn the_link_uses_the_bound_address_or_a_clean_host() {

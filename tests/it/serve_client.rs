@@ -12,6 +12,7 @@ use std::time::Duration;
 use fixtures::servers::{self_signed, KeyType};
 use serde_json::Value;
 use tlsaudit::policy::profiles;
+use tlsaudit::serve::client_test::ClientTest;
 
 use crate::common::require;
 
@@ -166,6 +167,9 @@ fn curl_sees_its_own_hello_judged_by_every_policy() {
     assert_eq!(verdicts(&v), all);
     assert_eq!(v["verdict"]["policy"], "multisafepay");
     assert_eq!(v["findings"], serde_json::json!([]));
+    // The documented type (schema/client-test.schema.json) reads it back.
+    let typed: ClientTest = serde_json::from_value(v.clone()).unwrap();
+    assert_eq!(typed.verdicts.len(), profiles::NAMES.len());
 
     // A TLS 1.2 client with one ECDSA suite, on a new connection: its own hello, not the one
     // before. multisafepay's TLS 1.2 suites are all RSA-authenticated, and four profiles ask
