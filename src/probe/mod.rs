@@ -4,7 +4,8 @@
 //! (with the post-quantum hybrid groups of [`hybrid`]; [`tickets`] reads TLS 1.3 session
 //! tickets); [`starttls`] speaks the plaintext preambles; [`http`] is one HTTP request over a
 //! completed handshake;
-//! [`ctx`] is the per-target probe context.
+//! [`ctx`] is the per-target probe context. Over QUIC the engine carries every hello in a
+//! QUIC handshake ([`engine::quic`]).
 
 pub mod ctx;
 pub mod engine;

@@ -53,8 +53,8 @@ pub fn ticket_lifetimes(suite: u16, secret: &[u8], records: &[u8]) -> Vec<u32> {
         };
     let prk = hkdf::Prk::new_less_safe(hkdf_alg, secret);
     let (Some(key), Some(iv)) = (
-        expand_label(&prk, b"key", key_len),
-        expand_label(&prk, b"iv", aead::NONCE_LEN),
+        expand_label(&prk, b"key", &[], key_len),
+        expand_label(&prk, b"iv", &[], aead::NONCE_LEN),
     ) else {
         return vec![];
     };
@@ -124,12 +124,18 @@ impl hkdf::KeyType for Len {
     }
 }
 
-/// HKDF-Expand-Label with an empty context (RFC 8446 section 7.1).
-fn expand_label(prk: &hkdf::Prk, label: &[u8], len: usize) -> Option<Vec<u8>> {
+/// HKDF-Expand-Label (RFC 8446 section 7.1); also the QUIC key labels' (RFC 9001 section 5.1).
+pub(crate) fn expand_label(
+    prk: &hkdf::Prk,
+    label: &[u8],
+    context: &[u8],
+    len: usize,
+) -> Option<Vec<u8>> {
     let full = [b"tls13 ".as_slice(), label].concat();
     let out_len = u16::try_from(len).ok()?.to_be_bytes();
     let label_len = [u8::try_from(full.len()).ok()?];
-    let info: [&[u8]; 4] = [&out_len, &label_len, &full, &[0]];
+    let context_len = [u8::try_from(context.len()).ok()?];
+    let info: [&[u8]; 5] = [&out_len, &label_len, &full, &context_len, context];
     let okm = prk.expand(&info, Len(len)).ok()?;
     let mut out = vec![0u8; len];
     okm.fill(&mut out).ok()?;
@@ -147,11 +153,11 @@ mod tests {
         let secret = unhex("a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643");
         let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, &secret);
         assert_eq!(
-            expand_label(&prk, b"key", 16).unwrap(),
+            expand_label(&prk, b"key", &[], 16).unwrap(),
             unhex("9f02283b6c9c07efc26bb9f2ac92e356")
         );
         assert_eq!(
-            expand_label(&prk, b"iv", 12).unwrap(),
+            expand_label(&prk, b"iv", &[], 12).unwrap(),
             unhex("cf782b88dd83549aadf1e984")
         );
     }

@@ -15,8 +15,9 @@ use axum::{Extension, Json};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::page::{self, Nonce};
 use super::tls::SeenHello;
-use super::{harden, page, ApiError, App};
+use super::{refuse, App};
 use crate::client::analysis;
 use crate::client::report::{
     ClientReport, Code, HandshakeFacts, HelloFacts, SuiteSecurity, Verdict, CLIENT_SCHEMA_VERSION,
@@ -99,6 +100,7 @@ fn request_line(method: &Method, uri: &Uri, version: Version) -> String {
 /// `GET /client`.
 pub(super) async fn page(
     State(app): State<Arc<App>>,
+    Extension(nonce): Extension<Nonce>,
     seen: Option<Extension<Arc<SeenHello>>>,
     method: Method,
     uri: Uri,
@@ -106,10 +108,13 @@ pub(super) async fn page(
     headers: HeaderMap,
 ) -> Response {
     let Some(Extension(seen)) = seen else {
-        return harden(page::html(
+        return page::html(
             StatusCode::OK,
-            needs_tls(tls_link(app.tls_addr, &headers, "/client").as_deref()),
-        ));
+            needs_tls(
+                &nonce,
+                tls_link(app.tls_addr, &headers, "/client").as_deref(),
+            ),
+        );
     };
     let test = analyse(
         &seen,
@@ -117,12 +122,13 @@ pub(super) async fn page(
         &app.default_policy,
         request_line(&method, &uri, version),
     );
-    harden(page::html(StatusCode::OK, html(&test)))
+    page::html(StatusCode::OK, html(&nonce, &test))
 }
 
 /// `GET /api/client`.
 pub(super) async fn api(
     State(app): State<Arc<App>>,
+    Extension(nonce): Extension<Nonce>,
     seen: Option<Extension<Arc<SeenHello>>>,
     method: Method,
     uri: Uri,
@@ -136,7 +142,7 @@ pub(super) async fn api(
             }
             None => "the client test needs TLS: start tlsaudit serve with --tls-listen".into(),
         };
-        return harden((StatusCode::BAD_REQUEST, Json(ApiError { error })).into_response());
+        return refuse(true, &nonce, StatusCode::BAD_REQUEST, &error, None);
     };
     let test = analyse(
         &seen,
@@ -144,7 +150,7 @@ pub(super) async fn api(
         &app.default_policy,
         request_line(&method, &uri, version),
     );
-    harden(Json(test).into_response())
+    Json(test).into_response()
 }
 
 /// `https://HOST:PORT{path}` on the TLS listener: its own address, or the host name the
@@ -178,7 +184,7 @@ fn host_part(host: &str) -> &str {
 }
 
 /// The page over plain HTTP.
-fn needs_tls(link: Option<&str>) -> String {
+fn needs_tls(nonce: &Nonce, link: Option<&str>) -> String {
     let next = match link {
         Some(url) => format!(
             "<p>Open the client test over TLS: <a id=\"tls-link\" href=\"{0}\">{0}</a>. \
@@ -192,27 +198,19 @@ fn needs_tls(link: Option<&str>) -> String {
             .to_string(),
     };
     page::document(
+        nonce,
         "TLS client test",
+        "",
         &format!(
-            "<h1>TLS client test</h1>\n\
+            "<main class=\"narrow\">\n<h1>TLS client test</h1>\n\
              <p>The client test shows the ClientHello your browser sends when it opens a TLS \
              connection: its versions, cipher suites, groups, signature schemes, GREASE values \
              and fingerprints, and whether it can reach a server that follows each policy. \
              This page came over plain HTTP, so there is no ClientHello to show.</p>\n{next}\
-             <p><a href=\"/\">Back to the server test</a></p>\n"
+             <p><a href=\"/\">Back to the server test</a></p>\n</main>\n"
         ),
     )
 }
-
-/// The tables of this page, beside the form's style (inline styles are allowed by the CSP).
-const CLIENT_STYLE: &str = "<style>
-table { border-collapse: collapse; margin: 6px 0 12px; }
-th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top; border-bottom: 1px solid #eaeef2; }
-td.good { color: #1a7f37; font-weight: 600; } td.weak { color: #9a6700; } td.bad, .bad { color: #cf222e; font-weight: 600; }
-h2 { font-size: 17px; margin: 22px 0 6px; }
-code { word-break: break-all; }
-</style>
-";
 
 fn yes_no(b: bool) -> &'static str {
     if b {
@@ -268,12 +266,11 @@ pub fn grease_values(h: &HelloFacts) -> Vec<(String, &'static str)> {
 }
 
 /// The client test page: the verdicts first (what a visitor came for), then every field.
-pub fn html(t: &ClientTest) -> String {
+pub fn html(nonce: &Nonce, t: &ClientTest) -> String {
     let r = &t.report;
-    let mut b = String::from(CLIENT_STYLE);
-    b.push_str("<h1>TLS client test</h1>\n");
+    let mut b = String::from("<h1>TLS client test</h1>\n");
     let Some(h) = &r.hello else {
-        return page::document("TLS client test", &b);
+        return page::document(nonce, "TLS client test", "", &b);
     };
     if let Some(hs) = &r.handshake {
         b.push_str(&format!(
@@ -288,7 +285,7 @@ pub fn html(t: &ClientTest) -> String {
         ));
     }
 
-    b.push_str("<h2>Can it reach a server that follows each policy?</h2>\n<table id=\"verdicts\">\n<tr><th>policy</th><th>reaches it</th><th>what such a server picks, or why not</th></tr>\n");
+    b.push_str("<h3>Can it reach a server that follows each policy?</h3>\n<table id=\"verdicts\">\n<tr><th>policy</th><th>reaches it</th><th>what such a server picks, or why not</th></tr>\n");
     for v in &t.verdicts {
         b.push_str(&format!(
             "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}{}</td></tr>\n",
@@ -306,11 +303,11 @@ pub fn html(t: &ClientTest) -> String {
 
     let versions: Vec<String> = h.versions.iter().map(|v| human(*v)).collect();
     b.push_str(&format!(
-        "<h2>Protocol versions</h2>\n<p id=\"versions\">{}</p>\n",
+        "<h3>Protocol versions</h3>\n<p id=\"versions\">{}</p>\n",
         escape(&versions.join(", "))
     ));
 
-    b.push_str("<h2>Key exchange groups</h2>\n<table id=\"groups\">\n<tr><th>group</th><th>id</th><th>post-quantum</th><th>key share</th></tr>\n");
+    b.push_str("<h3>Key exchange groups</h3>\n<table id=\"groups\" class=\"index\">\n<tr><th>group</th><th>id</th><th>post-quantum</th><th>key share</th></tr>\n");
     for g in &h.groups {
         let share = h
             .key_shares
@@ -319,7 +316,7 @@ pub fn html(t: &ClientTest) -> String {
             .map(|k| format!("{} byte{}", k.length, if k.length == 1 { "" } else { "s" }))
             .unwrap_or_default();
         b.push_str(&format!(
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>\n",
             escape(&g.name),
             escape(&g.id),
             if g.post_quantum {
@@ -332,7 +329,7 @@ pub fn html(t: &ClientTest) -> String {
     }
     b.push_str("</table>\n");
 
-    b.push_str("<h2>Cipher suites</h2>\n<table id=\"suites\">\n<tr><th>suite</th><th>id</th><th>security</th></tr>\n");
+    b.push_str("<h3>Cipher suites</h3>\n<table id=\"suites\" class=\"index\">\n<tr><th>suite</th><th>id</th><th>security</th></tr>\n");
     for s in &h.cipher_suites {
         let (class, label) = match s.security {
             SuiteSecurity::Ok => ("good", "ok".to_string()),
@@ -342,7 +339,7 @@ pub fn html(t: &ClientTest) -> String {
             SuiteSecurity::Unknown => ("dim", "unknown".to_string()),
         };
         b.push_str(&format!(
-            "<tr><td>{}</td><td><code>{}</code></td><td class=\"{class}\">{}</td></tr>\n",
+            "<tr><td>{}</td><td class=\"mono\">{}</td><td class=\"{class}\">{}</td></tr>\n",
             escape(&s.name),
             escape(&s.id),
             escape(&label)
@@ -350,12 +347,12 @@ pub fn html(t: &ClientTest) -> String {
     }
     b.push_str("</table>\n");
 
-    b.push_str("<h2>Signature schemes</h2>\n<div id=\"signature-schemes\">\n");
+    b.push_str("<h3>Signature schemes</h3>\n<div id=\"signature-schemes\">\n");
     b.push_str(&codes(&h.signature_schemes));
     b.push_str("</div>\n");
 
     let grease = grease_values(h);
-    b.push_str("<h2>GREASE</h2>\n<div id=\"grease\">\n");
+    b.push_str("<h3>GREASE</h3>\n<div id=\"grease\">\n");
     if grease.is_empty() {
         b.push_str("<p>No GREASE values (RFC 8701): this client does not exercise servers' tolerance of unknown values.</p>\n");
     } else {
@@ -383,7 +380,7 @@ pub fn html(t: &ClientTest) -> String {
         })
         .collect();
     b.push_str(&format!(
-        "<h2>Extensions</h2>\n<table id=\"details\">\n\
+        "<h3>Extensions</h3>\n<table id=\"details\">\n\
          <tr><th>ALPN</th><td>{}</td></tr>\n\
          <tr><th>server name (SNI)</th><td>{}</td></tr>\n\
          <tr><th>extensions, in order</th><td>{}</td></tr>\n\
@@ -404,11 +401,11 @@ pub fn html(t: &ClientTest) -> String {
     ));
 
     b.push_str(&format!(
-        "<h2>Fingerprints</h2>\n<table id=\"fingerprints\">\n\
+        "<h3>Fingerprints</h3>\n<table id=\"fingerprints\">\n\
          <tr><th>JA4</th><td><code id=\"ja4\">{}</code></td></tr>\n\
-         <tr><th>JA4_r</th><td><code>{}</code></td></tr>\n\
+         <tr><th>JA4_r</th><td class=\"mono\">{}</td></tr>\n\
          <tr><th>JA3</th><td><code id=\"ja3\">{}</code></td></tr>\n\
-         <tr><th>JA3 string</th><td><code>{}</code></td></tr>\n\
+         <tr><th>JA3 string</th><td class=\"mono\">{}</td></tr>\n\
          </table>\n",
         escape(h.ja4.as_deref().unwrap_or("")),
         escape(h.ja4_r.as_deref().unwrap_or("")),
@@ -417,7 +414,7 @@ pub fn html(t: &ClientTest) -> String {
     ));
 
     if !r.findings.is_empty() {
-        b.push_str("<h2>Findings</h2>\n<ul id=\"findings\">\n");
+        b.push_str("<h3>Findings</h3>\n<ul id=\"findings\">\n");
         for f in &r.findings {
             b.push_str(&format!(
                 "<li><code>{}</code> {}</li>\n",
@@ -432,7 +429,12 @@ pub fn html(t: &ClientTest) -> String {
          Each connection is judged by the hello it began with.</p>\n\
          <p><a href=\"/\">Back to the server test</a></p>\n",
     );
-    page::document("TLS client test", &b)
+    // Fingerprint strings have no break opportunities: let them wrap anywhere.
+    let head = format!(
+        "<style nonce=\"{}\">#fingerprints td {{ word-break: break-all; }}</style>\n",
+        nonce.0
+    );
+    page::document(nonce, "TLS client test", &head, &b)
 }
 
 #[cfg(test)]

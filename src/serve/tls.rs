@@ -5,7 +5,8 @@
 //! A connection goes: accept (past `--max-connections` open ones it is closed at once) → read
 //! the ClientHello with a byte cap and the header timeout (garbage, an oversized or a slow
 //! hello ends the connection there) → the TLS handshake from the bytes already read
-//! ([`Replay`]), within the same timeout → HTTP/1.1 with the page's router, every request
+//! ([`Replay`]), within the same timeout → HTTP/1.1 as on the plain listener
+//! ([`super::serve_connection`]: the same routes, limits and per-client counts), every request
 //! carrying the connection's [`SeenHello`].
 
 use std::net::{IpAddr, SocketAddr};
@@ -163,15 +164,15 @@ impl TlsListener {
                         }),
                         certificate,
                     };
-                    let svc = hyper_util::service::TowerToHyperService::new(
+                    // The plain listener's HTTP/1, with the hello beside every request.
+                    super::serve_connection(
+                        hyper_util::rt::TokioIo::new(tls),
+                        peer,
                         router.layer(Extension(Arc::new(seen))),
-                    );
-                    let mut http = hyper::server::conn::http1::Builder::new();
-                    http.timer(hyper_util::rt::TokioTimer::new())
-                        .header_read_timeout(header_timeout);
-                    let _ = http
-                        .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
-                        .await;
+                        header_timeout,
+                        connection_limit,
+                    )
+                    .await;
                 })
                 .await;
             });

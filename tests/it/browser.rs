@@ -2,9 +2,10 @@
 //! `chromedriver`'s WebDriver HTTP API (a handful of JSON commands over loopback, written here
 //! rather than pulling in a WebDriver crate and its dependency tree for the 2-core build). The
 //! client test over TLS shows Chromium its own ClientHello (its post-quantum X25519MLKEM768
-//! share and its GREASE values included); the form scans a real `openssl s_server` and shows
-//! the report. Every page is written as a PNG to `target/screenshots/` (git-ignored) for people
-//! to look at.
+//! share and its GREASE values included); the form scans a real `openssl s_server`, the scan's
+//! page shows its steps as the server-sent events arrive, and the result link leads to the
+//! stored report. Every page is written as a PNG to `target/screenshots/` (git-ignored) for
+//! people to look at.
 //!
 //! Chromium talks only to loopback here: it is started with background networking, component
 //! updates, sync and QUIC off, and every host name but `localhost` made unresolvable.
@@ -427,8 +428,24 @@ fn chromium_sees_its_own_hello_in_the_client_test() {
     assert!(h["ja4"].as_str().unwrap().starts_with("t13i"));
 }
 
+/// The steps a scan's page shows as they finish, in order (`tests/it/web.rs` checks the same
+/// over plain HTTP).
+const STEPS: [&str; 11] = [
+    "versions",
+    "suites",
+    "certs",
+    "groups",
+    "sigs",
+    "features",
+    "http",
+    "weaknesses",
+    "grade",
+    "simulation",
+    "policy",
+];
+
 #[test]
-fn chromium_submits_the_form_and_reads_the_report() {
+fn chromium_submits_the_form_watches_the_progress_and_follows_the_result_link() {
     if !require("openssl") {
         return;
     }
@@ -436,6 +453,9 @@ fn chromium_submits_the_form_and_reads_the_report() {
         return;
     };
     let cert = self_signed(KeyType::Rsa2048).unwrap();
+    // No -www: the scan's HTTP step waits out its 5-second timeout for an answer that never
+    // comes, so the scan is still running when the browser reaches its page, and the steps
+    // before it are on the page while it waits.
     let server = openssl_s_server(
         "browser",
         &cert,
@@ -449,15 +469,40 @@ fn chromium_submits_the_form_and_reads_the_report() {
     let target = server.target();
     let srv = serve_tls(&["--scan-timeout", "150"]);
 
-    // The form over the TLS listener: the same page as over HTTP.
+    // The form, over the TLS listener (the same pages as over HTTP).
     b.open(&format!("https://{}/", srv.https));
     b.type_into("#target", &target);
     b.screenshot("form");
     b.click("button[type=submit]");
 
-    // The report of that server: its name, the verdict, its suites.
+    // The scan's own page: the steps arrive one by one over server-sent events. Mid-way (the
+    // HTTP step still waiting) the first six are there and the result link is not.
+    b.wait_for("#live");
+    let url = b.url();
+    assert!(
+        url.starts_with(&format!("https://{}/r/", srv.https)),
+        "{url}"
+    );
+    b.wait_for("#steps section.step[data-stage=features]");
+    assert!(
+        b.find("#result-link").is_err(),
+        "the scan finished before its HTTP step could have"
+    );
+    b.screenshot("progress");
+    let link = b.wait_for("#result-link");
+    let shown = b.script(
+        "return Array.from(document.querySelectorAll('#steps section.step')).map(s => s.dataset.stage)",
+    );
+    assert_eq!(shown, json!(STEPS));
+    let done = b.text("#status");
+    assert!(done.contains("Done"), "{done}");
+    b.screenshot("progress-done");
+
+    // The result link: the stored report of that server.
+    b.session_command("POST", &format!("/element/{link}/click"), Some(json!({})));
     let heading = b.text("section.target h2");
     assert_eq!(heading, target);
+    assert_eq!(b.url(), url, "the result lives where the progress was");
     let report = b.text("section.target");
     assert!(report.contains("NOT COMPLIANT"), "{report}");
     assert!(report.contains("cert.chain.invalid"), "{report}");
@@ -466,5 +511,11 @@ fn chromium_submits_the_form_and_reads_the_report() {
         "{report}"
     );
     assert!(report.contains("TLS_RSA_WITH_AES_128_CBC_SHA"), "{report}");
-    b.screenshot("report");
+    b.screenshot("result");
+
+    // The recent results list it.
+    b.open(&format!("https://{}/r", srv.https));
+    let recent = b.text("table.recent");
+    assert!(recent.contains(&target), "{recent}");
+    b.screenshot("recent");
 }

@@ -25,6 +25,8 @@ pub struct ServeTls {
     pub https: String,
     /// The second stdout line, whole.
     pub tls_line: String,
+    /// The data directory its results store goes into (never the tester's home).
+    _data: tempfile::TempDir,
 }
 
 impl Drop for ServeTls {
@@ -37,7 +39,9 @@ impl Drop for ServeTls {
 /// Starts `tlsaudit serve --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 ARGS` and reads the two
 /// addresses it prints.
 pub fn serve_tls(args: &[&str]) -> ServeTls {
+    let data = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
+        .env("XDG_DATA_HOME", data.path())
         .args([
             "serve",
             "--listen",
@@ -65,6 +69,7 @@ pub fn serve_tls(args: &[&str]) -> ServeTls {
         http: String::new(),
         https: String::new(),
         tls_line: String::new(),
+        _data: data,
     };
     let line = |rx: &std::sync::mpsc::Receiver<String>| {
         rx.recv_timeout(Duration::from_secs(60))

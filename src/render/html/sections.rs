@@ -136,3 +136,17 @@ pub(super) fn http(h: &mut String, http: &crate::facts::HttpSection) -> std::fmt
     }
     writeln!(h, "</tbody></table>")
 }
+
+/// The QUIC section of a `--quic` scan (shown even with an error: the versions may be known).
+pub(super) fn quic(h: &mut String, q: &crate::facts::QuicSection) -> std::fmt::Result {
+    super::section_head(h, "QUIC", q.status, &q.error)?;
+    writeln!(h, "<table><tbody>")?;
+    for (label, value) in crate::render::view::quic_rows(q) {
+        writeln!(
+            h,
+            "<tr><th>{label}</th><td>{}</td></tr>",
+            super::escape(&value)
+        )?;
+    }
+    writeln!(h, "</tbody></table>")
+}
