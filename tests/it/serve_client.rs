@@ -15,6 +15,7 @@ use tlsaudit::policy::profiles;
 use tlsaudit::serve::client_test::ClientTest;
 
 use crate::common::require;
+use crate::web::assert_shape;
 
 /// A running `tlsaudit serve --tls-listen`, killed on drop.
 pub struct ServeTls {
@@ -175,6 +176,15 @@ fn curl_sees_its_own_hello_judged_by_every_policy() {
     // The documented type (schema/client-test.schema.json) reads it back.
     let typed: ClientTest = serde_json::from_value(v.clone()).unwrap();
     assert_eq!(typed.verdicts.len(), profiles::NAMES.len());
+    // ...and it is what the OpenAPI document says /api/client answers.
+    let doc = api_doc(&srv.http);
+    assert_shape(
+        &doc,
+        &doc["paths"]["/api/client"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"],
+        &v,
+        "/api/client",
+    );
 
     // A TLS 1.2 client with one ECDSA suite, on a new connection: its own hello, not the one
     // before. multisafepay's TLS 1.2 suites are all RSA-authenticated, and four profiles ask
@@ -297,6 +307,13 @@ fn the_printed_fingerprint_is_the_certificate_served() {
     assert_eq!(v["handshake"]["certificate"], "user");
 }
 
+/// The OpenAPI document the server at `addr` serves.
+fn api_doc(addr: &str) -> Value {
+    let (status, body) = http_get(addr, "/api/openapi.json");
+    assert_eq!(status, 200);
+    serde_json::from_str(&body).unwrap()
+}
+
 /// `GET path` over plain HTTP/1.1: (status, body).
 fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -323,6 +340,14 @@ fn over_plain_http_the_client_test_points_to_the_tls_listener() {
     let (status, body) = http_get(&srv.http, "/api/client");
     assert_eq!(status, 400);
     let v: Value = serde_json::from_str(&body).unwrap();
+    let doc = api_doc(&srv.http);
+    assert_shape(
+        &doc,
+        &doc["paths"]["/api/client"]["get"]["responses"]["400"]["content"]["application/json"]
+            ["schema"],
+        &v,
+        "/api/client over HTTP",
+    );
     assert_eq!(
         v["error"],
         format!(
