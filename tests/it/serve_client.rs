@@ -15,6 +15,7 @@ use tlsaudit::policy::profiles;
 use tlsaudit::serve::client_test::ClientTest;
 
 use crate::common::require;
+use crate::hostile_clients::{hello, hello_record, record};
 use crate::web::assert_shape;
 
 /// A running `tlsaudit serve --tls-listen`, killed on drop.
@@ -409,8 +410,17 @@ fn bad_hellos_are_dropped_and_a_real_client_is_served_after() {
         send_and_read_to_close(&srv.https, &[22, 3, 1, 0, 0].repeat(4000)),
         b""
     );
+    // A well-formed hello padded to 20 KB: past the cap however it is split into records.
+    assert_eq!(
+        send_and_read_to_close(&srv.https, &record(22, &hello(20_000, vec![]))),
+        b""
+    );
     // Silence: closed at the header timeout.
     assert_eq!(send_and_read_to_close(&srv.https, b""), b"");
+    // A real hello, then silence: the server answers its flight and closes at the handshake's
+    // timeout.
+    let answer = send_and_read_to_close(&srv.https, &hello_record());
+    assert_eq!(answer.first(), Some(&22), "a handshake record: {answer:?}");
     // And a real client still gets its answer.
     let v = curl_api_client(&srv.https, &["--tlsv1.3"]);
     assert_eq!(v["handshake"]["completed"], true);
