@@ -14,7 +14,7 @@ use serde_json::Value;
 use tlsaudit::policy::profiles;
 use tlsaudit::serve::client_test::ClientTest;
 
-use crate::common::require;
+use crate::common::{require, tlsaudit_output};
 use crate::hostile_clients::{hello, hello_record, record};
 use crate::web::assert_shape;
 
@@ -488,4 +488,40 @@ fn what_a_client_offers_is_shown_as_text() {
         "{page}"
     );
     assert!(!page.contains("<script>"), "{page}");
+}
+
+#[test]
+fn a_certificate_that_cannot_be_read_stops_serve_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("results.sqlite");
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").unwrap();
+    let run = |cert: &str| {
+        tlsaudit_output(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--store",
+            store.to_str().unwrap(),
+            "--tls-listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            cert,
+        ])
+    };
+    let (code, stdout, stderr) = run("/nonexistent/cert.pem");
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "", "nothing listened");
+    assert!(
+        stderr.contains("reading /nonexistent/cert.pem: I/O error: No such file or directory"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(garbage.to_str().unwrap());
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(&format!("{} holds no certificate", garbage.display())),
+        "{stderr}"
+    );
 }
