@@ -230,13 +230,24 @@ impl Browser {
         );
     }
 
-    /// The rendered text of the element matching `css`.
+    /// The rendered text of the element matching `css`. An element found on a page that is
+    /// being replaced (after a click that navigates) goes stale before its text is read: it is
+    /// looked up again, a few times.
     fn text(&self, css: &str) -> String {
-        let id = self.wait_for(css);
-        self.session_command("GET", &format!("/element/{id}/text"), None)
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        let mut last = None;
+        for _ in 0..8 {
+            let id = self.wait_for(css);
+            match self.command(
+                "GET",
+                &format!("/session/{}/element/{id}/text", self.session),
+                None,
+            ) {
+                Ok(v) => return v.as_str().unwrap_or_default().to_string(),
+                Err(e) => last = Some(e.0),
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("reading the text of {css}: {}", last.unwrap_or_default())
     }
 
     fn type_into(&self, css: &str, text: &str) {
