@@ -8,6 +8,8 @@
 //! hellos) travels to the later stages in [`Ctx::compact`].
 
 pub mod chains;
+pub mod dns;
+pub mod ech;
 pub mod eliminate;
 pub mod features;
 pub mod groups;
@@ -53,6 +55,12 @@ pub struct ScanOptions {
     pub quick: bool,
     /// Recorded client hellos to replay (live handshake simulation), one connection each.
     pub replay: Vec<replay::ReplayHello>,
+    /// The DNS resolver for the HTTPS record (`--resolver`); `None`: the system's
+    /// (/etc/resolv.conf).
+    pub resolver: Option<std::net::SocketAddr>,
+    /// An ECHConfigList for the real ECH handshake (`--ech-config`), used instead of the
+    /// HTTPS record's.
+    pub ech_config: Option<Vec<u8>>,
 }
 
 impl ScanOptions {
@@ -83,6 +91,8 @@ impl Default for ScanOptions {
             stages: Stage::ALL.into_iter().collect(),
             quick: false,
             replay: Vec::new(),
+            resolver: None,
+            ech_config: None,
         }
     }
 }
@@ -138,8 +148,13 @@ pub async fn scan_target(
         compact: false,
     };
 
-    let (protocols, mut gathered) =
-        scan_protocols(&ctx, &opts.versions, opts.enumerates_suites()).await;
+    // The DNS lookup needs no connection to the target: beside the protocol stage.
+    let dns_wait = engine.config().read_timeout;
+    let ((protocols, mut gathered), https_record) = tokio::join!(
+        scan_protocols(&ctx, &opts.versions, opts.enumerates_suites()),
+        dns::scan(target, opts, dns_wait),
+    );
+    report.https_record = https_record;
     ctx.compact = gathered.compact;
     report.protocols = protocols;
     // A target that does not accept TCP is an error of the target, not a set of "no" answers.
@@ -160,14 +175,16 @@ pub async fn scan_target(
     if report.error.is_none() {
         // Later stages only vary the dimension under test, using what the protocol stage found.
         let prior = prior::Prior::from_protocols(&report.protocols);
-        let (groups, signatures, features) = tokio::join!(
+        let (groups, signatures, features, ech) = tokio::join!(
             groups::scan(&ctx, &prior, opts),
             sigs::scan(&ctx, &prior, opts),
             features::scan(&ctx, &prior, &gathered, opts),
+            ech::scan(&ctx, &report.protocols, report.https_record.as_ref(), opts),
         );
         report.groups = groups;
         report.signature_schemes = signatures;
         report.features = features;
+        report.ech = ech;
         // Alone, not beside the other stages: a server that serves one connection at a time
         // (openssl s_server) and never answers HTTP would hold the others' probes for a whole
         // read timeout. Before the weaknesses, which read it (BREACH).

@@ -116,24 +116,9 @@ fn open(key: &LessSafeKey, iv: &[u8], seq: u64, payload: &[u8]) -> Option<Vec<u8
     Some(plain.to_vec())
 }
 
-struct Len(usize);
-
-impl hkdf::KeyType for Len {
-    fn len(&self) -> usize {
-        self.0
-    }
-}
-
 /// HKDF-Expand-Label with an empty context (RFC 8446 section 7.1).
 fn expand_label(prk: &hkdf::Prk, label: &[u8], len: usize) -> Option<Vec<u8>> {
-    let full = [b"tls13 ".as_slice(), label].concat();
-    let out_len = u16::try_from(len).ok()?.to_be_bytes();
-    let label_len = [u8::try_from(full.len()).ok()?];
-    let info: [&[u8]; 4] = [&out_len, &label_len, &full, &[0]];
-    let okm = prk.expand(&info, Len(len)).ok()?;
-    let mut out = vec![0u8; len];
-    okm.fill(&mut out).ok()?;
-    Some(out)
+    super::tls13::expand_label(prk, label, &[], len)
 }
 
 #[cfg(test)]
