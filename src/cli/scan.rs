@@ -232,9 +232,12 @@ pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
         .into_iter()
         .filter(|s| !(args.no_certs && *s == Stage::Certs))
         .filter(|s| !(args.no_http && *s == Stage::Http))
+        .filter(|s| !(args.no_dns && *s == Stage::Dns))
         .collect(),
         quick: args.quick,
         replay: Vec::new(),
+        resolver: args.resolver,
+        ech_config: args.ech_config.clone(),
     }
 }
 

@@ -187,6 +187,24 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     if let Some(x) = &t.http {
         sections::http(h, x)?;
     }
+    if let Some(d) = &t.https_record {
+        sections::rows(
+            h,
+            "DNS HTTPS record",
+            d.status,
+            &d.error,
+            crate::render::view::https_record_rows(d),
+        )?;
+    }
+    if let Some(e) = &t.ech {
+        sections::rows(
+            h,
+            "Encrypted Client Hello",
+            e.status,
+            &e.error,
+            crate::render::view::ech_rows(e),
+        )?;
+    }
     if let Some(w) = &t.weaknesses {
         weaknesses::weaknesses(h, w)?;
     }

@@ -136,3 +136,26 @@ pub(super) fn http(h: &mut String, http: &crate::facts::HttpSection) -> std::fmt
     }
     writeln!(h, "</tbody></table>")
 }
+
+/// A block of label / value rows under a heading (the DNS HTTPS record, ECH).
+pub(super) fn rows(
+    h: &mut String,
+    title: &str,
+    status: crate::facts::SectionStatus,
+    error: &Option<String>,
+    rows: Vec<(String, String)>,
+) -> std::fmt::Result {
+    if !super::section_head(h, title, status, error)? {
+        return Ok(());
+    }
+    writeln!(h, "<table><tbody>")?;
+    for (label, value) in rows {
+        writeln!(
+            h,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            super::escape(&label),
+            super::escape(&value)
+        )?;
+    }
+    writeln!(h, "</tbody></table>")
+}
