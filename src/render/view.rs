@@ -640,9 +640,9 @@ pub fn ech_rows(s: &crate::facts::EchSection) -> Vec<(String, String)> {
     let probes = [("GREASE", &s.grease), ("handshake", &s.handshake)];
     for (label, probe) in probes {
         let Some(p) = probe else { continue };
-        let mut line = format!("{}: {}", p.outcome.name(), p.evidence);
+        let mut line = format!("{} ({})", p.outcome.name(), p.evidence);
         if let (Some(source), "handshake") = (&s.config_source, label) {
-            let _ = write!(line, " (config from {source})");
+            let _ = write!(line, ", config from {source}");
         }
         rows.push((label.to_string(), line));
         if let Some(list) = &p.retry_configs {
