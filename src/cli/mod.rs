@@ -282,7 +282,7 @@ pub(crate) struct ScanArgs {
     /// An ECHConfigList in base64 (as in an HTTPS record's ech= value) for a real ECH
     /// handshake, instead of the one the HTTPS record publishes.
     #[arg(long, value_name = "BASE64", value_parser = parse_ech_config)]
-    pub(crate) ech_config: Option<Vec<u8>>,
+    pub(crate) ech_config: Option<EchConfigArg>,
     /// Trust stores to judge chains against, comma-separated: mozilla (webpki-roots), system
     /// (/etc/ssl/certs/ca-certificates.crt), none. Default: mozilla.
     #[arg(long, value_delimiter = ',', value_name = "STORES")]
@@ -334,8 +334,13 @@ fn parse_stage(s: &str) -> Result<Stage, String> {
     })
 }
 
+/// The bytes of an ECHConfigList given with `--ech-config` (a newtype: clap would read a
+/// bare `Vec<u8>` as many values).
+#[derive(Debug, Clone)]
+pub(crate) struct EchConfigArg(pub(crate) Vec<u8>);
+
 /// `--ech-config`: base64 of an ECHConfigList that decodes (RFC 9849 section 4).
-fn parse_ech_config(s: &str) -> Result<Vec<u8>, String> {
+fn parse_ech_config(s: &str) -> Result<EchConfigArg, String> {
     use base64::Engine;
     use tlsaudit::wire::Codec;
     let bytes = base64::engine::general_purpose::STANDARD
@@ -344,7 +349,7 @@ fn parse_ech_config(s: &str) -> Result<Vec<u8>, String> {
     tlsaudit::wire::ech::EchConfigList::from_bytes(&bytes).map_err(|e| {
         format!("not an ECHConfigList (RFC 9849 section 4): {e}; give the ech= value of an HTTPS record")
     })?;
-    Ok(bytes)
+    Ok(EchConfigArg(bytes))
 }
 
 #[derive(Args, Debug, Clone)]

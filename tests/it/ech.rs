@@ -2,7 +2,8 @@
 //!
 //! - DNS: a real DNS server, Knot DNS (`knotd`, Debian's `knot`), started on loopback with a
 //!   test zone of HTTPS records (service mode with and without `ech`, alias mode), asked
-//!   through `--resolver`.
+//!   through `--resolver`; a **scripted resolver** (silent, garbage, SERVFAIL, truncated) for
+//!   the errors no real one gives on purpose.
 //! - ECH: no server here speaks ECH (Debian's OpenSSL 3.0 and nginx have none, Node 24's
 //!   OpenSSL 3.5 has none, and there is no Go 1.24 toolchain), so a **scripted ECH server**
 //!   written here plays one: a minimal TLS 1.3 server that decrypts the inner hello with the
@@ -639,7 +640,126 @@ fn the_command_line_reports_both_sections_in_json_text_and_html() {
     assert!(html.contains("<h3>Encrypted Client Hello"), "{html}");
     assert!(html.contains("<h3>DNS HTTPS record"), "{html}");
 
+    // --ech-config instead of DNS (--ip without --resolver: no lookup): a stale config.
+    let stale = EchKey::new(3).base64();
+    let (code, out, err) = tlsaudit_output(&[
+        "scan",
+        &target,
+        "--ip",
+        "127.0.0.1",
+        "--ech-config",
+        &stale,
+        "--versions",
+        "tls1.3",
+        "--only",
+        "ech",
+        "--policy",
+        "none",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let t = &v["targets"][0];
+    assert_eq!(t["https_record"], serde_json::Value::Null);
+    assert_eq!(t["ech"]["config_source"], "ech_config");
+    assert_eq!(t["ech"]["handshake"]["outcome"], "retry_configs");
+    assert_eq!(
+        t["ech"]["handshake"]["retry_configs"]["base64"],
+        config_b64.as_str()
+    );
+
     let (code, _, err) = tlsaudit_output(&["scan", "127.0.0.1:1", "--ech-config", "AAUB"]);
     assert_eq!(code, 2);
     assert!(err.contains("not an ECHConfigList"), "{err}");
+}
+
+/// What a scripted resolver (UDP on loopback; no real resolver misbehaves on purpose) does.
+#[derive(Clone, Copy)]
+enum Resolver {
+    Silent,
+    Garbage,
+    ServFail,
+    /// Answers over UDP with TC set, and properly (no records) over TCP on the same port.
+    TruncatedThenTcp,
+}
+
+/// A scripted resolver on 127.0.0.1 (UDP, and TCP on the same port), answering every query
+/// as `how` says.
+fn scripted_resolver(how: Resolver) -> SocketAddr {
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = udp.local_addr().unwrap();
+    let tcp = TcpListener::bind(addr).unwrap();
+    // The reply to `query`: its header and question, QR (and TC) set, response code `rcode`.
+    fn reply(query: &[u8], tc: bool, rcode: u8) -> Vec<u8> {
+        let mut r = query.to_vec();
+        r[2] |= 0x80 | if tc { 0x02 } else { 0 };
+        r[3] = 0x80 | rcode;
+        r[10] = 0; // ARCOUNT: the query's OPT record is dropped below.
+        r[11] = 0;
+        r.truncate(r.len() - 11);
+        r
+    }
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok((n, from)) = udp.recv_from(&mut buf) {
+            let q = &buf[..n];
+            let answer = match how {
+                Resolver::Silent => continue,
+                Resolver::Garbage => [&q[..2], b"\x81\x80 not a DNS message".as_slice()].concat(),
+                Resolver::ServFail => reply(q, false, 2),
+                Resolver::TruncatedThenTcp => reply(q, true, 0),
+            };
+            let _ = udp.send_to(&answer, from);
+        }
+    });
+    std::thread::spawn(move || {
+        for mut s in tcp.incoming().flatten() {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut len = [0u8; 2];
+            if s.read_exact(&mut len).is_err() {
+                continue;
+            }
+            let mut q = vec![0u8; u16::from_be_bytes(len) as usize];
+            if s.read_exact(&mut q).is_err() {
+                continue;
+            }
+            let r = reply(&q, false, 0);
+            let _ = s.write_all(&[(r.len() as u16).to_be_bytes().as_slice(), &r].concat());
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_broken_resolver_is_a_clear_error_never_a_hang() {
+    use tlsaudit::probe::dns::lookup_https;
+    let wait = Duration::from_millis(300);
+    let name = "www.example.test";
+    let e = lookup_https(scripted_resolver(Resolver::Silent), name, wait)
+        .await
+        .unwrap_err();
+    assert!(
+        e.message
+            .starts_with("no answer from the resolver 127.0.0.1:"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.queried, [name]);
+    let e = lookup_https(scripted_resolver(Resolver::Garbage), name, wait)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("does not decode"), "{}", e.message);
+    let e = lookup_https(scripted_resolver(Resolver::ServFail), name, wait)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "the resolver answered SERVFAIL for www.example.test"
+    );
+    // A truncated UDP answer is asked again over TCP.
+    let found = lookup_https(scripted_resolver(Resolver::TruncatedThenTcp), name, wait)
+        .await
+        .unwrap();
+    assert_eq!((found.rcode.as_str(), found.records.len()), ("NOERROR", 0));
 }
