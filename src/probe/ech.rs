@@ -21,8 +21,7 @@ use super::engine::{Engine, Hello, HostHandle};
 use super::hello::HelloSpec;
 use super::tls13::{FlightEvent, FlightReader13, Suite};
 use crate::wire::ech::{
-    EchClientHello, EchConfig, EchConfigContents, EchConfigList, HpkeSymmetricCipherSuite,
-    SUPPORTED_SUITE,
+    EchClientHello, EchConfig, EchConfigContents, EchConfigList, SUPPORTED_SUITE,
 };
 use crate::wire::{
     Alert, CipherSuite, ClientHello, Codec, Extension, ExtensionType, HandshakeMessage,
@@ -576,11 +575,6 @@ pub async fn real(
     })?;
     let plan = real_plan(sni, config, contents)?;
     Ok(run(engine, host, plan).await)
-}
-
-/// The HPKE suite the real probe uses, for reports.
-pub fn suite_used() -> HpkeSymmetricCipherSuite {
-    SUPPORTED_SUITE
 }
 
 #[cfg(test)]
