@@ -86,11 +86,14 @@ STAGES="--only versions,suites"
 
 printf '%-9s %8s %10s %16s %14s\n' tool targets "wall (s)" "conns/target" "peak RSS (MB)"
 # shellcheck disable=SC2086
-/usr/bin/time -f '%e %M' -o "$work/t.tlsaudit" "$BIN" scan $STAGES --policy none -i "$work/targets" --format jsonl -o "$work/out.jsonl" --concurrency 64
-read -r t m < <(tail -1 "$work/t.tlsaudit")  # after any "Command exited with" line
+/usr/bin/time -f "%e %M %U %S" -o "$work/t.tlsaudit" "$BIN" scan $STAGES --policy none -i "$work/targets" --format jsonl -o "$work/out.jsonl" --concurrency "${CONC:-64}"
+[ -n "${KEEP:-}" ] && cp "$work/out.jsonl" "$KEEP"
+read -r t m u sy < <(tail -1 "$work/t.tlsaudit")  # after any "Command exited with" line
+# The server's CPU time (clock ticks in /proc/PID/stat, fields 14 and 15) beside ours.
+server_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$pid/stat" 2>/dev/null || echo "?")
 conns=$(python3 -c "import json,sys; r=[json.loads(l) for l in open('$work/out.jsonl')]; print(round(sum(x['connections'] for x in r)/len(r),1), sum(1 for x in r if x['error']), len(r))")
 read -r cpt errs lines <<<"$conns"
-printf '%-9s %8d %10.2f %16s %14.1f   (reports: %s, with an error: %s; %.0f scans a minute)\n' tlsaudit "$N" "$t" "$cpt" "$(echo "$m/1024" | bc -l)" "$lines" "$errs" "$(echo "$N * 60 / $t" | bc -l)"
+printf '%-9s %8d %10.2f %16s %14.1f   (reports: %s, with an error: %s; %.0f scans a minute; CPU s: tlsaudit %.1f, nginx %s)\n' tlsaudit "$N" "$t" "$cpt" "$(echo "$m/1024" | bc -l)" "$lines" "$errs" "$(echo "$N * 60 / $t" | bc -l)" "$(echo "$u + $sy" | bc -l)" "$server_cpu"
 SSLYZE=$(command -v sslyze || { [ -x /opt/sslyze-venv/bin/sslyze ] && echo /opt/sslyze-venv/bin/sslyze; } || true)
 if [ -n "$SSLYZE" ] && [[ "${PEERS:-sslyze}" == *sslyze* ]]; then
   /usr/bin/time -f '%e %M' -o "$work/t.sslyze" "$SSLYZE" --sslv2 --sslv3 --tlsv1 --tlsv1_1 --tlsv1_2 --tlsv1_3 \

@@ -131,10 +131,14 @@ pub fn unparsable(input: String, error: String) -> TargetReport {
 }
 
 /// Scans every input (`HOST[:PORT]`, parsed with the options' default port), up to
-/// `concurrency` at once, and yields each target's report in input order, judged by `judge`
-/// when there is one. A bad input or an unreachable server is a report with `error` set,
-/// never the end of the stream. `inputs` is taken lazily: a fleet's list (a CIDR block's
-/// expansion) is never held whole.
+/// `concurrency` at once, and yields each target's report as it finishes, with the input's
+/// position (0-based), judged by `judge` when there is one. A bad input or an unreachable
+/// server is a report with `error` set, never the end of the stream. `inputs` is taken
+/// lazily: a fleet's list (a CIDR block's expansion) is never held whole.
+///
+/// Finishing order, not input order: a target that holds its slot for a read timeout (a
+/// silent listener) must not hold back the reports behind it, nor the scans that would start
+/// in their place. Whoever needs input order sorts by the position.
 pub fn scan_all<I>(
     inputs: I,
     engine: Engine,
@@ -142,28 +146,29 @@ pub fn scan_all<I>(
     audit: AuditOptions,
     concurrency: usize,
     judge: Option<Judge>,
-) -> impl Stream<Item = TargetReport>
+) -> impl Stream<Item = (usize, TargetReport)>
 where
     I: IntoIterator<Item = String>,
 {
     let audit = std::sync::Arc::new(audit);
-    futures::stream::iter(inputs.into_iter().map(move |input| {
+    futures::stream::iter(inputs.into_iter().enumerate().map(move |(i, input)| {
         let engine = engine.clone();
         let opts = opts.clone();
         let audit = audit.clone();
         async move {
-            match Target::parse(&input, opts.default_port()) {
+            let report = match Target::parse(&input, opts.default_port()) {
                 Ok(t) => scan_target(&engine, &t, &opts, &audit).await.0,
                 Err(e) => unparsable(input, e),
-            }
+            };
+            (i, report)
         }
     }))
-    .buffered(concurrency.max(1))
-    .map(move |mut t| {
+    .buffer_unordered(concurrency.max(1))
+    .map(move |(i, mut t)| {
         if let Some(j) = &judge {
             j.judge(&mut t);
         }
-        t
+        (i, t)
     })
 }
 

@@ -416,9 +416,10 @@ pub(crate) struct Output<'a> {
 }
 
 /// Scans every target (a bad one is an entry with an error, never the end of the run),
-/// judges each by `judge` as it arrives and renders it, in input order. The report keeps the
-/// targets only for whole-document formats (JSON, JUnit, SARIF); streaming formats (text, JSON
-/// Lines) write each target and forget it, and the [`Tally`] says what the run amounted to.
+/// judges each by `judge` as it arrives and renders it. Streaming formats (text, JSON Lines)
+/// write each target as it finishes and forget it, and the [`Tally`] says what the run
+/// amounted to; the report keeps the targets, in input order, only for whole-document formats
+/// (JSON, JUnit, SARIF).
 pub(crate) async fn scan_and_judge(
     raw: impl Iterator<Item = String>,
     engine: Engine,
@@ -463,7 +464,7 @@ pub(crate) async fn scan_and_judge(
     loop {
         let t = tokio::select! {
             t = stream.next() => match t {
-                Some(t) => t,
+                Some((i, t)) => (i, t),
                 None => break,
             },
             _ = &mut interrupt => {
@@ -471,6 +472,7 @@ pub(crate) async fn scan_and_judge(
                 break;
             }
         };
+        let (position, t) = t;
         tally.add(&t);
         if let (Some(s), Some(scan)) = (store, stored_scan) {
             // A store that misses targets silently is worse than a run that stops.
@@ -490,9 +492,12 @@ pub(crate) async fn scan_and_judge(
         });
         pipe_open &= !is_broken_pipe(written)?;
         if format.is_document() || keep_targets {
-            targets.push(t);
+            targets.push((position, t));
         }
     }
+    // Input order for a document, whatever order the scans finished in.
+    targets.sort_by_key(|(position, _)| *position);
+    let targets = targets.into_iter().map(|(_, t)| t).collect();
     let report = ScanReport::new(started_at, started.elapsed().as_millis() as u64, targets);
     progress.finish(true);
     if format.is_document() && pipe_open {

@@ -145,18 +145,11 @@ impl Store {
     pub async fn for_each_nth_latest(
         &self,
         nth: i64,
-        mut each: impl FnMut(TargetReport),
+        each: impl FnMut(TargetReport),
     ) -> Result<usize, StoreError> {
         match self {
             Store::Sqlite(s) => s.for_each_nth_latest(nth, each),
-            Store::Postgres(p) => {
-                let rows = p.nth_latest(nth).await?;
-                let count = rows.len();
-                for r in parse_rows(p.shown(), rows) {
-                    each(r?);
-                }
-                Ok(count)
-            }
+            Store::Postgres(p) => p.for_each_nth_latest(nth, each).await,
         }
     }
 

@@ -3,6 +3,7 @@
 //! PostgreSQL's types; migrations run under an advisory lock, so N workers starting at once
 //! apply each exactly once.
 
+use futures::StreamExt;
 use tokio_postgres::{Client, NoTls};
 
 use super::{ScanId, StoreError};
@@ -162,24 +163,44 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// (id, target, report) of every target's `nth` latest result, by target.
-    pub async fn nth_latest(&self, nth: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+    /// Calls `each` with every target's `nth` latest result, by target, as the rows arrive:
+    /// `query_raw`'s row stream, so a fleet of any size is never held in memory whole.
+    pub async fn for_each_nth_latest(
+        &self,
+        nth: i64,
+        mut each: impl FnMut(TargetReport),
+    ) -> Result<usize, StoreError> {
         let rows = self
             .client
-            .query(
+            .query_raw(
                 "SELECT id, target, report FROM (
                      SELECT id, target, report,
                             ROW_NUMBER() OVER (PARTITION BY target ORDER BY id DESC) AS nth
                      FROM results) AS ranked
                  WHERE nth = $1 ORDER BY target",
-                &[&nth],
+                [&nth],
             )
             .await
             .map_err(|e| self.sql(e))?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect())
+        let mut rows = std::pin::pin!(rows);
+        let mut count = 0;
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(|e| self.sql(e))?;
+            let (id, target, json): (i64, String, String) = (
+                row.try_get(0).map_err(|e| self.sql(e))?,
+                row.try_get(1).map_err(|e| self.sql(e))?,
+                row.try_get(2).map_err(|e| self.sql(e))?,
+            );
+            let report = serde_json::from_str(&json).map_err(|error| StoreError::BadRow {
+                path: self.shown.clone(),
+                id,
+                target,
+                error,
+            })?;
+            each(report);
+            count += 1;
+        }
+        Ok(count)
     }
 
     pub async fn scan_rows(&self, scan: ScanId) -> Result<Vec<(i64, String, String)>, StoreError> {
