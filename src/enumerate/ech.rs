@@ -6,7 +6,8 @@
 
 use crate::facts::ech::EchConfigListInfo;
 use crate::facts::{
-    EchOutcome, EchProbe, EchSection, HttpsRecordSection, ProtocolResult, Stage, TlsVersion,
+    EchOutcome, EchProbe, EchSection, HttpsRecordSection, ProtocolResult, SectionStatus, Stage,
+    TlsVersion,
 };
 use crate::probe::ech::{self, EchAnswer};
 use crate::probe::Ctx;
@@ -25,14 +26,24 @@ pub async fn scan(
     if !opts.runs(Stage::Ech) || opts.starttls.is_some() {
         return None;
     }
-    let tls13 = protocols
-        .iter()
-        .any(|p| p.version == TlsVersion::Tls13 && p.supported);
-    if !tls13 {
-        return Some(EchSection {
-            summary: "not applicable: the server does not offer TLS 1.3, which ECH needs".into(),
-            ..Default::default()
-        });
+    let tls13 = protocols.iter().find(|p| p.version == TlsVersion::Tls13);
+    match tls13 {
+        Some(p) if p.supported => {}
+        Some(p) if p.status == SectionStatus::Completed => {
+            return Some(EchSection {
+                summary: "not applicable: the server does not offer TLS 1.3, which ECH needs"
+                    .into(),
+                ..Default::default()
+            })
+        }
+        _ => {
+            return Some(EchSection {
+                status: SectionStatus::NotScheduled,
+                summary: "not scanned: ECH needs TLS 1.3, which was not scanned (--versions)"
+                    .into(),
+                ..Default::default()
+            })
+        }
     }
     let grease_answer = ech::grease(&ctx.engine, &ctx.host, ctx.sni.clone()).await;
     let grease = judge(ctx, grease_answer).await;
