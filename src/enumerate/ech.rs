@@ -9,6 +9,7 @@ use crate::facts::{
     EchOutcome, EchProbe, EchSection, HttpsRecordSection, ProtocolResult, SectionStatus, Stage,
     TlsVersion,
 };
+use crate::facts::{Finding, Severity};
 use crate::probe::ech::{self, EchAnswer};
 use crate::probe::Ctx;
 use crate::wire::ech::EchConfigList;
@@ -69,7 +70,84 @@ pub async fn scan(
         }
     }
     section.summary = summary(&section, note);
+    section.findings = findings(&section, https_record);
     Some(section)
+}
+
+fn finding(id: &str, severity: Severity, message: &str, evidence: String) -> Finding {
+    Finding {
+        id: id.into(),
+        severity,
+        message: message.into(),
+        evidence: Some(evidence),
+    }
+}
+
+/// What to act on, from the outcomes and the HTTPS record.
+fn findings(section: &EchSection, https_record: Option<&HttpsRecordSection>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(p) = [&section.grease, &section.handshake]
+        .into_iter()
+        .flatten()
+        .find(|p| p.outcome == EchOutcome::Intolerant)
+    {
+        out.push(finding(
+            "ech.intolerant",
+            Severity::Warning,
+            "the server breaks TLS 1.3 handshakes that carry an encrypted_client_hello \
+             extension, so clients that send ECH or GREASE ECH (current browsers) fail: update \
+             the TLS stack or the middlebox in front of it so that it ignores unknown extensions \
+             (RFC 8446 section 4.2)",
+            p.evidence.clone(),
+        ));
+    }
+    let from_dns = section.config_source.as_deref() == Some("dns");
+    match section.handshake.as_ref().map(|h| (h.outcome, h)) {
+        Some((EchOutcome::RetryConfigs, h)) if from_dns => out.push(finding(
+            "ech.dns_config_rejected",
+            Severity::Warning,
+            "the ECH config in the HTTPS record is not one the server takes: every client \
+             pays a retry (and uses the server's retry_configs); publish the server's current \
+             ECHConfigList in the record's ech= value",
+            h.evidence.clone(),
+        )),
+        Some((EchOutcome::Ignored, h)) if from_dns => out.push(finding(
+            "ech.dns_config_ignored",
+            Severity::Warning,
+            "the HTTPS record publishes an ECH config but the server ignores ECH: clients \
+             encrypt their hello in vain and the name is not hidden; enable ECH on the server \
+             or remove ech= from the record",
+            h.evidence.clone(),
+        )),
+        _ => {}
+    }
+    // A record whose ech= no client can use (it does not decode, or every config has a problem).
+    let unusable = https_record
+        .into_iter()
+        .flat_map(|r| &r.records)
+        .filter_map(|r| r.ech.as_ref())
+        .find(|e| e.error.is_some() || !e.configs.iter().any(|c| c.usable));
+    if let Some(e) = unusable {
+        let why = e.error.clone().unwrap_or_else(|| {
+            e.configs
+                .iter()
+                .map(|c| {
+                    c.problem
+                        .clone()
+                        .unwrap_or_else(|| "not usable by this client".into())
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+        out.push(finding(
+            "ech.dns_config_unusable",
+            Severity::Warning,
+            "the HTTPS record's ech= value holds no ECH config a client can use: fix it (a \
+             valid ECHConfigList of version 0xfe0d with an LDH public name) or remove it",
+            why,
+        ));
+    }
+    out
 }
 
 /// The ECHConfigList of the first service-mode record that carries one.

@@ -162,6 +162,11 @@ pub struct EchSection {
     pub config_source: Option<String>,
     /// What the scan says about the server's ECH, for people.
     pub summary: String,
+    /// What to act on: `ech.intolerant` (the server breaks on the extension),
+    /// `ech.dns_config_rejected`, `ech.dns_config_ignored`, `ech.dns_config_unusable` (the
+    /// HTTPS record publishes a config the server does not take, or none a client can use).
+    #[serde(default)]
+    pub findings: Vec<super::Finding>,
 }
 
 /// How the server answered one ECH hello.

@@ -651,6 +651,12 @@ pub fn ech_rows(s: &crate::facts::EchSection) -> Vec<(String, String)> {
             }
         }
     }
+    for f in &s.findings {
+        rows.push((
+            f.severity.name().to_string(),
+            format!("{}: {}", f.id, f.message),
+        ));
+    }
     rows
 }
 

@@ -333,7 +333,16 @@ async fn scan(target: &str, opts: ScanOptions) -> TargetReport {
 
 /// Knot serving HTTPS records for the scripted ECH server's port `port`: `www` with the
 /// config `ech` (base64) and every SvcParam, `plain` without `ech`, `alias` pointing at `www`.
+/// Also `stale` with the config of another key of the same id, and `bad` with a config whose
+/// public name is no host name.
 fn knot_zone(port: u16, ech: &str) -> fixtures::servers::ServerProcess {
+    let stale = EchKey::new(7).base64();
+    let mut bad = EchKey::new(8);
+    if let Some(c) = bad.config.contents.as_mut() {
+        c.public_name = b"bad_name.example".to_vec();
+        bad.config = EchConfig::new(c.clone());
+    }
+    let bad = bad.base64();
     knot(
         "ech-knot",
         "example.test",
@@ -341,7 +350,9 @@ fn knot_zone(port: u16, ech: &str) -> fixtures::servers::ServerProcess {
             "_{port}._https.www HTTPS 1 . alpn=h2,h3 port={port} ipv4hint=127.0.0.1 \
              ipv6hint=::1 ech={ech}\n\
              _{port}._https.plain HTTPS 1 . alpn=h2\n\
-             _{port}._https.alias HTTPS 0 _{port}._https.www.example.test.\n"
+             _{port}._https.alias HTTPS 0 _{port}._https.www.example.test.\n\
+             _{port}._https.stale HTTPS 1 . ech={stale}\n\
+             _{port}._https.bad HTTPS 1 . ech={bad}\n"
         ),
     )
     .unwrap()
@@ -435,6 +446,7 @@ async fn https_record_from_knot_drives_an_accepted_ech_handshake() {
     );
     assert_eq!(grease.retry_configs.as_ref().unwrap().base64, config_b64);
     assert!(e.summary.starts_with("ECH accepted"), "{}", e.summary);
+    assert!(e.findings.is_empty(), "{:?}", e.findings);
 }
 
 #[tokio::test]
@@ -494,6 +506,45 @@ async fn alias_mode_is_followed_and_names_without_ech_or_records_say_so() {
     );
     assert_eq!(e.grease.as_ref().unwrap().outcome, EchOutcome::RetryConfigs);
 
+    // A stale config in DNS: rejected with retry_configs, a finding that says to republish.
+    let r = scan(
+        &format!("stale.example.test:{port}"),
+        opts(Some(dns.addr), None),
+    )
+    .await;
+    let e = r.ech.as_ref().unwrap();
+    assert_eq!(
+        e.handshake.as_ref().unwrap().outcome,
+        EchOutcome::RetryConfigs
+    );
+    let ids: Vec<_> = e.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["ech.dns_config_rejected"]);
+    // A config no client may use: shown with its problem, never sent, a finding.
+    let r = scan(
+        &format!("bad.example.test:{port}"),
+        opts(Some(dns.addr), None),
+    )
+    .await;
+    let c = &r.https_record.as_ref().unwrap().records[0]
+        .ech
+        .as_ref()
+        .unwrap()
+        .configs[0];
+    assert!(!c.usable);
+    assert!(c
+        .problem
+        .as_deref()
+        .unwrap()
+        .contains("not a dot-separated sequence of LDH labels"));
+    let e = r.ech.as_ref().unwrap();
+    assert!(
+        e.handshake.is_none() && e.summary.contains("no real ECH handshake"),
+        "{}",
+        e.summary
+    );
+    let ids: Vec<_> = e.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["ech.dns_config_unusable"]);
+
     // A name the zone does not have: NXDOMAIN, no records, a completed lookup.
     let r = scan(
         &format!("missing.example.test:{port}"),
@@ -542,6 +593,8 @@ async fn an_ech_intolerant_server_is_named() {
         (EchOutcome::Intolerant, "alert illegal_parameter")
     );
     assert!(e.summary.starts_with("ECH-intolerant"), "{}", e.summary);
+    let ids: Vec<_> = e.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["ech.intolerant"]);
     // The GREASE hello, the control hello without ECH, and the protocol stage's probes.
     assert!(r.connections >= 2);
 }
