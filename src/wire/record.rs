@@ -64,42 +64,67 @@ pub enum Frame {
 }
 
 /// Splits a byte stream into frames. Holds at most one partial frame.
+///
+/// Frames are read from an offset into the buffer, and the bytes before it are let go only
+/// when they are at least half the buffer (or all of it): a flood of tiny records (7-byte
+/// alerts) costs linear time, not a move of the whole remainder per record.
 #[derive(Debug, Default)]
 pub struct Deframer {
-    buf: Vec<u8>,
+    all: Vec<u8>,
+    /// Where the unread bytes of `all` start.
+    start: usize,
 }
 
 impl Deframer {
     pub fn push(&mut self, data: &[u8]) {
-        self.buf.extend_from_slice(data);
+        if self.start > 0 && (self.start == self.all.len() || self.start * 2 >= self.all.len()) {
+            self.all.drain(..self.start);
+            self.start = 0;
+        }
+        self.all.extend_from_slice(data);
     }
 
+    /// The bytes pushed and not yet popped as frames.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.all.len() - self.start
     }
 
     /// Whether the next frame starts with a byte whose high bit is set: an SSLv2 record header,
     /// or a content type no TLS record has (128 to 255).
     pub fn next_is_sslv2(&self) -> bool {
-        self.buf.first().is_some_and(|b| b & 0x80 != 0)
+        self.unread().first().is_some_and(|b| b & 0x80 != 0)
+    }
+
+    fn unread(&self) -> &[u8] {
+        &self.all[self.start..]
+    }
+
+    /// Lets go of the next `n` unread bytes (a frame popped).
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start == self.all.len() {
+            self.all.clear();
+            self.start = 0;
+        }
     }
 
     /// The next complete frame, `Ok(None)` when more bytes are needed.
     pub fn pop(&mut self) -> Result<Option<Frame>, DecodeError> {
-        let Some(&first) = self.buf.first() else {
+        let buf = &self.all[self.start..];
+        let Some(&first) = buf.first() else {
             return Ok(None);
         };
         if first & 0x80 != 0 {
             // SSLv2 record header: 15-bit length, no padding (draft-hickman-netscape-ssl-00 section 1.2).
-            if self.buf.len() < 2 {
+            if buf.len() < 2 {
                 return Ok(None);
             }
-            let len = (((first & 0x7f) as usize) << 8) | self.buf[1] as usize;
-            if self.buf.len() < 2 + len {
+            let len = (((first & 0x7f) as usize) << 8) | buf[1] as usize;
+            if buf.len() < 2 + len {
                 return Ok(None);
             }
-            let payload = self.buf[2..2 + len].to_vec();
-            self.buf.drain(..2 + len);
+            let payload = buf[2..2 + len].to_vec();
+            self.consume(2 + len);
             return Ok(Some(Frame::Sslv2(payload)));
         }
         if !(20..=24).contains(&first) {
@@ -108,28 +133,28 @@ impl Deframer {
                 format!("content type {first} is not TLS"),
             ));
         }
-        if self.buf.len() < 5 {
+        if buf.len() < 5 {
             return Ok(None);
         }
-        let version = ProtocolVersion(u16::from_be_bytes([self.buf[1], self.buf[2]]));
-        if self.buf[1] != 3 && self.buf[1] != 0xfe {
+        let version = ProtocolVersion(u16::from_be_bytes([buf[1], buf[2]]));
+        if buf[1] != 3 && buf[1] != 0xfe {
             return Err(DecodeError::Invalid(
                 "record",
                 format!("version 0x{:04x} is not TLS", version.0),
             ));
         }
-        let len = u16::from_be_bytes([self.buf[3], self.buf[4]]) as usize;
+        let len = u16::from_be_bytes([buf[3], buf[4]]) as usize;
         if len > MAX_RECORD_PAYLOAD {
             return Err(DecodeError::Invalid(
                 "record",
                 format!("length {len} exceeds {MAX_RECORD_PAYLOAD}"),
             ));
         }
-        if self.buf.len() < 5 + len {
+        if buf.len() < 5 + len {
             return Ok(None);
         }
-        let payload = self.buf[5..5 + len].to_vec();
-        self.buf.drain(..5 + len);
+        let payload = buf[5..5 + len].to_vec();
+        self.consume(5 + len);
         Ok(Some(Frame::Record {
             content_type: ContentType(first),
             version,
@@ -195,6 +220,32 @@ impl HandshakeJoiner {
 mod tests {
     use super::*;
     use crate::wire::handshake::samples;
+
+    #[test]
+    fn a_flood_of_tiny_records_pops_every_one_across_any_push_boundary() {
+        let alert = [21u8, 3, 3, 0, 2, 1, 0];
+        let stream: Vec<u8> = alert.iter().copied().cycle().take(7 * 10_000).collect();
+        for step in [1, 3, 7, 1000, 70_000] {
+            let mut d = Deframer::default();
+            let mut popped = 0;
+            for chunk in stream.chunks(step) {
+                d.push(chunk);
+                while let Some(f) = d.pop().unwrap() {
+                    assert_eq!(
+                        f,
+                        Frame::Record {
+                            content_type: ContentType(21),
+                            version: ProtocolVersion(0x0303),
+                            payload: vec![1, 0],
+                        }
+                    );
+                    popped += 1;
+                }
+                assert!(d.buffered() < 7, "at most one partial frame is left");
+            }
+            assert_eq!(popped, 10_000, "step {step}");
+        }
+    }
 
     #[test]
     fn deframer_handles_any_split_and_joiner_any_fragmentation() {
