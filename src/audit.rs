@@ -49,6 +49,54 @@ pub async fn scan_target(
     opts: &ScanOptions,
     audit: &AuditOptions,
 ) -> (TargetReport, Gathered) {
+    scan(engine, target, opts, audit, None).await
+}
+
+/// A finished step of [`scan_target_observed`]: an enumeration stage (its certificates already
+/// judged), the grade, the simulated clients, or (told by whoever judges, e.g. `serve`) the
+/// policy verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Stage(Stage),
+    Grade,
+    Simulation,
+    Policy,
+}
+
+impl Step {
+    /// The step's name: a stage's as `--only` spells it, then `grade`, `simulation`, `policy`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Stage(s) => s.name(),
+            Step::Grade => "grade",
+            Step::Simulation => "simulation",
+            Step::Policy => "policy",
+        }
+    }
+}
+
+/// Told of each [`Step`] as it finishes, with the report so far (facts of the stages done,
+/// certificates judged; the grade from [`Step::Grade`] on).
+pub type StepObserver<'a> = &'a (dyn Fn(Step, &TargetReport) + Sync);
+
+/// [`scan_target`], telling `observer` of each step as it finishes (`serve`'s live progress).
+pub async fn scan_target_observed(
+    engine: &Engine,
+    target: &Target,
+    opts: &ScanOptions,
+    audit: &AuditOptions,
+    observer: StepObserver<'_>,
+) -> (TargetReport, Gathered) {
+    scan(engine, target, opts, audit, Some(observer)).await
+}
+
+async fn scan(
+    engine: &Engine,
+    target: &Target,
+    opts: &ScanOptions,
+    audit: &AuditOptions,
+    observer: Option<StepObserver<'_>>,
+) -> (TargetReport, Gathered) {
     let replaying;
     let opts = if audit.live && !audit.clients.is_empty() && opts.enumerates_suites() {
         replaying = ScanOptions {
@@ -59,29 +107,73 @@ pub async fn scan_target(
     } else {
         opts
     };
-    let (mut facts, gathered) = enumerate::scan_target(engine, target, opts).await;
-    if opts.runs(Stage::Certs) {
-        // The name a client checks the certificate against: SNI, else the host as given.
-        let name = facts.sni.clone().unwrap_or_else(|| facts.host.clone());
-        facts.certificates = Some(match &gathered.chains {
-            Some(fetched) => crate::certs::section(fetched, &audit.certs, &name),
-            None => crate::certs::not_scheduled(),
-        });
+    let (mut facts, gathered) = match observer {
+        None => enumerate::scan_target(engine, target, opts).await,
+        Some(tell) => {
+            // Certificates are judged as soon as they are fetched, so the step told carries
+            // the verdicts; the section is kept for the report rather than judged twice.
+            let judged = std::sync::Mutex::new(None);
+            let stage_done = |stage: Stage, facts: &TargetFacts, gathered: &Gathered| {
+                let mut so_far = TargetReport {
+                    facts: facts.clone(),
+                    ..Default::default()
+                };
+                if stage == Stage::Certs {
+                    let section = certificates(facts, gathered, audit);
+                    so_far.facts.certificates = Some(section.clone());
+                    if let Ok(mut j) = judged.lock() {
+                        *j = Some(section);
+                    }
+                }
+                tell(Step::Stage(stage), &so_far);
+            };
+            let (mut facts, gathered) =
+                enumerate::scan_target_observed(engine, target, opts, &stage_done).await;
+            facts.certificates = judged.into_inner().ok().flatten();
+            (facts, gathered)
+        }
+    };
+    if opts.runs(Stage::Certs) && facts.certificates.is_none() {
+        facts.certificates = Some(certificates(&facts, &gathered, audit));
     }
     let mut report = TargetReport::graded(facts);
+    if let Some(tell) = observer {
+        if report.grade.is_some() {
+            tell(Step::Grade, &report);
+        }
+    }
     if !audit.clients.is_empty() {
-        report.simulation = Some(if opts.enumerates_suites() {
+        // The client profiles are hellos over TCP: a QUIC scan does not predict them.
+        report.simulation = Some(if opts.enumerates_suites() && !opts.quic {
             let clients: Vec<SimClient> = audit.clients.iter().map(|c| c.client.clone()).collect();
             simulate::simulate(&report.facts, &clients)
         } else {
             // `--only versions`: one suite per version is too little to predict from.
+            // `--quic`: not the transport the clients' hellos were recorded on.
             SimulationSection {
                 status: SectionStatus::NotScheduled,
                 ..Default::default()
             }
         });
+        if let Some(tell) = observer {
+            tell(Step::Simulation, &report);
+        }
     }
     (report, gathered)
+}
+
+/// The judged certificates section of what was fetched (not scheduled when nothing was).
+fn certificates(
+    facts: &TargetFacts,
+    gathered: &Gathered,
+    audit: &AuditOptions,
+) -> crate::facts::CertificatesSection {
+    // The name a client checks the certificate against: SNI, else the host as given.
+    let name = facts.sni.clone().unwrap_or_else(|| facts.host.clone());
+    match &gathered.chains {
+        Some(fetched) => crate::certs::section(fetched, &audit.certs, &name),
+        None => crate::certs::not_scheduled(),
+    }
 }
 
 /// Each client's first hello, its server name rewritten to what this scan sends.

@@ -29,7 +29,7 @@ use crate::wire::{
 };
 
 /// The fuzz targets, by the name of their `fuzz/fuzz_targets/*.rs` file and corpus folder.
-pub const TARGETS: [&str; 9] = [
+pub const TARGETS: [&str; 10] = [
     "records",
     "handshake",
     "sslv2",
@@ -38,6 +38,7 @@ pub const TARGETS: [&str; 9] = [
     "starttls",
     "client_hello",
     "tls12_client",
+    "quic",
     "dns_ech",
 ];
 
@@ -52,6 +53,7 @@ pub fn run(target: &str, data: &[u8]) -> bool {
         "starttls" => _ = starttls(data),
         "client_hello" => _ = client_hello(data),
         "tls12_client" => _ = tls12_client(data),
+        "quic" => _ = quic(data),
         "dns_ech" => _ = dns_ech(data),
         _ => return false,
     }
@@ -102,6 +104,38 @@ pub fn records(data: &[u8]) -> Option<ProbeOutcome> {
         }
     }
     Some(outcome)
+}
+
+/// QUIC: `data` as datagrams a server sends in answer to our Initial (split at each
+/// `0xff 0xfe 0xfd 0xfc` marker), read as the client of RFC 9001 appendix A
+/// ([`crate::probe::engine::quic::read_datagrams`]); and the whole input as frames and as
+/// transport parameters, each of which must encode back to the same bytes.
+pub fn quic(data: &[u8]) -> ProbeOutcome {
+    use crate::wire::quic::{encode_transport_parameters, read_frames, read_transport_parameters};
+    let _ = read_frames(data);
+    if let Ok(params) = read_transport_parameters(data) {
+        for p in &params {
+            let _ = (p.name(), p.display_value());
+        }
+        // Lengths may be written longer than needed: only the shortest form round-trips.
+        let again = encode_transport_parameters(&params);
+        assert_eq!(read_transport_parameters(&again).as_ref(), Ok(&params));
+    }
+    let datagrams: Vec<&[u8]> = split_at_marker(data, &[0xff, 0xfe, 0xfd, 0xfc]);
+    let outcome = crate::probe::engine::quic::read_datagrams(&datagrams, max_flight());
+    let _ = outcome.describe();
+    outcome
+}
+
+fn split_at_marker<'a>(data: &'a [u8], marker: &[u8]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    while let Some(i) = rest.windows(marker.len()).position(|w| w == marker) {
+        out.push(&rest[..i]);
+        rest = &rest[i + marker.len()..];
+    }
+    out.push(rest);
+    out
 }
 
 /// Handshake messages: one message with its header ([`HandshakeMessage`]), which must encode

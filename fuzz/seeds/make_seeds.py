@@ -258,7 +258,44 @@ def main():
     }
     for name, data in st.items():
         put("starttls", name, data)
+    quic_seeds()
     print("seeds written to", CORPUS)
+
+
+def quic_seeds():
+    """QUIC: the server Initial of RFC 9001 appendix A.3 (the fuzz entry reads as that RFC's
+    client), Version Negotiation and Retry, aioquic 1.7's transport parameters, and frames."""
+    marker = bytes.fromhex("fffefdfc")
+    a3 = bytes.fromhex(
+        "cf000000010008f067a5502a4262b5004075c0d95a482cd0991cd25b0aac406a"
+        "5816b6394100f37a1c69797554780bb38cc5a99f5ede4cf73c3ec2493a1839b3"
+        "dbcba3f6ea46c5b7684df3548e7ddeb9c3bf9c73cc3f3bded74b562bfb19fb84"
+        "022f8ef4cdd93795d77d06edbb7aaf2f58891850abbdca3d20398c276456cbc4"
+        "2158407dd074ee")
+    put("quic", "rfc9001-a3-server-initial", a3)
+    put("quic", "garbage-then-a3", b"HTTP/1.1 400 Bad Request\r\n\r\n" + marker + a3)
+    put("quic", "a3-then-short-header", a3 + marker + bytes.fromhex("4f") + bytes(40))
+    put("quic", "version-negotiation",
+        bytes.fromhex("80000000000008f067a5502a4262b56b3343cfff00001d"))
+    put("quic", "retry", bytes.fromhex("f0000000010008f067a5502a4262b5") + b"token" + bytes(16))
+
+    def varint(v):
+        if v < 1 << 6:
+            return bytes([v])
+        if v < 1 << 14:
+            return struct.pack(">H", v | 0x4000)
+        return struct.pack(">I", v | 0x80000000)
+
+    params = [(0x00, bytes(8)), (0x01, varint(60000)), (0x02, bytes(16)), (0x04, varint(1048576)),
+              (0x05, varint(1048576)), (0x06, varint(1048576)), (0x07, varint(1048576)),
+              (0x08, varint(128)), (0x09, varint(128)), (0x0a, varint(3)), (0x0b, varint(25)),
+              (0x0e, varint(8)), (0x0f, bytes(8)), (0x11, bytes.fromhex("0000000100000001")),
+              (0x2ab2, b"")]
+    put("quic", "transport-parameters-aioquic",
+        b"".join(varint(i) + varint(len(v)) + v for i, v in params))
+    put("quic", "frames-ack-crypto-close",
+        bytes.fromhex("0200000000") + bytes.fromhex("060005") + b"hello"
+        + bytes.fromhex("1c4178000004") + b"nope")
 
 
 if __name__ == "__main__":

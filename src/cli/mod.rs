@@ -70,7 +70,9 @@ pub(crate) enum Command {
     /// Policies: list the built-in profiles, print one as TOML, judge a saved JSON report.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Serve a web page and a JSON API that scan servers (loopback targets only unless --allow).
+    /// Serve a web page and a JSON API that scan servers live, keep each result under /r/ID in
+    /// the results store, and describe the API at /api/openapi.json (loopback targets only
+    /// unless --allow).
     Serve(serve::ServeArgs),
     /// Print a shell completion script to stdout, e.g. `tlsaudit completions bash >
     /// /etc/bash_completion.d/tlsaudit`.
@@ -199,6 +201,12 @@ pub(crate) struct ScanArgs {
     /// stream to the SNI name or the host)).
     #[arg(long, value_name = "PROTO", value_parser = starttls_parser())]
     pub(crate) starttls: Option<Starttls>,
+    /// Scan over QUIC (UDP, port 443 by default): TLS 1.3 suites and groups carried in QUIC
+    /// Initial packets, the QUIC versions the server accepts, its ALPN (h3) and transport
+    /// parameters. Certificates, signature schemes, features, HTTP and weaknesses are not
+    /// scanned over QUIC (scan the host over TCP for those).
+    #[arg(long, conflicts_with = "starttls")]
+    pub(crate) quic: bool,
     /// Output format.
     #[arg(long, short = 'f', value_parser = format_parser(), default_value = "text")]
     pub(crate) format: Format,

@@ -211,6 +211,12 @@ pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
     };
     versions.sort();
     versions.dedup();
+    // QUIC carries TLS 1.3 alone (RFC 9001 section 4.2), and only the stages that need no
+    // completed handshake run over it.
+    let quic_stages = [Stage::Versions, Stage::Suites, Stage::Groups];
+    if args.quic {
+        versions = vec![TlsVersion::Tls13];
+    }
     ScanOptions {
         versions,
         sni: args.sni.clone(),
@@ -233,11 +239,13 @@ pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
         .filter(|s| !(args.no_certs && *s == Stage::Certs))
         .filter(|s| !(args.no_http && *s == Stage::Http))
         .filter(|s| !(args.no_dns && *s == Stage::Dns))
+        .filter(|s| !args.quic || quic_stages.contains(s))
         .collect(),
         quick: args.quick,
         replay: Vec::new(),
         resolver: args.resolver,
         ech_config: args.ech_config.as_ref().map(|c| c.0.clone()),
+        quic: args.quic,
     }
 }
 

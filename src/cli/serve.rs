@@ -26,6 +26,15 @@ pub(crate) struct ServeArgs {
     /// Scans running at once; a request past this gets 429 Too Many Requests.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
     max_scans: u32,
+    /// Scans one client (source address; an IPv6 client by its /64) may start a minute: that
+    /// many at once, then one every 60/N seconds; past it, 429 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    scans_per_minute: u32,
+    /// The results store every scan is kept in (under /r/ID): a SQLite file, created when
+    /// missing, or a postgres:// URL. Default: results.sqlite in $XDG_DATA_HOME/tlsaudit/
+    /// (else ~/.local/share/tlsaudit/).
+    #[arg(long, value_name = "FILE|URL")]
+    store: Option<String>,
     /// Seconds one scan may take, name resolution included; past it the request gets 504.
     #[arg(long, default_value_t = 120.0)]
     scan_timeout: f64,
@@ -45,12 +54,35 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         policy: args.policy,
         allow: args.allow,
         max_scans: args.max_scans,
+        scans_per_minute: args.scans_per_minute,
+        store: store(args.store)?,
         scan_timeout: seconds("scan-timeout", args.scan_timeout)?,
         header_timeout: seconds("header-timeout", args.header_timeout)?,
         max_connections: args.max_connections,
     };
     tlsaudit::serve::run(config).await?;
     Ok(Exit::Ok)
+}
+
+/// `--store`, or the default SQLite file (its directory created).
+fn store(given: Option<String>) -> anyhow::Result<String> {
+    if let Some(s) = given {
+        return Ok(s);
+    }
+    let Some(path) = tlsaudit::serve::default_store() else {
+        anyhow::bail!(
+            "neither XDG_DATA_HOME nor HOME is set: give the results store with --store FILE"
+        );
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create {} for the results store: {e} (or give --store FILE)",
+                dir.display()
+            )
+        })?;
+    }
+    Ok(path.to_string_lossy().into_owned())
 }
 
 fn seconds(flag: &str, secs: f64) -> anyhow::Result<Duration> {

@@ -143,13 +143,19 @@ struct Plan {
     /// TLS 1.3: send a real key share for the first offered group we can make one for, for
     /// servers that refuse an empty `key_share`.
     real_share: bool,
+    /// TLS 1.3 over QUIC: a real key share for every offered group we can make one for (the
+    /// hybrids too): QUIC servers that never send HelloRetryRequest (aioquic) take the first
+    /// share they support, so each round of the elimination finds one more.
+    all_shares: bool,
 }
 
 impl Plan {
     /// `spec` offering exactly `groups`.
     fn offer(&self, spec: &mut HelloSpec, groups: &[NamedGroup]) {
         spec.groups = groups.to_vec();
-        if self.real_share {
+        if self.all_shares {
+            spec.key_shares = crate::probe::engine::quic::key_shares(groups).0;
+        } else if self.real_share {
             spec.key_shares = real_key_share(groups).into_iter().collect();
         }
     }
@@ -279,9 +285,10 @@ async fn tls13_groups(ctx: &Ctx, prior: &Prior, quick: bool) -> VersionGroups {
         base: HelloSpec::new(v.wire(), suites, ctx.sni.clone()).few_suites_if(ctx.compact),
         read: read_tls13_pick,
         real_share: false,
+        all_shares: ctx.host.quic.is_some(),
     };
     let mut e = eliminate_all(ctx, &plan, tls13_candidates()).await;
-    if e.accepted.is_empty() && e.error.is_none() && !e.clean {
+    if e.accepted.is_empty() && e.error.is_none() && !e.clean && !plan.all_shares {
         // No clean answer to an empty key_share: some servers insist on a share.
         plan.real_share = true;
         e = eliminate_all(ctx, &plan, tls13_candidates()).await;
@@ -290,7 +297,12 @@ async fn tls13_groups(ctx: &Ctx, prior: &Prior, quick: bool) -> VersionGroups {
     if e.error.is_none() && e.accepted.len() >= 2 && !quick {
         result.server_preference = preference(ctx, &plan, &e.accepted).await;
     }
-    if plan.real_share {
+    if plan.all_shares {
+        result.evidence = format!(
+            "{} (QUIC hellos with a real key share for each offered group we can make)",
+            result.evidence
+        );
+    } else if plan.real_share {
         result.evidence = format!("{} (hellos with a real key share)", result.evidence);
     }
     result
@@ -308,6 +320,7 @@ async fn legacy_groups(ctx: &Ctx, prior: &Prior, v: TlsVersion, quick: bool) -> 
                 .few_suites_if(ctx.compact),
             read: read_ecdhe_pick,
             real_share: false,
+            all_shares: false,
         };
         let e = eliminate_all(ctx, &plan, ecdhe_candidates()).await;
         let pref = if e.error.is_none() && e.accepted.len() >= 2 && !quick {

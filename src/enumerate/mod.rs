@@ -15,6 +15,7 @@ pub mod features;
 pub mod groups;
 pub mod http;
 pub mod prior;
+pub mod quic;
 pub mod replay;
 pub mod sigs;
 pub mod weaknesses;
@@ -61,6 +62,8 @@ pub struct ScanOptions {
     /// An ECHConfigList for the real ECH handshake (`--ech-config`), used instead of the
     /// HTTPS record's.
     pub ech_config: Option<Vec<u8>>,
+    /// Scan over QUIC ([`quic`]): TLS 1.3 only, in QUIC handshakes over UDP.
+    pub quic: bool,
 }
 
 impl ScanOptions {
@@ -93,6 +96,7 @@ impl Default for ScanOptions {
             replay: Vec::new(),
             resolver: None,
             ech_config: None,
+            quic: false,
         }
     }
 }
@@ -112,11 +116,28 @@ pub struct Gathered {
     pub chains: Option<FetchedChains>,
 }
 
+/// Told of each stage as it finishes, with the facts so far and what was gathered on the way
+/// (`serve`'s live progress). Versions and suites are enumerated together (one elimination per
+/// version), so both are told at once; groups, signature schemes and features run side by
+/// side and are told in that order once all three are in.
+pub type StageObserver<'a> = &'a (dyn Fn(Stage, &TargetFacts, &Gathered) + Sync);
+
 /// Scans one target. Never fails: an unreachable target is a report with `error` set.
 pub async fn scan_target(
     engine: &Engine,
     target: &Target,
     opts: &ScanOptions,
+) -> (TargetFacts, Gathered) {
+    scan_target_observed(engine, target, opts, &|_, _, _| {}).await
+}
+
+/// [`scan_target`], telling `observer` of each stage that ran (a stage not scheduled, or
+/// skipped because the target could not be reached, is not told).
+pub async fn scan_target_observed(
+    engine: &Engine,
+    target: &Target,
+    opts: &ScanOptions,
+    observer: StageObserver<'_>,
 ) -> (TargetFacts, Gathered) {
     let started = Instant::now();
     let sni = sni_for(target, opts.sni.as_deref(), opts.no_sni);
@@ -138,6 +159,9 @@ pub async fn scan_target(
         }
     };
     report.ip = Some(addr.ip().to_string());
+    if opts.quic {
+        return quic::scan(engine, opts, report, addr, sni, started).await;
+    }
     let mut host = engine.host(addr);
     host.starttls = opts.starttls;
     host.starttls_domain = Some(opts.sni.clone().unwrap_or_else(|| target.host.clone()));
@@ -169,8 +193,18 @@ pub async fn scan_target(
             None => ctx.host.last_failure(),
         };
     }
+    if report.error.is_none() {
+        observer(Stage::Versions, &report, &gathered);
+        if opts.enumerates_suites() {
+            observer(Stage::Suites, &report, &gathered);
+        }
+    }
+    if report.https_record.is_some() {
+        observer(Stage::Dns, &report, &gathered);
+    }
     if opts.runs(Stage::Certs) && report.error.is_none() {
         gathered.chains = Some(chains::fetch(&ctx, &report.protocols, &gathered).await);
+        observer(Stage::Certs, &report, &gathered);
     }
     if report.error.is_none() {
         // Later stages only vary the dimension under test, using what the protocol stage found.
@@ -185,12 +219,25 @@ pub async fn scan_target(
         report.signature_schemes = signatures;
         report.features = features;
         report.ech = ech;
+        for (stage, ran) in [
+            (Stage::Groups, report.groups.is_some()),
+            (Stage::Sigs, report.signature_schemes.is_some()),
+            (Stage::Features, report.features.is_some()),
+            (Stage::Ech, report.ech.is_some()),
+        ] {
+            if ran {
+                observer(stage, &report, &gathered);
+            }
+        }
         // Alone, not beside the other stages: a server that serves one connection at a time
         // (openssl s_server) and never answers HTTP would hold the others' probes for a whole
         // read timeout. Before the weaknesses, which read it (BREACH).
         let host_header = host_header(target, report.sni.as_deref());
         let says_http = http::says_http(target.port, report.features.as_ref());
         report.http = http::scan(&ctx, &prior, &host_header, says_http, opts).await;
+        if report.http.is_some() {
+            observer(Stage::Http, &report, &gathered);
+        }
         // After the others: the weaknesses read the suites, the DH group and the features.
         let known = weaknesses::Known {
             protocols: &report.protocols,
@@ -201,6 +248,9 @@ pub async fn scan_target(
             starttls: opts.starttls.is_some(),
         };
         report.weaknesses = weaknesses::scan(&ctx, &prior, &known, opts).await;
+        if report.weaknesses.is_some() {
+            observer(Stage::Weaknesses, &report, &gathered);
+        }
     }
     if report.error.is_none() && !opts.replay.is_empty() {
         report.replay = replay::replay(&ctx, &opts.replay).await;
@@ -306,6 +356,17 @@ impl Ctx {
         shape: Shape,
     ) -> ProbeOutcome {
         let mut spec = HelloSpec::new(version, suites.to_vec(), self.sni.clone());
+        if self.host.quic.is_some() {
+            // Over QUIC, real shares for the common curves whatever the shape: some QUIC
+            // servers (aioquic) never send HelloRetryRequest, and QUIC pads every hello.
+            let curves = [
+                NamedGroup::X25519,
+                NamedGroup::SECP256R1,
+                NamedGroup::SECP384R1,
+            ];
+            spec.key_shares = crate::probe::engine::quic::key_shares(&curves).0;
+            return self.engine.probe(&self.host, &spec.build()).await;
+        }
         match shape {
             Shape::Full => {}
             Shape::Compact => spec = spec.compact(),

@@ -7,7 +7,7 @@ use super::{
     CertificatesSection, EchSection, FeaturesSection, GroupsSection, HttpSection,
     HttpsRecordSection, ProtocolResult, SignaturesSection, TlsVersion, WeaknessesSection,
 };
-use super::{ErrorReason, ReplayAnswer};
+use super::{ErrorReason, QuicSection, ReplayAnswer, Transport};
 
 /// Everything learned about one target. `error` is set when the target could not be scanned
 /// at all; sections that failed on their own carry their own status.
@@ -17,6 +17,9 @@ pub struct TargetFacts {
     pub target: String,
     pub host: String,
     pub port: u16,
+    /// How TLS was reached: "tcp", or "quic" (`--quic`: TLS 1.3 inside QUIC over UDP).
+    #[serde(default)]
+    pub transport: Transport,
     /// The address that was scanned.
     pub ip: Option<String>,
     /// The server name sent in SNI, or null when none was sent.
@@ -34,9 +37,13 @@ pub struct TargetFacts {
     /// Certificate chains and their verdicts; null when not scanned.
     #[serde(default)]
     pub certificates: Option<CertificatesSection>,
-    /// TCP connections the scan opened to this target.
+    /// Connections the scan opened to this target: TCP connections, or over QUIC the QUIC
+    /// handshakes begun.
     pub connections: u64,
     pub duration_ms: u64,
+    /// QUIC versions, ALPN and transport parameters (`--quic`); null for a TCP scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quic: Option<QuicSection>,
     /// Key-exchange groups per version; null when not scanned.
     #[serde(default)]
     pub groups: Option<GroupsSection>,

@@ -12,6 +12,8 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::time::{timeout, timeout_at, Instant};
 
+pub mod quic;
+
 use crate::facts::ErrorReason;
 use crate::probe::starttls::{self, Starttls};
 use crate::wire::sslv2::{Sslv2ClientHello, Sslv2ServerHello};
@@ -200,6 +202,9 @@ pub struct HostHandle {
     pub starttls: Option<Starttls>,
     /// The server's name as the preamble needs it (XMPP's stream `to`), if any.
     pub starttls_domain: Option<String>,
+    /// Speak QUIC with this version (RFC 9000; [`crate::wire::quic::VERSION_1`] …) instead of
+    /// TCP: every probe is then one QUIC handshake ([`quic`]).
+    pub quic: Option<u32>,
     per_host: Arc<Semaphore>,
     connections: Arc<AtomicU64>,
     /// Why the last failed connection failed.
@@ -241,11 +246,15 @@ impl HostHandle {
     pub fn silence(&self) -> Option<ConnectError> {
         (self.met_silence.load(Ordering::Relaxed) && !self.answered.load(Ordering::Relaxed)).then(
             || {
+                let what = if self.quic.is_some() {
+                    "no answer to QUIC Initial packets (not a datagram"
+                } else {
+                    "the server accepted TCP connections but never answered (not a byte"
+                };
                 ConnectError::new(
                     ErrorReason::Silent,
                     format!(
-                        "{}: the server accepted TCP connections but never answered (not a \
-                         byte within the read timeout of {:?})",
+                        "{}: {what} within the read timeout of {:?})",
                         self.addr, self.read_timeout
                     ),
                 )
@@ -289,6 +298,7 @@ impl Engine {
             addr,
             starttls: None,
             starttls_domain: None,
+            quic: None,
             per_host: Arc::new(Semaphore::new(self.cfg.per_host_limit.max(1))),
             connections: Arc::new(AtomicU64::new(0)),
             last_failure: Arc::default(),
@@ -303,6 +313,12 @@ impl Engine {
     pub async fn connect(&self, host: &HostHandle) -> Result<Connection, ConnectError> {
         if let Some(e) = host.silence() {
             return Err(host.failed(e));
+        }
+        if host.quic.is_some() {
+            return Err(ConnectError::new(
+                ErrorReason::ConnectError,
+                format!("{}: a QUIC target takes no TCP connection", host.addr),
+            ));
         }
         self.try_connect(host).await.map_err(|e| host.failed(e))
     }
@@ -386,8 +402,42 @@ impl Engine {
         Err(last_err)
     }
 
-    /// One probe: connect, send `hello`, read the answer.
+    /// A slot for one QUIC handshake under both limits and the pacer, counted like a TCP
+    /// connection; the permits live as long as the slot.
+    pub(crate) async fn quic_slot(&self, host: &HostHandle) -> Result<Slot, ConnectError> {
+        if let Some(e) = host.silence() {
+            return Err(host.failed(e));
+        }
+        let closed = |e: tokio::sync::AcquireError| {
+            ConnectError::new(ErrorReason::ConnectError, e.to_string())
+        };
+        let host_permit = host
+            .per_host
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(closed)?;
+        let global_permit = self.global.clone().acquire_owned().await.map_err(closed)?;
+        if let Some(p) = &self.pacer {
+            p.wait().await;
+        }
+        host.connections.fetch_add(1, Ordering::Relaxed);
+        Ok(Slot {
+            _permits: (host_permit, global_permit),
+        })
+    }
+
+    /// Records why a connection to `host` could not be made, and hands the error back.
+    pub(crate) fn failed(&self, host: &HostHandle, e: ConnectError) -> ConnectError {
+        host.failed(e)
+    }
+
+    /// One probe: connect, send `hello`, read the answer. Over QUIC ([`HostHandle::quic`]),
+    /// one QUIC handshake carrying the hello instead.
     pub async fn probe(&self, host: &HostHandle, hello: &Hello) -> ProbeOutcome {
+        if let Some(version) = host.quic {
+            return quic::probe(self, host, hello, version).await;
+        }
         let wire = hello.to_wire();
         let mut outcome = ProbeOutcome::Timeout;
         for attempt in 0..=self.cfg.retries {
@@ -500,6 +550,14 @@ impl Engine {
             }
         }
     }
+}
+
+/// A counted QUIC handshake's place under the limits.
+pub(crate) struct Slot {
+    _permits: (
+        tokio::sync::OwnedSemaphorePermit,
+        tokio::sync::OwnedSemaphorePermit,
+    ),
 }
 
 /// A counted connection holding its permits.

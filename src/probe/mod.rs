@@ -5,7 +5,8 @@
 //! tickets); [`starttls`] speaks the plaintext preambles; [`http`] is one HTTP request over a
 //! completed handshake; [`dns`] reads the target's DNS HTTPS record and [`ech`] sends
 //! Encrypted Client Hellos (GREASE and real, with [`tls13`]'s key schedule);
-//! [`ctx`] is the per-target probe context.
+//! [`ctx`] is the per-target probe context. Over QUIC the engine carries every hello in a
+//! QUIC handshake ([`engine::quic`]).
 
 pub mod ctx;
 pub mod dns;

@@ -53,8 +53,8 @@ pub fn ticket_lifetimes(suite: u16, secret: &[u8], records: &[u8]) -> Vec<u32> {
         };
     let prk = hkdf::Prk::new_less_safe(hkdf_alg, secret);
     let (Some(key), Some(iv)) = (
-        expand_label(&prk, b"key", key_len),
-        expand_label(&prk, b"iv", aead::NONCE_LEN),
+        expand_label(&prk, b"key", &[], key_len),
+        expand_label(&prk, b"iv", &[], aead::NONCE_LEN),
     ) else {
         return vec![];
     };
@@ -116,9 +116,14 @@ fn open(key: &LessSafeKey, iv: &[u8], seq: u64, payload: &[u8]) -> Option<Vec<u8
     Some(plain.to_vec())
 }
 
-/// HKDF-Expand-Label with an empty context (RFC 8446 section 7.1).
-fn expand_label(prk: &hkdf::Prk, label: &[u8], len: usize) -> Option<Vec<u8>> {
-    super::tls13::expand_label(prk, label, &[], len)
+/// HKDF-Expand-Label (RFC 8446 section 7.1); also the QUIC key labels' (RFC 9001 section 5.1).
+pub(crate) fn expand_label(
+    prk: &hkdf::Prk,
+    label: &[u8],
+    context: &[u8],
+    len: usize,
+) -> Option<Vec<u8>> {
+    super::tls13::expand_label(prk, label, context, len)
 }
 
 #[cfg(test)]
@@ -132,11 +137,11 @@ mod tests {
         let secret = unhex("a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643");
         let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, &secret);
         assert_eq!(
-            expand_label(&prk, b"key", 16).unwrap(),
+            expand_label(&prk, b"key", &[], 16).unwrap(),
             unhex("9f02283b6c9c07efc26bb9f2ac92e356")
         );
         assert_eq!(
-            expand_label(&prk, b"iv", 12).unwrap(),
+            expand_label(&prk, b"iv", &[], 12).unwrap(),
             unhex("cf782b88dd83549aadf1e984")
         );
     }

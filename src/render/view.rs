@@ -660,6 +660,59 @@ pub fn ech_rows(s: &crate::facts::EchSection) -> Vec<(String, String)> {
     rows
 }
 
+/// The QUIC section as label / value rows, for both formats: the versions tried and listed,
+/// the ALPN and the transport parameters.
+pub fn quic_rows(q: &crate::facts::QuicSection) -> Vec<(&'static str, String)> {
+    let versions = q
+        .versions
+        .iter()
+        .map(|v| {
+            format!(
+                "{} {}",
+                v.name,
+                if v.accepted {
+                    "accepted"
+                } else {
+                    "not accepted"
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let listed = match &q.versions_offered {
+        Some(vs) => vs
+            .iter()
+            .map(|v| {
+                u32::from_str_radix(v.trim_start_matches("0x"), 16)
+                    .map_or_else(|_| v.clone(), crate::wire::quic::version_name)
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => "no Version Negotiation".into(),
+    };
+    let params = if q.transport_parameters.is_empty() {
+        "-".to_string()
+    } else {
+        q.transport_parameters
+            .iter()
+            .map(|p| {
+                if p.value.is_empty() {
+                    p.name.clone()
+                } else {
+                    format!("{}={}", p.name, p.value)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    vec![
+        ("versions", versions),
+        ("listed", listed),
+        ("ALPN", q.alpn.clone().unwrap_or_else(|| "-".into())),
+        ("parameters", params),
+    ]
+}
+
 /// One row of "Who can connect", as both formats show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRow {

@@ -52,6 +52,21 @@ pub enum StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScanId(pub i64);
 
+/// One stored result, as a list of recent scans shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultSummary {
+    pub scan: ScanId,
+    /// RFC 3339: when its scan run started, and when the target finished.
+    pub started_at: String,
+    pub target: String,
+    pub finished_at: String,
+    /// Why the target could not be scanned.
+    pub error: Option<String>,
+    /// The letter grade and the policy verdict, when there are.
+    pub grade: Option<String>,
+    pub verdict: Option<String>,
+}
+
 /// An open store, of either kind.
 #[derive(Debug)]
 pub enum Store {
@@ -158,6 +173,42 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.scan_reports(scan),
             Store::Postgres(p) => parse_rows(p.shown(), p.scan_rows(scan).await?).collect(),
+        }
+    }
+
+    /// The `limit` latest results of any run, newest first (`serve`'s recent scans).
+    pub async fn recent_results(&self, limit: i64) -> Result<Vec<ResultSummary>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.recent_results(limit),
+            Store::Postgres(p) => p.recent_results(limit).await,
+        }
+    }
+
+    /// When the scan run `scan` started; `None` when the store has no such run.
+    pub async fn scan_started_at(&self, scan: ScanId) -> Result<Option<String>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.scan_started_at(scan),
+            Store::Postgres(p) => p.scan_started_at(scan).await,
+        }
+    }
+
+    /// The latest result for `target` in a scan run before `before`, and that run: what
+    /// `serve` compares a result with.
+    pub async fn previous_result(
+        &self,
+        target: &str,
+        before: ScanId,
+    ) -> Result<Option<(ScanId, TargetReport)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.previous_result(target, before),
+            Store::Postgres(p) => match p.previous_row(target, before).await? {
+                None => Ok(None),
+                Some((id, scan, json)) => {
+                    let row = vec![(id, target.to_string(), json)];
+                    let report = parse_rows(p.shown(), row).next().transpose()?;
+                    Ok(report.map(|r| (ScanId(scan), r)))
+                }
+            },
         }
     }
 

@@ -6,7 +6,7 @@
 use futures::StreamExt;
 use tokio_postgres::{Client, NoTls};
 
-use super::{ScanId, StoreError};
+use super::{ResultSummary, ScanId, StoreError};
 use crate::report::{now_rfc3339, TargetReport, SCHEMA_VERSION};
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -229,6 +229,59 @@ impl PostgresStore {
             .await
             .map_err(|e| self.sql(e))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// The `limit` latest results, newest first, with their scan run's start.
+    pub async fn recent_results(&self, limit: i64) -> Result<Vec<ResultSummary>, StoreError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT r.scan_id, s.started_at, r.target, r.finished_at, r.error, r.grade, r.verdict
+                 FROM results r JOIN scans s ON r.scan_id = s.id
+                 ORDER BY r.id DESC LIMIT $1",
+                &[&limit],
+            )
+            .await
+            .map_err(|e| self.sql(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| ResultSummary {
+                scan: ScanId(r.get(0)),
+                started_at: r.get(1),
+                target: r.get(2),
+                finished_at: r.get(3),
+                error: r.get(4),
+                grade: r.get(5),
+                verdict: r.get(6),
+            })
+            .collect())
+    }
+
+    pub async fn scan_started_at(&self, scan: ScanId) -> Result<Option<String>, StoreError> {
+        let row = self
+            .client
+            .query_opt("SELECT started_at FROM scans WHERE id = $1", &[&scan.0])
+            .await
+            .map_err(|e| self.sql(e))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// (id, scan, report) of the latest result for `target` in a run before `before`.
+    pub async fn previous_row(
+        &self,
+        target: &str,
+        before: ScanId,
+    ) -> Result<Option<(i64, i64, String)>, StoreError> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT id, scan_id, report FROM results WHERE target = $1 AND scan_id < $2
+                 ORDER BY id DESC LIMIT 1",
+                &[&target, &before.0],
+            )
+            .await
+            .map_err(|e| self.sql(e))?;
+        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
     }
 
     pub async fn latest_scan(&self) -> Result<Option<ScanId>, StoreError> {

@@ -1,10 +1,11 @@
 //! The SQLite store: one file, SQLite compiled in (`rusqlite`, `bundled`).
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::{ScanId, StoreError};
+use super::{ResultSummary, ScanId, StoreError};
 use crate::report::{now_rfc3339, TargetReport, SCHEMA_VERSION};
 
 /// The migrations, in order: version, SQL.
@@ -16,7 +17,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// An open SQLite store.
 #[derive(Debug)]
 pub struct SqliteStore {
-    conn: Connection,
+    /// Behind a lock so that a store may be shared between threads (`serve`'s requests):
+    /// a SQLite connection is not `Sync`.
+    conn: Mutex<Connection>,
     path: String,
 }
 
@@ -57,9 +60,17 @@ impl SqliteStore {
             .map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(sql)?;
-        let mut store = SqliteStore { conn, path: shown };
+        let mut store = SqliteStore {
+            conn: Mutex::new(conn),
+            path: shown,
+        };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// The connection; a poisoned lock (a panic elsewhere mid-call) still holds a usable one.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn sql(&self, source: rusqlite::Error) -> StoreError {
@@ -71,7 +82,7 @@ impl SqliteStore {
 
     /// Applies the migrations this store lacks, each in its own transaction.
     fn migrate(&mut self) -> Result<(), StoreError> {
-        self.conn
+        self.conn()
             .execute_batch(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (
                      version INTEGER PRIMARY KEY,
@@ -80,7 +91,7 @@ impl SqliteStore {
             )
             .map_err(|e| self.sql(e))?;
         let found: i64 = self
-            .conn
+            .conn()
             .query_row(
                 "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
                 [],
@@ -101,7 +112,8 @@ impl SqliteStore {
                 path: path.clone(),
                 source,
             };
-            let tx = self.conn.transaction().map_err(err)?;
+            let mut conn = self.conn();
+            let tx = conn.transaction().map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
@@ -115,7 +127,7 @@ impl SqliteStore {
 
     /// The schema migration the store is at.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        self.conn
+        self.conn()
             .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
                 r.get(0)
             })
@@ -124,14 +136,15 @@ impl SqliteStore {
 
     /// Records the start of a scan run.
     pub fn begin_scan(&self, started_at: &str, label: Option<&str>) -> Result<ScanId, StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO scans (started_at, tool_version, report_schema_version, label)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![started_at, env!("CARGO_PKG_VERSION"), SCHEMA_VERSION, label],
-            )
-            .map_err(|e| self.sql(e))?;
-        Ok(ScanId(self.conn.last_insert_rowid()))
+        // One lock for both: another thread's insert must not come between.
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO scans (started_at, tool_version, report_schema_version, label)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![started_at, env!("CARGO_PKG_VERSION"), SCHEMA_VERSION, label],
+        )
+        .map_err(|e| self.sql(e))?;
+        Ok(ScanId(conn.last_insert_rowid()))
     }
 
     /// Writes one finished target (committed at once: a killed run keeps every target
@@ -143,7 +156,7 @@ impl SqliteStore {
             target: report.facts.target.clone(),
             error,
         })?;
-        self.conn
+        self.conn()
             .execute(
                 "INSERT INTO results (scan_id, target, finished_at, error, grade, verdict, report)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -168,8 +181,8 @@ impl SqliteStore {
         nth: i64,
         mut each: impl FnMut(TargetReport),
     ) -> Result<usize, StoreError> {
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare(
                 "SELECT id, target, report FROM (
                      SELECT id, target, report,
@@ -200,8 +213,8 @@ impl SqliteStore {
 
     /// Every report of one scan run, in the order they finished.
     pub fn scan_reports(&self, scan: ScanId) -> Result<Vec<TargetReport>, StoreError> {
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare("SELECT id, target, report FROM results WHERE scan_id = ?1 ORDER BY id")
             .map_err(|e| self.sql(e))?;
         let rows: Vec<(i64, String, String)> = stmt
@@ -222,8 +235,8 @@ impl SqliteStore {
 
     /// The targets with a result in any scan run named `label`.
     pub fn targets_in_run(&self, label: &str) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare(
                 "SELECT DISTINCT r.target FROM results r JOIN scans s ON r.scan_id = s.id
                  WHERE s.label = ?1",
@@ -236,9 +249,77 @@ impl SqliteStore {
         rows
     }
 
+    /// The `limit` latest results, newest first, with their scan run's start.
+    pub fn recent_results(&self, limit: i64) -> Result<Vec<ResultSummary>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT r.scan_id, s.started_at, r.target, r.finished_at, r.error, r.grade, r.verdict
+                 FROM results r JOIN scans s ON r.scan_id = s.id
+                 ORDER BY r.id DESC LIMIT ?1",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![limit], |r| {
+                Ok(ResultSummary {
+                    scan: ScanId(r.get(0)?),
+                    started_at: r.get(1)?,
+                    target: r.get(2)?,
+                    finished_at: r.get(3)?,
+                    error: r.get(4)?,
+                    grade: r.get(5)?,
+                    verdict: r.get(6)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(|e| self.sql(e));
+        rows
+    }
+
+    /// When the scan run `scan` started; `None` when there is no such run.
+    pub fn scan_started_at(&self, scan: ScanId) -> Result<Option<String>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT started_at FROM scans WHERE id = ?1",
+                params![scan.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The latest result for `target` in a scan run before `before`, with its run.
+    pub fn previous_result(
+        &self,
+        target: &str,
+        before: ScanId,
+    ) -> Result<Option<(ScanId, TargetReport)>, StoreError> {
+        let row: Option<(i64, i64, String)> = self
+            .conn()
+            .query_row(
+                "SELECT id, scan_id, report FROM results WHERE target = ?1 AND scan_id < ?2
+                 ORDER BY id DESC LIMIT 1",
+                params![target, before.0],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        row.map(|(id, scan, json)| {
+            serde_json::from_str(&json)
+                .map(|r| (ScanId(scan), r))
+                .map_err(|error| StoreError::BadRow {
+                    path: self.path.clone(),
+                    id,
+                    target: target.to_string(),
+                    error,
+                })
+        })
+        .transpose()
+    }
+
     /// The latest scan run, if any.
     pub fn latest_scan(&self) -> Result<Option<ScanId>, StoreError> {
-        self.conn
+        self.conn()
             .query_row("SELECT MAX(id) FROM scans", [], |r| {
                 r.get::<_, Option<i64>>(0)
             })
@@ -267,7 +348,7 @@ mod tests {
         drop(s);
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.schema_version().unwrap(), 2);
-        s.conn
+        s.conn()
             .execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (99, '')",
                 [],
@@ -319,6 +400,25 @@ mod tests {
         night.sort();
         assert_eq!(night, ["a:443", "b:443"]);
         assert!(s.targets_in_run("night-2").unwrap().is_empty());
+        // What serve's pages read: the recent list, a run's start, a target's previous result.
+        let recent: Vec<(ScanId, String)> = s
+            .recent_results(2)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.scan, r.target))
+            .collect();
+        assert_eq!(recent, [(two, "a:443".into()), (one, "b:443".into())]);
+        assert_eq!(
+            s.scan_started_at(two).unwrap().as_deref(),
+            Some("2026-01-02T00:00:00Z")
+        );
+        assert_eq!(s.scan_started_at(ScanId(99)).unwrap(), None);
+        assert_eq!(s.previous_result("a:443", two).unwrap(), Some((one, a1)));
+        assert_eq!(s.previous_result("a:443", one).unwrap(), None);
+        assert_eq!(
+            s.previous_result("b:443", two).unwrap().map(|p| p.0),
+            Some(one)
+        );
     }
 
     #[test]
@@ -327,7 +427,7 @@ mod tests {
         let s = SqliteStore::create(&dir.path().join("s.db")).unwrap();
         let scan = s.begin_scan("", None).unwrap();
         s.put(scan, &report("a:443")).unwrap();
-        s.conn
+        s.conn()
             .execute("UPDATE results SET report = '{' WHERE target = 'a:443'", [])
             .unwrap();
         let e = s.for_each_nth_latest(1, |_| {}).unwrap_err().to_string();

@@ -5,6 +5,7 @@ pub mod captured;
 pub mod codec;
 pub mod ech;
 pub mod handshake;
+pub mod quic;
 pub mod record;
 pub mod registry;
 pub mod spki;

@@ -19,6 +19,19 @@ pub fn require(program: &str) -> bool {
     false
 }
 
+/// True when `python3` can import `module` (a PyPI package `.ci/run` installs, e.g.
+/// aioquic). Under CI=true a missing module is a test failure.
+pub fn require_python_module(module: &str) -> bool {
+    if fixtures::servers::have_python_module(module) {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("the Python module {module} is not installed, and CI=true: .ci/run must install it");
+    }
+    eprintln!("skipping: the Python module {module} is not installed");
+    false
+}
+
 /// Where `.ci/run` installs Node.js 24 (npm package `node@24`, whose OpenSSL 3.5 speaks
 /// X25519MLKEM768); `TLSAUDIT_NODE24` names another binary.
 const NODE24: &str = "/opt/node24/node_modules/node/bin/node";

@@ -105,6 +105,12 @@ fn the_corpus_still_holds_inputs_that_parse() {
         fuzzing::tls12_client(d).is_ok_and(|e| e.contains(&Event::ServerHelloDone))
     });
     assert!(flights_done >= 3, "{flights_done}");
+    // RFC 9001 appendix A.3's server Initial, read as that RFC's client.
+    let quic_hellos = count("quic", |d| {
+        matches!(fuzzing::quic(d), ProbeOutcome::ServerHello(f)
+            if f.hello.cipher_suite == CipherSuite(0x1301))
+    });
+    assert!(quic_hellos >= 1, "{quic_hellos}");
 }
 
 /// curl 7.88's hello as captured in `data/clients/curl-7.88.toml`, through the capture target.

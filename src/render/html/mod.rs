@@ -17,7 +17,8 @@ mod weaknesses;
 use std::fmt::Write as _;
 use std::io::Write;
 
-use crate::facts::SectionStatus;
+use crate::audit::Step;
+use crate::facts::{SectionStatus, Stage};
 use crate::policy::Verdict;
 use crate::render::markup::{self, Dialect};
 use crate::render::view::Phrase;
@@ -28,8 +29,6 @@ pub fn escape(s: &str) -> String {
     markup::escape(s, Dialect::Html)
 }
 
-/// The page's CSS: in a file of its own to read and change as CSS, inlined into every page so
-/// that the page stays self-contained.
 /// A phrase of the report, in a span of its tone's class when it has one.
 pub(super) fn phrase(p: &Phrase) -> String {
     match p.tone {
@@ -38,23 +37,88 @@ pub(super) fn phrase(p: &Phrase) -> String {
     }
 }
 
-const STYLE: &str = include_str!("style.css");
+/// The page's CSS: in a file of its own to read and change as CSS, inlined into every page so
+/// that the page stays self-contained. `tlsaudit serve`'s pages use it too: one design.
+pub const STYLE: &str = include_str!("style.css");
 
 /// Writes the whole document.
 pub fn write(out: &mut dyn Write, report: &ScanReport) -> std::io::Result<()> {
     let mut h = String::new();
-    page(&mut h, report).map_err(std::io::Error::other)?;
-    out.write_all(h.as_bytes())
-}
-
-fn page(h: &mut String, report: &ScanReport) -> std::fmt::Result {
     writeln!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>TLS report: {}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>",
         escape(&title(report))
-    )?;
+    )
+    .map_err(std::io::Error::other)?;
+    h.push_str(&body(report));
+    h.push_str("</body>\n</html>\n");
+    out.write_all(h.as_bytes())
+}
+
+/// What the document's `<body>` holds: the heading, each target, the footer. `serve`'s result
+/// page embeds it in a page of its own.
+pub fn body(report: &ScanReport) -> String {
+    let mut h = String::new();
+    // Writing to a String cannot fail.
+    let _ = page(&mut h, report);
+    h
+}
+
+/// The part of a target's report that one finished step of a scan adds (`serve`'s live
+/// progress): the sections of that stage, the grade block, the simulated clients, or the
+/// verdict; empty when the step has nothing to show.
+pub fn step(step: Step, t: &TargetReport) -> String {
+    let mut h = String::new();
+    // Writing to a String cannot fail.
+    let _ = step_into(&mut h, step, t);
+    h
+}
+
+fn step_into(h: &mut String, step: Step, t: &TargetReport) -> std::fmt::Result {
+    match step {
+        Step::Stage(Stage::Versions) => protocols::protocols(h, &t.protocols),
+        Step::Stage(Stage::Suites) => protocols::suites(h, &t.protocols),
+        Step::Stage(Stage::Certs) => t
+            .certificates
+            .as_ref()
+            .map_or(Ok(()), |c| certs::certificates(h, c)),
+        Step::Stage(Stage::Groups) => t.groups.as_ref().map_or(Ok(()), |g| sections::groups(h, g)),
+        Step::Stage(Stage::Sigs) => t
+            .signature_schemes
+            .as_ref()
+            .map_or(Ok(()), |s| sections::signatures(h, s)),
+        Step::Stage(Stage::Features) => t
+            .features
+            .as_ref()
+            .map_or(Ok(()), |f| sections::features(h, f)),
+        Step::Stage(Stage::Http) => t.http.as_ref().map_or(Ok(()), |x| sections::http(h, x)),
+        Step::Stage(Stage::Dns) => t
+            .https_record
+            .as_ref()
+            .map_or(Ok(()), |d| sections::https_record(h, d)),
+        Step::Stage(Stage::Ech) => t.ech.as_ref().map_or(Ok(()), |e| sections::ech(h, e)),
+        Step::Stage(Stage::Weaknesses) => t
+            .weaknesses
+            .as_ref()
+            .map_or(Ok(()), |w| weaknesses::weaknesses(h, w)),
+        Step::Grade => t.grade.as_ref().map_or(Ok(()), |g| {
+            writeln!(h, "<h3>Grade</h3>")?;
+            grade::block(h, g)
+        }),
+        Step::Simulation => t
+            .simulation
+            .as_ref()
+            .map_or(Ok(()), |s| simulation::section(h, s)),
+        Step::Policy => t
+            .policy
+            .as_ref()
+            .map_or(Ok(()), |p| verdict::verdict(h, t, p)),
+    }
+}
+
+fn page(h: &mut String, report: &ScanReport) -> std::fmt::Result {
     writeln!(h, "<h1>TLS report</h1>")?;
     writeln!(
         h,
@@ -72,7 +136,7 @@ fn page(h: &mut String, report: &ScanReport) -> std::fmt::Result {
     }
     writeln!(
         h,
-        "<footer>Written by {} {} from the scan's facts (schema {}).</footer>\n</body>\n</html>",
+        "<footer>Written by {} {} from the scan's facts (schema {}).</footer>",
         escape(&report.tool.name),
         escape(&report.tool.version),
         escape(&report.schema_version)
@@ -146,6 +210,7 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
         escape(t.sni.as_deref().unwrap_or("(none)")),
         match &t.starttls {
             Some(s) => format!("<span class=\"meta\">STARTTLS {}</span>", s.name()),
+            None if !t.transport.is_tcp() => "<span class=\"meta\">over QUIC</span>".into(),
             None => String::new(),
         },
         t.grade.as_ref().map_or_else(String::new, grade::badge)
@@ -175,6 +240,9 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     if let Some(c) = &t.certificates {
         certs::certificates(h, c)?;
     }
+    if let Some(q) = &t.quic {
+        sections::quic(h, q)?;
+    }
     if let Some(g) = &t.groups {
         sections::groups(h, g)?;
     }
@@ -188,22 +256,10 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
         sections::http(h, x)?;
     }
     if let Some(d) = &t.https_record {
-        sections::rows(
-            h,
-            "DNS HTTPS record",
-            d.status,
-            &d.error,
-            crate::render::view::https_record_rows(d),
-        )?;
+        sections::https_record(h, d)?;
     }
     if let Some(e) = &t.ech {
-        sections::rows(
-            h,
-            "Encrypted Client Hello",
-            e.status,
-            &e.error,
-            crate::render::view::ech_rows(e),
-        )?;
+        sections::ech(h, e)?;
     }
     if let Some(w) = &t.weaknesses {
         weaknesses::weaknesses(h, w)?;

@@ -25,7 +25,18 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
     writeln!(
         out,
         "{}{}",
-        style.bold(&format!("{}  [{}]:{}  SNI {}", t.target, ip, t.port, sni)),
+        style.bold(&format!(
+            "{}  [{}]:{}{}  SNI {}",
+            t.target,
+            ip,
+            t.port,
+            if t.transport.is_tcp() {
+                ""
+            } else {
+                " over QUIC"
+            },
+            sni
+        )),
         t.grade.as_ref().map_or_else(String::new, |g| format!(
             "  {}",
             style.bold(&grade::letter(g, style))
@@ -46,6 +57,9 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
     }
     if let Some(c) = &t.certificates {
         certs::section(out, c, style)?;
+    }
+    if let Some(q) = &t.quic {
+        sections::quic(out, q, style)?;
     }
     sections::sections(out, t, style)?;
     if let Some(h) = &t.http {

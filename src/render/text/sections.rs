@@ -222,6 +222,20 @@ pub(super) fn ech(
     Ok(())
 }
 
+/// The QUIC section of a `--quic` scan.
+pub(super) fn quic(
+    out: &mut dyn Write,
+    q: &crate::facts::QuicSection,
+    style: &Style,
+) -> std::io::Result<()> {
+    // An error here may leave the versions known: show them either way.
+    status_line(out, "QUIC", q.status, &q.error, style)?;
+    for (label, value) in crate::render::view::quic_rows(q) {
+        writeln!(out, "    {label:<12} {value}")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
