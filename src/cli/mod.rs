@@ -91,6 +91,8 @@ pub(crate) enum SchemaKind {
     Scan,
     /// `tlsaudit client --format json` (schema/client-report.schema.json).
     Client,
+    /// `GET /api/client` of `tlsaudit serve --tls-listen` (schema/client-test.schema.json).
+    ClientTest,
 }
 
 #[derive(Subcommand, Debug)]
@@ -489,6 +491,7 @@ pub(crate) fn main() -> ExitCode {
                     match report {
                         SchemaKind::Scan => tlsaudit::report::json_schema(),
                         SchemaKind::Client => tlsaudit::client::report::json_schema(),
+                        SchemaKind::ClientTest => tlsaudit::serve::client_test::json_schema(),
                     }
                 );
                 Ok(Exit::Ok)

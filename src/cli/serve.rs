@@ -1,11 +1,13 @@
 //! `tlsaudit serve`: its flags, checked into the library's [`ServeConfig`].
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
 use tlsaudit::policy::profiles;
 use tlsaudit::serve::allow::Cidr;
+use tlsaudit::serve::tls::TlsConfig;
 use tlsaudit::serve::ServeConfig;
 
 use super::exit::Exit;
@@ -45,6 +47,17 @@ pub(crate) struct ServeArgs {
     /// HTTP connections open at once; past it new connections are closed at once.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
     max_connections: u32,
+    /// Also serve the page over TLS on this address, where /client shows the visitor's
+    /// browser its own ClientHello (port 0: any free port; the second stdout line says which).
+    #[arg(long, value_name = "ADDR:PORT")]
+    tls_listen: Option<String>,
+    /// The TLS listener's PEM certificate chain, leaf first (default: a self-signed
+    /// certificate made at start, its SHA-256 fingerprint printed).
+    #[arg(long, value_name = "PEM", requires_all = ["tls_key", "tls_listen"])]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 /// `tlsaudit serve`.
@@ -59,6 +72,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         scan_timeout: seconds("scan-timeout", args.scan_timeout)?,
         header_timeout: seconds("header-timeout", args.header_timeout)?,
         max_connections: args.max_connections,
+        tls: args.tls_listen.map(|listen| TlsConfig {
+            listen,
+            cert_and_key: args.tls_cert.zip(args.tls_key),
+        }),
     };
     tlsaudit::serve::run(config).await?;
     Ok(Exit::Ok)

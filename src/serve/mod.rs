@@ -9,7 +9,8 @@
 //! itself) and, once done, the report with the grade, the simulated clients, a rescan button
 //! and what changed since the target's previous scan; `GET /r` the recent results. The JSON
 //! API is [`API_ROUTES`], described by the OpenAPI document at `/api/openapi.json`
-//! ([`openapi`]).
+//! ([`openapi`]). With `--tls-listen` the same routes are served over TLS as well ([`tls`]),
+//! where `GET /client` and `/api/client` show the visitor's own ClientHello ([`client_test`]).
 //!
 //! Safety: a form that opens connections anywhere is an SSRF tool. A target is resolved once,
 //! its address checked against the allow list (loopback only unless `--allow`), and the scan is
@@ -21,10 +22,12 @@
 //! that lets only the response's own nonce'd style sheet and script run.
 
 pub mod allow;
+pub mod client_test;
 mod jobs;
 pub mod limit;
 pub mod openapi;
 mod page;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -96,6 +99,8 @@ pub struct ServeConfig {
     pub max_connections: u32,
     /// The results store: a SQLite file or a `postgres://` URL (see [`default_store`]).
     pub store: String,
+    /// `--tls-listen` and its certificate: the same page over TLS, with the client test.
+    pub tls: Option<tls::TlsConfig>,
 }
 
 /// The SQLite store `serve` keeps its results in when `--store` is not given:
@@ -131,16 +136,24 @@ struct App {
     store: Store,
     /// Scans admitted and not yet stored, by their id (the store's scan run).
     jobs: std::sync::Mutex<HashMap<i64, Arc<Job>>>,
+    /// Where the TLS listener is, for the links of `/client` over plain HTTP.
+    tls_addr: Option<SocketAddr>,
 }
 
 /// Serves until Ctrl-C.
 pub async fn run(args: ServeConfig) -> anyhow::Result<()> {
     let store = Store::create(&args.store).await?;
-    let app = Arc::new(App::new(&args, store)?);
+    let mut app = App::new(&args, store)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr()?;
+    let tls = match &args.tls {
+        Some(config) => Some(tls::TlsListener::bind(config).await?),
+        None => None,
+    };
+    app.tls_addr = tls.as_ref().map(|t| t.local_addr()).transpose()?;
+    let app = Arc::new(app);
     // One line on stdout, flushed (stdout is line-buffered): scripts and tests read the port.
     println!("tlsaudit serve: listening on http://{addr}/");
     eprintln!(
@@ -156,6 +169,18 @@ pub async fn run(args: ServeConfig) -> anyhow::Result<()> {
     // Every connection lives at most as long as the longest request can (a scan and a margin).
     let connection_limit = app.scan_timeout + header_timeout + Duration::from_secs(30);
     let service = router(app);
+    if let Some(t) = tls {
+        // The second line: the TLS listener and the certificate a visitor can compare.
+        println!(
+            "tlsaudit serve: listening on https://{}/ (client test at /client; {} certificate SHA-256 {})",
+            t.local_addr()?,
+            if t.self_signed { "self-signed" } else { "--tls-cert" },
+            t.fingerprint
+        );
+        let svc = service.clone();
+        let max = args.max_connections;
+        tokio::spawn(t.serve(svc, max, header_timeout, connection_limit));
+    }
     let open = Arc::new(Semaphore::new(args.max_connections as usize));
     let shutdown = tokio::signal::ctrl_c();
     tokio::pin!(shutdown);
@@ -251,6 +276,7 @@ impl App {
             limiter: RateLimiter::new(args.scans_per_minute),
             store,
             jobs: std::sync::Mutex::new(HashMap::new()),
+            tls_addr: None,
         })
     }
 }
@@ -265,6 +291,7 @@ fn api_routes() -> Vec<(&'static str, MethodRouter<Arc<App>>)> {
         ("/api/results", get(api_results)),
         ("/api/results/{id}", get(api_result)),
         ("/api/policies", get(api_policies)),
+        ("/api/client", get(client_test::api)),
         ("/api/openapi.json", get(api_openapi)),
     ]
 }
@@ -279,7 +306,8 @@ fn router(app: Arc<App>) -> Router {
         .route("/", get(form))
         .route("/scan", get(html_scan))
         .route("/r", get(recent_page))
-        .route("/r/{id}", get(result_page));
+        .route("/r/{id}", get(result_page))
+        .route("/client", get(client_test::page));
     for (path, method) in api_routes() {
         r = r.route(path, method);
     }

@@ -9,6 +9,7 @@ use schemars::gen::{SchemaGenerator, SchemaSettings};
 use schemars::JsonSchema;
 use serde_json::{json, Value};
 
+use super::client_test::ClientTest;
 use super::jobs::{DoneEvent, StageEvent};
 use super::{ApiError, PolicyEntry, RecentEntry, ResultView};
 use crate::report::TargetReport;
@@ -46,6 +47,7 @@ pub fn document() -> Value {
     let policies = schema::<Vec<PolicyEntry>>(&mut gen);
     let stage_event = schema::<StageEvent>(&mut gen);
     let done_event = schema::<DoneEvent>(&mut gen);
+    let client_test = schema::<ClientTest>(&mut gen);
     let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
@@ -113,6 +115,18 @@ pub fn document() -> Value {
                 "summary": "The policies a scan can be judged by",
                 "responses": {
                     "200": ok("The policies, the default marked", policies),
+                    "default": default,
+                }
+            }},
+            "/api/client": { "get": {
+                "operationId": "clientTest",
+                "summary": "The ClientHello this request's TLS connection began with, analysed and judged by every policy",
+                "description": "Over the TLS listener (`--tls-listen`) only: each connection is \
+                    judged by the hello it began with. Over plain HTTP the answer is a 400 that \
+                    names the TLS listener's address.",
+                "responses": {
+                    "200": ok("The client check's report of this connection, with a verdict per policy", client_test),
+                    "400": refusal("Not over TLS: there is no ClientHello to show"),
                     "default": default,
                 }
             }},

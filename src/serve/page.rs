@@ -41,13 +41,13 @@ pub fn html(status: StatusCode, body: String) -> Response {
 }
 
 /// A whole page: `head` goes into `<head>` (already escaped), `body` after the site links.
-fn document(nonce: &Nonce, title: &str, head: &str, body: &str) -> String {
+pub(super) fn document(nonce: &Nonce, title: &str, head: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n{head}<style nonce=\"{}\">\n{STYLE}</style>\n</head>\n<body>\n\
          <nav class=\"site\"><a href=\"/\">Scan a server</a><a href=\"/r\">Recent results</a>\
-         <a href=\"/api/openapi.json\">API</a></nav>\n{body}</body>\n</html>\n",
+         <a href=\"/client\">Client test</a><a href=\"/api/openapi.json\">API</a></nav>\n{body}</body>\n</html>\n",
         escape(title),
         nonce.0
     )

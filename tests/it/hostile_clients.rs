@@ -185,7 +185,7 @@ fn table() -> Vec<(Behaviour, Expect)> {
 
 /// A TLS 1.2 hello with two of the seed's suites, padded with `padding` extension bytes,
 /// with `extra` extensions appended.
-fn hello(padding: usize, extra: Vec<Extension>) -> Vec<u8> {
+pub(crate) fn hello(padding: usize, extra: Vec<Extension>) -> Vec<u8> {
     let mut extensions = vec![
         Extension::new(
             ExtensionType::SERVER_NAME,
@@ -222,12 +222,12 @@ fn hello(padding: usize, extra: Vec<Extension>) -> Vec<u8> {
     .to_bytes()
 }
 
-fn record(content_type: u8, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn record(content_type: u8, payload: &[u8]) -> Vec<u8> {
     encode_records(ContentType(content_type), ProtocolVersion::TLS10, payload)
 }
 
 /// The hello as a client sends it: one handshake record.
-fn hello_record() -> Vec<u8> {
+pub(crate) fn hello_record() -> Vec<u8> {
     record(22, &hello(0, vec![]))
 }
 

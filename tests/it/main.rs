@@ -2,6 +2,7 @@
 //! that it starts itself (or, for what no local server does, a scripted one).
 
 mod architecture;
+mod browser;
 mod cert_dates;
 mod certs;
 mod cli;
@@ -32,6 +33,7 @@ mod scan;
 mod scan_many;
 mod scripted;
 mod serve;
+mod serve_client;
 mod simulate;
 mod starttls;
 mod store;

@@ -701,7 +701,7 @@ fn shape_errors(doc: &Value, schema: &Value, v: &Value, at: &str, out: &mut Vec<
     }
 }
 
-fn assert_shape(doc: &Value, schema: &Value, v: &Value, what: &str) {
+pub(crate) fn assert_shape(doc: &Value, schema: &Value, v: &Value, what: &str) {
     let mut errors = Vec::new();
     shape_errors(doc, schema, v, what, &mut errors);
     assert!(errors.is_empty(), "{what}:\n{}", errors.join("\n"));
