@@ -267,7 +267,7 @@ pub fn dns_ech(data: &[u8]) -> Result<usize, String> {
 
 /// STARTTLS: the server's side of the plaintext exchange, read by
 /// [`crate::probe::starttls::negotiate_over`] from memory (what we write is dropped). The
-/// first byte chooses the protocol (its value modulo 6, in [`Starttls::ALL`]'s order).
+/// first byte chooses the protocol (its value modulo 12, in [`Starttls::ALL`]'s order).
 pub fn starttls(data: &[u8]) -> Result<(), String> {
     let Some((&which, replies)) = data.split_first() else {
         return Err("no protocol".into());
@@ -275,7 +275,9 @@ pub fn starttls(data: &[u8]) -> Result<(), String> {
     let proto = Starttls::ALL[usize::from(which) % Starttls::ALL.len()];
     block_on(async {
         let mut stream = tokio::io::join(replies, tokio::io::sink());
-        crate::probe::starttls::negotiate_over(&mut stream, proto, "example.com").await
+        crate::probe::starttls::negotiate_over(&mut stream, proto, "example.com")
+            .await
+            .map_err(|e| e.message)
     })
 }
 

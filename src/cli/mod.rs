@@ -200,7 +200,9 @@ pub(crate) struct ScanArgs {
     pub(crate) ip: Option<IpAddr>,
     /// Speak PROTO's STARTTLS before TLS on every connection (default port: smtp 25, imap 143,
     /// pop3 110, postgres 5432 (SSLRequest), ftp 21 (AUTH TLS), xmpp 5222 (client
-    /// stream to the SNI name or the host)).
+    /// stream to the SNI name or the host), ldap 389 (StartTLS extended operation), mysql 3306
+    /// (SSLRequest), nntp 119, irc 6667, sieve 4190 (ManageSieve), lmtp 24). A target's
+    /// scheme (`submission://host`, `imaps://host`) names its own protocol and port instead.
     #[arg(long, value_name = "PROTO", value_parser = starttls_parser())]
     pub(crate) starttls: Option<Starttls>,
     /// Scan over QUIC (UDP, port 443 by default): TLS 1.3 suites and groups carried in QUIC

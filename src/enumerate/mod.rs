@@ -25,9 +25,9 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use crate::facts::certs::FetchedChains;
-use crate::facts::TargetFacts;
 use crate::facts::{ErrorReason, Stage};
 use crate::facts::{ProtocolResult, SectionStatus, SuiteResult, TlsVersion};
+use crate::facts::{RateLimited, TargetFacts};
 use crate::probe::ctx::{resolve, sni_for};
 use crate::probe::engine::{Engine, ProbeOutcome, ServerFlight};
 use crate::probe::hello::{sslv2_hello, HelloSpec, COMPACT_CHUNK};
@@ -140,6 +140,21 @@ pub async fn scan_target_observed(
     observer: StageObserver<'_>,
 ) -> (TargetFacts, Gathered) {
     let started = Instant::now();
+    // A target's scheme names its own preamble (`imaps://` none, `submission://` SMTP's), and
+    // a service other than HTTPS gets no `GET /` over its TLS.
+    let scoped;
+    let opts = match target.scheme {
+        Some(scheme) => {
+            let mut o = opts.clone();
+            o.starttls = scheme.starttls;
+            if scheme.name != "https" {
+                o.stages.remove(&Stage::Http);
+            }
+            scoped = o;
+            &scoped
+        }
+        None => opts,
+    };
     let sni = sni_for(target, opts.sni.as_deref(), opts.no_sni);
     let mut report = TargetFacts {
         target: target.input.clone(),
@@ -149,6 +164,17 @@ pub async fn scan_target_observed(
         starttls: opts.starttls,
         ..Default::default()
     };
+    if let (true, Some(scheme)) = (opts.quic, target.scheme.filter(|s| s.starttls.is_some())) {
+        // Only a scheme brings both: the flags `--quic` and `--starttls` exclude each other.
+        report.error = Some(format!(
+            "{}: {}:// is STARTTLS over TCP, and --quic scans TLS over UDP: scan it without \
+             --quic",
+            target.input, scheme.name
+        ));
+        report.error_reason = Some(ErrorReason::InvalidTarget);
+        report.protocols = not_scheduled(&opts.versions);
+        return (report, Gathered::default());
+    }
     let addr = match resolve(target, opts.ip).await {
         Ok(a) => a,
         Err(e) => {
@@ -256,6 +282,10 @@ pub async fn scan_target_observed(
         report.replay = replay::replay(&ctx, &opts.replay).await;
     }
     report.connections = ctx.host.connections();
+    report.rate_limited = ctx
+        .host
+        .rate_limit()
+        .map(|r| RateLimited::new(r.evidence, r.retries, r.gave_up));
     report.duration_ms = started.elapsed().as_millis() as u64;
     (report, gathered)
 }

@@ -26,6 +26,6 @@ pub use quic::{QuicSection, Transport};
 pub use replay::ReplayAnswer;
 pub use sections::*;
 pub use status::{ErrorReason, SectionStatus};
-pub use target::{Starttls, TargetFacts};
+pub use target::{RateLimited, Starttls, TargetFacts};
 pub use version::TlsVersion;
 pub use weaknesses::{Verdict, WeaknessCheck, WeaknessesSection};

@@ -32,6 +32,9 @@ pub enum ErrorReason {
     ConnectError,
     /// The plaintext STARTTLS exchange failed before TLS could start.
     StarttlsFailed,
+    /// The server kept turning connections away for now (SMTP 421, "too many connections",
+    /// refused TCP after answering): rate limited, even after pauses and retries.
+    RateLimited,
     /// The server accepted TCP connections but sent not one byte before the read timeout:
     /// after the first probes met that silence, no other probe waited for it again.
     Silent,

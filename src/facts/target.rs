@@ -24,7 +24,9 @@ pub struct TargetFacts {
     pub ip: Option<String>,
     /// The server name sent in SNI, or null when none was sent.
     pub sni: Option<String>,
-    /// The STARTTLS protocol spoken before TLS ("smtp", "imap", "pop3", "postgres", "ftp", "xmpp"), or null.
+    /// The STARTTLS protocol spoken before TLS ("smtp", "imap", "pop3", "postgres", "ftp",
+    /// "xmpp", "ldap", "mysql", "nntp", "irc", "sieve", "lmtp"), or null (TLS from the first
+    /// byte).
     #[serde(default)]
     pub starttls: Option<Starttls>,
     /// Why the target could not be scanned, or null.
@@ -40,6 +42,10 @@ pub struct TargetFacts {
     /// Connections the scan opened to this target: TCP connections, or over QUIC the QUIC
     /// handshakes begun.
     pub connections: u64,
+    /// Present when the server turned connections away for a while (rate limiting): how the
+    /// scan coped, and whether results may be affected. Absent when it never did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<RateLimited>,
     pub duration_ms: u64,
     /// QUIC versions, ALPN and transport parameters (`--quic`); null for a TCP scan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,6 +82,53 @@ pub struct TargetFacts {
     pub replay: Vec<ReplayAnswer>,
 }
 
+/// A server that turned connections away during the scan (SMTP 421, "too many connections",
+/// LDAP busy, refused TCP after answering …). The scan paused and asked again, one connection
+/// at a time, rather than take a refusal for "not supported".
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+pub struct RateLimited {
+    /// Always true when present: the server limited the scan's connections.
+    pub detected: bool,
+    /// Connections asked again after a refusal.
+    pub retries: u64,
+    /// Connections given up on after the last retry; their probes have no answer.
+    pub gave_up: u64,
+    /// What the server said or did the first time, e.g. `421 4.7.0 Error: too many connections`.
+    pub evidence: String,
+    /// Whether the results may be affected, in words.
+    pub note: String,
+}
+
+impl RateLimited {
+    /// The record of a scan whose connections were refused `retries + gave_up` times.
+    pub fn new(evidence: String, retries: u64, gave_up: u64) -> Self {
+        let note = if gave_up == 0 {
+            "every refused connection was answered after a pause (then one connection at a \
+             time): the results are complete"
+                .to_string()
+        } else {
+            format!(
+                "{gave_up} connection(s) were still refused after the last retry: answers \
+                 missing from those probes (a version, suite or feature shown as not supported, \
+                 or a section with an error) may be the limit's doing; scan again later or with \
+                 a lower --rate"
+            )
+        };
+        Self {
+            detected: true,
+            retries,
+            gave_up,
+            evidence,
+            note,
+        }
+    }
+
+    /// Whether some answers may be missing because of the limit.
+    pub fn may_affect_results(&self) -> bool {
+        self.gave_up > 0
+    }
+}
+
 impl TargetFacts {
     pub fn protocol(&self, v: TlsVersion) -> Option<&ProtocolResult> {
         self.protocols.iter().find(|p| p.version == v)
@@ -105,17 +158,35 @@ pub enum Starttls {
     Ftp,
     // XMPP client-to-server STARTTLS (RFC 6120 section 5), answered `<proceed/>` before TLS.
     Xmpp,
+    // LDAP's StartTLS extended operation (RFC 4511 section 4.14), answered success.
+    Ldap,
+    // MySQL / MariaDB: the SSLRequest packet in answer to the server's handshake packet.
+    Mysql,
+    // NNTP `STARTTLS` (RFC 4642), answered 382.
+    Nntp,
+    // IRC `STARTTLS` (IRCv3 tls extension), answered with numeric 670.
+    Irc,
+    // ManageSieve `STARTTLS` (RFC 5804 section 2.2), answered `OK`.
+    Sieve,
+    // LMTP (RFC 2033): SMTP's STARTTLS after `LHLO`.
+    Lmtp,
 }
 
 impl Starttls {
     /// Every protocol, in the order help lists them.
-    pub const ALL: [Starttls; 6] = [
+    pub const ALL: [Starttls; 12] = [
         Starttls::Smtp,
         Starttls::Imap,
         Starttls::Pop3,
         Starttls::Postgres,
         Starttls::Ftp,
         Starttls::Xmpp,
+        Starttls::Ldap,
+        Starttls::Mysql,
+        Starttls::Nntp,
+        Starttls::Irc,
+        Starttls::Sieve,
+        Starttls::Lmtp,
     ];
 
     /// The port the protocol's plaintext service listens on.
@@ -127,6 +198,12 @@ impl Starttls {
             Starttls::Postgres => 5432,
             Starttls::Ftp => 21,
             Starttls::Xmpp => 5222,
+            Starttls::Ldap => 389,
+            Starttls::Mysql => 3306,
+            Starttls::Nntp => 119,
+            Starttls::Irc => 6667,
+            Starttls::Sieve => 4190,
+            Starttls::Lmtp => 24,
         }
     }
 
@@ -139,13 +216,22 @@ impl Starttls {
             Starttls::Postgres => "postgres",
             Starttls::Ftp => "ftp",
             Starttls::Xmpp => "xmpp",
+            Starttls::Ldap => "ldap",
+            Starttls::Mysql => "mysql",
+            Starttls::Nntp => "nntp",
+            Starttls::Irc => "irc",
+            Starttls::Sieve => "sieve",
+            Starttls::Lmtp => "lmtp",
         }
     }
 }
 
 /// A name that is not a STARTTLS protocol's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown STARTTLS protocol '{0}' (use smtp, imap, pop3, postgres, ftp or xmpp)")]
+#[error(
+    "unknown STARTTLS protocol '{0}' (use smtp, imap, pop3, postgres, ftp, xmpp, ldap, mysql, \
+     nntp, irc, sieve or lmtp)"
+)]
 pub struct UnknownStarttls(pub String);
 
 /// Parses a protocol's [`Starttls::name`], in any case.

@@ -39,7 +39,15 @@ pub struct EngineConfig {
     /// New connections per second across all hosts (`--rate`), spaced evenly; `None`: as
     /// fast as the limits allow.
     pub rate: Option<f64>,
+    /// Times one connection is asked again after the server turned it away for now (see
+    /// [`HostHandle::rate_limit`]), each after a pause twice the last.
+    pub rate_limit_retries: u32,
+    /// The first of those pauses; they grow to at most [`MAX_BACKOFF`].
+    pub rate_limit_backoff: Duration,
 }
+
+/// The longest pause between two attempts at a connection the server turned away.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -51,6 +59,10 @@ impl Default for EngineConfig {
             retries: 1,
             max_flight_bytes: 256 * 1024,
             rate: None,
+            // 0.25 + 0.5 + 1 + 2 + 4 + 8 + 5 × 10 s, about 66 s: past a per-minute window
+            // (Postfix's anvil_rate_time_unit) on the way.
+            rate_limit_retries: 11,
+            rate_limit_backoff: Duration::from_millis(250),
         }
     }
 }
@@ -215,6 +227,22 @@ pub struct HostHandle {
     met_silence: Arc<AtomicBool>,
     /// The engine's read timeout, for the silence error.
     read_timeout: Duration,
+    /// What the host's rate limiting did to the scan, once it showed.
+    rate_limit: Arc<std::sync::Mutex<Option<RateLimit>>>,
+    /// One connection at a time once the host has turned one away.
+    throttle: Arc<Semaphore>,
+}
+
+/// A host that turned connections away for a while (too many at once, or too many in a
+/// window) and how the engine coped: it paused and asked again, one connection at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit {
+    /// What the server did the first time, e.g. `421 4.7.0 Error: too many connections …`.
+    pub evidence: String,
+    /// Connections asked again after a refusal.
+    pub retries: u64,
+    /// Connections given up on after the last retry: their probes have no answer.
+    pub gave_up: u64,
 }
 
 impl HostHandle {
@@ -262,11 +290,65 @@ impl HostHandle {
         )
     }
 
+    /// How the host limited the rate of connections, if it did.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// Whether a connection to this host was given up on after its last retry.
+    fn gave_up(&self) -> bool {
+        self.rate_limit
+            .lock()
+            .is_ok_and(|g| g.as_ref().is_some_and(|r| r.gave_up > 0))
+    }
+
+    /// Whether the host has turned a connection away for now.
+    fn rate_limited(&self) -> bool {
+        self.rate_limit.lock().is_ok_and(|g| g.is_some())
+    }
+
+    /// Counts a refusal: a retry to come, or (`retry` false) one given up on.
+    fn refused(&self, evidence: &str, retry: bool) {
+        if let Ok(mut g) = self.rate_limit.lock() {
+            let r = g.get_or_insert_with(|| RateLimit {
+                evidence: evidence.to_string(),
+                retries: 0,
+                gave_up: 0,
+            });
+            if retry {
+                r.retries += 1;
+            } else {
+                r.gave_up += 1;
+            }
+        }
+    }
+
     fn failed(&self, e: ConnectError) -> ConnectError {
         if let Ok(mut g) = self.last_failure.lock() {
             *g = Some(e.reason);
         }
         e
+    }
+}
+
+/// Times a connection closed before its STARTTLS greeting is asked again while no connection
+/// to the host has been answered yet.
+const EARLY_DROP_RETRIES: u32 = 2;
+
+/// A failed connection attempt, as [`Engine::connect`] handles it.
+#[derive(Debug)]
+struct Failed {
+    error: ConnectError,
+    /// Closed before the STARTTLS greeting by a host that has answered no connection yet.
+    early_drop: bool,
+}
+
+impl From<ConnectError> for Failed {
+    fn from(error: ConnectError) -> Self {
+        Failed {
+            error,
+            early_drop: false,
+        }
     }
 }
 
@@ -305,11 +387,28 @@ impl Engine {
             answered: Arc::default(),
             met_silence: Arc::default(),
             read_timeout: self.cfg.read_timeout,
+            rate_limit: Arc::default(),
+            throttle: Arc::new(Semaphore::new(1)),
         }
+    }
+
+    /// The pause before the `n`th retry (from 0) of a connection the server turned away.
+    fn backoff(&self, n: u32) -> Duration {
+        let factor = 1u32.checked_shl(n.min(16)).unwrap_or(u32::MAX);
+        self.cfg
+            .rate_limit_backoff
+            .saturating_mul(factor)
+            .min(MAX_BACKOFF)
     }
 
     /// Opens a TCP connection under both limits, counting it. The permits live as long as the
     /// stream. A host that has proven silent ([`HostHandle::silence`]) gets no more connections.
+    ///
+    /// A server that turns the connection away for now (a STARTTLS "busy" answer such as SMTP's
+    /// 421, or a refused TCP connection after earlier ones were answered: a rate limit) is
+    /// asked again after a growing pause, up to `rate_limit_retries` times; from then on the
+    /// host gets one connection at a time. The refusal is recorded ([`HostHandle::rate_limit`])
+    /// so the report can say its results may be affected.
     pub async fn connect(&self, host: &HostHandle) -> Result<Connection, ConnectError> {
         if let Some(e) = host.silence() {
             return Err(host.failed(e));
@@ -320,10 +419,54 @@ impl Engine {
                 format!("{}: a QUIC target takes no TCP connection", host.addr),
             ));
         }
-        self.try_connect(host).await.map_err(|e| host.failed(e))
+        let mut n = 0;
+        loop {
+            match self.try_connect(host).await {
+                Err(Failed { error: e, .. }) if e.reason == ErrorReason::RateLimited => {
+                    // Once one connection has been given up on, the host's limit outlasts
+                    // our patience (or the server is gone): later ones fail at once, so a scan
+                    // waits out the backoff once, not once per probe.
+                    let retry = n < self.cfg.rate_limit_retries && !host.gave_up();
+                    host.refused(&e.message, retry);
+                    if !retry {
+                        let why = if n == 0 {
+                            "not retried: an earlier connection was still refused after every \
+                             retry"
+                                .to_string()
+                        } else {
+                            format!(
+                                "still refused after {n} retries over {:?}",
+                                (0..n).map(|i| self.backoff(i)).sum::<Duration>()
+                            )
+                        };
+                        return Err(host.failed(ConnectError::new(
+                            ErrorReason::RateLimited,
+                            format!(
+                                "{} ({why}: the server limits connections; scan again later \
+                                 or with a lower --rate)",
+                                e.message
+                            ),
+                        )));
+                    }
+                    tokio::time::sleep(self.backoff(n)).await;
+                    n += 1;
+                }
+                // The first connections of a scan may meet a limit before any has been
+                // answered: asked again, they tell a limit (another connection is answered by
+                // then) from a service that drops everyone.
+                Err(Failed {
+                    early_drop: true, ..
+                }) if n < EARLY_DROP_RETRIES => {
+                    tokio::time::sleep(self.backoff(n)).await;
+                    n += 1;
+                }
+                Err(f) => return Err(host.failed(f.error)),
+                Ok(c) => return Ok(c),
+            }
+        }
     }
 
-    async fn try_connect(&self, host: &HostHandle) -> Result<Connection, ConnectError> {
+    async fn try_connect(&self, host: &HostHandle) -> Result<Connection, Failed> {
         let mut last_err = ConnectError::new(ErrorReason::ConnectError, "no connection attempted");
         let closed = |e: tokio::sync::AcquireError| {
             ConnectError::new(ErrorReason::ConnectError, e.to_string())
@@ -339,6 +482,17 @@ impl Engine {
                 .await
                 .map_err(closed)?;
             let global_permit = self.global.clone().acquire_owned().await.map_err(closed)?;
+            let throttle = if host.rate_limited() {
+                Some(
+                    host.throttle
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .map_err(closed)?,
+                )
+            } else {
+                None
+            };
             // The slot is taken with the permits in hand: a slot is never spent waiting.
             if let Some(p) = &self.pacer {
                 p.wait().await;
@@ -360,29 +514,53 @@ impl Engine {
                         {
                             Ok(Ok(())) => {}
                             Ok(Err(e)) => {
-                                return Err(ConnectError::new(
-                                    ErrorReason::StarttlsFailed,
-                                    format!("{}: {e}", host.addr),
-                                ))
+                                // A close before the greeting counts once the host has
+                                // answered other connections (see `StarttlsError::dropped`).
+                                let answered = host.answered.load(Ordering::Relaxed);
+                                let reason = if e.busy || (e.dropped && answered) {
+                                    ErrorReason::RateLimited
+                                } else {
+                                    ErrorReason::StarttlsFailed
+                                };
+                                return Err(Failed {
+                                    error: ConnectError::new(reason, format!("{}: {e}", host.addr)),
+                                    early_drop: e.dropped && !answered,
+                                });
                             }
                             Err(_) => {
                                 return Err(ConnectError::new(
                                     ErrorReason::StarttlsFailed,
                                     format!("{}: STARTTLS ({}) timed out", host.addr, proto.name()),
-                                ))
+                                )
+                                .into())
                             }
                         }
                     }
                     return Ok(Connection {
                         stream,
                         _permits: (host_permit, global_permit),
+                        _throttle: throttle,
                     });
                 }
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    // Refused after the host answered on earlier connections: a limit on
+                    // connections (a firewall's connection limit rejecting with a reset) or a
+                    // server restarting, not a port that is closed.
+                    if host.answered.load(Ordering::Relaxed) {
+                        return Err(ConnectError::new(
+                            ErrorReason::RateLimited,
+                            format!(
+                                "{}: connection refused after earlier connections were answered",
+                                host.addr
+                            ),
+                        )
+                        .into());
+                    }
                     return Err(ConnectError::new(
                         ErrorReason::ConnectionRefused,
                         format!("{}: connection refused", host.addr),
-                    ));
+                    )
+                    .into());
                 }
                 Ok(Err(e)) => {
                     last_err =
@@ -399,7 +577,7 @@ impl Engine {
                 }
             }
         }
-        Err(last_err)
+        Err(last_err.into())
     }
 
     /// A slot for one QUIC handshake under both limits and the pacer, counted like a TCP
@@ -567,6 +745,8 @@ pub struct Connection {
         tokio::sync::OwnedSemaphorePermit,
         tokio::sync::OwnedSemaphorePermit,
     ),
+    /// The host's one-at-a-time permit, once it has limited us.
+    _throttle: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 fn io_outcome(e: &std::io::Error) -> ProbeOutcome {

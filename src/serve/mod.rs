@@ -446,13 +446,12 @@ impl App {
         }
         let starttls = match field(&q.starttls) {
             None | Some("none") => None,
-            Some(s) => Some(
-                s.parse::<Starttls>().map_err(|_| {
-                    Refusal::BadInput(format!(
-                        "unknown STARTTLS protocol '{s}' (use smtp, imap, pop3, postgres, ftp, xmpp or none)"
-                    ))
-                })?,
-            ),
+            Some(s) => Some(s.parse::<Starttls>().map_err(|_| {
+                Refusal::BadInput(format!(
+                    "unknown STARTTLS protocol '{s}' (use {} or none)",
+                    Starttls::ALL.map(Starttls::name).join(", ")
+                ))
+            })?),
         };
         let judge = match field(&q.policy).unwrap_or(&self.default_policy) {
             "none" => None,

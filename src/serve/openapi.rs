@@ -41,6 +41,10 @@ pub fn document() -> Value {
             "schema": { "type": "string" }
         })
     };
+    let starttls_names = format!(
+        "{}, or none; a scheme in the target (imaps://, submission://) decides instead",
+        crate::facts::Starttls::ALL.map(|p| p.name()).join(", ")
+    );
     let report = schema::<TargetReport>(&mut gen);
     let recent = schema::<Vec<RecentEntry>>(&mut gen);
     let result = schema::<ResultView>(&mut gen);
@@ -64,7 +68,7 @@ pub fn document() -> Value {
                 "parameters": [
                     query("target", true, "HOST[:PORT], an address, or a URL"),
                     query("policy", false, "A policy of /api/policies, or none; the server's default when absent"),
-                    query("starttls", false, "smtp, imap, pop3, postgres, ftp, xmpp, or none"),
+                    query("starttls", false, &starttls_names),
                 ],
                 "responses": {
                     "200": ok("The judged target: one targets[] entry of `tlsaudit scan --format json`", report),

@@ -92,6 +92,12 @@ pub fn form(
          <option value=\"postgres\">PostgreSQL (port 5432 by default)</option>\n\
          <option value=\"ftp\">FTP (port 21 by default)</option>\n\
          <option value=\"xmpp\">XMPP (port 5222 by default)</option>\n\
+         <option value=\"ldap\">LDAP (port 389 by default)</option>\n\
+         <option value=\"mysql\">MySQL / MariaDB (port 3306 by default)</option>\n\
+         <option value=\"nntp\">NNTP (port 119 by default)</option>\n\
+         <option value=\"irc\">IRC (port 6667 by default)</option>\n\
+         <option value=\"sieve\">ManageSieve (port 4190 by default)</option>\n\
+         <option value=\"lmtp\">LMTP (port 24 by default)</option>\n\
          </select>\n\
          <button type=\"submit\">Scan</button>\n\
          </form>\n\

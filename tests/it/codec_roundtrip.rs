@@ -410,7 +410,9 @@ fn starttls(proto: Starttls, replies: &[u8]) -> (Result<(), String>, Vec<u8>) {
     let mut rest = replies;
     let result = rt.block_on(async {
         let mut stream = tokio::io::join(&mut rest, tokio::io::sink());
-        negotiate_over(&mut stream, proto, "example.com").await
+        negotiate_over(&mut stream, proto, "example.com")
+            .await
+            .map_err(|e| e.message)
     });
     (result, rest.to_vec())
 }
@@ -428,10 +430,16 @@ fn starttls_replies_complete_and_every_prefix_is_an_error() {
         ("seed-ftp-vsftpd", Starttls::Ftp),
         ("seed-ftp-multiline", Starttls::Ftp),
         ("seed-xmpp-prosody", Starttls::Xmpp),
+        ("seed-ldap-slapd", Starttls::Ldap),
+        ("seed-mysql-mariadb", Starttls::Mysql),
+        ("seed-nntp-inn", Starttls::Nntp),
+        ("seed-irc-inspircd", Starttls::Irc),
+        ("seed-sieve-dovecot", Starttls::Sieve),
+        ("seed-lmtp-dovecot", Starttls::Lmtp),
     ] {
         let seed = corpus_file("starttls", name);
         assert_eq!(
-            Starttls::ALL[usize::from(seed[0]) % 6],
+            Starttls::ALL[usize::from(seed[0]) % Starttls::ALL.len()],
             proto,
             "{name}: the first byte picks the protocol"
         );

@@ -365,7 +365,7 @@ fn bad_input_is_a_400_that_says_why() {
         ),
         (
             "target=127.0.0.1:1&starttls=gopher",
-            "unknown STARTTLS protocol 'gopher' (use smtp, imap, pop3, postgres, ftp, xmpp or none)",
+            "unknown STARTTLS protocol 'gopher' (use smtp, imap, pop3, postgres, ftp, xmpp, ldap, mysql, nntp, irc, sieve, lmtp or none)",
         ),
     ] {
         let r = get(&srv.addr, &format!("/api/scan?{query}"));

@@ -252,3 +252,26 @@ async fn xmpp_starttls() {
     );
     assert!(r.protocols.iter().all(|p| !p.supported));
 }
+
+/// A scheme that names STARTTLS brings it to a `--quic` scan, which cannot carry it: the target
+/// is refused before any packet is sent.
+#[tokio::test]
+async fn a_starttls_scheme_under_quic_is_an_invalid_target() {
+    let opts = ScanOptions {
+        quic: true,
+        ..Default::default()
+    };
+    let (r, _) = scan_with("submission://127.0.0.1:1", EngineConfig::default(), opts).await;
+    assert_eq!(
+        r.error.as_deref(),
+        Some(
+            "submission://127.0.0.1:1: submission:// is STARTTLS over TCP, and --quic scans TLS \
+             over UDP: scan it without --quic"
+        )
+    );
+    assert_eq!(
+        r.error_reason,
+        Some(tlsaudit::facts::ErrorReason::InvalidTarget)
+    );
+    assert_eq!(r.connections, 0);
+}

@@ -276,6 +276,21 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
             escape(&rest)
         )?;
     }
+    if let Some(r) = &t.rate_limited {
+        writeln!(
+            h,
+            "<p class=\"{}\"><strong>Rate limited:</strong> {} connection(s) retried after \
+             refusals (first: {}). <span class=\"dim\">{}</span></p>",
+            if r.may_affect_results() {
+                "error"
+            } else {
+                "weak"
+            },
+            r.retries + r.gave_up,
+            escape(&r.evidence),
+            escape(&r.note)
+        )?;
+    }
     writeln!(
         h,
         "<p class=\"dim\">{} connections, {} ms</p>\n</section>",

@@ -87,6 +87,19 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
             style.dim(&rest)
         )?;
     }
+    if let Some(r) = &t.rate_limited {
+        let head = format!(
+            "Rate limited: {} connection(s) retried after refusals (first: {})",
+            r.retries + r.gave_up,
+            r.evidence
+        );
+        let paint = if r.may_affect_results() {
+            Style::red
+        } else {
+            Style::yellow
+        };
+        writeln!(out, "  {}  {}", paint(style, &head), style.dim(&r.note))?;
+    }
     writeln!(
         out,
         "  {}",
