@@ -740,9 +740,15 @@ enum Resolver {
 /// A scripted resolver on 127.0.0.1 (UDP, and TCP on the same port), answering every query
 /// as `how` says.
 fn scripted_resolver(how: Resolver) -> SocketAddr {
-    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    // The kernel's free UDP port may be taken for TCP: try a few until both bind.
+    let (udp, tcp) = (0..20)
+        .find_map(|_| {
+            let udp = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+            let tcp = TcpListener::bind(udp.local_addr().ok()?).ok()?;
+            Some((udp, tcp))
+        })
+        .expect("a loopback port free for UDP and TCP");
     let addr = udp.local_addr().unwrap();
-    let tcp = TcpListener::bind(addr).unwrap();
     // The reply to `query`: its header and question, QR (and TC) set, response code `rcode`.
     fn reply(query: &[u8], tc: bool, rcode: u8) -> Vec<u8> {
         let mut r = query.to_vec();
