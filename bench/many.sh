@@ -31,8 +31,8 @@ print("\n".join(str(s.getsockname()[1]) for s in socks))
 PY
 listens=$(sed 's/.*/    listen 127.0.0.1:& ssl;/' "$work/ports")
 cat >"$work/nginx.conf" <<CONF
-daemon off; master_process off; worker_processes 1; worker_rlimit_nofile 65536; pid $work/pid; error_log $work/error.log;
-events { worker_connections 8192; }
+daemon off; master_process off; worker_processes 1; worker_rlimit_nofile $(ulimit -Hn); pid $work/pid; error_log $work/error.log;
+events { worker_connections $((N + 4096)); }
 http { access_log off; client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work; uwsgi_temp_path $work; scgi_temp_path $work;
   server {
 $listens
@@ -41,10 +41,17 @@ $listens
     ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:AES128-GCM-SHA256;
   } }
 CONF
-ulimit -n 65536 2>/dev/null || true
+# nginx needs a descriptor per listening port beside its connections.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 /usr/sbin/nginx -c "$work/nginx.conf" -p "$work" </dev/null >/dev/null 2>&1 &
 pid=$!
 sleep 1
+# Up to a minute for many listening sockets; a server that did not start is said, not scanned.
+for _ in $(seq 600); do
+  kill -0 "$pid" 2>/dev/null || { echo "nginx did not start:"; cat "$work/error.log"; exit 2; }
+  (exec 3<>"/dev/tcp/127.0.0.1/$(tail -1 "$work/ports")") 2>/dev/null && break
+  sleep 0.1
+done
 sed 's/^/127.0.0.1:/' "$work/ports" >"$work/targets"
 DEAD=${DEAD:-0}
 if [ "$DEAD" -gt 0 ]; then
@@ -54,12 +61,16 @@ if [ "$DEAD" -gt 0 ]; then
   python3 - "$ndead" "$work/dead" <<'PY' &
 import socket, sys, time
 n, out = int(sys.argv[1]), sys.argv[2]
-closed = []
-for _ in range(n // 2):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); closed.append(s.getsockname()[1]); s.close()
+# The closed ports are let go only once every port is taken, so no silent listener gets one.
+held = [socket.socket() for _ in range(n // 2)]
+for s in held:
+    s.bind(("127.0.0.1", 0))
 silent = []
 for _ in range(n - n // 2):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1024); silent.append(s)
+closed = [s.getsockname()[1] for s in held]
+for s in held:
+    s.close()
 with open(out, "w") as f:
     f.write("\n".join(f"127.0.0.1:{p}" for p in closed + [s.getsockname()[1] for s in silent]) + "\n")
 time.sleep(86400)
@@ -91,9 +102,9 @@ printf '%-9s %8s %10s %16s %14s\n' tool targets "wall (s)" "conns/target" "peak 
 read -r t m u sy < <(tail -1 "$work/t.tlsaudit")  # after any "Command exited with" line
 # The server's CPU time (clock ticks in /proc/PID/stat, fields 14 and 15) beside ours.
 server_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$pid/stat" 2>/dev/null || echo "?")
-conns=$(python3 -c "import json,sys; r=[json.loads(l) for l in open('$work/out.jsonl')]; print(round(sum(x['connections'] for x in r)/len(r),1), sum(1 for x in r if x['error']), len(r))")
+conns=$(python3 -c "import json,sys; r=[json.loads(l) for l in open('$work/out.jsonl')]; print(round(sum(x['connections'] for x in r)/len(r),1), sum(1 for x in r if x['error']), len(set(x['target'] for x in r)))")
 read -r cpt errs lines <<<"$conns"
-printf '%-9s %8d %10.2f %16s %14.1f   (reports: %s, with an error: %s; %.0f scans a minute; CPU s: tlsaudit %.1f, nginx %s)\n' tlsaudit "$N" "$t" "$cpt" "$(echo "$m/1024" | bc -l)" "$lines" "$errs" "$(echo "$N * 60 / $t" | bc -l)" "$(echo "$u + $sy" | bc -l)" "$server_cpu"
+printf '%-9s %8d %10.2f %16s %14.1f   (distinct targets reported: %s, with an error: %s; %.0f scans a minute; CPU s: tlsaudit %.1f, nginx %s)\n' tlsaudit "$N" "$t" "$cpt" "$(echo "$m/1024" | bc -l)" "$lines" "$errs" "$(echo "$N * 60 / $t" | bc -l)" "$(echo "$u + $sy" | bc -l)" "$server_cpu"
 SSLYZE=$(command -v sslyze || { [ -x /opt/sslyze-venv/bin/sslyze ] && echo /opt/sslyze-venv/bin/sslyze; } || true)
 if [ -n "$SSLYZE" ] && [[ "${PEERS:-sslyze}" == *sslyze* ]]; then
   /usr/bin/time -f '%e %M' -o "$work/t.sslyze" "$SSLYZE" --sslv2 --sslv3 --tlsv1 --tlsv1_1 --tlsv1_2 --tlsv1_3 \
