@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")"
 RUNS=${RUNS:-10000000}
-TARGETS=${*:-"sslv2 ocsp handshake records tls12_client starttls client_hello x509 quic"}
+TARGETS=${*:-"sslv2 ocsp handshake records tls12_client starttls client_hello x509 quic dns_ech"}
 mkdir -p logs
 for t in $TARGETS; do
     start=$(date +%s)

@@ -29,7 +29,7 @@ use crate::wire::{
 };
 
 /// The fuzz targets, by the name of their `fuzz/fuzz_targets/*.rs` file and corpus folder.
-pub const TARGETS: [&str; 9] = [
+pub const TARGETS: [&str; 10] = [
     "records",
     "handshake",
     "sslv2",
@@ -39,6 +39,7 @@ pub const TARGETS: [&str; 9] = [
     "client_hello",
     "tls12_client",
     "quic",
+    "dns_ech",
 ];
 
 /// Runs the entry point of `target` on `data`; false when there is no such target.
@@ -53,6 +54,7 @@ pub fn run(target: &str, data: &[u8]) -> bool {
         "client_hello" => _ = client_hello(data),
         "tls12_client" => _ = tls12_client(data),
         "quic" => _ = quic(data),
+        "dns_ech" => _ = dns_ech(data),
         _ => return false,
     }
     true
@@ -214,6 +216,53 @@ pub fn x509(data: &[u8]) -> CertChain {
 pub fn ocsp(data: &[u8]) -> OcspStaple {
     let _ = certs::ocsp::read(data, Some(&[0x01]));
     certs::ocsp::read(data, None)
+}
+
+/// What the DNS and ECH stages read from servers, chosen by the first byte: 0, a resolver's
+/// answer to an HTTPS question ([`crate::probe::dns::decode_answer`], `ech` values decoded);
+/// 1, an ECHConfigList (which must encode back to its bytes); 2, a server's TLS 1.3 flight
+/// read up to its EncryptedExtensions ([`crate::probe::tls13::FlightReader13`], with keys
+/// set after the ServerHello so encrypted records are tried); else the ClientHello's
+/// `encrypted_client_hello` extension.
+pub fn dns_ech(data: &[u8]) -> Result<usize, String> {
+    use crate::probe::tls13::{FlightEvent, FlightReader13, Suite};
+    use crate::wire::ech::{EchClientHello, EchConfigList};
+    let Some((&which, rest)) = data.split_first() else {
+        return Err("empty".into());
+    };
+    match which {
+        0 => crate::probe::dns::decode_answer(rest, "fuzz.example").map(|a| a.records.len()),
+        1 => {
+            let list = EchConfigList::from_bytes(rest).map_err(|e| e.to_string())?;
+            assert_eq!(
+                list.to_bytes(),
+                rest,
+                "an ECHConfigList encodes back to its bytes"
+            );
+            let _ = list.usable();
+            let info = crate::facts::ech::EchConfigListInfo::from_wire(rest);
+            Ok(info.configs.len())
+        }
+        2 => {
+            let mut reader = FlightReader13::new(max_flight());
+            reader.feed(rest)?;
+            let mut events = 0;
+            while let Some(event) = reader.next_event()? {
+                events += 1;
+                if let (FlightEvent::ServerHello(..), Some(suite)) =
+                    (&event, Suite::from_id(0x1301))
+                {
+                    if let Some(d) = suite.decrypter(&[0; 32]) {
+                        reader.keys(d);
+                    }
+                }
+            }
+            Ok(events)
+        }
+        _ => EchClientHello::from_bytes(rest)
+            .map(|e| e.to_bytes().len())
+            .map_err(|e| e.to_string()),
+    }
 }
 
 /// STARTTLS: the server's side of the plaintext exchange, read by

@@ -283,6 +283,18 @@ pub(crate) struct ScanArgs {
     /// then cannot be judged (it needs HSTS): the grade says incomplete.
     #[arg(long)]
     pub(crate) no_http: bool,
+    /// The DNS resolver that answers the HTTPS record query (RFC 9460), IP[:PORT] (port 53 by
+    /// default). Default: the first nameserver of /etc/resolv.conf. With --ip, the record is
+    /// looked up only when this is given.
+    #[arg(long, value_name = "IP[:PORT]", value_parser = tlsaudit::probe::dns::parse_resolver)]
+    pub(crate) resolver: Option<std::net::SocketAddr>,
+    /// Skip the DNS stage (the target's HTTPS record, and with it the ECH config it publishes).
+    #[arg(long, conflicts_with = "resolver")]
+    pub(crate) no_dns: bool,
+    /// An ECHConfigList in base64 (as in an HTTPS record's ech= value) for a real ECH
+    /// handshake, instead of the one the HTTPS record publishes.
+    #[arg(long, value_name = "BASE64", value_parser = parse_ech_config)]
+    pub(crate) ech_config: Option<EchConfigArg>,
     /// Trust stores to judge chains against, comma-separated: mozilla (webpki-roots), system
     /// (/etc/ssl/certs/ca-certificates.crt), none. Default: mozilla.
     #[arg(long, value_delimiter = ',', value_name = "STORES")]
@@ -302,7 +314,7 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub(crate) expiry_warn_days: u32,
     /// Scan only these stages, comma-separated:
-    /// versions,suites,groups,sigs,certs,features,weaknesses,http. Versions always run, and
+    /// versions,suites,groups,sigs,certs,features,weaknesses,http,dns,ech. Versions always run, and
     /// suites with any stage but versions (the others build on them), features with weaknesses;
     /// `--only versions` alone: one hello per version, suites not enumerated.
     /// Default: all.
@@ -330,8 +342,26 @@ pub(crate) struct ScanArgs {
 
 fn parse_stage(s: &str) -> Result<Stage, String> {
     Stage::parse(s).ok_or_else(|| {
-        format!("unknown stage '{s}' (use versions, suites, groups, sigs, certs, features, weaknesses, http)")
+        format!("unknown stage '{s}' (use versions, suites, groups, sigs, certs, features, weaknesses, http, dns, ech)")
     })
+}
+
+/// The bytes of an ECHConfigList given with `--ech-config` (a newtype: clap would read a
+/// bare `Vec<u8>` as many values).
+#[derive(Debug, Clone)]
+pub(crate) struct EchConfigArg(pub(crate) Vec<u8>);
+
+/// `--ech-config`: base64 of an ECHConfigList that decodes (RFC 9849 section 4).
+fn parse_ech_config(s: &str) -> Result<EchConfigArg, String> {
+    use base64::Engine;
+    use tlsaudit::wire::Codec;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|e| format!("not base64: {e}"))?;
+    tlsaudit::wire::ech::EchConfigList::from_bytes(&bytes).map_err(|e| {
+        format!("not an ECHConfigList (RFC 9849 section 4): {e}; give the ech= value of an HTTPS record")
+    })?;
+    Ok(EchConfigArg(bytes))
 }
 
 #[derive(Args, Debug, Clone)]

@@ -238,10 +238,13 @@ pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
         .into_iter()
         .filter(|s| !(args.no_certs && *s == Stage::Certs))
         .filter(|s| !(args.no_http && *s == Stage::Http))
+        .filter(|s| !(args.no_dns && *s == Stage::Dns))
         .filter(|s| !args.quic || quic_stages.contains(s))
         .collect(),
         quick: args.quick,
         replay: Vec::new(),
+        resolver: args.resolver,
+        ech_config: args.ech_config.as_ref().map(|c| c.0.clone()),
         quic: args.quic,
     }
 }
@@ -594,11 +597,25 @@ mod tests {
         );
         assert!(!o.enumerates_suites());
         let o = parse(&["--quick"]).unwrap();
-        assert_eq!(o.stages.len(), 8);
+        assert_eq!(o.stages.len(), 10);
         assert!(o.quick);
         let o = parse(&["--no-http"]).unwrap();
-        assert_eq!(o.stages.len(), 7);
+        assert_eq!(o.stages.len(), 9);
         assert!(!o.runs(tlsaudit::facts::Stage::Http));
+        // The DNS stage: its resolver, off with --no-dns, which a resolver contradicts.
+        let o = parse(&["--no-dns"]).unwrap();
+        assert!(!o.runs(tlsaudit::facts::Stage::Dns) && o.runs(tlsaudit::facts::Stage::Ech));
+        let o = parse(&["--resolver", "127.0.0.1:5353"]).unwrap();
+        assert_eq!(o.resolver, Some(([127, 0, 0, 1], 5353).into()));
+        assert!(parse(&["--resolver", "127.0.0.1", "--no-dns"]).is_err());
+        let e = parse(&["--resolver", "dns.example"]).unwrap_err();
+        assert!(e.to_string().contains("not a resolver address"), "{e}");
+        // --ech-config: the ech= value of an HTTPS record, checked when parsed.
+        let config = "AEX+DQBBqQAgACCgM6YbSWu4X2g2CXBY2Yx9ZWLTcJz5WhKC/9F7Az47OAAEAAEAAQASY2xvdWRmbGFyZS1lY2guY29tAAA=";
+        let o = parse(&["--ech-config", config]).unwrap();
+        assert_eq!(o.ech_config.as_ref().map(Vec::len), Some(71));
+        let e = parse(&["--ech-config", "%%%"]).unwrap_err();
+        assert!(e.to_string().contains("not base64"), "{e}");
         let o = parse(&["--only", "http"]).unwrap();
         assert_eq!(
             o.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),

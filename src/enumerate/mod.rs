@@ -8,6 +8,8 @@
 //! hellos) travels to the later stages in [`Ctx::compact`].
 
 pub mod chains;
+pub mod dns;
+pub mod ech;
 pub mod eliminate;
 pub mod features;
 pub mod groups;
@@ -54,6 +56,12 @@ pub struct ScanOptions {
     pub quick: bool,
     /// Recorded client hellos to replay (live handshake simulation), one connection each.
     pub replay: Vec<replay::ReplayHello>,
+    /// The DNS resolver for the HTTPS record (`--resolver`); `None`: the system's
+    /// (/etc/resolv.conf).
+    pub resolver: Option<std::net::SocketAddr>,
+    /// An ECHConfigList for the real ECH handshake (`--ech-config`), used instead of the
+    /// HTTPS record's.
+    pub ech_config: Option<Vec<u8>>,
     /// Scan over QUIC ([`quic`]): TLS 1.3 only, in QUIC handshakes over UDP.
     pub quic: bool,
 }
@@ -86,6 +94,8 @@ impl Default for ScanOptions {
             stages: Stage::ALL.into_iter().collect(),
             quick: false,
             replay: Vec::new(),
+            resolver: None,
+            ech_config: None,
             quic: false,
         }
     }
@@ -188,8 +198,13 @@ pub async fn scan_target_observed(
         compact: false,
     };
 
-    let (protocols, mut gathered) =
-        scan_protocols(&ctx, &opts.versions, opts.enumerates_suites()).await;
+    // The DNS lookup needs no connection to the target: beside the protocol stage.
+    let dns_wait = engine.config().read_timeout;
+    let ((protocols, mut gathered), https_record) = tokio::join!(
+        scan_protocols(&ctx, &opts.versions, opts.enumerates_suites()),
+        dns::scan(target, opts, dns_wait),
+    );
+    report.https_record = https_record;
     ctx.compact = gathered.compact;
     report.protocols = protocols;
     // A target that does not accept TCP is an error of the target, not a set of "no" answers.
@@ -210,6 +225,9 @@ pub async fn scan_target_observed(
             observer(Stage::Suites, &report, &gathered);
         }
     }
+    if report.https_record.is_some() {
+        observer(Stage::Dns, &report, &gathered);
+    }
     if opts.runs(Stage::Certs) && report.error.is_none() {
         gathered.chains = Some(chains::fetch(&ctx, &report.protocols, &gathered).await);
         observer(Stage::Certs, &report, &gathered);
@@ -217,18 +235,21 @@ pub async fn scan_target_observed(
     if report.error.is_none() {
         // Later stages only vary the dimension under test, using what the protocol stage found.
         let prior = prior::Prior::from_protocols(&report.protocols);
-        let (groups, signatures, features) = tokio::join!(
+        let (groups, signatures, features, ech) = tokio::join!(
             groups::scan(&ctx, &prior, opts),
             sigs::scan(&ctx, &prior, opts),
             features::scan(&ctx, &prior, &gathered, opts),
+            ech::scan(&ctx, &report.protocols, report.https_record.as_ref(), opts),
         );
         report.groups = groups;
         report.signature_schemes = signatures;
         report.features = features;
+        report.ech = ech;
         for (stage, ran) in [
             (Stage::Groups, report.groups.is_some()),
             (Stage::Sigs, report.signature_schemes.is_some()),
             (Stage::Features, report.features.is_some()),
+            (Stage::Ech, report.ech.is_some()),
         ] {
             if ran {
                 observer(stage, &report, &gathered);

@@ -3,6 +3,8 @@
 //! analysis, policies, the grade) and everything that shows (renderers) reads it.
 
 pub mod certs;
+pub mod dns;
+pub mod ech;
 pub mod finding;
 pub mod http;
 pub mod protocols;
@@ -15,6 +17,8 @@ pub mod version;
 pub mod weaknesses;
 
 pub use certs::CertificatesSection;
+pub use dns::{HttpsRecord, HttpsRecordSection};
+pub use ech::{EchOutcome, EchProbe, EchSection};
 pub use finding::{Finding, Severity};
 pub use http::{Hsts, HttpSection};
 pub use protocols::{ProtocolResult, SuiteResult};

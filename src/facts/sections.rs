@@ -248,10 +248,14 @@ pub enum Stage {
     Features,
     Weaknesses,
     Http,
+    /// The DNS HTTPS record of the target's name (RFC 9460).
+    Dns,
+    /// Encrypted Client Hello: GREASE, and a real ECH handshake where a config is known.
+    Ech,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 8] = [
+    pub const ALL: [Stage; 10] = [
         Stage::Versions,
         Stage::Suites,
         Stage::Groups,
@@ -260,6 +264,8 @@ impl Stage {
         Stage::Features,
         Stage::Weaknesses,
         Stage::Http,
+        Stage::Dns,
+        Stage::Ech,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -272,6 +278,8 @@ impl Stage {
             "features" => Self::Features,
             "weaknesses" | "vulnerabilities" => Self::Weaknesses,
             "http" => Self::Http,
+            "dns" => Self::Dns,
+            "ech" => Self::Ech,
             _ => return None,
         })
     }
@@ -286,6 +294,8 @@ impl Stage {
             Self::Features => "features",
             Self::Weaknesses => "weaknesses",
             Self::Http => "http",
+            Self::Dns => "dns",
+            Self::Ech => "ech",
         }
     }
 }

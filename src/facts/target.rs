@@ -4,8 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CertificatesSection, FeaturesSection, GroupsSection, HttpSection, ProtocolResult,
-    SignaturesSection, TlsVersion, WeaknessesSection,
+    CertificatesSection, EchSection, FeaturesSection, GroupsSection, HttpSection,
+    HttpsRecordSection, ProtocolResult, SignaturesSection, TlsVersion, WeaknessesSection,
 };
 use super::{ErrorReason, QuicSection, ReplayAnswer, Transport};
 
@@ -67,6 +67,15 @@ pub struct TargetFacts {
     /// not scanned (`--no-http`, `--only` without `http`, a STARTTLS target).
     #[serde(default)]
     pub http: Option<HttpSection>,
+    /// The DNS HTTPS record of the target's name (RFC 9460), with its ECH configurations
+    /// decoded; null when not looked up (an IP literal, STARTTLS, `--no-dns`, `--only`
+    /// without `dns`).
+    #[serde(default)]
+    pub https_record: Option<HttpsRecordSection>,
+    /// Encrypted Client Hello (RFC 9849): GREASE, and a real ECH handshake where a config is
+    /// known; null when not scanned (STARTTLS, `--only` without `ech`).
+    #[serde(default)]
+    pub ech: Option<EchSection>,
     /// The server's answers to replayed client hellos (`--simulate live`); shown through the
     /// simulation section, not on their own.
     #[serde(skip)]

@@ -116,14 +116,6 @@ fn open(key: &LessSafeKey, iv: &[u8], seq: u64, payload: &[u8]) -> Option<Vec<u8
     Some(plain.to_vec())
 }
 
-struct Len(usize);
-
-impl hkdf::KeyType for Len {
-    fn len(&self) -> usize {
-        self.0
-    }
-}
-
 /// HKDF-Expand-Label (RFC 8446 section 7.1); also the QUIC key labels' (RFC 9001 section 5.1).
 pub(crate) fn expand_label(
     prk: &hkdf::Prk,
@@ -131,15 +123,7 @@ pub(crate) fn expand_label(
     context: &[u8],
     len: usize,
 ) -> Option<Vec<u8>> {
-    let full = [b"tls13 ".as_slice(), label].concat();
-    let out_len = u16::try_from(len).ok()?.to_be_bytes();
-    let label_len = [u8::try_from(full.len()).ok()?];
-    let context_len = [u8::try_from(context.len()).ok()?];
-    let info: [&[u8]; 5] = [&out_len, &label_len, &full, &context_len, context];
-    let okm = prk.expand(&info, Len(len)).ok()?;
-    let mut out = vec![0u8; len];
-    okm.fill(&mut out).ok()?;
-    Some(out)
+    super::tls13::expand_label(prk, label, context, len)
 }
 
 #[cfg(test)]

@@ -543,6 +543,123 @@ pub fn http_rows(h: &HttpSection) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// One ECHConfig in a line: "id 7, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256/AES-128-GCM,
+/// public name public.example (max name 64), usable".
+pub fn ech_config_line(c: &crate::facts::ech::EchConfigInfo) -> String {
+    let Some(id) = c.config_id else {
+        return format!("version {}: not decoded", c.version);
+    };
+    let suites: Vec<String> = c
+        .cipher_suites
+        .iter()
+        .map(|s| format!("{}/{}", s.kdf.name, s.aead.name))
+        .collect();
+    let mut line = format!(
+        "id {id}, {}, {}, public name {} (max name {})",
+        c.kem.as_ref().map_or("-", |k| k.name.as_str()),
+        suites.join(" "),
+        c.public_name.as_deref().unwrap_or("-"),
+        c.maximum_name_length.unwrap_or(0)
+    );
+    if !c.extensions.is_empty() {
+        let _ = write!(line, ", {} extension(s)", c.extensions.len());
+    }
+    match (&c.problem, c.usable) {
+        (Some(p), _) => {
+            let _ = write!(line, ", unusable: {p}");
+        }
+        (None, true) => line.push_str(", usable"),
+        (None, false) => line.push_str(", not usable by this client"),
+    }
+    line
+}
+
+/// The lines of an ECHConfigList: one per config, or why it did not decode.
+pub fn ech_config_lines(list: &crate::facts::ech::EchConfigListInfo) -> Vec<String> {
+    match &list.error {
+        Some(e) => vec![e.clone()],
+        None => list.configs.iter().map(ech_config_line).collect(),
+    }
+}
+
+/// The HTTPS record section as label / value rows, for both formats (a completed section).
+pub fn https_record_rows(s: &crate::facts::HttpsRecordSection) -> Vec<(String, String)> {
+    let mut rows = vec![(
+        "asked".to_string(),
+        format!("{} (resolver {})", s.queried.join(" → "), s.resolver),
+    )];
+    if s.records.is_empty() {
+        rows.push((
+            "records".into(),
+            format!("none ({})", s.rcode.as_deref().unwrap_or("no answer")),
+        ));
+    }
+    for (i, r) in s.records.iter().enumerate() {
+        let mut line = if r.alias_mode {
+            format!("{} alias → {}", r.name, r.target)
+        } else {
+            format!("{} priority {} target {}", r.name, r.priority, r.target)
+        };
+        if !r.alpn.is_empty() {
+            let _ = write!(line, " alpn={}", r.alpn.join(","));
+        }
+        if r.no_default_alpn {
+            line.push_str(" no-default-alpn");
+        }
+        if let Some(p) = r.port {
+            let _ = write!(line, " port={p}");
+        }
+        if !r.ipv4hint.is_empty() {
+            let _ = write!(line, " ipv4hint={}", r.ipv4hint.join(","));
+        }
+        if !r.ipv6hint.is_empty() {
+            let _ = write!(line, " ipv6hint={}", r.ipv6hint.join(","));
+        }
+        if !r.mandatory.is_empty() {
+            let _ = write!(line, " mandatory={}", r.mandatory.join(","));
+        }
+        for p in &r.other_params {
+            let _ = write!(line, " {p}");
+        }
+        if r.ech.is_some() {
+            line.push_str(" ech=…");
+        }
+        rows.push((format!("record {}", i + 1), line));
+        if let Some(list) = &r.ech {
+            for l in ech_config_lines(list) {
+                rows.push(("  ech config".into(), l));
+            }
+        }
+    }
+    rows
+}
+
+/// The ECH section as label / value rows, for both formats (a completed section).
+pub fn ech_rows(s: &crate::facts::EchSection) -> Vec<(String, String)> {
+    let mut rows = vec![("summary".to_string(), s.summary.clone())];
+    let probes = [("GREASE", &s.grease), ("handshake", &s.handshake)];
+    for (label, probe) in probes {
+        let Some(p) = probe else { continue };
+        let mut line = format!("{} ({})", p.outcome.name(), p.evidence);
+        if let (Some(source), "handshake") = (&s.config_source, label) {
+            let _ = write!(line, ", config from {source}");
+        }
+        rows.push((label.to_string(), line));
+        if let Some(list) = &p.retry_configs {
+            for l in ech_config_lines(list) {
+                rows.push(("  retry config".into(), l));
+            }
+        }
+    }
+    for f in &s.findings {
+        rows.push((
+            f.severity.name().to_string(),
+            format!("{}: {}", f.id, f.message),
+        ));
+    }
+    rows
+}
+
 /// The QUIC section as label / value rows, for both formats: the versions tried and listed,
 /// the ALPN and the transport parameters.
 pub fn quic_rows(q: &crate::facts::QuicSection) -> Vec<(&'static str, String)> {

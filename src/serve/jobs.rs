@@ -13,8 +13,8 @@ use tokio::sync::watch;
 /// `event: stage`: one step of the scan finished.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StageEvent {
-    /// `versions`, `suites`, `certs`, `groups`, `sigs`, `features`, `http`, `weaknesses`,
-    /// `grade`, `simulation`, `policy`, in the order they finish.
+    /// `versions`, `suites`, `dns`, `certs`, `groups`, `sigs`, `features`, `ech`, `http`,
+    /// `weaknesses`, `grade`, `simulation`, `policy`, in the order they finish.
     pub stage: String,
     /// The report's section(s) for that step, HTML (every server-chosen string escaped).
     pub html: String,

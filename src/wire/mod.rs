@@ -3,6 +3,7 @@
 
 pub mod captured;
 pub mod codec;
+pub mod ech;
 pub mod handshake;
 pub mod quic;
 pub mod record;
@@ -38,6 +39,8 @@ mod mutation_tests {
         let _ = ServerKeyExchangeParams::read_dhe(bytes);
         let _ = CertificateRequest12::read(bytes, true);
         let _ = Alert::from_bytes(bytes);
+        let _ = ech::EchConfigList::from_bytes(bytes);
+        let _ = ech::EchClientHello::from_bytes(bytes);
         if let Ok(sh) = ServerHello::from_bytes(bytes) {
             let _ = (
                 sh.negotiated_version(),

@@ -189,6 +189,16 @@ impl HandshakeJoiner {
 
     /// The next complete message with its raw bytes, `Ok(None)` when more bytes are needed.
     pub fn pop(&mut self) -> Result<Option<(HandshakeMessage, Vec<u8>)>, DecodeError> {
+        let Some(raw) = self.pop_raw()? else {
+            return Ok(None);
+        };
+        let msg = HandshakeMessage::from_bytes(&raw)?;
+        Ok(Some((msg, raw)))
+    }
+
+    /// The raw bytes (header included) of the next complete message, not decoded: for
+    /// messages whose shape depends on the version (a TLS 1.3 Certificate).
+    pub fn pop_raw(&mut self) -> Result<Option<Vec<u8>>, DecodeError> {
         if self.buf.len() < 4 {
             return Ok(None);
         }
@@ -202,9 +212,7 @@ impl HandshakeJoiner {
         if self.buf.len() < 4 + len {
             return Ok(None);
         }
-        let raw: Vec<u8> = self.buf.drain(..4 + len).collect();
-        let msg = HandshakeMessage::from_bytes(&raw)?;
-        Ok(Some((msg, raw)))
+        Ok(Some(self.buf.drain(..4 + len).collect()))
     }
 }
 

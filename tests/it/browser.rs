@@ -441,13 +441,14 @@ fn chromium_sees_its_own_hello_in_the_client_test() {
 
 /// The steps a scan's page shows as they finish, in order (`tests/it/web.rs` checks the same
 /// over plain HTTP).
-const STEPS: [&str; 11] = [
+const STEPS: [&str; 12] = [
     "versions",
     "suites",
     "certs",
     "groups",
     "sigs",
     "features",
+    "ech",
     "http",
     "weaknesses",
     "grade",

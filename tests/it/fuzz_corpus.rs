@@ -74,6 +74,15 @@ fn the_corpus_still_holds_inputs_that_parse() {
             if f.complete && f.certificates.as_ref().is_some_and(|c| !c.is_empty()))
     });
     assert!(complete_flights >= 3, "{complete_flights}");
+    // Knot DNS's answers with HTTPS records, and ECHConfigLists that decode.
+    let dns_answers = count("dns_ech", |d| {
+        d.first() == Some(&0) && fuzzing::dns_ech(d).is_ok_and(|n| n > 0)
+    });
+    assert!(dns_answers >= 3, "{dns_answers}");
+    let ech_lists = count("dns_ech", |d| {
+        d.first() == Some(&1) && fuzzing::dns_ech(d).is_ok()
+    });
+    assert!(ech_lists >= 2, "{ech_lists}");
     let server_hellos = count("handshake", |d| {
         matches!(fuzzing::handshake(d), Ok(HandshakeMessage::ServerHello(_)))
     });

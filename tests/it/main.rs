@@ -10,6 +10,7 @@ mod client;
 mod codec_roundtrip;
 mod common;
 mod diff;
+mod ech;
 mod fuzz_corpus;
 mod golden;
 mod grade;

@@ -167,6 +167,7 @@ fn the_scan_page_streams_each_step_in_order_then_the_result_link() {
             "groups",
             "sigs",
             "features",
+            "ech",
             "http",
             "weaknesses",
             "grade",

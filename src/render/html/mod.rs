@@ -94,6 +94,11 @@ fn step_into(h: &mut String, step: Step, t: &TargetReport) -> std::fmt::Result {
             .as_ref()
             .map_or(Ok(()), |f| sections::features(h, f)),
         Step::Stage(Stage::Http) => t.http.as_ref().map_or(Ok(()), |x| sections::http(h, x)),
+        Step::Stage(Stage::Dns) => t
+            .https_record
+            .as_ref()
+            .map_or(Ok(()), |d| sections::https_record(h, d)),
+        Step::Stage(Stage::Ech) => t.ech.as_ref().map_or(Ok(()), |e| sections::ech(h, e)),
         Step::Stage(Stage::Weaknesses) => t
             .weaknesses
             .as_ref()
@@ -249,6 +254,12 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     }
     if let Some(x) = &t.http {
         sections::http(h, x)?;
+    }
+    if let Some(d) = &t.https_record {
+        sections::https_record(h, d)?;
+    }
+    if let Some(e) = &t.ech {
+        sections::ech(h, e)?;
     }
     if let Some(w) = &t.weaknesses {
         weaknesses::weaknesses(h, w)?;

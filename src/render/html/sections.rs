@@ -137,6 +137,44 @@ pub(super) fn http(h: &mut String, http: &crate::facts::HttpSection) -> std::fmt
     writeln!(h, "</tbody></table>")
 }
 
+/// The DNS HTTPS record block: what was asked, each record, its ECH configs.
+pub(super) fn https_record(
+    h: &mut String,
+    d: &crate::facts::HttpsRecordSection,
+) -> std::fmt::Result {
+    let rows = crate::render::view::https_record_rows(d);
+    label_rows(h, "DNS HTTPS record", d.status, &d.error, rows)
+}
+
+/// The ECH block: the summary, GREASE and the real handshake, retry configs, findings.
+pub(super) fn ech(h: &mut String, e: &crate::facts::EchSection) -> std::fmt::Result {
+    let rows = crate::render::view::ech_rows(e);
+    label_rows(h, "Encrypted Client Hello", e.status, &e.error, rows)
+}
+
+/// A block of label / value rows under a heading.
+fn label_rows(
+    h: &mut String,
+    title: &str,
+    status: crate::facts::SectionStatus,
+    error: &Option<String>,
+    rows: Vec<(String, String)>,
+) -> std::fmt::Result {
+    if !super::section_head(h, title, status, error)? {
+        return Ok(());
+    }
+    writeln!(h, "<table><tbody>")?;
+    for (label, value) in rows {
+        writeln!(
+            h,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            super::escape(&label),
+            super::escape(&value)
+        )?;
+    }
+    writeln!(h, "</tbody></table>")
+}
+
 /// The QUIC section of a `--quic` scan (shown even with an error: the versions may be known).
 pub(super) fn quic(h: &mut String, q: &crate::facts::QuicSection) -> std::fmt::Result {
     super::section_head(h, "QUIC", q.status, &q.error)?;

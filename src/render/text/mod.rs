@@ -65,6 +65,12 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
     if let Some(h) = &t.http {
         sections::http(out, h, style)?;
     }
+    if let Some(d) = &t.https_record {
+        sections::https_record(out, d, style)?;
+    }
+    if let Some(e) = &t.ech {
+        sections::ech(out, e, style)?;
+    }
     if let Some(w) = &t.weaknesses {
         weaknesses::section(out, w, style)?;
     }

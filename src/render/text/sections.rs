@@ -183,6 +183,45 @@ pub(super) fn http(
     Ok(())
 }
 
+/// Writes the DNS HTTPS record block: what was asked, each record, its ECH configs.
+pub(super) fn https_record(
+    out: &mut dyn Write,
+    h: &crate::facts::HttpsRecordSection,
+    style: &Style,
+) -> std::io::Result<()> {
+    if !status_line(out, "DNS HTTPS record", h.status, &h.error, style)? {
+        return Ok(());
+    }
+    for (label, value) in crate::render::view::https_record_rows(h) {
+        writeln!(out, "    {label:<14} {value}")?;
+    }
+    Ok(())
+}
+
+/// Writes the ECH block: the summary, GREASE and the real handshake, retry configs.
+pub(super) fn ech(
+    out: &mut dyn Write,
+    e: &crate::facts::EchSection,
+    style: &Style,
+) -> std::io::Result<()> {
+    if !status_line(out, "Encrypted Client Hello", e.status, &e.error, style)? {
+        return Ok(());
+    }
+    let intolerant = [&e.grease, &e.handshake]
+        .into_iter()
+        .flatten()
+        .any(|p| p.outcome == crate::facts::EchOutcome::Intolerant);
+    for (label, value) in crate::render::view::ech_rows(e) {
+        let value = if label == "summary" && intolerant {
+            style.red(&value)
+        } else {
+            value
+        };
+        writeln!(out, "    {label:<14} {value}")?;
+    }
+    Ok(())
+}
+
 /// The QUIC section of a `--quic` scan.
 pub(super) fn quic(
     out: &mut dyn Write,
