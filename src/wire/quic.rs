@@ -456,6 +456,11 @@ pub fn transport_error_name(code: u64) -> String {
     name.into()
 }
 
+/// The most out-of-order CRYPTO pieces kept while a gap is open: every push scans them, so
+/// a server sending thousands of tiny frames past a gap costs time squared in their number.
+/// A real flight comes in a few dozen.
+pub const MAX_CRYPTO_PIECES: usize = 1024;
+
 /// One side's CRYPTO stream, put back in order from frames that may come out of order or
 /// twice (RFC 9000 section 19.6), up to `max` bytes.
 #[derive(Debug, Default)]
@@ -480,6 +485,19 @@ impl CryptoStream {
             return Err(format!(
                 "CRYPTO data up to byte {end}, past the ceiling of {} bytes",
                 self.max
+            ));
+        }
+        // An empty frame adds nothing; kept, it would cost memory and time for no bytes.
+        if data.is_empty() {
+            return Ok(());
+        }
+        // Data already assembled (a retransmission) is dropped at once.
+        if end <= self.assembled.len() as u64 {
+            return Ok(());
+        }
+        if self.pending.len() >= MAX_CRYPTO_PIECES {
+            return Err(format!(
+                "CRYPTO data in more than {MAX_CRYPTO_PIECES} pieces waiting for a gap to fill"
             ));
         }
         let pending: usize = self.pending.iter().map(|(_, d)| d.len()).sum();
@@ -848,6 +866,31 @@ mod tests {
         assert_eq!(s.assembled(), b"abcdefghij");
         assert!(s.push(95, &[0; 10]).is_err());
         assert!(s.push(u64::MAX - 1, &[0; 10]).is_err());
+    }
+
+    /// A server sending empty CRYPTO frames or many tiny ones past a gap: empty ones are
+    /// dropped, and past MAX_CRYPTO_PIECES waiting pieces the stream fails at once (each push
+    /// used to scan every piece kept, quadratic in their number, and empty ones were kept
+    /// without counting against the byte ceiling).
+    #[test]
+    fn crypto_stream_bounds_empty_and_tiny_pieces() {
+        let mut s = CryptoStream::new(256 * 1024);
+        for i in 0..100_000u64 {
+            s.push(1 + i, &[]).unwrap();
+        }
+        assert!(s.pending.is_empty());
+        for i in 0..MAX_CRYPTO_PIECES as u64 {
+            s.push(10 + 2 * i, b"x").unwrap();
+        }
+        let e = s.push(100_000, b"x").unwrap_err();
+        assert!(e.contains("pieces"), "{e}");
+        // Retransmitted data already assembled is not kept either.
+        let mut s = CryptoStream::new(100);
+        s.push(0, b"abc").unwrap();
+        for _ in 0..10_000 {
+            s.push(0, b"abc").unwrap();
+        }
+        assert!(s.pending.is_empty() && s.assembled() == b"abc");
     }
 
     #[test]
