@@ -108,7 +108,9 @@ pub fn records(data: &[u8]) -> Option<ProbeOutcome> {
 
 /// QUIC: `data` as datagrams a server sends in answer to our Initial (split at each
 /// `0xff 0xfe 0xfd 0xfc` marker), read as the client of RFC 9001 appendix A
-/// ([`crate::probe::engine::quic::read_datagrams`]); and the whole input as frames and as
+/// ([`crate::probe::engine::quic::read_datagrams`]); the same pieces as the plaintext of
+/// server Initial packets, sealed under the server's Initial keys
+/// ([`crate::probe::engine::quic::read_initial_payloads`]); and the whole input as frames and as
 /// transport parameters, each of which must encode back to the same bytes.
 pub fn quic(data: &[u8]) -> ProbeOutcome {
     use crate::wire::quic::{encode_transport_parameters, read_frames, read_transport_parameters};
@@ -122,6 +124,10 @@ pub fn quic(data: &[u8]) -> ProbeOutcome {
         assert_eq!(read_transport_parameters(&again).as_ref(), Ok(&params));
     }
     let datagrams: Vec<&[u8]> = split_at_marker(data, &[0xff, 0xfe, 0xfd, 0xfc]);
+    // The same pieces as the plaintext of server Initials, sealed under the right keys: what
+    // follows packet protection (frames, CRYPTO reassembly, the ServerHello) is reached too.
+    let sealed = crate::probe::engine::quic::read_initial_payloads(&datagrams, max_flight());
+    let _ = sealed.describe();
     let outcome = crate::probe::engine::quic::read_datagrams(&datagrams, max_flight());
     let _ = outcome.describe();
     outcome

@@ -971,6 +971,49 @@ pub fn read_datagrams(datagrams: &[&[u8]], max: usize) -> ProbeOutcome {
     hs.finish(ProbeOutcome::Timeout).outcome
 }
 
+/// Like [`read_datagrams`], but each of `payloads` is the plaintext of one server Initial
+/// packet, sealed here under the server's Initial keys of RFC 9001 appendix A: the fuzzer
+/// reaches the frames, the CRYPTO reassembly and the ServerHello behind packet protection
+/// (no mutation of a sealed packet keeps its tag valid). A payload too large for one Initial
+/// is left out.
+#[doc(hidden)]
+pub fn read_initial_payloads(payloads: &[&[u8]], max: usize) -> ProbeOutcome {
+    const DCID: [u8; 8] = [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08];
+    let version = crate::wire::quic::VERSION_1;
+    let (Some(keys), Some(server)) = (initial_keys(version, &DCID), server_initial_keys(&DCID))
+    else {
+        return ProbeOutcome::Closed;
+    };
+    let mut hs = Handshake::new(version, DCID.to_vec(), vec![], keys, vec![], vec![], max);
+    for (pn, payload) in payloads.iter().enumerate() {
+        let header = InitialHeader {
+            version,
+            dcid: &[],
+            scid: &[0x5e; 8],
+            token: &[],
+            packet_number: pn as u32,
+        };
+        let Ok(datagram) = seal_initial(&header, payload, 0, &server.local) else {
+            continue;
+        };
+        match hs.datagram(&datagram) {
+            Step::Done(x) => return x.outcome,
+            Step::Continue | Step::Resend => {}
+        }
+    }
+    hs.finish(ProbeOutcome::Timeout).outcome
+}
+
+/// The server side's Initial keys for `dcid` (QUIC v1), for [`read_initial_payloads`].
+fn server_initial_keys(dcid: &[u8]) -> Option<Keys> {
+    let rustls::SupportedCipherSuite::Tls13(suite) =
+        rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256
+    else {
+        return None;
+    };
+    Some(Keys::initial(Version::V1, suite, suite.quic?, dcid, Side::Server))
+}
+
 /// What EncryptedExtensions say about QUIC: the ALPN chosen and the transport parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServerQuicExtensions {
@@ -1116,6 +1159,30 @@ mod tests {
         let Exchange { outcome, .. } = hs.finish(ProbeOutcome::Timeout);
         assert!(
             matches!(&outcome, ProbeOutcome::Malformed(m) if m.contains("do not open")),
+            "{outcome:?}"
+        );
+    }
+
+    /// A server whose Initial carries thousands of one-byte CRYPTO frames past a gap (and
+    /// empty ones): the probe ends with a clear error once too many pieces wait, instead of
+    /// scanning every kept piece on each frame.
+    #[test]
+    fn crypto_frames_in_too_many_pieces_end_the_probe() {
+        let mut payload = Vec::new();
+        // 1,200 of each: past the ceiling of pieces, within one Initial's 16 KB.
+        for i in 0..1200u64 {
+            payload.extend(crate::wire::quic::crypto_frame(10 + 2 * i, b"x"));
+            payload.extend(crate::wire::quic::crypto_frame(1 + i, b""));
+        }
+        let outcome = read_initial_payloads(&[&payload], 256 * 1024);
+        assert!(
+            matches!(&outcome, ProbeOutcome::Malformed(m) if m.contains("pieces")),
+            "{outcome:?}"
+        );
+        // The sealed path reads frames: a CONNECTION_CLOSE with a TLS alert is the alert.
+        let outcome = read_initial_payloads(&[&[0x1c, 0x41, 0x28, 0, 0]], 256 * 1024);
+        assert!(
+            matches!(&outcome, ProbeOutcome::Alert(a) if a.description.0 == 40),
             "{outcome:?}"
         );
     }
