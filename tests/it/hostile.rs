@@ -117,6 +117,18 @@ enum Behaviour {
     FtpEndlessGreeting,
     /// IMAP: one greeting line that never ends.
     ImapEndlessLine,
+    /// IRC: NOTICE lines for ever, never an answer to STARTTLS.
+    IrcEndlessNotices,
+    /// ManageSieve: capability lines for ever, never the OK that ends the greeting.
+    SieveEndlessCapabilities,
+    /// XMPP: a stream header and features that never close.
+    XmppEndlessFeatures,
+    /// LDAP: an LDAPMessage whose length claims 2 GB.
+    LdapClaims2G,
+    /// MySQL: a handshake packet whose header claims 16 MB.
+    MysqlClaims16M,
+    /// LMTP: a greeting of continuation lines (`220-`) for ever.
+    LmtpEndlessGreeting,
 }
 
 use Behaviour::*;
@@ -154,6 +166,29 @@ async fn serve(mut s: TcpStream, b: Behaviour, nth: usize) {
         }
         FtpEndlessGreeting => return flood(&mut s, b"220-welcome\r\n", b"more\r\n").await,
         ImapEndlessLine => return flood(&mut s, b"* OK ", b"[CAPABILITY IMAP4rev1] ").await,
+        IrcEndlessNotices => {
+            return flood(&mut s, &[], b":irc.example NOTICE * :*** Looking up your host\r\n").await
+        }
+        SieveEndlessCapabilities => {
+            return flood(&mut s, &[], b"\"SASL\" \"PLAIN\"\r\n").await
+        }
+        XmppEndlessFeatures => {
+            return flood(
+                &mut s,
+                b"<stream:stream xmlns:stream='http://etherx.jabber.org/streams'><stream:features>",
+                b"<x/>",
+            )
+            .await
+        }
+        LdapClaims2G => {
+            let _ = s.write_all(&[0x30, 0x84, 0x7f, 0xff, 0xff, 0xff]).await;
+            return hold(s).await;
+        }
+        MysqlClaims16M => {
+            let _ = s.write_all(&[0xff, 0xff, 0xff, 0, 10]).await;
+            return hold(s).await;
+        }
+        LmtpEndlessGreeting => return flood(&mut s, &[], b"220-still greeting\r\n").await,
         _ => {}
     }
     let mut buf = vec![0u8; 16 * 1024];
@@ -320,7 +355,9 @@ async fn serve(mut s: TcpStream, b: Behaviour, nth: usize) {
             msgs.iter().flat_map(|b| rec(22, &[*b])).collect()
         }
         SilentAfterAccept | CloseAtOnce | SlowFirstByte | SmtpEndlessGreeting
-        | SmtpGreetingStalls | FtpEndlessGreeting | ImapEndlessLine => return,
+        | SmtpGreetingStalls | FtpEndlessGreeting | ImapEndlessLine | IrcEndlessNotices
+        | SieveEndlessCapabilities | XmppEndlessFeatures | LdapClaims2G | MysqlClaims16M
+        | LmtpEndlessGreeting => return,
     };
     let _ = s.write_all(&once).await;
     hold(s).await;
@@ -714,6 +751,32 @@ fn table() -> Vec<Case> {
             ImapEndlessLine,
             ": STARTTLS reply line too long: not the protocol asked for?",
         ),
+        starttls(
+            Starttls::Irc,
+            IrcEndlessNotices,
+            ": STARTTLS (irc): no answer to STARTTLS among the server's first lines",
+        ),
+        starttls(
+            Starttls::Sieve,
+            SieveEndlessCapabilities,
+            ": STARTTLS (sieve): a response of too many lines",
+        ),
+        starttls(
+            Starttls::Xmpp,
+            XmppEndlessFeatures,
+            ": STARTTLS (xmpp): more than 16384 bytes without the stream features",
+        ),
+        starttls(
+            Starttls::Ldap,
+            LdapClaims2G,
+            ": STARTTLS (ldap): a response of 2147483647 bytes (more than 16384): not an LDAP server?",
+        ),
+        starttls(
+            Starttls::Mysql,
+            MysqlClaims16M,
+            ": STARTTLS (mysql): not a MySQL handshake packet, server said bytes ff ff ff 00 0a",
+        ),
+        starttls(Starttls::Lmtp, LmtpEndlessGreeting, ": SMTP reply has too many lines"),
     ]
 }
 
