@@ -45,6 +45,10 @@ pub const ALPN: &[&[u8]] = &[b"h3"];
 /// several Initials, each within the 1200-byte datagram.
 const CRYPTO_PER_PACKET: usize = 1000;
 
+/// The longest Retry token sent back: real ones are tens of bytes, and the Initial that
+/// carries it must still fit a datagram.
+const MAX_RETRY_TOKEN: usize = 1024;
+
 /// The first retransmission of the hello while the server is silent; then doubled (RFC 9002
 /// section 6.2 in spirit: loopback and LAN answer long before).
 const FIRST_RESEND: Duration = Duration::from_millis(400);
@@ -529,6 +533,15 @@ impl Handshake {
                     // One Retry per connection (RFC 9000 section 17.2.5.2).
                     if self.retried || dcid != self.scid || token.is_empty() {
                         continue;
+                    }
+                    // The token goes back in every Initial: one longer than a datagram can
+                    // carry would fail the send with an obscure "message too long".
+                    if token.len() > MAX_RETRY_TOKEN {
+                        return Step::Done(self.finish(ProbeOutcome::Malformed(format!(
+                            "a Retry token of {} bytes (more than {MAX_RETRY_TOKEN}): too long \
+                             to send back in an Initial",
+                            token.len()
+                        ))));
                     }
                     let Some(keys) = initial_keys(self.version, &scid) else {
                         continue;
@@ -1185,5 +1198,31 @@ mod tests {
             matches!(&outcome, ProbeOutcome::Alert(a) if a.description.0 == 40),
             "{outcome:?}"
         );
+    }
+
+    /// A Retry whose token is longer than any Initial can carry back ends the probe with a
+    /// clear error (the send used to fail with the socket's "message too long").
+    #[test]
+    fn a_retry_token_too_long_to_send_back_is_malformed() {
+        let retry = |token_len: usize| {
+            // Long header, fixed bit, type Retry (3), version 1, dcid = our (empty) scid,
+            // scid of 8 bytes, the token and a 16-byte integrity tag.
+            let mut d = vec![0xf0, 0, 0, 0, 1, 0, 8];
+            d.extend([0x5e; 8]);
+            d.extend(vec![0x77; token_len]);
+            d.extend([0; 16]);
+            d
+        };
+        let long = retry(MAX_RETRY_TOKEN + 1);
+        let outcome = read_datagrams(&[&long], 256 * 1024);
+        assert!(
+            matches!(&outcome, ProbeOutcome::Malformed(m) if m.contains("Retry token of 1025 bytes")),
+            "{outcome:?}"
+        );
+        let short = retry(40);
+        assert!(matches!(
+            read_datagrams(&[&short], 256 * 1024),
+            ProbeOutcome::Timeout
+        ));
     }
 }
