@@ -87,7 +87,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Lines<'_, S> {
             }
             line.push(b[0]);
             if line.len() > MAX_LINE {
-                return Err("STARTTLS reply line too long: not the protocol asked for?".into());
+                return Err("reply line too long: not the protocol asked for?".into());
             }
         }
     }
@@ -107,7 +107,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Lines<'_, S> {
                 return Ok((code, text));
             }
         }
-        Err("SMTP reply has too many lines".into())
+        Err("reply has too many lines".into())
     }
 
     /// An FTP reply (RFC 959 section 4.2): `234 text`, or `220-first` … `220 last` where the
@@ -386,6 +386,12 @@ pub async fn negotiate_over<S: AsyncRead + AsyncWrite + Unpin>(
             dropped: true,
             ..e
         }),
+        // The line reader's errors are shared by every line-based protocol: each error names
+        // the protocol it came from.
+        Err(mut e) if !e.message.starts_with("STARTTLS (") => {
+            e.message = format!("STARTTLS ({}): {}", proto.name(), e.message);
+            Err(e)
+        }
         other => other,
     }
 }
@@ -1111,6 +1117,26 @@ mod tests {
         assert!(e.message.contains("STARTTLS refused") && !e.busy, "{e}");
         let e = over(Starttls::Irc, b":irc.example 691 * :STARTTLS failure\r\n").unwrap_err();
         assert!(e.message.contains("691"), "{e}");
+    }
+
+    /// The line reader's errors, shared by the line-based protocols, name the protocol:
+    /// LMTP's endless greeting is not called an SMTP reply, IRC's long line is IRC's.
+    #[test]
+    fn line_errors_name_their_protocol() {
+        let endless = b"220-more\r\n".repeat(100);
+        assert_eq!(
+            over(Starttls::Lmtp, &endless).unwrap_err().message,
+            "STARTTLS (lmtp): reply has too many lines"
+        );
+        let long = vec![b'a'; 5000];
+        assert_eq!(
+            over(Starttls::Irc, &long).unwrap_err().message,
+            "STARTTLS (irc): reply line too long: not the protocol asked for?"
+        );
+        assert_eq!(
+            over(Starttls::Nntp, b"200 hi\r\n").unwrap_err().message,
+            "STARTTLS (nntp): server closed the connection during STARTTLS"
+        );
     }
 
     #[test]

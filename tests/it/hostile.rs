@@ -743,13 +743,17 @@ fn table() -> Vec<Case> {
             )
         },
         case(OneByteRecords, t12, SUPPORTED12),
-        starttls(Starttls::Smtp, SmtpEndlessGreeting, ": SMTP reply has too many lines"),
+        starttls(
+            Starttls::Smtp,
+            SmtpEndlessGreeting,
+            ": STARTTLS (smtp): reply has too many lines",
+        ),
         starttls(Starttls::Smtp, SmtpGreetingStalls, ": STARTTLS (smtp) timed out"),
         starttls(Starttls::Ftp, FtpEndlessGreeting, ": STARTTLS (ftp): reply has too many lines"),
         starttls(
             Starttls::Imap,
             ImapEndlessLine,
-            ": STARTTLS reply line too long: not the protocol asked for?",
+            ": STARTTLS (imap): reply line too long: not the protocol asked for?",
         ),
         starttls(
             Starttls::Irc,
@@ -776,7 +780,11 @@ fn table() -> Vec<Case> {
             MysqlClaims16M,
             ": STARTTLS (mysql): not a MySQL handshake packet, server said bytes ff ff ff 00 0a",
         ),
-        starttls(Starttls::Lmtp, LmtpEndlessGreeting, ": SMTP reply has too many lines"),
+        starttls(
+            Starttls::Lmtp,
+            LmtpEndlessGreeting,
+            ": STARTTLS (lmtp): reply has too many lines",
+        ),
     ]
 }
 
