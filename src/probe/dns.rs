@@ -96,8 +96,13 @@ pub fn is_dns_name(host: &str) -> bool {
         && !h.ends_with(".invalid")
 }
 
+/// The whole lookup, alias chain included, waits at most this many times the wait of one
+/// exchange: a chain of slow answers (each just within its own wait) cannot hold the stage
+/// for `MAX_ALIAS_HOPS` + 1 waits over UDP and as many over TCP.
+const MAX_LOOKUP_WAITS: u32 = 4;
+
 /// Asks `resolver` for the HTTPS records of `name`, following alias-mode records; each
-/// exchange waits at most `wait`.
+/// exchange waits at most `wait`, the whole lookup at most [`MAX_LOOKUP_WAITS`] times that.
 pub async fn lookup_https(
     resolver: SocketAddr,
     name: &str,
@@ -106,11 +111,25 @@ pub async fn lookup_https(
     let mut queried = Vec::new();
     let mut records = Vec::new();
     let mut next = name.to_string();
+    let budget = wait.saturating_mul(MAX_LOOKUP_WAITS);
+    let deadline = tokio::time::Instant::now()
+        .checked_add(budget)
+        .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
     loop {
         queried.push(next.clone());
-        let answer = match query(resolver, &next, wait).await {
-            Ok(a) => a,
-            Err(message) => return Err(LookupError { queried, message }),
+        let answer = match tokio::time::timeout_at(deadline, query(resolver, &next, wait)).await {
+            Ok(Ok(a)) => a,
+            Ok(Err(message)) => return Err(LookupError { queried, message }),
+            Err(_) => {
+                return Err(LookupError {
+                    message: format!(
+                        "the HTTPS lookup of {name} took longer than {budget:?} ({} names \
+                         asked, following alias-mode records)",
+                        queried.len()
+                    ),
+                    queried,
+                })
+            }
         };
         let alias = answer
             .records
@@ -425,5 +444,49 @@ mod tests {
             let _ = decode_answer(&answer[..len], "www.example.test");
         }
         assert!(decode_answer(b"\x00\x07garbage", "x").is_err());
+    }
+
+    /// A resolver (or the zone behind it) answering each name with an alias to another, each
+    /// answer just within the wait of one exchange: the lookup ends at its overall deadline
+    /// with a clear error, not after every hop's wait.
+    #[tokio::test]
+    async fn a_slow_alias_chain_ends_at_the_lookup_deadline() {
+        use simple_dns::rdata::{HTTPS, SVCB};
+        use simple_dns::ResourceRecord;
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let resolver = socket.local_addr().unwrap();
+        let wait = Duration::from_millis(300);
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            let mut hop = 0;
+            while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+                let Ok(q) = Packet::parse(&buf[..n]) else {
+                    continue;
+                };
+                let Some(question) = q.questions.first() else {
+                    continue;
+                };
+                hop += 1;
+                let target = format!("hop{hop}.example.test");
+                let mut reply = Packet::new_reply(q.id());
+                reply.questions.push(question.clone());
+                reply.answers.push(ResourceRecord::new(
+                    question.qname.clone(),
+                    CLASS::IN,
+                    60,
+                    RData::HTTPS(HTTPS(SVCB::new(0, Name::new_unchecked(&target)))),
+                ));
+                let bytes = reply.build_bytes_vec().unwrap();
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let _ = socket.send_to(&bytes, from).await;
+            }
+        });
+        let started = std::time::Instant::now();
+        let e = lookup_https(resolver, "www.example.test", wait)
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("took longer than 1.2s"), "{}", e.message);
+        assert!(e.queried.len() < 8, "{:?}", e.queried);
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 }
