@@ -246,6 +246,7 @@ pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
         resolver: args.resolver,
         ech_config: args.ech_config.as_ref().map(|c| c.0.clone()),
         quic: args.quic,
+        mail_domain: args.mail_domain.clone(),
     }
 }
 
