@@ -5,6 +5,7 @@
 //! root, as Postfix does).
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use fixtures::daemons;
 use fixtures::dns::knot;
@@ -35,11 +36,15 @@ fn can_run() -> bool {
     false
 }
 
-/// A 127.0.0.x address whose port 443 is free (x from our pid, so parallel runs differ).
+/// A 127.0.44.x address whose port 443 is free: x from our pid and a counter, so that the
+/// tests of this process never pick the same one (a second nginx failing to bind would
+/// otherwise be taken for started by the first one's answer) and parallel runs differ.
 fn free_443() -> Option<SocketAddr> {
-    let base = std::process::id() % 200;
-    (0..50u32).find_map(|i| {
-        let addr = SocketAddr::from((Ipv4Addr::new(127, 0, 44, (2 + (base + i) % 250) as u8), 443));
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = std::process::id() % 250;
+    (0..50).find_map(|_| {
+        let x = 2 + (base + NEXT.fetch_add(1, Ordering::Relaxed)) % 250;
+        let addr = SocketAddr::from((Ipv4Addr::new(127, 0, 44, x as u8), 443));
         TcpListener::bind(addr).ok().map(|_| addr)
     })
 }
@@ -219,6 +224,29 @@ async fn dane_matches_the_chain_and_mta_sts_enforces_for_the_mx() {
         html.contains("<tr><th>mx match</th><td>yes</td></tr>"),
         "{html}"
     );
+
+    // The command line: --resolver, --ca-file (the policy host's trust) and --mail-domain.
+    let (_, json, err) = crate::common::tlsaudit_output(&[
+        "scan",
+        &format!("smtp://mx.mail.test:{}", s.smtp_port),
+        "--ip",
+        "127.0.0.1",
+        "--resolver",
+        &s.dns.addr.to_string(),
+        "--ca-file",
+        &s.ca.root_pem.display().to_string(),
+        "--mail-domain",
+        "mail.test",
+        "--only",
+        "certs,dns",
+        "-f",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let t = &v["targets"][0];
+    assert_eq!(t["dane"]["matched"], true, "{t}");
+    assert_eq!(t["mta_sts"]["outcome"], "valid", "{t}");
+    assert_eq!(t["mta_sts"]["mode"], "enforce", "{t}");
 
     // A host whose TLSA record was left behind by a rollover, and not in the policy's mx.
     let stale = scan(&s, "stale.mail.test").await;
