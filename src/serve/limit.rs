@@ -15,10 +15,10 @@ use super::allow::canonical;
 /// The longest request target (path and query) accepted; longer: 414 URI Too Long. A target of
 /// 300 bytes, percent-encoded three times over, and its fields fit.
 pub const MAX_URI_BYTES: usize = 2048;
-/// The most header bytes (names and values) accepted; more: 431. hyper closes heads past
-/// [`MAX_HEAD_BYTES`] itself (with a bare 431), before any route sees them.
+/// The most header bytes (names and values) accepted; more: 431. A head past
+/// [`MAX_HEAD_BYTES`] is refused before hyper reads it (`head.rs`), with a page too.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-/// The whole request head hyper buffers.
+/// The whole request head read (request line and headers).
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// The largest body announced (`Content-Length`) that is accepted; the page and the API read
 /// none, so anything larger is a 413.
