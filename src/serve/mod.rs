@@ -506,8 +506,8 @@ struct Admitted {
 
 impl App {
     /// Admits a checked request from `client`: an address literal outside the list is refused
-    /// at once (busy or not), then the client's rate, a scan slot (or 429), and within the
-    /// deadline the name resolved and its address checked.
+    /// at once (busy or not), then the client's rate, a scan slot (or 429, and the client's
+    /// scan given back), and within the deadline the name resolved and its address checked.
     async fn admit(&self, client: IpAddr, req: Request) -> Result<Admitted, Refusal> {
         if let Some(ip) = req.target.ip_literal() {
             self.permit(&req.target, ip)?;
@@ -515,11 +515,10 @@ impl App {
         self.limiter
             .take(client)
             .map_err(|wait| Refusal::RateLimited(wait, self.limiter.per_minute()))?;
-        let slot = self
-            .scans
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| Refusal::Busy(self.max_scans))?;
+        let slot = self.scans.clone().try_acquire_owned().map_err(|_| {
+            self.limiter.give_back(client);
+            Refusal::Busy(self.max_scans)
+        })?;
         let deadline = tokio::time::Instant::now() + self.scan_timeout;
         let addr: SocketAddr =
             tokio::time::timeout_at(deadline, crate::probe::ctx::resolve(&req.target, None))
