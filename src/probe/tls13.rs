@@ -60,6 +60,16 @@ impl Suite {
         self.digest.output_len()
     }
 
+    /// The suite's HKDF (its hash), for keys derived from its secrets elsewhere (QUIC's).
+    pub fn hkdf(&self) -> hkdf::Algorithm {
+        self.hkdf
+    }
+
+    /// The suite's AEAD.
+    pub fn aead(&self) -> &'static aead::Algorithm {
+        self.aead
+    }
+
     /// The transcript hash of the handshake messages concatenated in `messages`.
     pub fn hash(&self, messages: &[u8]) -> Vec<u8> {
         digest::digest(self.digest, messages).as_ref().to_vec()

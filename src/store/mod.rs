@@ -225,12 +225,16 @@ fn parse_rows(
     path: &str,
     rows: Vec<(i64, String, String)>,
 ) -> impl Iterator<Item = Result<TargetReport, StoreError>> + '_ {
-    rows.into_iter().map(move |(id, target, json)| {
-        serde_json::from_str(&json).map_err(|error| StoreError::BadRow {
-            path: path.to_string(),
-            id,
-            target,
-            error,
-        })
+    rows.into_iter()
+        .map(move |(id, target, json)| parse_row(path, id, &target, &json))
+}
+
+/// A stored report read back; one that does not parse names its store, row and target.
+fn parse_row(path: &str, id: i64, target: &str, json: &str) -> Result<TargetReport, StoreError> {
+    serde_json::from_str(json).map_err(|error| StoreError::BadRow {
+        path: path.to_string(),
+        id,
+        target: target.to_string(),
+        error,
     })
 }

@@ -191,12 +191,7 @@ impl PostgresStore {
                 row.try_get(1).map_err(|e| self.sql(e))?,
                 row.try_get(2).map_err(|e| self.sql(e))?,
             );
-            let report = serde_json::from_str(&json).map_err(|error| StoreError::BadRow {
-                path: self.shown.clone(),
-                id,
-                target,
-                error,
-            })?;
+            let report = super::parse_row(&self.shown, id, &target, &json)?;
             each(report);
             count += 1;
         }

@@ -199,12 +199,7 @@ impl SqliteStore {
                 row.get(1).map_err(|e| self.sql(e))?,
                 row.get(2).map_err(|e| self.sql(e))?,
             );
-            let report = serde_json::from_str(&json).map_err(|error| StoreError::BadRow {
-                path: self.path.clone(),
-                id,
-                target,
-                error,
-            })?;
+            let report = super::parse_row(&self.path, id, &target, &json)?;
             each(report);
             count += 1;
         }
@@ -222,14 +217,7 @@ impl SqliteStore {
             .and_then(Iterator::collect)
             .map_err(|e| self.sql(e))?;
         rows.into_iter()
-            .map(|(id, target, json)| {
-                serde_json::from_str(&json).map_err(|error| StoreError::BadRow {
-                    path: self.path.clone(),
-                    id,
-                    target,
-                    error,
-                })
-            })
+            .map(|(id, target, json)| super::parse_row(&self.path, id, &target, &json))
             .collect()
     }
 
@@ -305,14 +293,7 @@ impl SqliteStore {
             .optional()
             .map_err(|e| self.sql(e))?;
         row.map(|(id, scan, json)| {
-            serde_json::from_str(&json)
-                .map(|r| (ScanId(scan), r))
-                .map_err(|error| StoreError::BadRow {
-                    path: self.path.clone(),
-                    id,
-                    target: target.to_string(),
-                    error,
-                })
+            super::parse_row(&self.path, id, target, &json).map(|r| (ScanId(scan), r))
         })
         .transpose()
     }

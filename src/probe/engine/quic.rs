@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use rand::RngCore;
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
-use ring::{digest, hkdf};
+use ring::hkdf;
 use rustls::crypto::ActiveKeyExchange;
 use rustls::quic::{DirectionalKeys, HeaderProtectionKey, Keys, PacketKey, Tag, Version};
 use rustls::Side;
@@ -26,6 +26,7 @@ use tokio::time::{timeout_at, Instant};
 use super::{ConnectError, Engine, Hello, HostHandle, ProbeOutcome, ServerFlight};
 use crate::facts::ErrorReason;
 use crate::probe::tickets::expand_label;
+use crate::probe::tls13::Suite;
 use crate::wire::quic::{
     crypto_frame, encode_transport_parameters, open, read_frames, read_transport_parameters,
     seal_initial, split_datagram, transport_error_name, version_name, version_probe, CryptoStream,
@@ -755,65 +756,28 @@ impl Handshake {
     }
 }
 
-/// The server's handshake-space keys (RFC 8446 section 7.1 for the secret, RFC 9001 section
-/// 5.1 for the packet keys; RFC 9369 section 3.3.2 for version 2's labels).
+/// The server's handshake-space keys (RFC 8446 section 7.1 for the secret, by the TLS 1.3 key
+/// schedule of [`crate::probe::tls13`]; RFC 9001 section 5.1 for the packet keys; RFC 9369
+/// section 3.3.2 for version 2's labels).
 fn handshake_keys(
     suite: u16,
     shared: &[u8],
     transcript: &[u8],
     version: u32,
 ) -> Result<DirectionalKeys, String> {
-    let (hkdf_alg, hash, aead_alg, hp_alg): (
-        hkdf::Algorithm,
-        &'static digest::Algorithm,
-        &'static aead::Algorithm,
-        &'static aead::quic::Algorithm,
-    ) = match suite {
-        0x1301 => (
-            hkdf::HKDF_SHA256,
-            &digest::SHA256,
-            &aead::AES_128_GCM,
-            &aead::quic::AES_128,
-        ),
-        0x1302 => (
-            hkdf::HKDF_SHA384,
-            &digest::SHA384,
-            &aead::AES_256_GCM,
-            &aead::quic::AES_256,
-        ),
-        0x1303 => (
-            hkdf::HKDF_SHA256,
-            &digest::SHA256,
-            &aead::CHACHA20_POLY1305,
-            &aead::quic::CHACHA20,
-        ),
+    let hp_alg: &'static aead::quic::Algorithm = match suite {
+        0x1301 => &aead::quic::AES_128,
+        0x1302 => &aead::quic::AES_256,
+        0x1303 => &aead::quic::CHACHA20,
         other => {
             return Err(format!(
                 "handshake keys for suite 0x{other:04x} are not implemented (ring has no AES-CCM)"
             ))
         }
     };
-    let th = digest::digest(hash, transcript);
-    let server = server_handshake_secret(hkdf_alg, hash, shared, th.as_ref())
-        .ok_or("key derivation failed")?;
-    quic_keys(hkdf_alg, aead_alg, hp_alg, &server, version)
-}
-
-/// server_handshake_traffic_secret (RFC 8446 section 7.1) from the (EC)DHE secret and the
-/// hash of ClientHello..ServerHello, with no PSK.
-fn server_handshake_secret(
-    hkdf_alg: hkdf::Algorithm,
-    hash: &'static digest::Algorithm,
-    shared: &[u8],
-    transcript_hash: &[u8],
-) -> Option<Vec<u8>> {
-    let hash_len = hash.output_len();
-    let zeros = vec![0u8; hash_len];
-    let early = hkdf::Salt::new(hkdf_alg, &zeros).extract(&zeros);
-    let empty_hash = digest::digest(hash, b"");
-    let derived = expand_label(&early, b"derived", empty_hash.as_ref(), hash_len)?;
-    let handshake = hkdf::Salt::new(hkdf_alg, &derived).extract(shared);
-    expand_label(&handshake, b"s hs traffic", transcript_hash, hash_len)
+    let s = Suite::from_id(suite).ok_or("key derivation failed")?;
+    let server = s.server_handshake_secret(shared, &s.hash(transcript));
+    quic_keys(s.hkdf(), s.aead(), hp_alg, &server, version)
 }
 
 /// Packet and header protection keys from a traffic secret (RFC 9001 section 5.1).
@@ -1082,8 +1046,9 @@ mod tests {
     fn handshake_secret_matches_rfc8448() {
         let shared = unhex("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d");
         let th = unhex("860c06edc07858ee8e78f0e7428c58edd6b43f2ca3e6e95f02ed063cf0e1cad8");
+        let suite = Suite::from_id(0x1301).unwrap();
         assert_eq!(
-            server_handshake_secret(hkdf::HKDF_SHA256, &digest::SHA256, &shared, &th).unwrap(),
+            suite.server_handshake_secret(&shared, &th),
             unhex("b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38")
         );
     }
