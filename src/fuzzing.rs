@@ -266,9 +266,8 @@ pub fn dns_ech(data: &[u8]) -> Result<usize, String> {
         // The MTA-STS policy fetch: an HTTP answer, then its body read as a policy.
         5 => {
             let fetched = crate::probe::mail::parse_response(rest, "fuzz.example")?;
-            let policy = crate::enumerate::mail::parse_policy(&String::from_utf8_lossy(
-                &fetched.body,
-            ));
+            let policy =
+                crate::enumerate::mail::parse_policy(&String::from_utf8_lossy(&fetched.body));
             Ok(policy.mx.len())
         }
         _ => EchClientHello::from_bytes(rest)
