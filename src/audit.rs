@@ -136,6 +136,9 @@ async fn scan(
     if opts.runs(Stage::Certs) && facts.certificates.is_none() {
         facts.certificates = Some(certificates(&facts, &gathered, audit));
     }
+    if enumerate::mail::applies(target, opts) {
+        mail(engine, target, opts, audit, &mut facts, &gathered).await;
+    }
     let mut report = TargetReport::graded(facts);
     if let Some(tell) = observer {
         if report.grade.is_some() {
@@ -160,6 +163,31 @@ async fn scan(
         }
     }
     (report, gathered)
+}
+
+/// An SMTP target's DANE records (matched against the chain fetched) and MTA-STS policy
+/// (fetched trusting what the certificates are judged by).
+async fn mail(
+    engine: &Engine,
+    target: &Target,
+    opts: &ScanOptions,
+    audit: &AuditOptions,
+    facts: &mut TargetFacts,
+    gathered: &Gathered,
+) {
+    let roots = std::sync::Arc::new(audit.certs.trust.root_store());
+    let wait = engine.config().read_timeout;
+    let (dane, mta_sts) = enumerate::mail::scan(target, opts, wait, roots).await;
+    facts.dane = dane.map(|mut d| {
+        let chain = gathered
+            .chains
+            .as_ref()
+            .and_then(|c| c.captures.iter().find(|c| !c.certs.is_empty()))
+            .map(|c| c.certs.as_slice());
+        crate::certs::dane::judge(&mut d, chain);
+        d
+    });
+    facts.mta_sts = mta_sts;
 }
 
 /// The judged certificates section of what was fetched (not scheduled when nothing was).

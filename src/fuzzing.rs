@@ -229,7 +229,8 @@ pub fn ocsp(data: &[u8]) -> OcspStaple {
 /// 1, an ECHConfigList (which must encode back to its bytes); 2, a server's TLS 1.3 flight
 /// read up to its EncryptedExtensions ([`crate::probe::tls13::FlightReader13`], with keys
 /// set after the ServerHello so encrypted records are tried); else the ClientHello's
-/// `encrypted_client_hello` extension.
+/// `encrypted_client_hello` extension. 4: an answer to a TLSA, TXT or A question
+/// ([`crate::probe::mail::decode`]); 5: an HTTP answer whose body is read as an MTA-STS policy.
 pub fn dns_ech(data: &[u8]) -> Result<usize, String> {
     use crate::probe::tls13::{FlightEvent, FlightReader13, Suite};
     use crate::wire::ech::{EchClientHello, EchConfigList};
@@ -264,6 +265,16 @@ pub fn dns_ech(data: &[u8]) -> Result<usize, String> {
                 }
             }
             Ok(events)
+        }
+        // SMTP's policy records: a resolver's answer to a TLSA, TXT or A question.
+        4 => crate::probe::mail::decode(rest, "fuzz.example")
+            .map(|a| a.tlsa.len() + a.txt.len() + a.a.len()),
+        // The MTA-STS policy fetch: an HTTP answer, then its body read as a policy.
+        5 => {
+            let fetched = crate::probe::mail::parse_response(rest, "fuzz.example")?;
+            let policy =
+                crate::enumerate::mail::parse_policy(&String::from_utf8_lossy(&fetched.body));
+            Ok(policy.mx.len())
         }
         _ => EchClientHello::from_bytes(rest)
             .map(|e| e.to_bytes().len())

@@ -11,7 +11,7 @@ use crate::grade::Grade;
 use crate::policy::PolicyResult;
 
 /// Bumped on any change a consumer could notice: new fields raise the minor, renames and removals the major.
-pub const SCHEMA_VERSION: &str = "1.4";
+pub const SCHEMA_VERSION: &str = "1.5";
 
 /// One run of `tlsaudit scan`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

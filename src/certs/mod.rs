@@ -60,6 +60,7 @@ pub mod ids {
 /// The prefix of findings about the chain only clients without SNI get.
 pub const NO_SNI_PREFIX: &str = "cert.no_sni.";
 
+pub mod dane;
 pub mod dates;
 pub mod der;
 pub mod ocsp;

@@ -30,6 +30,20 @@ impl Default for TrustStores {
     }
 }
 
+impl TrustStores {
+    /// Every anchor of every store, as one rustls root store: what a client trusting what
+    /// the scan trusts (with `--ca-file`) would verify with (the MTA-STS policy fetch).
+    pub fn root_store(&self) -> rustls::RootCertStore {
+        rustls::RootCertStore {
+            roots: self
+                .0
+                .iter()
+                .flat_map(|s| s.anchors.iter().cloned())
+                .collect(),
+        }
+    }
+}
+
 /// Mozilla's root program, as shipped in webpki-roots.
 pub fn mozilla() -> TrustStore {
     TrustStore {

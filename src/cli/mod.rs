@@ -288,9 +288,15 @@ pub(crate) struct ScanArgs {
     /// looked up only when this is given.
     #[arg(long, value_name = "IP[:PORT]", value_parser = tlsaudit::probe::dns::parse_resolver)]
     pub(crate) resolver: Option<std::net::SocketAddr>,
-    /// Skip the DNS stage (the target's HTTPS record, and with it the ECH config it publishes).
+    /// Skip the DNS stage (the target's HTTPS record, and with it the ECH config it publishes;
+    /// for SMTP targets, the DANE and MTA-STS checks).
     #[arg(long, conflicts_with = "resolver")]
     pub(crate) no_dns: bool,
+    /// The mail domain whose MTA-STS policy (RFC 8461) and TLS-RPT record an SMTP target is
+    /// checked against. Default: the host's parent domain (mx.example.com → example.com), or
+    /// the host itself when it has two labels.
+    #[arg(long, value_name = "DOMAIN")]
+    pub(crate) mail_domain: Option<String>,
     /// An ECHConfigList in base64 (as in an HTTPS record's ech= value) for a real ECH
     /// handshake, instead of the one the HTTPS record publishes.
     #[arg(long, value_name = "BASE64", value_parser = parse_ech_config)]

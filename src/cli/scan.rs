@@ -246,6 +246,7 @@ pub(crate) fn scan_options(args: &ScanArgs) -> ScanOptions {
         resolver: args.resolver,
         ech_config: args.ech_config.as_ref().map(|c| c.0.clone()),
         quic: args.quic,
+        mail_domain: args.mail_domain.clone(),
     }
 }
 
@@ -610,6 +611,10 @@ mod tests {
         assert!(parse(&["--resolver", "127.0.0.1", "--no-dns"]).is_err());
         let e = parse(&["--resolver", "dns.example"]).unwrap_err();
         assert!(e.to_string().contains("not a resolver address"), "{e}");
+        // --mail-domain: MTA-STS's domain for SMTP targets; none: the host's parent.
+        let o = parse(&["--mail-domain", "mail.test"]).unwrap();
+        assert_eq!(o.mail_domain.as_deref(), Some("mail.test"));
+        assert_eq!(parse(&[]).unwrap().mail_domain, None);
         // --ech-config: the ech= value of an HTTPS record, checked when parsed.
         let config = "AEX+DQBBqQAgACCgM6YbSWu4X2g2CXBY2Yx9ZWLTcJz5WhKC/9F7Az47OAAEAAEAAQASY2xvdWRmbGFyZS1lY2guY29tAAA=";
         let o = parse(&["--ech-config", config]).unwrap();

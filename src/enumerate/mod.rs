@@ -14,6 +14,7 @@ pub mod eliminate;
 pub mod features;
 pub mod groups;
 pub mod http;
+pub mod mail;
 pub mod prior;
 pub mod quic;
 pub mod replay;
@@ -51,6 +52,9 @@ pub struct ScanOptions {
     pub starttls: Option<Starttls>,
     /// Stages to run (`--only`); all by default.
     pub stages: BTreeSet<Stage>,
+    /// The mail domain whose MTA-STS policy an SMTP target is checked against
+    /// (`--mail-domain`); `None`: the host's parent domain ([`mail::mail_domain`]).
+    pub mail_domain: Option<String>,
     /// `--quick`: no preference-order probes and no full handshakes (resumption, 0-RTT,
     /// TLS 1.3 signature schemes).
     pub quick: bool,
@@ -97,6 +101,7 @@ impl Default for ScanOptions {
             resolver: None,
             ech_config: None,
             quic: false,
+            mail_domain: None,
         }
     }
 }

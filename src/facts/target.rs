@@ -4,8 +4,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CertificatesSection, EchSection, FeaturesSection, GroupsSection, HttpSection,
-    HttpsRecordSection, ProtocolResult, SignaturesSection, TlsVersion, WeaknessesSection,
+    CertificatesSection, DaneSection, EchSection, FeaturesSection, GroupsSection, HttpSection,
+    HttpsRecordSection, MtaStsSection, ProtocolResult, SignaturesSection, TlsVersion,
+    WeaknessesSection,
 };
 use super::{ErrorReason, QuicSection, ReplayAnswer, Transport};
 
@@ -78,6 +79,14 @@ pub struct TargetFacts {
     pub ech: Option<EchSection>,
     /// The server's answers to replayed client hellos (`--simulate live`); shown through the
     /// simulation section, not on their own.
+    /// SMTP targets with DNS: the TLSA records of `_PORT._tcp.HOST` (DANE, RFC 7672) matched
+    /// against the fetched chain; left out otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dane: Option<DaneSection>,
+    /// SMTP targets with DNS: the mail domain's MTA-STS policy (RFC 8461) and TLS-RPT record;
+    /// left out otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mta_sts: Option<MtaStsSection>,
     #[serde(skip)]
     pub replay: Vec<ReplayAnswer>,
 }

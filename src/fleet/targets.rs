@@ -21,8 +21,11 @@ pub struct Block {
 
 impl Block {
     /// Reads `ADDR/LEN[:PORT,PORT…]` (IPv6 with or without brackets). `None` when `line` is
-    /// not a block (no `/`): an ordinary target.
+    /// not a block (no `/`, or a target with a scheme such as `smtp://host`): an ordinary target.
     pub fn parse(line: &str) -> Option<Result<Block, String>> {
+        if line.contains("://") {
+            return None;
+        }
         let (addr, rest) = line.trim().split_once('/')?;
         Some(Self::parse_parts(addr, rest))
     }
@@ -161,6 +164,8 @@ mod tests {
     #[test]
     fn ordinary_targets_and_bad_blocks() {
         assert!(Block::parse("example.com:443").is_none());
+        // A scheme's slashes are no prefix length.
+        assert!(Block::parse("smtp://mx.example.com:25").is_none());
         let err = |s: &str| Block::parse(s).unwrap().unwrap_err();
         assert!(err("10.0.0.0/33").contains("not a prefix length (0 to 32)"));
         assert!(err("host/24").contains("not an IP address"));

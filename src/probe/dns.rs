@@ -169,8 +169,21 @@ pub struct DnsAnswer {
 }
 
 async fn query(resolver: SocketAddr, name: &str, wait: Duration) -> Result<DnsAnswer, String> {
+    let bytes = exchange(resolver, name, TYPE::HTTPS, wait).await?;
+    decode_answer(&bytes, name)
+}
+
+/// Asks `resolver` one question of type `qtype` for `name` (UDP, then TCP when truncated) and
+/// returns the answer's bytes, each exchange bounded by `wait`. The query sets the AD bit
+/// (RFC 6840 section 5.7), so a validating resolver says whether it validated the answer.
+pub async fn exchange(
+    resolver: SocketAddr,
+    name: &str,
+    qtype: TYPE,
+    wait: Duration,
+) -> Result<Vec<u8>, String> {
     let id: u16 = rand::random();
-    let question = build_query(id, name)?;
+    let question = build_query_of(id, name, qtype)?;
     let mut bytes = timeout(wait, udp_exchange(resolver, &question, id))
         .await
         .map_err(|_| format!("no answer from the resolver {resolver} within {wait:?}"))??;
@@ -179,18 +192,27 @@ async fn query(resolver: SocketAddr, name: &str, wait: Duration) -> Result<DnsAn
             .await
             .map_err(|_| format!("no TCP answer from the resolver {resolver} within {wait:?}"))??;
     }
-    decode_answer(&bytes, name)
+    Ok(bytes)
 }
 
 /// The query message: one HTTPS question, recursion desired, EDNS(0) with a 1232-byte UDP
 /// size (the DNS flag day 2020 value) so that ECH configs fit without TCP.
 pub fn build_query(id: u16, name: &str) -> Result<Vec<u8>, String> {
+    build_query_of(id, name, TYPE::HTTPS)
+}
+
+/// [`build_query`] for any record type (`TYPE::Unknown(52)` for TLSA, which simple-dns does
+/// not name), with the AD bit set.
+pub fn build_query_of(id: u16, name: &str, qtype: TYPE) -> Result<Vec<u8>, String> {
     let qname = Name::new(name).map_err(|e| format!("'{name}' is not a DNS name: {e}"))?;
     let mut packet = Packet::new_query(id);
     packet.set_flags(PacketFlag::RECURSION_DESIRED);
+    if qtype != TYPE::HTTPS {
+        packet.set_flags(PacketFlag::AUTHENTIC_DATA);
+    }
     packet.questions.push(Question::new(
         qname,
-        QTYPE::TYPE(TYPE::HTTPS),
+        QTYPE::TYPE(qtype),
         QCLASS::CLASS(CLASS::IN),
         false,
     ));
@@ -285,7 +307,7 @@ pub fn decode_answer(bytes: &[u8], name: &str) -> Result<DnsAnswer, String> {
     })
 }
 
-fn rcode_name(rcode: RCODE) -> String {
+pub fn rcode_name(rcode: RCODE) -> String {
     match rcode {
         RCODE::NoError => "NOERROR".into(),
         RCODE::FormatError => "FORMERR".into(),

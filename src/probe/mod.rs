@@ -16,6 +16,7 @@ pub mod full;
 pub mod hello;
 pub mod http;
 pub mod hybrid;
+pub mod mail;
 pub mod starttls;
 pub mod target;
 pub mod tickets;

@@ -660,6 +660,92 @@ pub fn ech_rows(s: &crate::facts::EchSection) -> Vec<(String, String)> {
     rows
 }
 
+/// The DANE section as label / value rows, for both formats: the question, the outcome,
+/// each TLSA record and how it fared, the findings.
+pub fn dane_rows(s: &crate::facts::DaneSection) -> Vec<(String, String)> {
+    let validated = if s.authenticated {
+        "AD bit set: the resolver validated it with DNSSEC"
+    } else {
+        "AD bit clear: not DNSSEC-validated, so not authenticated"
+    };
+    let mut rows = vec![
+        (
+            "asked".to_string(),
+            format!(
+                "{} TLSA (resolver {}, {}; {validated})",
+                s.queried,
+                s.resolver,
+                s.rcode.as_deref().unwrap_or("no answer")
+            ),
+        ),
+        ("outcome".into(), format!("{}: {}", s.outcome, s.evidence)),
+    ];
+    for r in &s.records {
+        let data: String = r.data.chars().take(24).collect();
+        let more = if r.data.len() > 24 { "…" } else { "" };
+        rows.push((
+            "record".into(),
+            format!(
+                "{} {} {} {data}{more} ({}): {}",
+                r.usage,
+                r.selector,
+                r.matching_type,
+                r.usage_name,
+                if r.matches {
+                    format!("matches the {}", r.note)
+                } else {
+                    r.note.clone()
+                }
+            ),
+        ));
+    }
+    finding_rows(&mut rows, &s.findings);
+    rows
+}
+
+/// The MTA-STS section as label / value rows, for both formats.
+pub fn mta_sts_rows(s: &crate::facts::MtaStsSection) -> Vec<(String, String)> {
+    let mut rows = vec![(
+        "outcome".to_string(),
+        format!("{}: {}", s.outcome, s.evidence),
+    )];
+    rows.push(("TXT".into(), s.txt.clone().unwrap_or_else(|| "none".into())));
+    if let Some(url) = &s.policy_url {
+        rows.push(("policy".into(), url.clone()));
+    }
+    if let Some(p) = &s.policy {
+        rows.push((
+            "mode".into(),
+            p.mode.clone().unwrap_or_else(|| "invalid".into()),
+        ));
+        rows.push(("mx".into(), p.mx.join(", ")));
+        if let Some(age) = p.max_age {
+            rows.push(("max_age".into(), format!("{age} s")));
+        }
+        for problem in &p.problems {
+            rows.push(("problem".into(), problem.clone()));
+        }
+    }
+    if let Some(m) = s.mx_matches {
+        rows.push(("mx match".into(), if m { "yes" } else { "no" }.to_string()));
+    }
+    rows.push((
+        "TLS-RPT".into(),
+        s.tls_rpt.clone().unwrap_or_else(|| "none".into()),
+    ));
+    finding_rows(&mut rows, &s.findings);
+    rows
+}
+
+fn finding_rows(rows: &mut Vec<(String, String)>, findings: &[crate::facts::Finding]) {
+    for f in findings {
+        rows.push((
+            f.severity.name().to_string(),
+            format!("{}: {}", f.id, f.message),
+        ));
+    }
+}
+
 /// The QUIC section as label / value rows, for both formats: the versions tried and listed,
 /// the ALPN and the transport parameters.
 pub fn quic_rows(q: &crate::facts::QuicSection) -> Vec<(&'static str, String)> {

@@ -15,10 +15,10 @@ use super::allow::canonical;
 /// The longest request target (path and query) accepted; longer: 414 URI Too Long. A target of
 /// 300 bytes, percent-encoded three times over, and its fields fit.
 pub const MAX_URI_BYTES: usize = 2048;
-/// The most header bytes (names and values) accepted; more: 431. hyper closes heads past
-/// [`MAX_HEAD_BYTES`] itself (with a bare 431), before any route sees them.
+/// The most header bytes (names and values) accepted; more: 431. A head past
+/// [`MAX_HEAD_BYTES`] is refused before hyper reads it (`head.rs`), with a page too.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-/// The whole request head hyper buffers.
+/// The whole request head read (request line and headers).
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// The largest body announced (`Content-Length`) that is accepted; the page and the API read
 /// none, so anything larger is a 413.
@@ -93,6 +93,18 @@ impl RateLimiter {
     }
 }
 
+impl RateLimiter {
+    /// Gives back the scan `client` took when it could not start for want of a slot (429
+    /// busy): a client is not charged for the server's load.
+    pub fn give_back(&self, client: IpAddr) {
+        let capacity = f64::from(self.per_minute);
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = clients.get_mut(&key(client)) {
+            b.tokens = (b.tokens + 1.0).min(capacity);
+        }
+    }
+}
+
 /// The address a bucket is kept by: IPv4 (mapped or not) as it is, IPv6 by its /64.
 fn key(ip: IpAddr) -> IpAddr {
     match canonical(ip) {
@@ -104,6 +116,21 @@ fn key(ip: IpAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scan_given_back_can_be_taken_again() {
+        let limit = RateLimiter::new(1);
+        let client = IpAddr::from([192, 0, 2, 7]);
+        assert!(limit.take(client).is_ok());
+        assert!(limit.take(client).is_err());
+        limit.give_back(client);
+        assert!(limit.take(client).is_ok());
+        // Never past the burst.
+        limit.give_back(client);
+        limit.give_back(client);
+        assert!(limit.take(client).is_ok());
+        assert!(limit.take(client).is_err());
+    }
 
     #[test]
     fn a_client_gets_its_burst_then_one_scan_per_interval() {

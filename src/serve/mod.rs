@@ -23,6 +23,7 @@
 
 pub mod allow;
 pub mod client_test;
+mod head;
 mod jobs;
 pub mod limit;
 pub mod openapi;
@@ -203,26 +204,36 @@ pub async fn run(args: ServeConfig) -> anyhow::Result<()> {
         let service = service.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let io = hyper_util::rt::TokioIo::new(stream);
-            serve_connection(io, peer, service, header_timeout, connection_limit).await;
+            serve_connection(stream, peer, service, header_timeout, connection_limit).await;
         });
     }
     Ok(())
 }
 
 /// Serves HTTP/1 on one accepted connection (plain here; any byte stream, e.g. one a TLS
-/// listener has accepted) until it closes or `connection_limit` passes: each request gets
-/// `peer` (for the per-client limits) and a head-read timeout, and a head over
-/// [`limit::MAX_HEAD_BYTES`] is refused by hyper itself.
-pub(crate) async fn serve_connection<I>(
-    io: I,
+/// listener has accepted) until it closes or `connection_limit` passes: one request, whose
+/// head must arrive within `header_timeout` and is read first by [`head::read`] (a request
+/// hyper would refuse with a bare status line gets a page instead), then handed to hyper with
+/// `peer` (for the per-client limits).
+pub(crate) async fn serve_connection<S>(
+    mut io: S,
     peer: SocketAddr,
     service: Router,
     header_timeout: Duration,
     connection_limit: Duration,
 ) where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let head = match tokio::time::timeout(header_timeout, head::read(&mut io)).await {
+        // Too slow (a slowloris) or gone: closed without a word.
+        Err(_) | Ok(head::Head::Closed) => return,
+        Ok(head::Head::Refused(status, message, api)) => {
+            head::refuse(&mut io, status, &message, api).await;
+            return;
+        }
+        Ok(head::Head::Complete(bytes)) => bytes,
+    };
+    let io = hyper_util::rt::TokioIo::new(tls::Replay::new(head, io));
     let svc =
         hyper::service::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
@@ -236,8 +247,11 @@ pub(crate) async fn serve_connection<I>(
             }
         });
     let mut http = hyper::server::conn::http1::Builder::new();
+    // One request a connection: every head passes through head::read.
     http.timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive(false)
         .header_read_timeout(header_timeout)
+        .max_headers(head::MAX_HEADERS)
         .max_buf_size(limit::MAX_HEAD_BYTES);
     let conn = http.serve_connection(io, svc);
     let _ = tokio::time::timeout(connection_limit, conn).await;
@@ -492,8 +506,8 @@ struct Admitted {
 
 impl App {
     /// Admits a checked request from `client`: an address literal outside the list is refused
-    /// at once (busy or not), then the client's rate, a scan slot (or 429), and within the
-    /// deadline the name resolved and its address checked.
+    /// at once (busy or not), then the client's rate, a scan slot (or 429, and the client's
+    /// scan given back), and within the deadline the name resolved and its address checked.
     async fn admit(&self, client: IpAddr, req: Request) -> Result<Admitted, Refusal> {
         if let Some(ip) = req.target.ip_literal() {
             self.permit(&req.target, ip)?;
@@ -501,11 +515,10 @@ impl App {
         self.limiter
             .take(client)
             .map_err(|wait| Refusal::RateLimited(wait, self.limiter.per_minute()))?;
-        let slot = self
-            .scans
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| Refusal::Busy(self.max_scans))?;
+        let slot = self.scans.clone().try_acquire_owned().map_err(|_| {
+            self.limiter.give_back(client);
+            Refusal::Busy(self.max_scans)
+        })?;
         let deadline = tokio::time::Instant::now() + self.scan_timeout;
         let addr: SocketAddr =
             tokio::time::timeout_at(deadline, crate::probe::ctx::resolve(&req.target, None))

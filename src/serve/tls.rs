@@ -166,7 +166,7 @@ impl TlsListener {
                     };
                     // The plain listener's HTTP/1, with the hello beside every request.
                     super::serve_connection(
-                        hyper_util::rt::TokioIo::new(tls),
+                        tls,
                         peer,
                         router.layer(Extension(Arc::new(seen))),
                         header_timeout,

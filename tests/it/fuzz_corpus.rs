@@ -83,6 +83,15 @@ fn the_corpus_still_holds_inputs_that_parse() {
         d.first() == Some(&1) && fuzzing::dns_ech(d).is_ok()
     });
     assert!(ech_lists >= 2, "{ech_lists}");
+    // Knot DNS's answers with TLSA, TXT and A records (the SMTP policy checks), and a policy.
+    let mail_answers = count("dns_ech", |d| {
+        d.first() == Some(&4) && fuzzing::dns_ech(d).is_ok_and(|n| n > 0)
+    });
+    assert!(mail_answers >= 3, "{mail_answers}");
+    let policies = count("dns_ech", |d| {
+        d.first() == Some(&5) && fuzzing::dns_ech(d).is_ok_and(|n| n == 1)
+    });
+    assert!(policies >= 1, "{policies}");
     let server_hellos = count("handshake", |d| {
         matches!(fuzzing::handshake(d), Ok(HandshakeMessage::ServerHello(_)))
     });

@@ -22,6 +22,7 @@ mod html;
 mod http;
 mod impact;
 mod inventory;
+mod mail_policy;
 mod pinned;
 mod policy;
 mod pq;

@@ -315,7 +315,7 @@ async fn unreachable_target_is_an_entry_with_an_error_and_the_others_still_scan(
     assert_eq!(t[1]["protocols"][5]["cipher_suites"][0]["id"], "0x1301");
     assert!(t[2]["error"].as_str().unwrap().contains("not a host name"));
     assert_eq!(t[2]["error_reason"], "invalid_target");
-    assert_eq!(v["schema_version"], "1.4");
+    assert_eq!(v["schema_version"], "1.5");
 }
 
 #[test]

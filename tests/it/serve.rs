@@ -577,8 +577,8 @@ fn a_client_trickling_its_headers_is_disconnected_and_connections_are_capped() {
 }
 
 /// Sends `bytes` on a new connection (a write error is fine: the server may hang up first)
-/// and returns the first line of what comes back, empty when the server closes without a
-/// word.
+/// and returns what comes back until the server closes (at most 1 MB): empty when it closes
+/// without a word.
 fn exchange(addr: &str, bytes: &[u8]) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -586,18 +586,17 @@ fn exchange(addr: &str, bytes: &[u8]) -> String {
     let _ = s.write_all(bytes);
     let mut back = Vec::new();
     let mut buf = [0u8; 4096];
-    while !back.windows(2).any(|w| w == b"\r\n") {
+    while back.len() < 1 << 20 {
         match s.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => back.extend_from_slice(&buf[..n]),
         }
     }
-    let text = String::from_utf8_lossy(&back);
-    text.lines().next().unwrap_or("").to_string()
+    String::from_utf8_lossy(&back).into_owned()
 }
 
 #[test]
-fn hostile_http_clients_get_a_plain_refusal_and_the_server_keeps_serving() {
+fn hostile_http_clients_get_a_page_that_says_why_and_the_server_keeps_serving() {
     let srv = serve(&[]);
     let hello = {
         // The first bytes of a TLS ClientHello: someone pointed https:// at the page.
@@ -637,63 +636,107 @@ fn hostile_http_clients_get_a_plain_refusal_and_the_server_keeps_serving() {
         );
         r
     };
-    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("a TLS ClientHello", hello, "HTTP/1.1 400 Bad Request"),
+    // (what, bytes, the status line, what the refusal's page or JSON says)
+    let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
+        (
+            "a TLS ClientHello",
+            hello,
+            "HTTP/1.1 400 Bad Request",
+            "this is not an HTTP/1.1 request",
+        ),
         (
             "binary garbage",
             b"\x00\x01\x02\xff\xfe garbage\r\n\r\n".to_vec(),
             "HTTP/1.1 400 Bad Request",
+            "this is not an HTTP/1.1 request",
         ),
         (
             "1 MB of header lines",
             many_headers,
             "HTTP/1.1 431 Request Header Fields Too Large",
+            "the request has more than 100 header lines",
         ),
-        // hyper bounds the whole head, the request line included.
         (
             "a 1 MB request target",
             long_uri.into_bytes(),
-            "HTTP/1.1 431 Request Header Fields Too Large",
+            "HTTP/1.1 414 URI Too Long",
+            "the request line is over 64 KiB",
         ),
         (
             "a header line without a colon",
             b"GET / HTTP/1.1\r\nHost x\r\n\r\n".to_vec(),
             "HTTP/1.1 400 Bad Request",
+            "this is not an HTTP/1.1 request",
         ),
-        // HTTP/1 only: the preface is closed without a word.
+        // HTTP/1 only: the HTTP/2 preface is told so.
         (
             "the HTTP/2 preface",
             b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(),
-            "",
+            "HTTP/1.1 505 HTTP Version Not Supported",
+            "this server speaks HTTP/1.0 and HTTP/1.1 only",
         ),
         (
             "a 100 MB body announced",
             big_body,
             "HTTP/1.1 413 Payload Too Large",
+            "this server reads no body over",
         ),
         (
             "an endless chunked body the route never reads",
             endless_chunks,
             "HTTP/1.1 200 OK",
+            "multisafepay",
         ),
         (
             "HTTP/1.0 without Host",
             b"GET /api/policies HTTP/1.0\r\n\r\n".to_vec(),
             "HTTP/1.0 200 OK",
+            "multisafepay",
         ),
         (
             "a request line of spaces",
             b"          \r\n\r\n".to_vec(),
             "HTTP/1.1 400 Bad Request",
+            "this is not an HTTP/1.1 request",
         ),
     ];
     let mut failures = Vec::new();
-    for (what, bytes, want) in &cases {
+    for (what, bytes, want, says) in &cases {
         let got = exchange(&srv.addr, bytes);
-        if got != *want {
-            failures.push(format!("{what}: expected {want:?}, got {got:?}"));
+        let status = got.lines().next().unwrap_or("");
+        if status != *want || !got.contains(says) {
+            failures.push(format!(
+                "{what}: expected {want:?} saying {says:?}, got {status:?}: {}",
+                got.chars().take(600).collect::<String>()
+            ));
+        }
+        // A refusal carries this server's defences like any page.
+        if status.starts_with("HTTP/1.1 4") || status.starts_with("HTTP/1.1 5") {
+            for h in [
+                "content-security-policy: ",
+                "x-content-type-options: nosniff",
+            ] {
+                if !got.to_ascii_lowercase().contains(h) {
+                    failures.push(format!("{what}: no {h:?} in {got:?}"));
+                }
+            }
         }
     }
+    // Under /api the refusal is JSON.
+    let api = exchange(
+        &srv.addr,
+        format!(
+            "GET /api/scan?target={} HTTP/1.1\r\n\r\n",
+            "a".repeat(70_000)
+        )
+        .as_bytes(),
+    );
+    assert!(
+        api.starts_with("HTTP/1.1 414 ")
+            && api.contains("{\"error\":\"the request line is over 64 KiB"),
+        "{}",
+        api.chars().take(600).collect::<String>()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // And the page still answers.
     assert_eq!(get(&srv.addr, "/api/policies").status, 200);

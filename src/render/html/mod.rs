@@ -261,6 +261,12 @@ fn target(h: &mut String, n: usize, t: &TargetReport) -> std::fmt::Result {
     if let Some(e) = &t.ech {
         sections::ech(h, e)?;
     }
+    if let Some(d) = &t.dane {
+        sections::dane(h, d)?;
+    }
+    if let Some(m) = &t.mta_sts {
+        sections::mta_sts(h, m)?;
+    }
     if let Some(w) = &t.weaknesses {
         weaknesses::weaknesses(h, w)?;
     }

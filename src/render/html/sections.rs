@@ -152,6 +152,19 @@ pub(super) fn ech(h: &mut String, e: &crate::facts::EchSection) -> std::fmt::Res
     label_rows(h, "Encrypted Client Hello", e.status, &e.error, rows)
 }
 
+/// The DANE block of an SMTP target: the TLSA records and how each fared.
+pub(super) fn dane(h: &mut String, d: &crate::facts::DaneSection) -> std::fmt::Result {
+    let rows = crate::render::view::dane_rows(d);
+    label_rows(h, "DANE (RFC 7672)", d.status, &d.error, rows)
+}
+
+/// The MTA-STS and TLS-RPT block of an SMTP target.
+pub(super) fn mta_sts(h: &mut String, m: &crate::facts::MtaStsSection) -> std::fmt::Result {
+    let rows = crate::render::view::mta_sts_rows(m);
+    let title = format!("MTA-STS ({})", m.domain);
+    label_rows(h, &title, m.status, &m.error, rows)
+}
+
 /// A block of label / value rows under a heading.
 fn label_rows(
     h: &mut String,

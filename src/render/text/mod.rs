@@ -71,6 +71,12 @@ pub fn target(out: &mut dyn Write, t: &TargetReport, style: &Style) -> std::io::
     if let Some(e) = &t.ech {
         sections::ech(out, e, style)?;
     }
+    if let Some(d) = &t.dane {
+        sections::dane(out, d, style)?;
+    }
+    if let Some(m) = &t.mta_sts {
+        sections::mta_sts(out, m, style)?;
+    }
     if let Some(w) = &t.weaknesses {
         weaknesses::section(out, w, style)?;
     }

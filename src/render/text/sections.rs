@@ -222,6 +222,42 @@ pub(super) fn ech(
     Ok(())
 }
 
+/// Writes the DANE block of an SMTP target.
+pub(super) fn dane(
+    out: &mut dyn Write,
+    d: &crate::facts::DaneSection,
+    style: &Style,
+) -> std::io::Result<()> {
+    if !status_line(out, "DANE (RFC 7672)", d.status, &d.error, style)? {
+        return Ok(());
+    }
+    for (label, value) in crate::render::view::dane_rows(d) {
+        let value = if label == "outcome" && d.outcome == "no_match" {
+            style.red(&value)
+        } else {
+            value
+        };
+        writeln!(out, "    {label:<14} {value}")?;
+    }
+    Ok(())
+}
+
+/// Writes the MTA-STS and TLS-RPT block of an SMTP target.
+pub(super) fn mta_sts(
+    out: &mut dyn Write,
+    m: &crate::facts::MtaStsSection,
+    style: &Style,
+) -> std::io::Result<()> {
+    let title = format!("MTA-STS ({})", m.domain);
+    if !status_line(out, &title, m.status, &m.error, style)? {
+        return Ok(());
+    }
+    for (label, value) in crate::render::view::mta_sts_rows(m) {
+        writeln!(out, "    {label:<14} {value}")?;
+    }
+    Ok(())
+}
+
 /// The QUIC section of a `--quic` scan.
 pub(super) fn quic(
     out: &mut dyn Write,
