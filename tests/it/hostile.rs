@@ -167,11 +167,14 @@ async fn serve(mut s: TcpStream, b: Behaviour, nth: usize) {
         FtpEndlessGreeting => return flood(&mut s, b"220-welcome\r\n", b"more\r\n").await,
         ImapEndlessLine => return flood(&mut s, b"* OK ", b"[CAPABILITY IMAP4rev1] ").await,
         IrcEndlessNotices => {
-            return flood(&mut s, &[], b":irc.example NOTICE * :*** Looking up your host\r\n").await
+            return flood(
+                &mut s,
+                &[],
+                b":irc.example NOTICE * :*** Looking up your host\r\n",
+            )
+            .await
         }
-        SieveEndlessCapabilities => {
-            return flood(&mut s, &[], b"\"SASL\" \"PLAIN\"\r\n").await
-        }
+        SieveEndlessCapabilities => return flood(&mut s, &[], b"\"SASL\" \"PLAIN\"\r\n").await,
         XmppEndlessFeatures => {
             return flood(
                 &mut s,
@@ -354,9 +357,18 @@ async fn serve(mut s: TcpStream, b: Behaviour, nth: usize) {
             let msgs = [sh12(0xc02f), hs(14, &[])].concat();
             msgs.iter().flat_map(|b| rec(22, &[*b])).collect()
         }
-        SilentAfterAccept | CloseAtOnce | SlowFirstByte | SmtpEndlessGreeting
-        | SmtpGreetingStalls | FtpEndlessGreeting | ImapEndlessLine | IrcEndlessNotices
-        | SieveEndlessCapabilities | XmppEndlessFeatures | LdapClaims2G | MysqlClaims16M
+        SilentAfterAccept
+        | CloseAtOnce
+        | SlowFirstByte
+        | SmtpEndlessGreeting
+        | SmtpGreetingStalls
+        | FtpEndlessGreeting
+        | ImapEndlessLine
+        | IrcEndlessNotices
+        | SieveEndlessCapabilities
+        | XmppEndlessFeatures
+        | LdapClaims2G
+        | MysqlClaims16M
         | LmtpEndlessGreeting => return,
     };
     let _ = s.write_all(&once).await;

@@ -1024,7 +1024,13 @@ fn server_initial_keys(dcid: &[u8]) -> Option<Keys> {
     else {
         return None;
     };
-    Some(Keys::initial(Version::V1, suite, suite.quic?, dcid, Side::Server))
+    Some(Keys::initial(
+        Version::V1,
+        suite,
+        suite.quic?,
+        dcid,
+        Side::Server,
+    ))
 }
 
 /// What EncryptedExtensions say about QUIC: the ALPN chosen and the transport parameters.
