@@ -58,16 +58,20 @@ pub async fn scan_target(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Stage(Stage),
+    /// An SMTP target's DANE records and MTA-STS policy ([`enumerate::mail`]).
+    Mail,
     Grade,
     Simulation,
     Policy,
 }
 
 impl Step {
-    /// The step's name: a stage's as `--only` spells it, then `grade`, `simulation`, `policy`.
+    /// The step's name: a stage's as `--only` spells it, then `mail`, `grade`, `simulation`,
+    /// `policy`.
     pub fn name(self) -> &'static str {
         match self {
             Step::Stage(s) => s.name(),
+            Step::Mail => "mail",
             Step::Grade => "grade",
             Step::Simulation => "simulation",
             Step::Policy => "policy",
@@ -136,10 +140,14 @@ async fn scan(
     if opts.runs(Stage::Certs) && facts.certificates.is_none() {
         facts.certificates = Some(certificates(&facts, &gathered, audit));
     }
-    if enumerate::mail::applies(target, opts) {
+    let mailed = enumerate::mail::applies(target, opts);
+    if mailed {
         mail(engine, target, opts, audit, &mut facts, &gathered).await;
     }
     let mut report = TargetReport::graded(facts);
+    if let (Some(tell), true) = (observer, mailed) {
+        tell(Step::Mail, &report);
+    }
     if let Some(tell) = observer {
         if report.grade.is_some() {
             tell(Step::Grade, &report);

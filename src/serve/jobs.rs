@@ -14,7 +14,7 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StageEvent {
     /// `versions`, `suites`, `dns`, `certs`, `groups`, `sigs`, `features`, `ech`, `http`,
-    /// `weaknesses`, `grade`, `simulation`, `policy`, in the order they finish.
+    /// `weaknesses`, `mail`, `grade`, `simulation`, `policy`, in the order they finish.
     pub stage: String,
     /// The report's section(s) for that step, HTML (every server-chosen string escaped).
     pub html: String,

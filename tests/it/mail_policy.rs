@@ -224,6 +224,13 @@ async fn dane_matches_the_chain_and_mta_sts_enforces_for_the_mx() {
         html.contains("<tr><th>mx match</th><td>yes</td></tr>"),
         "{html}"
     );
+    // serve's live page shows both as the `mail` step.
+    let step = tlsaudit::render::html::step(tlsaudit::audit::Step::Mail, &r);
+    assert!(
+        step.contains("DANE (RFC 7672)") && step.contains("MTA-STS (mail.test)"),
+        "{step}"
+    );
+    assert_eq!(tlsaudit::audit::Step::Mail.name(), "mail");
 
     // The command line: --resolver, --ca-file (the policy host's trust) and --mail-domain.
     let (_, json, err) = crate::common::tlsaudit_output(&[

@@ -103,6 +103,14 @@ fn step_into(h: &mut String, step: Step, t: &TargetReport) -> std::fmt::Result {
             .weaknesses
             .as_ref()
             .map_or(Ok(()), |w| weaknesses::weaknesses(h, w)),
+        Step::Mail => {
+            if let Some(d) = &t.dane {
+                sections::dane(h, d)?;
+            }
+            t.mta_sts
+                .as_ref()
+                .map_or(Ok(()), |m| sections::mta_sts(h, m))
+        }
         Step::Grade => t.grade.as_ref().map_or(Ok(()), |g| {
             writeln!(h, "<h3>Grade</h3>")?;
             grade::block(h, g)
