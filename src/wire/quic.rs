@@ -117,13 +117,14 @@ pub enum Packet {
         versions: Vec<u32>,
     },
     /// The server wants its address validated: the Initial again, with `token`, to `scid`
-    /// (RFC 9000 section 17.2.5). The integrity tag is not checked: a forged Retry costs one
-    /// more Initial, and the next answer is authenticated anyway.
+    /// (RFC 9000 section 17.2.5). `bytes` is the whole packet, its last 16 bytes the Retry
+    /// Integrity Tag, which the client checks (RFC 9001 section 5.8) before it believes it.
     Retry {
         version: u32,
         dcid: Vec<u8>,
         scid: Vec<u8>,
         token: Vec<u8>,
+        bytes: Vec<u8>,
     },
     /// An Initial, 0-RTT or Handshake packet, still protected.
     Protected(Protected),
@@ -201,6 +202,7 @@ pub fn split_datagram(datagram: &[u8]) -> Result<Vec<Packet>, DecodeError> {
                 dcid,
                 scid,
                 token: rest[..token_len].to_vec(),
+                bytes: datagram[start..].to_vec(),
             });
             break;
         }
@@ -808,7 +810,8 @@ mod tests {
                 version: 1,
                 dcid: vec![],
                 scid: vec![9, 9],
-                token: b"token".to_vec()
+                token: b"token".to_vec(),
+                bytes: retry.clone(),
             }]
         );
     }

@@ -112,6 +112,55 @@ fn rustls_version(version: u32) -> Option<Version> {
     }
 }
 
+/// Whether a Retry packet (`packet`, its integrity tag last) answers an Initial sent to
+/// `original_dcid`: the tag is AES-128-GCM over the Retry pseudo-packet (the original
+/// destination connection id, length-prefixed, then the Retry without its tag) with an empty
+/// plaintext under the fixed key and nonce of RFC 9001 section 5.8 (RFC 9369 section 3.3.3 for
+/// version 2).
+fn retry_tag_valid(version: u32, original_dcid: &[u8], packet: &[u8]) -> bool {
+    retry_tag(version, original_dcid, packet)
+        .is_some_and(|tag| packet.len() >= 16 && tag[..] == packet[packet.len() - 16..])
+}
+
+/// The Retry Integrity Tag `packet` (its own tag, the last 16 bytes, left out) should carry.
+fn retry_tag(version: u32, original_dcid: &[u8], packet: &[u8]) -> Option<[u8; 16]> {
+    let (key, nonce): ([u8; 16], [u8; 12]) = match version {
+        crate::wire::quic::VERSION_1 => (
+            [
+                0xbe, 0x0c, 0x69, 0x0b, 0x9f, 0x66, 0x57, 0x5a, 0x1d, 0x76, 0x6b, 0x54, 0xe3, 0x68,
+                0xc8, 0x4e,
+            ],
+            [
+                0x46, 0x15, 0x99, 0xd3, 0x5d, 0x63, 0x2b, 0xf2, 0x23, 0x98, 0x25, 0xbb,
+            ],
+        ),
+        crate::wire::quic::VERSION_2 => (
+            [
+                0x8f, 0xb4, 0xb0, 0x1b, 0x56, 0xac, 0x48, 0xe2, 0x60, 0xfb, 0xcb, 0xce, 0xad, 0x7c,
+                0xcc, 0x92,
+            ],
+            [
+                0xd8, 0x69, 0x69, 0xbc, 0x2d, 0x7c, 0x6d, 0x99, 0x90, 0xef, 0xb0, 0x4a,
+            ],
+        ),
+        _ => return None,
+    };
+    let without_tag = packet.get(..packet.len().checked_sub(16)?)?;
+    let mut pseudo = Vec::with_capacity(1 + original_dcid.len() + without_tag.len());
+    pseudo.push(u8::try_from(original_dcid.len()).ok()?);
+    pseudo.extend_from_slice(original_dcid);
+    pseudo.extend_from_slice(without_tag);
+    let key = LessSafeKey::new(UnboundKey::new(&aead::AES_128_GCM, &key).ok()?);
+    let tag = key
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(pseudo),
+            &mut [],
+        )
+        .ok()?;
+    tag.as_ref().try_into().ok()
+}
+
 /// Initial keys for `dcid` (RFC 9001 section 5.2; RFC 9369 section 3.3 for version 2):
 /// always AES-128-GCM with SHA-256, whatever the suites offered.
 fn initial_keys(version: u32, dcid: &[u8]) -> Option<Keys> {
@@ -528,10 +577,20 @@ impl Handshake {
                     })
                 }
                 Packet::Retry {
-                    dcid, scid, token, ..
+                    dcid,
+                    scid,
+                    token,
+                    bytes,
+                    ..
                 } => {
-                    // One Retry per connection (RFC 9000 section 17.2.5.2).
-                    if self.retried || dcid != self.scid || token.is_empty() {
+                    // One Retry per connection (RFC 9000 section 17.2.5.2), and only one whose
+                    // integrity tag proves it answers our first Initial (RFC 9001 section 5.8:
+                    // anything else is discarded).
+                    if self.retried
+                        || dcid != self.scid
+                        || token.is_empty()
+                        || !retry_tag_valid(self.version, &self.dcid, &bytes)
+                    {
                         continue;
                     }
                     // The token goes back in every Initial: one longer than a datagram can
@@ -1206,17 +1265,58 @@ mod tests {
         );
     }
 
+    /// RFC 9001 appendix A.4: the Retry the server sends to the client Initial of A.2 carries
+    /// a tag we compute and accept; any other original connection id or a changed byte fails.
+    #[test]
+    fn retry_integrity_tag_matches_rfc9001_appendix_a4() {
+        use crate::wire::quic::VERSION_1;
+        let retry =
+            unhex("ff000000010008f067a5502a4262b5746f6b656e04a265ba2eff4d829058fb3f0f2496ba");
+        let odcid = unhex("8394c8f03e515708");
+        assert!(retry_tag_valid(VERSION_1, &odcid, &retry));
+        assert!(!retry_tag_valid(VERSION_1, &odcid[1..], &retry));
+        assert!(!retry_tag_valid(
+            crate::wire::quic::VERSION_2,
+            &odcid,
+            &retry
+        ));
+        let mut changed = retry.clone();
+        changed[10] ^= 1;
+        assert!(!retry_tag_valid(VERSION_1, &odcid, &changed));
+        assert!(!retry_tag_valid(VERSION_1, &odcid, &retry[..10]));
+        // In a probe: the genuine Retry makes the Initial go again (with its token), a forged
+        // one is discarded as if it never came.
+        let probe = || {
+            let keys = initial_keys(VERSION_1, &odcid).unwrap();
+            Handshake::new(
+                VERSION_1,
+                odcid.clone(),
+                vec![],
+                keys,
+                vec![],
+                vec![],
+                1 << 16,
+            )
+        };
+        assert!(matches!(probe().datagram(&retry), Step::Resend));
+        assert!(matches!(probe().datagram(&changed), Step::Continue));
+    }
+
     /// A Retry whose token is longer than any Initial can carry back ends the probe with a
     /// clear error (the send used to fail with the socket's "message too long").
     #[test]
     fn a_retry_token_too_long_to_send_back_is_malformed() {
+        use crate::wire::quic::VERSION_1;
         let retry = |token_len: usize| {
             // Long header, fixed bit, type Retry (3), version 1, dcid = our (empty) scid,
-            // scid of 8 bytes, the token and a 16-byte integrity tag.
+            // scid of 8 bytes, the token and the integrity tag for read_datagrams' Initial.
             let mut d = vec![0xf0, 0, 0, 0, 1, 0, 8];
             d.extend([0x5e; 8]);
             d.extend(vec![0x77; token_len]);
             d.extend([0; 16]);
+            let tag = retry_tag(VERSION_1, &unhex("8394c8f03e515708"), &d).unwrap();
+            let at = d.len() - 16;
+            d[at..].copy_from_slice(&tag);
             d
         };
         let long = retry(MAX_RETRY_TOKEN + 1);
