@@ -439,22 +439,8 @@ fn chromium_sees_its_own_hello_in_the_client_test() {
     assert!(h["ja4"].as_str().unwrap().starts_with("t13i"));
 }
 
-/// The steps a scan's page shows as they finish, in order (`tests/it/web.rs` checks the same
-/// over plain HTTP).
-const STEPS: [&str; 12] = [
-    "versions",
-    "suites",
-    "certs",
-    "groups",
-    "sigs",
-    "features",
-    "ech",
-    "http",
-    "weaknesses",
-    "grade",
-    "simulation",
-    "policy",
-];
+// The steps a scan's page shows as they finish, in order.
+use crate::common::SERVE_STEPS as STEPS;
 
 #[test]
 fn chromium_submits_the_form_watches_the_progress_and_follows_the_result_link() {

@@ -125,6 +125,24 @@ pub fn ids(codes: &[u32]) -> Vec<String> {
         .collect()
 }
 
+/// The steps `tlsaudit serve`'s scan page shows as they finish, in order, for a TLS 1.3 server
+/// scanned by address (no DNS, no mail step): what `web.rs` reads from the events and
+/// `browser.rs` from the page.
+pub const SERVE_STEPS: [&str; 12] = [
+    "versions",
+    "suites",
+    "certs",
+    "groups",
+    "sigs",
+    "features",
+    "ech",
+    "http",
+    "weaknesses",
+    "grade",
+    "simulation",
+    "policy",
+];
+
 /// Sorted copy, for set comparisons where the server follows the client's order.
 pub fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use fixtures::servers::{free_port, openssl_s_server, self_signed, KeyType};
 
-use crate::common::require;
+use crate::common::{require, sorted};
 
 fn scan(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tlsaudit"))
@@ -37,21 +37,14 @@ fn scan(args: &[&str]) -> (i32, String) {
 /// The targets of a JSON Lines output, sorted: lines are written as scans finish, in
 /// whatever order that is.
 fn targets_of(text: &str) -> Vec<String> {
-    let mut targets: Vec<String> = text
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["target"].as_str().unwrap().to_string()
-        })
-        .collect();
-    targets.sort();
-    targets
-}
-
-/// `targets`, sorted.
-fn sorted<const N: usize>(mut targets: [String; N]) -> [String; N] {
-    targets.sort();
-    targets
+    sorted(
+        text.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["target"].as_str().unwrap().to_string()
+            })
+            .collect(),
+    )
 }
 
 #[test]
@@ -91,7 +84,7 @@ fn resume_after_a_killed_run_scans_only_what_is_missing() {
     );
     assert_eq!(
         targets_of(&resumed),
-        sorted([a.target(), b.target(), dead.clone()])
+        sorted(vec![a.target(), b.target(), dead.clone()])
     );
 
     // Nothing left: nothing scanned, the file untouched.
@@ -128,7 +121,7 @@ fn a_cidr_block_with_ports_is_every_address_at_every_port_and_shards_by_target()
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         targets_of(&std::fs::read_to_string(&out).unwrap()),
-        sorted([a.target(), b.target()])
+        sorted(vec![a.target(), b.target()])
     );
     // The same block in a list file (read as the scan goes), beside a comment.
     let list = dir.path().join("targets.txt");
@@ -277,5 +270,5 @@ fn ctrl_c_writes_every_finished_target_and_resume_scans_the_rest() {
     );
     let all = std::fs::read_to_string(&out).unwrap();
     assert!(all.starts_with(&first));
-    assert_eq!(targets_of(&all), sorted([s.target(), silent_target]));
+    assert_eq!(targets_of(&all), sorted(vec![s.target(), silent_target]));
 }

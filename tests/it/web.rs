@@ -158,23 +158,7 @@ fn the_scan_page_streams_each_step_in_order_then_the_result_link() {
         .filter(|(e, _)| e == "stage")
         .map(|(_, d)| d["stage"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        stages,
-        [
-            "versions",
-            "suites",
-            "certs",
-            "groups",
-            "sigs",
-            "features",
-            "ech",
-            "http",
-            "weaknesses",
-            "grade",
-            "simulation",
-            "policy"
-        ]
-    );
+    assert_eq!(stages, crate::common::SERVE_STEPS);
     let html = |stage: &str| -> String {
         got.iter()
             .find(|(e, d)| e == "stage" && d["stage"] == stage)
